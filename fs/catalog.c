@@ -1,0 +1,136 @@
+/* Opening and migrating the SQLite catalog, and the small helpers every catalog user needs. */
+#include "catalog.h"
+
+#include <string.h>
+
+int dcfs_catalog_error(sqlite3 *db, dcfs_error *e, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db);
+	int code = EIO;
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		code = ENOSPC;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = EBUSY;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		code = EACCES;
+		break;
+	case SQLITE_CANTOPEN:
+		code = ENOENT;
+		break;
+	case SQLITE_CONSTRAINT:
+		code = EEXIST;
+		break;
+	case SQLITE_NOMEM:
+		code = ENOMEM;
+		break;
+	}
+	return dcfs_error_set(e, code, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = dcfs_catalog_error(db, e, "catalog");
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_error *e)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+		return dcfs_catalog_error(db, e, "catalog");
+	return 0;
+}
+
+int64_t dcfs_catalog_sum(sqlite3 *db, const char *name)
+{
+	int64_t v = 0;
+	if (dcfs_catalog_int(db, "SELECT value FROM sums WHERE name = ?1", name, &v, NULL) < 0)
+		return 0;
+	return v;
+}
+
+int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r < 0)
+		return r;
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		return 1;
+	}
+	if (rc == SQLITE_DONE) {
+		*out = 0;
+		return 0;
+	}
+	return dcfs_catalog_error(db, e, "catalog");
+}
+
+static int migrate(sqlite3 *db, dcfs_error *e)
+{
+	int64_t version = 0;
+	int r = dcfs_catalog_int(db, "PRAGMA user_version", NULL, &version, e);
+	if (r < 0)
+		return r;
+	if (version == dcfs_catalog_version)
+		return 0;
+	if (version > dcfs_catalog_version)
+		return dcfs_error_set(e, EPROTO,
+				      "catalog schema version %lld is newer than this dcfs (%d)",
+				      (long long)version, dcfs_catalog_version);
+	r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	/* Another process may have migrated while we waited for the write lock. */
+	r = dcfs_catalog_int(db, "PRAGMA user_version", NULL, &version, e);
+	for (int v = (int)version; r >= 0 && v < dcfs_catalog_version; v++) {
+		r = dcfs_catalog_exec(db, dcfs_catalog_migrations[v], e);
+		if (r >= 0) {
+			char sql[64];
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+			r = dcfs_catalog_exec(db, sql, e);
+		}
+	}
+	if (r < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return dcfs_error_wrap(e, "migrating the catalog");
+	}
+	return dcfs_catalog_exec(db, "COMMIT", e);
+}
+
+int dcfs_catalog_open(const char *path, sqlite3 **out, dcfs_error *e)
+{
+	_cleanup_(sqlite3_closep) sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK)
+		return dcfs_error_set(e, rc == SQLITE_CANTOPEN ? ENOENT : EIO, "cannot open catalog '%s': %s",
+				      path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_busy_timeout(db, 30000);
+	int r = dcfs_catalog_exec(db,
+				  "PRAGMA journal_mode = WAL;"
+				  "PRAGMA synchronous = FULL;"
+				  "PRAGMA foreign_keys = ON;"
+				  "PRAGMA temp_store = MEMORY;",
+				  e);
+	if (r < 0)
+		return dcfs_error_wrap(e, "%s", path);
+	r = migrate(db, e);
+	if (r < 0)
+		return dcfs_error_wrap(e, "%s", path);
+	*out = TAKE_PTR(db);
+	return 0;
+}

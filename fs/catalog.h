@@ -1,0 +1,36 @@
+/* The SQLite catalog: opening, migrating and small query helpers.
+ *
+ * The catalog runs in WAL mode with foreign keys on and synchronous=FULL, so a committed
+ * transaction survives a crash. Its schema is in catalog_schema.c and described in doc/store.md. */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+extern const char *const dcfs_catalog_migrations[];
+extern const int dcfs_catalog_version;
+
+/* Open (creating when missing) and migrate the catalog at `path`. */
+int dcfs_catalog_open(const char *path, sqlite3 **out, dcfs_error *e);
+
+/* Run SQL that returns no rows. */
+int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e);
+
+/* Prepare a statement; on failure fill `e` with SQLite's message. */
+int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_error *e);
+
+/* Map the last SQLite failure on `db` to -errno plus a message prefixed with `what`. */
+int dcfs_catalog_error(sqlite3 *db, dcfs_error *e, const char *what);
+
+/* Read one sum from the `sums` table (0 when absent). */
+int64_t dcfs_catalog_sum(sqlite3 *db, const char *name);
+
+/* Run a query with one integer result (bound with up to one text parameter). */
+int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e);
+
+DEFINE_TRIVIAL_CLEANUP(sqlite3_stmt *, sqlite3_finalize)
+DEFINE_TRIVIAL_CLEANUP(sqlite3 *, sqlite3_close)
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)

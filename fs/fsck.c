@@ -1,0 +1,328 @@
+/* The store check (see fsck.h). Each pass reads the catalog in one query and compares what it
+ * recomputes with what is recorded. */
+#include "fsck.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "chunk.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "orphans.h"
+
+typedef struct ctx {
+	dcfs_store *s;
+	bool repair;
+	void (*say)(const char *, void *);
+	void *u;
+	dcfs_fsck_report *rep;
+} ctx;
+
+__attribute__((format(printf, 2, 3))) static void say(ctx *c, const char *fmt, ...)
+{
+	_cleanup_free_ char *line = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && c->say)
+		c->say(line, c->u);
+}
+
+DEFINE_TRIVIAL_CLEANUP(ZSTD_DCtx *, ZSTD_freeDCtx)
+
+/* Move a chunk file to quarantine/ and mark its row. */
+static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
+{
+	char name[3 + DCFS_HASH_HEX], hex[DCFS_HASH_HEX], to[16 + DCFS_HASH_HEX];
+	dcfs_store_chunk_name(h, name);
+	dcfs_hash_to_hex(h, hex);
+	snprintf(to, sizeof(to), "quarantine/%s", hex);
+	if (renameat(c->s->chunks_fd, name, c->s->root_fd, to) < 0 && errno != ENOENT)
+		return dcfs_error_set(e, errno, "cannot quarantine chunk %s: %m", hex);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(c->s->db, "UPDATE chunks SET quarantined = 1 WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(c->s->db, e, "catalog");
+	c->rep->repaired++;
+	return 0;
+}
+
+static int check_chunks(ctx *c, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(c->s->db,
+				     "SELECT id, hash, plain_size, stored_size, quarantined FROM chunks",
+				     &st, e);
+	if (r < 0)
+		return r;
+	_cleanup_(ZSTD_freeDCtxp) ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	_cleanup_free_ void *buf = malloc(DCFS_CHUNK_MAX);
+	if (!dctx || !buf)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		dcfs_hash h;
+		if (sqlite3_column_bytes(st, 1) != DCFS_HASH_LEN)
+			continue; /* the schema's CHECK forbids it */
+		memcpy(h.b, sqlite3_column_blob(st, 1), DCFS_HASH_LEN);
+		char hex[DCFS_HASH_HEX];
+		dcfs_hash_to_hex(&h, hex);
+		if (sqlite3_column_int(st, 4)) {
+			c->rep->problems++;
+			say(c, "chunk %s: quarantined earlier; the images using it are damaged until it is"
+			       " imported or pulled again", hex);
+			continue;
+		}
+		dcfs_error err _cleanup_error_ = {0};
+		uint64_t stored = 0;
+		ssize_t n = dcfs_chunk_read(c->s->chunks_fd, &h, dctx, buf, &stored, &err);
+		c->rep->chunks++;
+		c->rep->chunk_bytes += stored;
+		const char *why = NULL;
+		if (n < 0)
+			why = err.msg;
+		else if (n != sqlite3_column_int64(st, 2))
+			why = "plain size differs from the catalog";
+		else if ((int64_t)stored != sqlite3_column_int64(st, 3))
+			why = "stored size differs from the catalog";
+		if (!why)
+			continue;
+		c->rep->problems++;
+		say(c, "%s%s", why, c->repair ? " (quarantined)" : "");
+		if (c->repair) {
+			r = quarantine(c, id, &h, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return rc == SQLITE_DONE ? 0 : dcfs_catalog_error(c->s->db, e, "catalog");
+}
+
+/* A query returning (what, key, recorded, actual) rows for each mismatch, and the statement
+ * that repairs one (bound with actual, key). */
+typedef struct count_check {
+	const char *what, *query, *fix;
+} count_check;
+
+static const count_check count_checks[] = {
+	{"chunk references",
+	 "SELECT c.id, c.refs, (SELECT count(*) FROM extents x WHERE x.chunk_id = c.id) AS n"
+	 " FROM chunks c WHERE c.refs != n",
+	 "UPDATE chunks SET refs = ?1 WHERE id = ?2"},
+	{"blob references",
+	 "SELECT b.id, b.refs, (SELECT count(*) FROM entries en WHERE en.blob_id = b.id) AS n"
+	 " FROM blobs b WHERE b.refs != n",
+	 "UPDATE blobs SET refs = ?1 WHERE id = ?2"},
+	{"layer references",
+	 "SELECT l.id, l.refs, (SELECT count(*) FROM image_layers il WHERE il.layer_id = l.id) AS n"
+	 " FROM layers l WHERE l.refs != n",
+	 "UPDATE layers SET refs = ?1 WHERE id = ?2"},
+	{"layer size",
+	 "SELECT l.id, l.size, (SELECT coalesce(sum(size), 0) FROM entries en WHERE en.layer_id = l.id"
+	 " AND en.type = 'f') AS n FROM layers l WHERE l.size != n",
+	 "UPDATE layers SET size = ?1 WHERE id = ?2"},
+	{"layer entries",
+	 "SELECT l.id, l.entries, (SELECT count(*) FROM entries en WHERE en.layer_id = l.id) AS n"
+	 " FROM layers l WHERE l.entries != n",
+	 "UPDATE layers SET entries = ?1 WHERE id = ?2"},
+};
+
+/* The sums recomputed from the rows. */
+static const char recompute_sums[] =
+	"SELECT 'chunks', count(*) FROM chunks"
+	" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
+	" UNION ALL SELECT 'chunk_stored', coalesce(sum(stored_size), 0) FROM chunks"
+	" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
+	" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks WHERE refs = 0"
+	" UNION ALL SELECT 'blobs', count(*) FROM blobs"
+	" UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs"
+	" UNION ALL SELECT 'layers', count(*) FROM layers"
+	" UNION ALL SELECT 'layer_bytes', coalesce(sum(size), 0) FROM layers"
+	" UNION ALL SELECT 'layers_unref', count(*) FROM layers WHERE refs = 0"
+	" UNION ALL SELECT 'layer_unref_bytes', coalesce(sum(size), 0) FROM layers WHERE refs = 0"
+	" UNION ALL SELECT 'images', count(*) FROM images WHERE kind = 'image'"
+	" UNION ALL SELECT 'snapshots', count(*) FROM images WHERE kind = 'snapshot'"
+	" UNION ALL SELECT 'image_bytes', coalesce(sum(l.size), 0) FROM image_layers il"
+	"   JOIN layers l ON l.id = il.layer_id"
+	" UNION ALL SELECT 'containers', count(*) FROM containers"
+	" UNION ALL SELECT 'containers_running', count(*) FROM containers WHERE state = 'running'"
+	" UNION ALL SELECT 'container_bytes', coalesce(sum(upper_bytes), 0) FROM containers"
+	" UNION ALL SELECT 'volumes', count(*) FROM volumes"
+	" UNION ALL SELECT 'volumes_in_use', count(*) FROM volumes WHERE in_use != 0"
+	" UNION ALL SELECT 'volume_bytes', coalesce(sum(bytes), 0) FROM volumes"
+	" UNION ALL SELECT 'workspaces', count(*) FROM workspaces"
+	" UNION ALL SELECT 'workspaces_in_use', count(*) FROM workspaces WHERE in_use != 0"
+	" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces";
+
+static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
+		   dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(c->s->db, sql, &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, value);
+	if (key_text)
+		sqlite3_bind_text(st, 2, key_text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, 2, key);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(c->s->db, e, "catalog");
+	c->rep->repaired++;
+	return 0;
+}
+
+static int check_counts(ctx *c, dcfs_error *e)
+{
+	for (size_t i = 0; i < ELEMENTSOF(count_checks); i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		int r = dcfs_catalog_prepare(c->s->db, count_checks[i].query, &st, e);
+		if (r < 0)
+			return r;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0), rec = sqlite3_column_int64(st, 1),
+				act = sqlite3_column_int64(st, 2);
+			c->rep->problems++;
+			say(c, "%s of row %lld: recorded %lld, actual %lld%s", count_checks[i].what,
+			    (long long)id, (long long)rec, (long long)act, c->repair ? " (fixed)" : "");
+			if (c->repair) {
+				r = run_fix(c, count_checks[i].fix, act, NULL, id, e);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static int check_sums(ctx *c, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
+	if (r < 0)
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		int64_t actual = sqlite3_column_int64(st, 1);
+		int64_t recorded = dcfs_catalog_sum(c->s->db, name);
+		if (recorded == actual)
+			continue;
+		c->rep->problems++;
+		say(c, "sum %s: recorded %lld, actual %lld%s", name, (long long)recorded,
+		    (long long)actual, c->repair ? " (fixed)" : "");
+		if (c->repair) {
+			r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
+ * extents that do not fit their chunk, and files whose extents run past their size. */
+static int check_dangling(ctx *c, dcfs_error *e)
+{
+	static const struct {
+		const char *what, *query;
+	} checks[] = {
+		{"extent outside its chunk in blob",
+		 "SELECT x.blob_id FROM extents x JOIN chunks ch ON ch.id = x.chunk_id"
+		 " WHERE x.chunk_off + x.len > ch.plain_size"},
+		{"extent past the end of its file in blob",
+		 "SELECT x.blob_id FROM extents x JOIN blobs b ON b.id = x.blob_id"
+		 " WHERE x.file_off + x.len > b.size"},
+		{"regular file without content in layer",
+		 "SELECT layer_id FROM entries WHERE type = 'f' AND size > 0 AND blob_id IS NULL"},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		int r = dcfs_catalog_prepare(c->s->db, checks[i].query, &st, e);
+		if (r < 0)
+			return r;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			c->rep->problems++;
+			say(c, "%s %lld", checks[i].what, (long long)sqlite3_column_int64(st, 0));
+		}
+	}
+	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
+	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
+	int r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
+	if (r < 0)
+		return r;
+	while (sqlite3_step(fk) == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(fk, 0);
+		const char *parent = (const char *)sqlite3_column_text(fk, 2);
+		c->rep->problems++;
+		say(c, "dangling row in %s: its %s row is missing", table, parent);
+	}
+	if (c->repair) {
+		static const char drop[] =
+			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
+			" OR blob_id NOT IN (SELECT id FROM blobs);"
+			"DELETE FROM entries WHERE layer_id NOT IN (SELECT id FROM layers)"
+			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));"
+			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
+			" OR layer_id NOT IN (SELECT id FROM layers);";
+		int before = sqlite3_total_changes(c->s->db);
+		r = dcfs_catalog_exec(c->s->db, drop, e);
+		if (r < 0)
+			return r;
+		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);
+	}
+	return 0;
+}
+
+int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u), void *u,
+	      dcfs_fsck_report *rep, dcfs_error *e)
+{
+	ctx c = {.s = s, .repair = repair, .say = sayf, .u = u, .rep = rep};
+	*rep = (dcfs_fsck_report){0};
+	int64_t ok = 0;
+	_cleanup_stmt_ sqlite3_stmt *qc = NULL;
+	int r = dcfs_catalog_prepare(s->db, "PRAGMA quick_check", &qc, e);
+	if (r < 0)
+		return r;
+	while (sqlite3_step(qc) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(qc, 0);
+		if (line && strcmp(line, "ok") == 0) {
+			ok = 1;
+			continue;
+		}
+		rep->problems++;
+		say(&c, "catalog: %s", line ? line : "damaged");
+	}
+	if (!ok)
+		return dcfs_error_set(e, EIO, "catalog '%s/catalog.db' is damaged", s->root);
+	r = dcfs_catalog_exec(s->db, repair ? "BEGIN IMMEDIATE" : "BEGIN", e);
+	if (r < 0)
+		return r;
+	r = check_chunks(&c, e);
+	if (r >= 0)
+		r = check_dangling(&c, e);
+	if (r >= 0)
+		r = check_counts(&c, e);
+	if (r >= 0)
+		r = check_sums(&c, e);
+	if (r >= 0) {
+		uint64_t before = rep->orphans;
+		r = dcfs_store_orphans(s, repair, &rep->orphans, &rep->orphan_bytes, e);
+		if (repair)
+			rep->repaired += rep->orphans - before;
+	}
+	if (r >= 0)
+		r = dcfs_catalog_exec(s->db, "COMMIT", e);
+	if (r < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}

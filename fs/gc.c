@@ -1,0 +1,116 @@
+/* Garbage collection (see gc.h). Rows go first, in one transaction: once it commits, nothing
+ * points at the chunks it removed, and unlinking their files can be retried by a later run if
+ * this one dies (they are then orphans). */
+#include "gc.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "images.h"
+#include "orphans.h"
+
+static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT hash FROM chunks WHERE refs = 0", &st, e);
+	if (r < 0)
+		return r;
+	dcfs_hash *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : 64;
+			dcfs_hash *nl = realloc(list, cap * sizeof(*nl));
+			if (!nl) {
+				free(list);
+				return dcfs_error_set(e, ENOMEM, "out of memory");
+			}
+			list = nl;
+		}
+		if (sqlite3_column_bytes(st, 0) == DCFS_HASH_LEN)
+			memcpy(list[count++].b, sqlite3_column_blob(st, 0), DCFS_HASH_LEN);
+	}
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return dcfs_catalog_error(s->db, e, "catalog");
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+/* Delete unreferenced rows; *dead receives the hashes of the chunk rows removed. */
+static int delete_rows(dcfs_store *s, dcfs_gc_stats *st, dcfs_hash **dead, size_t *ndead,
+		       dcfs_error *e)
+{
+	int64_t before_bytes = dcfs_catalog_sum(s->db, "chunk_stored");
+	int r = dcfs_catalog_exec(s->db, "DELETE FROM layers WHERE refs <= 0", e);
+	if (r < 0)
+		return r;
+	st->layers += (uint64_t)sqlite3_changes(s->db);
+	r = dcfs_catalog_exec(s->db, "DELETE FROM blobs WHERE refs <= 0", e);
+	if (r < 0)
+		return r;
+	st->blobs += (uint64_t)sqlite3_changes(s->db);
+	r = collect_dead_chunks(s, dead, ndead, e);
+	if (r < 0)
+		return r;
+	r = dcfs_catalog_exec(s->db, "DELETE FROM chunks WHERE refs <= 0", e);
+	if (r < 0)
+		return r;
+	st->chunks += (uint64_t)sqlite3_changes(s->db);
+	st->chunk_bytes += (uint64_t)(before_bytes - dcfs_catalog_sum(s->db, "chunk_stored"));
+	return 0;
+}
+
+int dcfs_gc(dcfs_store *s, bool orphans, dcfs_gc_stats *st, dcfs_error *e)
+{
+	int r = dcfs_catalog_exec(s->db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	_cleanup_free_ dcfs_hash *dead = NULL;
+	size_t ndead = 0;
+	r = delete_rows(s, st, &dead, &ndead, e);
+	if (r >= 0)
+		r = dcfs_catalog_exec(s->db, "COMMIT", e);
+	if (r < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	for (size_t i = 0; i < ndead; i++) {
+		char name[3 + DCFS_HASH_HEX];
+		dcfs_store_chunk_name(&dead[i], name);
+		if (unlinkat(s->chunks_fd, name, 0) < 0 && errno != ENOENT)
+			return dcfs_error_set(e, errno, "cannot remove chunk %s: %m", name + 3);
+	}
+	return orphans ? dcfs_store_orphans(s, true, &st->orphans, &st->orphan_bytes, e) : 0;
+}
+
+int dcfs_gc_max_size(dcfs_store *s, uint64_t max, void (*evicted)(const char *ref, void *u), void *u,
+		     dcfs_gc_stats *st, dcfs_error *e)
+{
+	int r = dcfs_gc(s, true, st, e);
+	while (r >= 0 && (uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") > max) {
+		_cleanup_stmt_ sqlite3_stmt *q = NULL;
+		r = dcfs_catalog_prepare(s->db, "SELECT ref FROM images ORDER BY last_used, id LIMIT 1", &q, e);
+		if (r < 0)
+			break;
+		if (sqlite3_step(q) != SQLITE_ROW)
+			break; /* nothing left to evict */
+		_cleanup_free_ char *ref = strdup((const char *)sqlite3_column_text(q, 0));
+		if (!ref)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		r = dcfs_image_remove(s, ref, e);
+		if (r >= 0 && evicted)
+			evicted(ref, u);
+		if (r >= 0)
+			r = dcfs_gc(s, false, st, e);
+	}
+	return r;
+}

@@ -1,0 +1,92 @@
+/* Listing and removing images (see images.h). Sizes come from the layer rows' sums: no file
+ * index is read. */
+#include "images.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return strdup(t ? (const char *)t : "");
+}
+
+int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(
+		s->db,
+		"SELECT i.id, i.ref, i.kind, i.digest, i.created, i.last_used, count(il.layer_id),"
+		" coalesce(sum(l.size), 0),"
+		" coalesce(sum(CASE WHEN l.refs > 1 THEN l.size ELSE 0 END), 0)"
+		" FROM images i LEFT JOIN image_layers il ON il.image_id = i.id"
+		" LEFT JOIN layers l ON l.id = il.layer_id"
+		" WHERE ?1 IS NULL OR i.kind = ?1"
+		" GROUP BY i.id ORDER BY i.created DESC, i.id DESC",
+		&st, e);
+	if (r < 0)
+		return r;
+	if (kind)
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	dcfs_image_info *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap ? cap * 2 : 16;
+			dcfs_image_info *nl = realloc(list, cap * sizeof(*nl));
+			if (!nl) {
+				dcfs_images_free(list, count);
+				return dcfs_error_set(e, ENOMEM, "out of memory");
+			}
+			list = nl;
+		}
+		dcfs_image_info *im = &list[count++];
+		*im = (dcfs_image_info){
+			.id = sqlite3_column_int64(st, 0),
+			.ref = column_dup(st, 1),
+			.kind = column_dup(st, 2),
+			.digest = column_dup(st, 3),
+			.created = sqlite3_column_int64(st, 4),
+			.last_used = sqlite3_column_int64(st, 5),
+			.layers = sqlite3_column_int(st, 6),
+			.size = (uint64_t)sqlite3_column_int64(st, 7),
+			.shared = (uint64_t)sqlite3_column_int64(st, 8),
+		};
+		im->unique = im->size - im->shared;
+	}
+	if (rc != SQLITE_DONE) {
+		dcfs_images_free(list, count);
+		return dcfs_catalog_error(s->db, e, "catalog");
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+void dcfs_images_free(dcfs_image_info *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].ref);
+		free(list[i].kind);
+		free(list[i].digest);
+	}
+	free(list);
+}
+
+int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "DELETE FROM images WHERE ref = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "catalog");
+	if (sqlite3_changes(s->db) == 0)
+		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	return 0;
+}

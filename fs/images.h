@@ -1,0 +1,24 @@
+/* Listing and removing images and snapshots, and their size sums. */
+#pragma once
+
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+
+typedef struct dcfs_image_info {
+	int64_t id;
+	char *ref, *kind, *digest;
+	int64_t created, last_used;
+	int layers;
+	uint64_t size;   /* sum of its layers' sizes */
+	uint64_t shared; /* of that, in layers other images use too */
+	uint64_t unique; /* size - shared */
+} dcfs_image_info;
+
+/* All images, newest first; `kind` "image", "snapshot" or NULL for both. */
+int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e);
+void dcfs_images_free(dcfs_image_info *list, size_t n);
+
+/* Delete the image row of `ref` (its layers lose a reference). -ENOENT when there is none. */
+int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e);

@@ -1,0 +1,291 @@
+/* Reading a directory tree for import: entries in sorted order, hardlinks found by inode,
+ * holes found with SEEK_DATA/SEEK_HOLE, extended attributes of every namespace we can read. */
+#include "import.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "chunk.h"
+#include "cleanup.h"
+#include "fsutil.h"
+#include "map.h"
+#include "xattrs.h"
+
+typedef struct walk {
+	dcfs_ingest *in;
+	const char *root;
+	dcfs_map inodes; /* (dev, ino) -> index into links */
+	char **links;    /* first relative path of each multiply linked inode */
+	size_t nlinks, links_cap;
+	unsigned char *buf;
+} walk;
+
+static int read_xattrs(const char *full, dcfs_xattrs *x, dcfs_error *e)
+{
+	ssize_t n = llistxattr(full, NULL, 0);
+	if (n < 0) {
+		if (errno == ENOTSUP || errno == ENODATA)
+			return 0;
+		return dcfs_error_set(e, errno, "cannot list attributes of '%s': %m", full);
+	}
+	if (n == 0)
+		return 0;
+	_cleanup_free_ char *names = malloc((size_t)n);
+	if (!names)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	n = llistxattr(full, names, (size_t)n);
+	if (n < 0)
+		return dcfs_error_set(e, errno, "cannot list attributes of '%s': %m", full);
+	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		ssize_t vlen = lgetxattr(full, name, NULL, 0);
+		if (vlen < 0) {
+			if (errno == ENODATA)
+				continue;
+			return dcfs_error_set(e, errno, "cannot read attribute '%s' of '%s': %m", name, full);
+		}
+		_cleanup_free_ char *value = malloc((size_t)vlen + 1);
+		if (!value)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		vlen = lgetxattr(full, name, value, (size_t)vlen);
+		if (vlen < 0)
+			return dcfs_error_set(e, errno, "cannot read attribute '%s' of '%s': %m", name, full);
+		if (dcfs_xattrs_add(x, name, value, (size_t)vlen) < 0)
+			return dcfs_error_set(e, E2BIG, "attribute '%s' of '%s' is too large", name, full);
+	}
+	if (dcfs_xattrs_sort(x) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return 0;
+}
+
+static int read_file_data(walk *w, const char *full, uint64_t size, dcfs_error *e)
+{
+	_cleanup_close_ int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return dcfs_error_set(e, errno, "cannot open '%s': %m", full);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	uint64_t off = 0;
+	while (off < size) {
+		off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* a hole up to the end */
+			data = (off_t)off;  /* no SEEK_DATA support: read everything */
+		}
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > size)
+			hole = (off_t)size;
+		for (uint64_t pos = (uint64_t)data; pos < (uint64_t)hole;) {
+			size_t want = DCFS_CHUNK_MAX;
+			if (want > (uint64_t)hole - pos)
+				want = (size_t)((uint64_t)hole - pos);
+			ssize_t n = pread(fd, w->buf, want, (off_t)pos);
+			if (n < 0)
+				return dcfs_error_set(e, errno, "cannot read '%s': %m", full);
+			if (n == 0) {
+				hole = (off_t)pos; /* the file shrank while we read it */
+				break;
+			}
+			int r = dcfs_ingest_data(w->in, pos, w->buf, (size_t)n, e);
+			if (r < 0)
+				return r;
+			pos += (uint64_t)n;
+		}
+		if ((uint64_t)hole <= off)
+			break;
+		off = (uint64_t)hole;
+	}
+	return 0;
+}
+
+static char entry_type(mode_t m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG: return DCFS_T_FILE;
+	case S_IFDIR: return DCFS_T_DIR;
+	case S_IFLNK: return DCFS_T_SYMLINK;
+	case S_IFCHR: return DCFS_T_CHAR;
+	case S_IFBLK: return DCFS_T_BLOCK;
+	case S_IFIFO: return DCFS_T_FIFO;
+	default: return DCFS_T_SOCKET;
+	}
+}
+
+/* A second or later name of a multiply linked inode becomes a hardlink entry. */
+static int hardlink_of(walk *w, const struct stat *st, const char *rel, const char **first,
+		       dcfs_error *e)
+{
+	*first = NULL;
+	if (S_ISDIR(st->st_mode) || st->st_nlink < 2)
+		return 0;
+	uint64_t key[2] = {st->st_dev, st->st_ino};
+	size_t idx;
+	if (dcfs_map_get(&w->inodes, key, sizeof(key), &idx)) {
+		*first = w->links[idx];
+		return 0;
+	}
+	if (w->nlinks == w->links_cap) {
+		size_t cap = w->links_cap ? w->links_cap * 2 : 64;
+		char **n = realloc(w->links, cap * sizeof(*n));
+		if (!n)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		w->links = n;
+		w->links_cap = cap;
+	}
+	w->links[w->nlinks] = strdup(rel);
+	if (!w->links[w->nlinks] || dcfs_map_put(&w->inodes, key, sizeof(key), w->nlinks) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	w->nlinks++;
+	return 0;
+}
+
+/* Add the entry at `rel`; *is_dir tells whether to descend into it. */
+static int add_one(walk *w, const char *rel, bool *is_dir, dcfs_error *e)
+{
+	_cleanup_free_ char *full = NULL;
+	if (asprintf(&full, "%s%s%s", w->root, *rel ? "/" : "", rel) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	struct stat st;
+	if (lstat(full, &st) < 0)
+		return dcfs_error_set(e, errno, "cannot stat '%s': %m", full);
+	const char *first = NULL;
+	int r = hardlink_of(w, &st, rel, &first, e);
+	if (r < 0)
+		return r;
+	_cleanup_(dcfs_xattrs_free) dcfs_xattrs x = {0};
+	_cleanup_free_ char *target = NULL;
+	dcfs_entry_info info = {
+		.path = rel,
+		.type = first ? DCFS_T_HARDLINK : entry_type(st.st_mode),
+		.mode = st.st_mode & 07777,
+		.uid = st.st_uid,
+		.gid = st.st_gid,
+		.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+		.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+		.rdev = st.st_rdev,
+		.target = first,
+	};
+	if (!first) {
+		r = read_xattrs(full, &x, e);
+		if (r < 0)
+			return r;
+		info.xattrs = x.buf;
+		info.xattrs_len = x.len;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		target = malloc((size_t)st.st_size + 1);
+		if (!target)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		ssize_t n = readlink(full, target, (size_t)st.st_size + 1);
+		if (n < 0 || n > st.st_size)
+			return dcfs_error_set(e, n < 0 ? errno : EIO, "cannot read link '%s'", full);
+		target[n] = '\0';
+		info.target = target;
+	}
+	r = dcfs_ingest_add(w->in, &info, e);
+	if (r < 0)
+		return r;
+	*is_dir = S_ISDIR(st.st_mode);
+	if (info.type == DCFS_T_FILE)
+		return read_file_data(w, full, info.size, e);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int list_dir(const char *full, char ***out, size_t *count, dcfs_error *e)
+{
+	_cleanup_closedir_ DIR *d = opendir(full);
+	if (!d)
+		return dcfs_error_set(e, errno, "cannot open directory '%s': %m", full);
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, cap * sizeof(*nn));
+			if (!nn) {
+				free_names(names, n);
+				return dcfs_error_set(e, ENOMEM, "out of memory");
+			}
+			names = nn;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			free_names(names, n);
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		}
+		n++;
+	}
+	if (errno) {
+		free_names(names, n);
+		return dcfs_error_set(e, errno, "cannot read directory '%s': %m", full);
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+static int walk_dir(walk *w, const char *rel, dcfs_error *e)
+{
+	_cleanup_free_ char *full = NULL;
+	if (asprintf(&full, "%s%s%s", w->root, *rel ? "/" : "", rel) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	char **names = NULL;
+	size_t n = 0;
+	int r = list_dir(full, &names, &n, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *child = NULL;
+		if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", names[i]) < 0) {
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+			break;
+		}
+		bool is_dir = false;
+		r = add_one(w, child, &is_dir, e);
+		if (r >= 0 && is_dir)
+			r = walk_dir(w, child, e);
+	}
+	free_names(names, n);
+	return r;
+}
+
+int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
+{
+	walk w = {.in = in, .root = dir};
+	w.buf = malloc(DCFS_CHUNK_MAX);
+	int r = w.buf ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
+	bool is_dir = false;
+	if (r == 0)
+		r = add_one(&w, "", &is_dir, e);
+	if (r == 0)
+		r = walk_dir(&w, "", e);
+	for (size_t i = 0; i < w.nlinks; i++)
+		free(w.links[i]);
+	free(w.links);
+	dcfs_map_free(&w.inodes);
+	free(w.buf);
+	return r;
+}

@@ -1,0 +1,69 @@
+/* Building a layer: entries and file data go in, chunks and catalog rows come out.
+ *
+ * A reader (a directory walk, a tar stream, later a container's upper directory) calls
+ * dcfs_ingest_add() for each entry and, for a regular file, dcfs_ingest_data() with its bytes in
+ * increasing offsets (gaps are holes). Contents already in the store are recognised by hash and
+ * not stored again; small files are packed together into shared chunks so that they compress as
+ * well as a tarball; new chunks are compressed on worker threads. Nothing is visible in the
+ * catalog until dcfs_ingest_commit(), which publishes the chunks durably and then records the
+ * layer and the image in one transaction. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "hash.h"
+#include "store.h"
+
+/* Entry types, as stored in the catalog. */
+enum {
+	DCFS_T_FILE = 'f',
+	DCFS_T_DIR = 'd',
+	DCFS_T_SYMLINK = 'l',
+	DCFS_T_HARDLINK = 'h',
+	DCFS_T_CHAR = 'c',
+	DCFS_T_BLOCK = 'b',
+	DCFS_T_FIFO = 'p',
+	DCFS_T_SOCKET = 's',
+	DCFS_T_WHITEOUT = 'w',
+};
+
+typedef struct dcfs_entry_info {
+	const char *path; /* as found in the source; normalized by the ingest */
+	char type;
+	uint32_t mode; /* permission bits (07777) */
+	uint32_t uid, gid;
+	int64_t mtime_ns;
+	uint64_t size;       /* regular files */
+	const char *target;  /* symlink target, or hardlink target path */
+	uint64_t rdev;       /* character and block devices */
+	const void *xattrs;  /* dcfs_xattrs encoding, may be NULL */
+	size_t xattrs_len;
+} dcfs_entry_info;
+
+typedef struct dcfs_ingest_stats {
+	uint64_t entries, files, file_bytes;
+	uint64_t new_chunks, new_plain_bytes, new_stored_bytes;
+	uint64_t dedup_bytes; /* file bytes that were already in the store or earlier in this layer */
+} dcfs_ingest_stats;
+
+typedef struct dcfs_ingest dcfs_ingest;
+
+/* `what` names the source in error messages ("tar entry", "file"). */
+int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_error *e);
+
+int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e);
+int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len, dcfs_error *e);
+/* Mark a directory as opaque (an overlay/OCI opaque whiteout). */
+int dcfs_ingest_set_opaque(dcfs_ingest *in, const char *dir, dcfs_error *e);
+
+/* Finish: publish the new chunks durably, then record the layer and a one-layer image `ref` of
+ * `kind` ("image" or "snapshot") with `config_json` as its OCI config, in one transaction. An
+ * existing image of the same name is replaced (its layers become reclaimable). */
+int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
+		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e);
+
+void dcfs_ingest_free(dcfs_ingest *in);
+DEFINE_TRIVIAL_CLEANUP(dcfs_ingest *, dcfs_ingest_free)
+#define _cleanup_ingest_ _cleanup_(dcfs_ingest_freep)

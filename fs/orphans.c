@@ -1,0 +1,56 @@
+/* Finding chunk files without a catalog row (see orphans.h). */
+#include "orphans.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+
+static void scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint64_t *bytes)
+{
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		dcfs_hash h;
+		if (dcfs_hash_from_hex(de->d_name, &h)) {
+			sqlite3_bind_blob(q, 1, h.b, DCFS_HASH_LEN, SQLITE_STATIC);
+			bool known = sqlite3_step(q) == SQLITE_ROW;
+			sqlite3_reset(q);
+			if (known)
+				continue;
+		}
+		struct stat sb;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (remove && unlinkat(dirfd(d), de->d_name, 0) < 0)
+			continue;
+		(*count)++;
+		*bytes += (uint64_t)sb.st_size;
+	}
+}
+
+int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *bytes, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT 1 FROM chunks WHERE hash = ?1", &q, e);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 256; i++) {
+		char sub[3];
+		snprintf(sub, sizeof(sub), "%02x", i);
+		int fd = openat(s->chunks_fd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		_cleanup_closedir_ DIR *d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		scan_dir(d, q, remove, count, bytes);
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* The command line: the command table, the context each command gets, and output helpers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "store.h"
+
+/* Exit codes: 0 success, 1 failure, 2 usage. */
+enum { EXIT_USAGE = 2 };
+
+typedef struct dcfs_cli {
+	const char *store_path; /* resolved: --store, $DCFS_STORE or the default */
+	const char *command;
+	dcfs_error err; /* filled by a failing command; main prints it once */
+} dcfs_cli;
+
+typedef int (*dcfs_cmd_fn)(int argc, char **argv, dcfs_cli *cli);
+
+typedef struct dcfs_command {
+	const char *name;
+	dcfs_cmd_fn fn;
+	const char *usage;
+	const char *summary;
+} dcfs_command;
+
+/* Commands: each returns an exit code; on failure it fills cli->err (or prints usage). */
+int cmd_import(int argc, char **argv, dcfs_cli *cli);
+int cmd_images(int argc, char **argv, dcfs_cli *cli);
+int cmd_rmi(int argc, char **argv, dcfs_cli *cli);
+int cmd_du(int argc, char **argv, dcfs_cli *cli);
+int cmd_prune(int argc, char **argv, dcfs_cli *cli);
+int cmd_fsck(int argc, char **argv, dcfs_cli *cli);
+
+/* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
+int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open the store; on failure fills cli->err and returns -errno. */
+int cli_open_store(dcfs_cli *cli, dcfs_store_mode mode, dcfs_store **out);
+
+/* Sizes: Docker's style on a terminal ("1.23GB", decimal units). */
+void cli_human_size(uint64_t bytes, char out[16]);
+/* Parse "123", "10k", "1.5GB", "2GiB" into bytes; false when malformed. */
+bool cli_parse_size(const char *text, uint64_t *out);
+/* "3 minutes ago" */
+void cli_human_age(int64_t then, char out[32]);
+
+/* A simple table printed with columns padded to their widest cell, three spaces apart. */
+typedef struct cli_table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols, owned */
+} cli_table;
+void cli_table_init(cli_table *t, size_t ncols);
+/* Add a row: exactly `ncols` strings (copied). */
+void cli_table_row(cli_table *t, ...);
+void cli_table_print(cli_table *t, FILE *f);
+void cli_table_free(cli_table *t);

@@ -1,0 +1,159 @@
+/* dcfs du: disk usage in Docker's `system df` shape, read from the catalog's sums. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "du.h"
+#include "images.h"
+
+typedef struct row_def {
+	const char *type, *key;
+	size_t offset;
+} row_def;
+
+static const row_def rows[] = {
+	{"Images", "images", offsetof(dcfs_du, images)},
+	{"Snapshots", "snapshots", offsetof(dcfs_du, snapshots)},
+	{"Containers", "containers", offsetof(dcfs_du, containers)},
+	{"Volumes", "volumes", offsetof(dcfs_du, volumes)},
+	{"Workspaces", "workspaces", offsetof(dcfs_du, workspaces)},
+	{"Chunk cache", "chunks", offsetof(dcfs_du, chunks)},
+};
+
+static const dcfs_du_row *row_of(const dcfs_du *d, size_t i)
+{
+	return (const dcfs_du_row *)((const char *)d + rows[i].offset);
+}
+
+static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const dcfs_du_row *r = row_of(d, i);
+		cJSON *j = cJSON_AddObjectToObject(o, rows[i].key);
+		cJSON_AddNumberToObject(j, "total", (double)r->total);
+		cJSON_AddNumberToObject(j, "active", (double)r->active);
+		cJSON_AddNumberToObject(j, "size", (double)r->size);
+		cJSON_AddNumberToObject(j, "reclaimable", (double)r->reclaimable);
+	}
+	cJSON *ch = cJSON_GetObjectItem(o, "chunks");
+	cJSON_AddNumberToObject(ch, "plain", (double)d->chunk_plain);
+	cJSON_AddNumberToObject(ch, "stored", (double)d->chunk_stored);
+	cJSON_AddNumberToObject(ch, "logical", (double)d->logical);
+	cJSON_AddNumberToObject(ch, "unique", (double)d->unique);
+	if (imgs) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "imageList");
+		for (size_t i = 0; i < n; i++) {
+			cJSON *im = cJSON_CreateObject();
+			cJSON_AddStringToObject(im, "ref", imgs[i].ref);
+			cJSON_AddStringToObject(im, "kind", imgs[i].kind);
+			cJSON_AddNumberToObject(im, "size", (double)imgs[i].size);
+			cJSON_AddNumberToObject(im, "sharedSize", (double)imgs[i].shared);
+			cJSON_AddNumberToObject(im, "uniqueSize", (double)imgs[i].unique);
+			cJSON_AddItemToArray(arr, im);
+		}
+	}
+	char *s = cJSON_Print(o);
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+/* Sizes for people on a terminal, exact bytes otherwise (pipes, scripts, tests). */
+static void size_cell(uint64_t v, bool human, char out[32])
+{
+	if (human)
+		cli_human_size(v, out);
+	else
+		snprintf(out, 32, "%llu", (unsigned long long)v);
+}
+
+static void print_table(const dcfs_du *d, bool human)
+{
+	cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const dcfs_du_row *r = row_of(d, i);
+		char total[24], active[24], size[32], recl[32], pct[48];
+		snprintf(total, sizeof(total), "%llu", (unsigned long long)r->total);
+		snprintf(active, sizeof(active), "%llu", (unsigned long long)r->active);
+		size_cell(r->size, human, size);
+		size_cell(r->reclaimable, human, recl);
+		if (r->size)
+			snprintf(pct, sizeof(pct), "%s (%d%%)", recl, (int)(r->reclaimable * 100 / r->size));
+		else
+			snprintf(pct, sizeof(pct), "%s", recl);
+		cli_table_row(&t, rows[i].type, total, active, size, pct);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	char plain[32], stored[32], logical[32], unique[32];
+	size_cell(d->chunk_plain, human, plain);
+	size_cell(d->chunk_stored, human, stored);
+	size_cell(d->logical, human, logical);
+	size_cell(d->unique, human, unique);
+	printf("\nChunk cache: %s plain in %s stored (compression %.2fx); %s in images, %s distinct"
+	       " (deduplication %.2fx)\n",
+	       plain, stored, d->chunk_stored ? (double)d->chunk_plain / (double)d->chunk_stored : 1.0,
+	       logical, unique, d->unique ? (double)d->logical / (double)d->unique : 1.0);
+}
+
+static void print_images(dcfs_image_info *imgs, size_t n, bool human)
+{
+	printf("\nImages space usage:\n\n");
+	cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, "REF", "KIND", "SIZE", "SHARED SIZE", "UNIQUE SIZE");
+	for (size_t i = 0; i < n; i++) {
+		char size[32], shared[32], unique[32];
+		size_cell(imgs[i].size, human, size);
+		size_cell(imgs[i].shared, human, shared);
+		size_cell(imgs[i].unique, human, unique);
+		cli_table_row(&t, imgs[i].ref, imgs[i].kind, size, shared, unique);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+int cmd_du(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"verbose", no_argument, NULL, 'v'}, {0}};
+	bool json = false, verbose = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'v')
+			verbose = true;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+		return 1;
+	dcfs_du d;
+	if (dcfs_du_read(s, &d, &cli->err) < 0)
+		return 1;
+	dcfs_image_info *imgs = NULL;
+	size_t n = 0;
+	if (verbose && dcfs_images_list(s, NULL, &imgs, &n, &cli->err) < 0)
+		return 1;
+	bool human = isatty(STDOUT_FILENO);
+	if (json)
+		print_json(&d, imgs, n);
+	else {
+		print_table(&d, human);
+		if (verbose)
+			print_images(imgs, n, human);
+	}
+	dcfs_images_free(imgs, n);
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* dcfs images: the images in the store, like `docker images`. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "images.h"
+
+/* Split "name:tag[@digest]" for the REPOSITORY and TAG columns. */
+static void split_ref(const char *ref, char *repo, size_t repo_len, const char **tag)
+{
+	const char *at = strchr(ref, '@');
+	size_t end = at ? (size_t)(at - ref) : strlen(ref);
+	const char *colon = memrchr(ref, ':', end);
+	const char *slash = memrchr(ref, '/', end);
+	if (colon && (!slash || colon > slash)) {
+		snprintf(repo, repo_len, "%.*s", (int)(colon - ref), ref);
+		*tag = colon + 1;
+	} else {
+		snprintf(repo, repo_len, "%.*s", (int)end, ref);
+		*tag = "<none>";
+	}
+}
+
+static void print_json(dcfs_image_info *list, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "ref", list[i].ref);
+		cJSON_AddStringToObject(o, "kind", list[i].kind);
+		cJSON_AddStringToObject(o, "digest", list[i].digest);
+		cJSON_AddNumberToObject(o, "created", (double)list[i].created);
+		cJSON_AddNumberToObject(o, "lastUsed", (double)list[i].last_used);
+		cJSON_AddNumberToObject(o, "layers", list[i].layers);
+		cJSON_AddNumberToObject(o, "size", (double)list[i].size);
+		cJSON_AddNumberToObject(o, "sharedSize", (double)list[i].shared);
+		cJSON_AddNumberToObject(o, "uniqueSize", (double)list[i].unique);
+		cJSON_AddItemToArray(arr, o);
+	}
+	char *s = cJSON_Print(arr);
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(arr);
+}
+
+int cmd_images(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"quiet", no_argument, NULL, 'q'}, {0}};
+	bool json = false, quiet = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'q')
+			quiet = true;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+		return 1;
+	dcfs_image_info *list = NULL;
+	size_t n = 0;
+	if (dcfs_images_list(s, "image", &list, &n, &cli->err) < 0)
+		return 1;
+	if (json) {
+		print_json(list, n);
+	} else if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", list[i].ref);
+	} else {
+		cli_table t;
+		cli_table_init(&t, 5);
+		cli_table_row(&t, "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+		for (size_t i = 0; i < n; i++) {
+			char repo[256], id[13], age[32], size[16];
+			const char *tag;
+			split_ref(list[i].ref, repo, sizeof(repo), &tag);
+			const char *hex = strchr(list[i].digest, ':');
+			snprintf(id, sizeof(id), "%s", hex ? hex + 1 : list[i].digest);
+			cli_human_age(list[i].created, age);
+			cli_human_size(list[i].size, size);
+			cli_table_row(&t, repo, tag, id, age, size);
+		}
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	dcfs_images_free(list, n);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/* dcfs: global options, the command table, and the one place errors are printed. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+static const dcfs_command commands[] = {
+	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball"},
+	{"images", cmd_images, "images [--json] [-q]", "list images"},
+	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used"},
+	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums"},
+	{"prune", cmd_prune, "prune [--max-size SIZE] [--json]", "reclaim unreferenced data"},
+	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums"},
+};
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: dcfs [--store DIR] COMMAND [ARGS]\n\n"
+		   "A dev-container filesystem and launcher.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
+	fprintf(f, "\nThe store is --store DIR, else $DCFS_STORE, else %s.\n", DCFS_DEFAULT_STORE);
+}
+
+static const dcfs_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int cli_usage(dcfs_cli *cli, const char *problem, ...)
+{
+	if (problem) {
+		va_list ap;
+		va_start(ap, problem);
+		fprintf(stderr, "dcfs: %s: ", cli->command);
+		vfprintf(stderr, problem, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+	const dcfs_command *c = find_command(cli->command);
+	fprintf(stderr, "usage: dcfs %s\n", c ? c->usage : cli->command);
+	return EXIT_USAGE;
+}
+
+int cli_open_store(dcfs_cli *cli, dcfs_store_mode mode, dcfs_store **out)
+{
+	return dcfs_store_open(cli->store_path, mode, out, &cli->err);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	const char *store = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			store = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			return 0;
+		case 'V':
+			printf("dcfs %s\n", DCFS_VERSION);
+			return 0;
+		default:
+			help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	if (!strcmp(name, "help")) {
+		help(stdout);
+		return 0;
+	}
+	const dcfs_command *cmd = find_command(name);
+	if (!cmd) {
+		fprintf(stderr, "dcfs: unknown command '%s' (see 'dcfs --help')\n", name);
+		return EXIT_USAGE;
+	}
+	dcfs_cli cli = {.store_path = dcfs_store_default_path(store), .command = name};
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 1; /* each command parses its own options */
+	int rc = cmd->fn(sub_argc, sub_argv, &cli);
+	if (rc != 0 && cli.err.code) {
+		fprintf(stderr, "dcfs: %s: %s\n", name, cli.err.msg ? cli.err.msg : strerror(cli.err.code));
+		if (rc == 0)
+			rc = 1;
+	}
+	dcfs_error_clear(&cli.err);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "dcfs: %s: cannot write output\n", name);
+		return 1;
+	}
+	return rc;
+}
