@@ -76,6 +76,15 @@ static const char schema_v1[] =
 	"  PRIMARY KEY (image_id, pos)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX image_layers_layer ON image_layers(layer_id);"
+	/* The merged index of an image: for each visible path, the layer whose entry it is.
+	 * Computed once when the image is recorded (image_index.c). */
+	"CREATE TABLE image_index ("
+	"  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+	"  path TEXT NOT NULL,"
+	"  layer_id INTEGER NOT NULL REFERENCES layers(id),"
+	"  PRIMARY KEY (image_id, path)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX image_index_layer ON image_index(layer_id);"
 	/* Containers, volumes and workspaces: their byte counts are kept by the filesystem. */
 	"CREATE TABLE containers ("
 	"  id TEXT PRIMARY KEY,"

@@ -16,6 +16,7 @@
 #include "chunk.h"
 #include "chunk_writer.h"
 #include "cleanup.h"
+#include "image_index.h"
 #include "map.h"
 #include "path.h"
 
@@ -902,7 +903,10 @@ static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, cons
 		return r;
 	sqlite3_bind_int64(link, 1, image_id);
 	sqlite3_bind_int64(link, 2, layer_id);
-	return step_done(db, link, e);
+	r = step_done(db, link, e);
+	if (r < 0)
+		return r;
+	return dcfs_image_index_build(db, image_id, e);
 }
 
 int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
