@@ -106,7 +106,8 @@ static int migrate(sqlite3 *db, dcfs_error *e)
 	}
 	if (r < 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return dcfs_error_wrap(e, "migrating the catalog");
+		dcfs_error_wrap(e, "migrating the catalog");
+		return r;
 	}
 	return dcfs_catalog_exec(db, "COMMIT", e);
 }
@@ -126,11 +127,12 @@ int dcfs_catalog_open(const char *path, sqlite3 **out, dcfs_error *e)
 				  "PRAGMA foreign_keys = ON;"
 				  "PRAGMA temp_store = MEMORY;",
 				  e);
-	if (r < 0)
-		return dcfs_error_wrap(e, "%s", path);
-	r = migrate(db, e);
-	if (r < 0)
-		return dcfs_error_wrap(e, "%s", path);
+	if (r >= 0)
+		r = migrate(db, e);
+	if (r < 0) {
+		dcfs_error_wrap(e, "%s", path);
+		return r;
+	}
 	*out = TAKE_PTR(db);
 	return 0;
 }

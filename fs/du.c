@@ -43,7 +43,7 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 				     NULL, &idle_volumes, e);
 	if (r < 0)
 		goto out;
-	uint64_t layer_bytes = SUM("layer_bytes");
+	uint64_t layer_bytes = SUM("layer_bytes") - SUM("layer_unref_bytes"); /* layers images hold */
 	d->images = (dcfs_du_row){
 		.total = SUM("images"),
 		.active = (uint64_t)active_images,

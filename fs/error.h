@@ -16,7 +16,8 @@ typedef struct dcfs_error {
 int dcfs_error_set(dcfs_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefix the existing message with "<prefix>: " and return -code. */
+/* Prefix the existing message with "<prefix>: " and return -code (-EIO when `e` is NULL:
+ * callers that may pass NULL keep their own return value). */
 int dcfs_error_wrap(dcfs_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Release the message and reset. */

@@ -36,6 +36,9 @@ __attribute__((format(printf, 2, 3))) static void say(ctx *c, const char *fmt, .
 
 DEFINE_TRIVIAL_CLEANUP(ZSTD_DCtx *, ZSTD_freeDCtx)
 
+static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
+		   dcfs_error *e);
+
 /* Move a chunk file to quarantine/ and mark its row. */
 static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 {
@@ -60,7 +63,7 @@ static int check_chunks(ctx *c, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(c->s->db,
-				     "SELECT id, hash, plain_size, stored_size, quarantined FROM chunks",
+				     "SELECT id, hash, plain_size, stored_size, quarantined, refs FROM chunks",
 				     &st, e);
 	if (r < 0)
 		return r;
@@ -78,6 +81,8 @@ static int check_chunks(ctx *c, dcfs_error *e)
 		char hex[DCFS_HASH_HEX];
 		dcfs_hash_to_hex(&h, hex);
 		if (sqlite3_column_int(st, 4)) {
+			if (sqlite3_column_int64(st, 5) == 0)
+				continue; /* nothing uses it any more: prune removes the row */
 			c->rep->problems++;
 			say(c, "chunk %s: quarantined earlier; the images using it are damaged until it is"
 			       " imported or pulled again", hex);
@@ -88,19 +93,29 @@ static int check_chunks(ctx *c, dcfs_error *e)
 		ssize_t n = dcfs_chunk_read(c->s->chunks_fd, &h, dctx, buf, &stored, &err);
 		c->rep->chunks++;
 		c->rep->chunk_bytes += stored;
-		const char *why = NULL;
-		if (n < 0)
-			why = err.msg;
-		else if (n != sqlite3_column_int64(st, 2))
-			why = "plain size differs from the catalog";
-		else if ((int64_t)stored != sqlite3_column_int64(st, 3))
-			why = "stored size differs from the catalog";
-		if (!why)
+		if (n < 0) {
+			/* the message names the chunk */
+			c->rep->problems++;
+			say(c, "%s%s", err.msg, c->repair ? " (quarantined)" : "");
+			if (c->repair && (r = quarantine(c, id, &h, e)) < 0)
+				return r;
 			continue;
-		c->rep->problems++;
-		say(c, "%s%s", why, c->repair ? " (quarantined)" : "");
-		if (c->repair) {
-			r = quarantine(c, id, &h, e);
+		}
+		/* The content verifies: a size that differs is the catalog's mistake. */
+		static const char *const cols[] = {"plain_size", "stored_size"};
+		int64_t actual[2] = {n, (int64_t)stored};
+		for (int k = 0; k < 2; k++) {
+			int64_t recorded = sqlite3_column_int64(st, 2 + k);
+			if (recorded == actual[k])
+				continue;
+			c->rep->problems++;
+			say(c, "chunk %s: %s is %lld in the catalog, %lld on disk%s", hex, cols[k],
+			    (long long)recorded, (long long)actual[k], c->repair ? " (fixed)" : "");
+			if (!c->repair)
+				continue;
+			char sql[64];
+			snprintf(sql, sizeof(sql), "UPDATE chunks SET %s = ?1 WHERE id = ?2", cols[k]);
+			r = run_fix(c, sql, actual[k], NULL, id, e);
 			if (r < 0)
 				return r;
 		}
@@ -273,6 +288,8 @@ static int check_dangling(ctx *c, dcfs_error *e)
 			"DELETE FROM entries WHERE layer_id NOT IN (SELECT id FROM layers)"
 			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));"
 			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
+			" OR layer_id NOT IN (SELECT id FROM layers);"
+			"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
 			" OR layer_id NOT IN (SELECT id FROM layers);";
 		int before = sqlite3_total_changes(c->s->db);
 		r = dcfs_catalog_exec(c->s->db, drop, e);

@@ -96,21 +96,24 @@ int dcfs_gc_max_size(dcfs_store *s, uint64_t max, void (*evicted)(const char *re
 		     dcfs_gc_stats *st, dcfs_error *e)
 {
 	int r = dcfs_gc(s, true, st, e);
-	while (r >= 0 && (uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") > max) {
-		_cleanup_stmt_ sqlite3_stmt *q = NULL;
-		r = dcfs_catalog_prepare(s->db, "SELECT ref FROM images ORDER BY last_used, id LIMIT 1", &q, e);
-		if (r < 0)
+	if (r < 0 || (uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") <= max)
+		return r;
+	dcfs_image_info *list = NULL;
+	size_t n = 0;
+	r = dcfs_images_list(s, NULL, &list, &n, e);
+	if (r < 0)
+		return r;
+	/* The list is newest first; evict from the least recently used end. */
+	for (size_t i = n; i-- > 0 && r >= 0;) {
+		if ((uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") <= max)
 			break;
-		if (sqlite3_step(q) != SQLITE_ROW)
-			break; /* nothing left to evict */
-		_cleanup_free_ char *ref = strdup((const char *)sqlite3_column_text(q, 0));
-		if (!ref)
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		r = dcfs_image_remove(s, ref, e);
-		if (r >= 0 && evicted)
-			evicted(ref, u);
-		if (r >= 0)
-			r = dcfs_gc(s, false, st, e);
+		dcfs_error busy _cleanup_error_ = {0};
+		if (dcfs_image_remove(s, list[i].ref, &busy) < 0)
+			continue; /* in use by a mount: keep it */
+		if (evicted)
+			evicted(list[i].ref, u);
+		r = dcfs_gc(s, false, st, e);
 	}
+	dcfs_images_free(list, n);
 	return r;
 }

@@ -2,7 +2,10 @@
  * index is read. */
 #include "images.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -25,7 +28,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 		" FROM images i LEFT JOIN image_layers il ON il.image_id = i.id"
 		" LEFT JOIN layers l ON l.id = il.layer_id"
 		" WHERE ?1 IS NULL OR i.kind = ?1"
-		" GROUP BY i.id ORDER BY i.created DESC, i.id DESC",
+		" GROUP BY i.id ORDER BY i.last_used DESC, i.id DESC",
 		&st, e);
 	if (r < 0)
 		return r;
@@ -77,10 +80,54 @@ void dcfs_images_free(dcfs_image_info *list, size_t n)
 	free(list);
 }
 
+static int pin_path(dcfs_store *s, int64_t image_id, char **out)
+{
+	if (asprintf(out, "%s/mnt/image-%lld.lock", s->root, (long long)image_id) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int dcfs_image_pin(dcfs_store *s, int64_t image_id, dcfs_error *e)
+{
+	_cleanup_free_ char *path = NULL;
+	if (pin_path(s, image_id, &path) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dcfs_error_set(e, errno, "cannot open '%s': %m", path);
+	if (flock(fd, LOCK_SH) < 0) {
+		close(fd);
+		return dcfs_error_set(e, errno, "cannot lock '%s': %m", path);
+	}
+	return fd;
+}
+
+static bool image_in_use(dcfs_store *s, int64_t image_id)
+{
+	_cleanup_free_ char *path = NULL;
+	if (pin_path(s, image_id, &path) < 0)
+		return false;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	unlink(path);
+	return false;
+}
+
 int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
 {
+	int64_t id = 0;
+	int r = dcfs_catalog_int(s->db, "SELECT id FROM images WHERE ref = ?1", ref, &id, e);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	if (image_in_use(s, id))
+		return dcfs_error_set(e, EBUSY, "image '%s' is in use by a mount; unmount it first", ref);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "DELETE FROM images WHERE ref = ?1", &st, e);
+	r = dcfs_catalog_prepare(s->db, "DELETE FROM images WHERE ref = ?1", &st, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);

@@ -16,9 +16,14 @@ typedef struct dcfs_image_info {
 	uint64_t unique; /* size - shared */
 } dcfs_image_info;
 
-/* All images, newest first; `kind` "image", "snapshot" or NULL for both. */
+/* All images, most recently used first; `kind` "image", "snapshot" or NULL for both. */
 int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e);
 void dcfs_images_free(dcfs_image_info *list, size_t n);
 
-/* Delete the image row of `ref` (its layers lose a reference). -ENOENT when there is none. */
+/* Pin an image while a mount serves it: a shared flock on STORE/mnt/image-<id>.lock that lives
+ * as long as the returned descriptor. */
+int dcfs_image_pin(dcfs_store *s, int64_t image_id, dcfs_error *e);
+
+/* Delete the image row of `ref` (its layers lose a reference). -ENOENT when there is none,
+ * -EBUSY when a mount has it pinned. */
 int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e);

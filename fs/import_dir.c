@@ -241,7 +241,8 @@ static int list_dir(const char *full, char ***out, size_t *count, dcfs_error *e)
 		free_names(names, n);
 		return dcfs_error_set(e, errno, "cannot read directory '%s': %m", full);
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
 	*out = names;
 	*count = n;
 	return 0;
@@ -274,7 +275,11 @@ static int walk_dir(walk *w, const char *rel, dcfs_error *e)
 
 int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
 {
-	walk w = {.in = in, .root = dir};
+	/* The source may be a symlink to the tree: import what it points at. */
+	_cleanup_free_ char *root = realpath(dir, NULL);
+	if (!root)
+		return dcfs_error_set(e, errno, "cannot resolve '%s': %m", dir);
+	walk w = {.in = in, .root = root};
 	w.buf = malloc(DCFS_CHUNK_MAX);
 	int r = w.buf ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
 	bool is_dir = false;

@@ -163,7 +163,9 @@ int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e)
 					      first ? "not a tar archive: " : "",
 					      archive_error_string(a) ? archive_error_string(a) : "read error");
 		int r = add_entry(in, a, ae, e);
-		if (r < 0)
-			return dcfs_error_wrap(e, "'%s'", file);
+		if (r < 0) {
+			dcfs_error_wrap(e, "'%s'", file);
+			return r;
+		}
 	}
 }

@@ -53,6 +53,7 @@ typedef struct blob {
 	size_t first_extent, nextents; /* into extents; nextents 0 with id > 0: already in the store */
 	int64_t id;                    /* catalog id when it already exists */
 	bool used;
+	bool heal; /* it exists but a chunk of it is quarantined: replace its extents */
 } blob;
 
 /* The file whose data is arriving. */
@@ -142,7 +143,10 @@ int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_err
 	r = dcfs_catalog_prepare(s->db, "SELECT quarantined FROM chunks WHERE hash = ?1", &in->find_chunk, e);
 	if (r < 0)
 		return r;
-	r = dcfs_catalog_prepare(s->db, "SELECT id FROM blobs WHERE hash = ?1", &in->find_blob, e);
+	r = dcfs_catalog_prepare(s->db,
+				 "SELECT b.id, EXISTS (SELECT 1 FROM extents x JOIN chunks c ON c.id = x.chunk_id"
+				 " WHERE x.blob_id = b.id AND c.quarantined) FROM blobs b WHERE b.hash = ?1",
+				 &in->find_blob, e);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(in);
@@ -198,6 +202,9 @@ static int chunk_in_catalog(dcfs_ingest *in, const dcfs_hash *h, bool *present, 
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*present = sqlite3_column_int(st, 0) == 0;
+		/* reset now: a statement left on a row keeps an old read snapshot open, and our
+		 * commit would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
+		sqlite3_reset(st);
 		return 0;
 	}
 	if (rc == SQLITE_DONE) {
@@ -373,19 +380,26 @@ static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size,
 	dcfs_hasher_final(&c->hasher, out);
 }
 
-static int find_blob(dcfs_ingest *in, const dcfs_hash *h, size_t *idx, int64_t *id, dcfs_error *e)
+/* Known content: *idx when earlier in this layer, else *id when in the catalog (*damaged when
+ * one of its chunks is quarantined, so that this copy of the bytes must be kept to heal it). */
+static int find_blob(dcfs_ingest *in, const dcfs_hash *h, size_t *idx, int64_t *id, bool *damaged,
+		     dcfs_error *e)
 {
 	*idx = NONE;
 	*id = 0;
+	*damaged = false;
 	if (dcfs_map_get(&in->blob_map, h->b, DCFS_HASH_LEN, idx))
 		return 0;
 	sqlite3_stmt *st = in->find_blob;
 	sqlite3_reset(st);
 	sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
+		*damaged = sqlite3_column_int(st, 1) != 0;
+	}
+	sqlite3_reset(st); /* see chunk_in_catalog() */
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return dcfs_catalog_error(in->store->db, e, "catalog");
 	return 0;
 }
@@ -410,14 +424,13 @@ static int close_file(dcfs_ingest *in, dcfs_error *e)
 	dcfs_hasher_final(&c->hasher, &data_hash);
 	blob_key(in, &data_hash, en->size, holes, &key);
 
-	in->stats.files++;
-	in->stats.file_bytes += en->size;
 	size_t idx;
 	int64_t id;
-	r = find_blob(in, &key, &idx, &id, e);
+	bool damaged;
+	r = find_blob(in, &key, &idx, &id, &damaged, e);
 	if (r < 0)
 		return r;
-	if (idx != NONE || id > 0) {
+	if (idx != NONE || (id > 0 && !damaged)) {
 		/* Known content: drop what this file added. */
 		in->stats.dedup_bytes += en->size;
 		in->nextents = c->first_extent;
@@ -431,8 +444,9 @@ static int close_file(dcfs_ingest *in, dcfs_error *e)
 		in->blobs[idx] = (blob){.hash = key,
 					.size = en->size,
 					.first_extent = c->first_extent,
-					.nextents = id > 0 ? 0 : in->nextents - c->first_extent,
-					.id = id};
+					.nextents = id > 0 && !damaged ? 0 : in->nextents - c->first_extent,
+					.id = id,
+					.heal = damaged};
 		if (dcfs_map_put(&in->blob_map, key.b, DCFS_HASH_LEN, idx) < 0)
 			return oom(e);
 	}
@@ -460,8 +474,9 @@ static int new_entry(dcfs_ingest *in, char *path, size_t *idx, dcfs_error *e)
 	return 0;
 }
 
-/* Make sure every ancestor of `path` is a directory, creating missing ones (0755 root:root). */
-static int ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e)
+/* Make sure every ancestor of `path` is a directory, creating missing ones (0755 root:root).
+ * Errors name `who`, the source's entry that needs them. */
+static int ensure_parents_of(dcfs_ingest *in, const char *path, const char *who, dcfs_error *e)
 {
 	if (!*path)
 		return 0;
@@ -473,12 +488,12 @@ static int ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e)
 		entry *p = &in->entries[idx];
 		if (p->type != DCFS_T_DIR)
 			return dcfs_error_set(e, ENOTDIR, "%s '%s' is below %s '%s', which is not a directory",
-					      in->what, path, p->type == DCFS_T_SYMLINK ? "symlink" : "entry",
+					      in->what, who, p->type == DCFS_T_SYMLINK ? "symlink" : "entry",
 					      p->path);
 		p->has_children = true;
 		return 0;
 	}
-	int r = ensure_parents(in, parent, e);
+	int r = ensure_parents_of(in, parent, who, e);
 	if (r < 0)
 		return r;
 	r = new_entry(in, TAKE_PTR(parent), &idx, e);
@@ -490,6 +505,51 @@ static int ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e)
 	p->implicit = true;
 	p->has_children = true;
 	return 0;
+}
+
+/* Entry `idx` is about to be replaced: the hardlinks that name it keep its inode, as they would
+ * on a disk. The first becomes the inode's primary entry; the others now name that one. */
+static int promote_hardlinks(dcfs_ingest *in, size_t idx, dcfs_error *e)
+{
+	entry *old = &in->entries[idx];
+	if (old->type == DCFS_T_DIR || old->type == DCFS_T_HARDLINK || old->type == DCFS_T_WHITEOUT)
+		return 0;
+	size_t primary = NONE;
+	for (size_t i = 0; i < in->nentries; i++) {
+		entry *h = &in->entries[i];
+		if (h->type != DCFS_T_HARDLINK || !h->target || strcmp(h->target, old->path) != 0)
+			continue;
+		if (primary == NONE) {
+			primary = i;
+			free(h->target);
+			h->target = NULL;
+			if (old->target && !(h->target = strdup(old->target)))
+				return oom(e);
+			if (old->xattrs_len) {
+				h->xattrs = malloc(old->xattrs_len);
+				if (!h->xattrs)
+					return oom(e);
+				memcpy(h->xattrs, old->xattrs, old->xattrs_len);
+				h->xattrs_len = old->xattrs_len;
+			}
+			h->type = old->type;
+			h->rdev = old->rdev;
+			h->blob = old->blob;
+			h->size = old->size;
+			continue;
+		}
+		char *t = strdup(in->entries[primary].path);
+		if (!t)
+			return oom(e);
+		free(h->target);
+		h->target = t;
+	}
+	return 0;
+}
+
+static int ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e)
+{
+	return ensure_parents_of(in, path, path, e);
 }
 
 static int check_hardlink(dcfs_ingest *in, const char *path, const char *target, char **norm,
@@ -541,11 +601,21 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 		return dcfs_error_set(e, ENAMETOOLONG, "%s '%.64s...': path too long", in->what, path);
 
 	_cleanup_free_ char *target = NULL;
-	entry *link = NULL;
+	size_t link = NONE; /* an index: adding parents may move the entries array */
+	size_t self;
+	if (info->type == DCFS_T_HARDLINK && info->target && find_entry(in, path, &self) &&
+	    !in->entries[self].implicit) {
+		/* `tar cf x f f` links a name to itself: the entry already holds the file */
+		_cleanup_free_ char *norm = NULL;
+		if (dcfs_path_normalize(info->target, &norm) == 0 && !strcmp(norm, path))
+			return 0;
+	}
 	if (info->type == DCFS_T_HARDLINK) {
-		r = check_hardlink(in, path, info->target, &target, &link, e);
+		entry *t = NULL;
+		r = check_hardlink(in, path, info->target, &target, &t, e);
 		if (r < 0)
 			return r;
+		link = (size_t)(t - in->entries);
 	} else if (info->type == DCFS_T_SYMLINK) {
 		target = strdup(info->target ? info->target : "");
 		if (!target)
@@ -562,6 +632,10 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 			return dcfs_error_set(e, EEXIST, "%s '%s' replaces a directory that has entries",
 					      in->what, path);
 		bool children = old->has_children, opaque = old->opaque;
+		r = promote_hardlinks(in, idx, e);
+		if (r < 0)
+			return r;
+		old = &in->entries[idx];
 		entry_release(old);
 		*old = (entry){.path = TAKE_PTR(path), .blob = NONE, .has_children = children, .opaque = opaque};
 	} else {
@@ -585,18 +659,21 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 		en->xattrs_len = info->xattrs_len;
 	}
 	in->stats.entries++;
-	if (link) {
+	if (link != NONE) {
 		/* A hardlink shares its target's inode: same metadata and content. */
-		en->mode = link->mode;
-		en->uid = link->uid;
-		en->gid = link->gid;
-		en->mtime_ns = link->mtime_ns;
-		en->size = link->size;
+		const entry *t = &in->entries[link];
+		en->mode = t->mode;
+		en->uid = t->uid;
+		en->gid = t->gid;
+		en->mtime_ns = t->mtime_ns;
+		en->size = t->size;
 		return 0;
 	}
 	if (info->type != DCFS_T_FILE)
 		return 0;
 	en->size = info->size;
+	in->stats.files++;
+	in->stats.file_bytes += info->size;
 	if (info->size <= PACK_SMALL && info->size > 0 &&
 	    (in->pack_chunk == NONE || in->pack_len + info->size > DCFS_CHUNK_MAX)) {
 		r = flush_pack(in, e);
@@ -733,7 +810,7 @@ static int chunk_id(dcfs_ingest *in, sqlite3_stmt *sel, size_t idx, int64_t *id,
 static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ext = NULL, *sel = NULL, *find = NULL;
+	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ext = NULL, *sel = NULL, *find = NULL, *drop = NULL;
 	int r = dcfs_catalog_prepare(db, "INSERT INTO blobs(hash, size) VALUES (?1, ?2)", &ins, e);
 	if (r >= 0)
 		r = dcfs_catalog_prepare(db,
@@ -744,25 +821,35 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 		r = dcfs_catalog_prepare(db, "SELECT id FROM chunks WHERE hash = ?1", &sel, e);
 	if (r >= 0)
 		r = dcfs_catalog_prepare(db, "SELECT id FROM blobs WHERE hash = ?1", &find, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(db, "DELETE FROM extents WHERE blob_id = ?1", &drop, e);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < in->nblobs; i++) {
 		blob *b = &in->blobs[i];
-		if (!b->used || b->id > 0)
+		if (!b->used || (b->id > 0 && !b->heal))
 			continue;
-		/* Another writer may have added the same content since we looked. */
-		sqlite3_bind_blob(find, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-		if (sqlite3_step(find) == SQLITE_ROW)
-			b->id = sqlite3_column_int64(find, 0);
-		sqlite3_reset(find);
-		if (b->id > 0)
-			continue;
-		sqlite3_bind_blob(ins, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, (int64_t)b->size);
-		r = step_done(db, ins, e);
-		if (r < 0)
-			return r;
-		b->id = sqlite3_last_insert_rowid(db);
+		if (b->heal) {
+			/* The stored copy lost a chunk: point the blob at the bytes just stored. */
+			sqlite3_bind_int64(drop, 1, b->id);
+			r = step_done(db, drop, e);
+			if (r < 0)
+				return r;
+		} else {
+			/* Another writer may have added the same content since we looked. */
+			sqlite3_bind_blob(find, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+			if (sqlite3_step(find) == SQLITE_ROW)
+				b->id = sqlite3_column_int64(find, 0);
+			sqlite3_reset(find);
+			if (b->id > 0)
+				continue;
+			sqlite3_bind_blob(ins, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 2, (int64_t)b->size);
+			r = step_done(db, ins, e);
+			if (r < 0)
+				return r;
+			b->id = sqlite3_last_insert_rowid(db);
+		}
 		for (size_t k = 0; k < b->nextents; k++) {
 			extent *x = &in->extents[b->first_extent + k];
 			int64_t cid = 0;
@@ -786,17 +873,19 @@ static int insert_layer(dcfs_ingest *in, const char *digest, const char *source,
 			dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
+	/* Blobs first, even when the layer exists: a blob to heal must be re-pointed either way
+	 * (the others are found and skipped). */
+	int r = insert_blobs(in, e);
+	if (r < 0)
+		return r;
 	int64_t existing = 0;
-	int r = dcfs_catalog_int(db, "SELECT id FROM layers WHERE digest = ?1", digest, &existing, e);
+	r = dcfs_catalog_int(db, "SELECT id FROM layers WHERE digest = ?1", digest, &existing, e);
 	if (r < 0)
 		return r;
 	if (existing > 0) {
 		*layer_id = existing;
 		return 0;
 	}
-	r = insert_blobs(in, e);
-	if (r < 0)
-		return r;
 	uint64_t files = 0, size = 0;
 	for (size_t i = 0; i < in->nentries; i++)
 		if (in->entries[i].type == DCFS_T_FILE) {

@@ -36,7 +36,7 @@ void dcfs_store_chunk_name(const dcfs_hash *h, char out[3 + DCFS_HASH_HEX])
 
 static int make_layout(int root_fd, const char *root, dcfs_error *e)
 {
-	static const char *const dirs[] = {"chunks", "tmp", "quarantine", "containers", "volumes"};
+	static const char *const dirs[] = {"chunks", "tmp", "quarantine", "containers", "volumes", "mnt"};
 	for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
 		if (mkdirat(root_fd, dirs[i], 0700) < 0 && errno != EEXIST)
 			return dcfs_error_set(e, errno, "cannot create '%s/%s': %m", root, dirs[i]);
@@ -55,7 +55,9 @@ static int make_layout(int root_fd, const char *root, dcfs_error *e)
 	return 0;
 }
 
-/* Remove staging folders whose writer is gone: a live writer holds a flock on its folder. */
+/* Remove staging folders whose writer is gone: a live writer holds a flock on its folder.
+ * Folders are created under a dot-name and renamed once locked, so a folder without a dot is
+ * always either locked or abandoned. */
 static void clear_stale_tmp(int root_fd)
 {
 	_cleanup_close_ int tmp = openat(root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -66,10 +68,15 @@ static void clear_stale_tmp(int root_fd)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		_cleanup_close_ int fd = openat(tmp, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
+			continue;
+		struct stat st;
+		/* a dot-folder is a writer between mkdir and flock, unless it is old */
+		if (de->d_name[0] == '.' &&
+		    (fstat(fd, &st) < 0 || st.st_mtime > time(NULL) - 3600))
 			continue;
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			dcfs_rm_rf_at(tmp, de->d_name);
@@ -82,13 +89,17 @@ static int make_tmp(dcfs_store *s, dcfs_error *e)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(name, sizeof(name), "%d.%lx", (int)getpid(), (unsigned long)ts.tv_nsec);
-	if (asprintf(&s->tmp_path, "%s/tmp/%s", s->root, name) < 0)
+	_cleanup_free_ char *hidden = NULL;
+	if (asprintf(&s->tmp_path, "%s/tmp/%s", s->root, name) < 0 ||
+	    asprintf(&hidden, "%s/tmp/.%s", s->root, name) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (mkdir(s->tmp_path, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create '%s': %m", s->tmp_path);
-	s->tmp_fd = open(s->tmp_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mkdir(hidden, 0700) < 0)
+		return dcfs_error_set(e, errno, "cannot create '%s': %m", hidden);
+	s->tmp_fd = open(hidden, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->tmp_fd < 0 || flock(s->tmp_fd, LOCK_EX | LOCK_NB) < 0)
-		return dcfs_error_set(e, errno, "cannot lock '%s': %m", s->tmp_path);
+		return dcfs_error_set(e, errno, "cannot lock '%s': %m", hidden);
+	if (rename(hidden, s->tmp_path) < 0)
+		return dcfs_error_set(e, errno, "cannot rename '%s': %m", hidden);
 	return 0;
 }
 

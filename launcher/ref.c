@@ -57,6 +57,42 @@ static bool valid_digest(const char *d)
 	return true;
 }
 
+/* host[:port]: DNS labels or an IPv4 address, or [IPv6]; a port is digits. */
+static bool valid_host(const char *s, size_t n)
+{
+	const char *colon = NULL;
+	size_t hn = n;
+	if (n && s[0] == '[') {
+		const char *close = memchr(s, ']', n);
+		if (!close || close == s + 1)
+			return false;
+		for (const char *p = s + 1; p < close; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':')
+				return false;
+		hn = (size_t)(close - s) + 1;
+		if (hn < n && s[hn] != ':')
+			return false;
+		colon = hn < n ? s + hn : NULL;
+	} else {
+		colon = memchr(s, ':', n);
+		hn = colon ? (size_t)(colon - s) : n;
+		if (hn == 0 || s[0] == '-' || s[0] == '.' || s[hn - 1] == '-' || s[hn - 1] == '.')
+			return false;
+		for (size_t i = 0; i < hn; i++)
+			if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+				return false;
+	}
+	if (colon) {
+		size_t pn = n - (size_t)(colon - s) - 1;
+		if (pn == 0 || pn > 5)
+			return false;
+		for (size_t i = 1; i <= pn; i++)
+			if (!isdigit((unsigned char)colon[i]))
+				return false;
+	}
+	return true;
+}
+
 static bool looks_like_host(const char *s, size_t n)
 {
 	return memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && !strncmp(s, "localhost", 9));
@@ -80,6 +116,11 @@ int dcfs_ref_parse(const char *text, dcfs_ref *out, dcfs_error *e)
 	char *slash = strchr(s, '/');
 	char *path = s;
 	if (slash && looks_like_host(s, (size_t)(slash - s))) {
+		if (!valid_host(s, (size_t)(slash - s))) {
+			dcfs_ref_free(out);
+			return dcfs_error_set(e, EINVAL, "invalid reference '%s': bad registry host '%.*s'",
+					      text, (int)(slash - s), s);
+		}
 		out->registry = strndup(s, (size_t)(slash - s));
 		path = slash + 1;
 	}
@@ -104,13 +145,16 @@ int dcfs_ref_parse(const char *text, dcfs_ref *out, dcfs_error *e)
 			break;
 		p = end + 1;
 	}
-	if (!out->registry && !strchr(path, '/')) {
+	bool hub = !out->registry || !strcmp(out->registry, "docker.io") ||
+		   !strcmp(out->registry, "index.docker.io");
+	if (hub && !strchr(path, '/')) {
 		if (asprintf(&out->repository, "library/%s", path) < 0)
 			out->repository = NULL;
 	} else {
 		out->repository = strdup(path);
 	}
-	if (!out->repository) {
+	if (!out->repository || (colon && !out->tag) || (at && !out->digest) ||
+	    (out->registry == NULL && slash && looks_like_host(s, (size_t)(slash - s)))) {
 		dcfs_ref_free(out);
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	}

@@ -15,6 +15,9 @@ static const dcfs_command commands[] = {
 	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums"},
 	{"prune", cmd_prune, "prune [--max-size SIZE] [--json]", "reclaim unreferenced data"},
 	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums"},
+	{"mount", cmd_mount, "mount [-f] --image REF [--upper DIR [--work DIR]] MNT",
+	 "serve an image's root (under an overlay with --upper)"},
+	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one"},
 };
 
 static void help(FILE *f)
@@ -32,6 +35,22 @@ static const dcfs_command *find_command(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+/* Errors are one line: control characters in names (a tar entry may hold a newline) are shown
+ * as C escapes. */
+static void print_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
 }
 
 int cli_usage(dcfs_cli *cli, const char *problem, ...)
@@ -100,7 +119,9 @@ int main(int argc, char **argv)
 	optind = 1; /* each command parses its own options */
 	int rc = cmd->fn(sub_argc, sub_argv, &cli);
 	if (rc != 0 && cli.err.code) {
-		fprintf(stderr, "dcfs: %s: %s\n", name, cli.err.msg ? cli.err.msg : strerror(cli.err.code));
+		fprintf(stderr, "dcfs: %s: ", name);
+		print_escaped(stderr, cli.err.msg ? cli.err.msg : strerror(cli.err.code));
+		fputc('\n', stderr);
 		if (rc == 0)
 			rc = 1;
 	}

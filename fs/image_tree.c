@@ -1,0 +1,328 @@
+/* Loading an image's merged tree (see image_tree.h). One query reads the merged index joined
+ * with the layer entries in path order, so a parent always comes before its children; a second
+ * reads the extents of every file the tree holds. Hardlinks become extra names of one inode. */
+#include "image_tree.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "ingest.h"
+#include "path.h"
+
+#define NONE ((size_t)-1)
+
+static int oom(dcfs_error *e)
+{
+	return dcfs_error_set(e, ENOMEM, "out of memory");
+}
+
+static int lookup_key(uint64_t parent, const char *name, char **key, size_t *klen)
+{
+	size_t n = strlen(name);
+	*key = malloc(sizeof(parent) + n);
+	if (!*key)
+		return -ENOMEM;
+	memcpy(*key, &parent, sizeof(parent));
+	memcpy(*key + sizeof(parent), name, n);
+	*klen = sizeof(parent) + n;
+	return 0;
+}
+
+uint64_t dcfs_tree_lookup(dcfs_tree *t, uint64_t parent, const char *name)
+{
+	char buf[512];
+	size_t n = strlen(name);
+	_cleanup_free_ char *heap = NULL;
+	char *key = buf;
+	if (sizeof(parent) + n > sizeof(buf)) {
+		size_t klen;
+		if (lookup_key(parent, name, &heap, &klen) < 0)
+			return 0;
+		key = heap;
+	} else {
+		memcpy(buf, &parent, sizeof(parent));
+		memcpy(buf + sizeof(parent), name, n);
+	}
+	size_t ino;
+	return dcfs_map_get(&t->lookup, key, sizeof(parent) + n, &ino) ? ino : 0;
+}
+
+dcfs_tree_node *dcfs_tree_node_get(dcfs_tree *t, uint64_t ino)
+{
+	return ino >= 1 && ino <= t->nnodes ? &t->nodes[ino - 1] : NULL;
+}
+
+void dcfs_tree_stat(dcfs_tree *t, uint64_t ino, struct stat *st)
+{
+	dcfs_tree_node *n = dcfs_tree_node_get(t, ino);
+	memset(st, 0, sizeof(*st));
+	if (!n)
+		return;
+	static const struct {
+		char type;
+		mode_t fmt;
+	} fmts[] = {{'f', S_IFREG}, {'d', S_IFDIR}, {'l', S_IFLNK}, {'c', S_IFCHR},
+		    {'b', S_IFBLK}, {'p', S_IFIFO}, {'s', S_IFSOCK}};
+	for (size_t i = 0; i < ELEMENTSOF(fmts); i++)
+		if (fmts[i].type == n->type)
+			st->st_mode = fmts[i].fmt;
+	st->st_mode |= n->mode;
+	st->st_ino = ino;
+	st->st_nlink = n->nlink;
+	st->st_uid = n->uid;
+	st->st_gid = n->gid;
+	st->st_rdev = n->rdev;
+	st->st_size = (off_t)(n->type == 'l' ? strlen(n->target) : n->type == 'd' ? 4096 : n->size);
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)(n->type == 'd' ? 8 : n->blocks);
+	st->st_mtim.tv_sec = n->mtime_ns / 1000000000;
+	st->st_mtim.tv_nsec = n->mtime_ns % 1000000000;
+	if (st->st_mtim.tv_nsec < 0) {
+		st->st_mtim.tv_sec--;
+		st->st_mtim.tv_nsec += 1000000000;
+	}
+	st->st_atim = st->st_ctim = st->st_mtim;
+}
+
+typedef struct loader {
+	dcfs_tree *t;
+	size_t cap;
+	dcfs_map paths;  /* path -> ino, to find parents and hardlink targets */
+	int64_t *blobs;  /* blob id per node (0: none) */
+	int64_t *layers; /* layer id per node */
+} loader;
+
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
+{
+	dcfs_tree *t = l->t;
+	const char *path = (const char *)sqlite3_column_text(st, 0);
+	const char *type = (const char *)sqlite3_column_text(st, 1);
+	if (!path || !type)
+		return dcfs_error_set(e, EIO, "catalog: damaged merged index");
+	if (t->nnodes == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 1024;
+		dcfs_tree_node *n = realloc(t->nodes, cap * sizeof(*n));
+		int64_t *b = realloc(l->blobs, cap * sizeof(*b));
+		if (b)
+			l->blobs = b;
+		int64_t *ly = realloc(l->layers, cap * sizeof(*ly));
+		if (ly)
+			l->layers = ly;
+		if (n)
+			t->nodes = n;
+		if (!n || !b || !ly)
+			return oom(e);
+		l->cap = cap;
+	}
+	size_t ino = t->nnodes + 1;
+	dcfs_tree_node *n = &t->nodes[ino - 1];
+	*n = (dcfs_tree_node){
+		.type = type[0],
+		.mode = (uint32_t)sqlite3_column_int64(st, 2),
+		.uid = (uint32_t)sqlite3_column_int64(st, 3),
+		.gid = (uint32_t)sqlite3_column_int64(st, 4),
+		.mtime_ns = sqlite3_column_int64(st, 5),
+		.size = (uint64_t)sqlite3_column_int64(st, 6),
+		.target = col_dup(st, 7),
+		.rdev = (uint64_t)sqlite3_column_int64(st, 8),
+		.nlink = type[0] == 'd' ? 2 : 1,
+		.first_extent = NONE,
+	};
+	t->nnodes++;
+	l->blobs[ino - 1] = sqlite3_column_int64(st, 10);
+	l->layers[ino - 1] = sqlite3_column_int64(st, 11);
+	int xlen = sqlite3_column_bytes(st, 9);
+	if (xlen > 0) {
+		n->xattrs = malloc((size_t)xlen);
+		if (!n->xattrs)
+			return oom(e);
+		memcpy(n->xattrs, sqlite3_column_blob(st, 9), (size_t)xlen);
+		n->xattrs_len = (size_t)xlen;
+	}
+	n->name = strdup(dcfs_path_base(path));
+	if (!n->name || dcfs_map_put(&l->paths, path, strlen(path), ino) < 0)
+		return oom(e);
+	if (!*path) {
+		n->parent = ino;
+		return 0;
+	}
+	_cleanup_free_ char *parent = dcfs_path_parent(path);
+	size_t pino;
+	if (!parent || !dcfs_map_get(&l->paths, parent, strlen(parent), &pino))
+		return dcfs_error_set(e, EIO, "catalog: '%s' has no parent directory in the merged index", path);
+	n->parent = pino;
+	return 0;
+}
+
+/* Turn hardlink nodes into names of their target's inode. */
+static void resolve_hardlinks(loader *l, uint64_t *alias)
+{
+	dcfs_tree *t = l->t;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		alias[i] = i + 1;
+		dcfs_tree_node *n = &t->nodes[i];
+		if (n->type != DCFS_T_HARDLINK || !n->target)
+			continue;
+		size_t tino;
+		if (dcfs_map_get(&l->paths, n->target, strlen(n->target), &tino) &&
+		    l->layers[tino - 1] == l->layers[i] && t->nodes[tino - 1].type != DCFS_T_HARDLINK) {
+			alias[i] = tino;
+			t->nodes[tino - 1].nlink++;
+		} else {
+			/* The link's first name was replaced by an upper layer: the link keeps the
+			 * layer's inode as an ordinary file (its content is not reachable here). */
+			n->type = DCFS_T_FILE;
+			n->size = 0;
+		}
+	}
+}
+
+/* Directory listings and the (parent, name) map; hardlinks point at their target inode. */
+static int link_children(loader *l, const uint64_t *alias, dcfs_error *e)
+{
+	dcfs_tree *t = l->t;
+	for (size_t i = 1; i < t->nnodes; i++) {
+		dcfs_tree_node *p = &t->nodes[t->nodes[i].parent - 1];
+		if (p->type == 'd' && t->nodes[i].type == 'd')
+			p->nlink++;
+		uint32_t *c = realloc(p->children, (p->nchildren + 1) * sizeof(*c));
+		if (!c)
+			return oom(e);
+		p->children = c;
+		p->children[p->nchildren++] = (uint32_t)(i + 1);
+		_cleanup_free_ char *key = NULL;
+		size_t klen;
+		if (lookup_key(t->nodes[i].parent, t->nodes[i].name, &key, &klen) < 0 ||
+		    dcfs_map_put(&t->lookup, key, klen, alias[i]) < 0)
+			return oom(e);
+	}
+	return 0;
+}
+
+static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
+{
+	dcfs_tree *t = l->t;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db,
+				     "SELECT x.file_off, x.chunk_off, x.len, c.hash FROM extents x"
+				     " JOIN chunks c ON c.id = x.chunk_id WHERE x.blob_id = ?1"
+				     " ORDER BY x.file_off",
+				     &st, e);
+	if (r < 0)
+		return r;
+	size_t cap = 0;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		dcfs_tree_node *n = &t->nodes[i];
+		if (n->type != DCFS_T_FILE || l->blobs[i] <= 0)
+			continue;
+		n->first_extent = t->nextents;
+		sqlite3_bind_int64(st, 1, l->blobs[i]);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (t->nextents == cap) {
+				cap = cap ? cap * 2 : 1024;
+				dcfs_tree_extent *x = realloc(t->extents, cap * sizeof(*x));
+				if (!x)
+					return oom(e);
+				t->extents = x;
+			}
+			dcfs_tree_extent *x = &t->extents[t->nextents++];
+			x->file_off = (uint64_t)sqlite3_column_int64(st, 0);
+			x->chunk_off = (uint32_t)sqlite3_column_int64(st, 1);
+			x->len = (uint32_t)sqlite3_column_int64(st, 2);
+			memcpy(x->chunk.b, sqlite3_column_blob(st, 3), DCFS_HASH_LEN);
+			n->blocks += (x->len + 4095) / 4096 * 8; /* as a 4 KiB-block file system counts */
+		}
+		sqlite3_reset(st);
+		n->nextents = t->nextents - n->first_extent;
+	}
+	return 0;
+}
+
+static int find_image(sqlite3 *db, const char *ref, int64_t *id, dcfs_error *e)
+{
+	int r = dcfs_catalog_int(db, "SELECT id FROM images WHERE ref = ?1", ref, id, e);
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	r = dcfs_catalog_prepare(db, "UPDATE images SET last_used = ?2 WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	sqlite3_step(st); /* best effort: a read-only catalog still serves */
+	return 0;
+}
+
+int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *e)
+{
+	dcfs_tree *t = calloc(1, sizeof(*t));
+	if (!t)
+		return oom(e);
+	loader l = {.t = t};
+	int r = find_image(s->db, ref, &t->image_id, e);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (r >= 0)
+		r = dcfs_catalog_prepare(
+			s->db,
+			"SELECT ii.path, e.type, e.mode, e.uid, e.gid, e.mtime_ns, e.size, e.target, e.rdev,"
+			" e.xattrs, e.blob_id, e.layer_id FROM image_index ii JOIN entries e"
+			" ON e.layer_id = ii.layer_id AND e.path = ii.path"
+			" WHERE ii.image_id = ?1 ORDER BY ii.path",
+			&st, e);
+	if (r >= 0) {
+		sqlite3_bind_int64(st, 1, t->image_id);
+		int rc;
+		while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			r = add_node(&l, st, e);
+		if (r >= 0 && t->nnodes == 0)
+			r = dcfs_error_set(e, EIO, "image '%s' has an empty merged index", ref);
+	}
+	if (r >= 0) {
+		uint64_t *alias = calloc(t->nnodes, sizeof(*alias));
+		if (!alias)
+			r = oom(e);
+		else {
+			resolve_hardlinks(&l, alias);
+			r = link_children(&l, alias, e);
+			free(alias);
+		}
+	}
+	if (r >= 0)
+		r = load_extents(&l, s->db, e);
+	dcfs_map_free(&l.paths);
+	free(l.blobs);
+	free(l.layers);
+	if (r < 0) {
+		dcfs_tree_free(t);
+		return r;
+	}
+	*out = t;
+	return 0;
+}
+
+void dcfs_tree_free(dcfs_tree *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nnodes; i++) {
+		free(t->nodes[i].name);
+		free(t->nodes[i].target);
+		free(t->nodes[i].xattrs);
+		free(t->nodes[i].children);
+	}
+	free(t->nodes);
+	free(t->extents);
+	dcfs_map_free(&t->lookup);
+	free(t);
+}

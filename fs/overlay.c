@@ -1,0 +1,34 @@
+/* Mounting the overlay of a container root (see overlay.h). */
+#include "overlay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+int dcfs_overlay_mount(const char *lower, const char *upper, const char *work, const char *target,
+		       dcfs_error *e)
+{
+	if (dcfs_mkdir_p(upper, 0755) < 0)
+		return dcfs_error_set(e, errno, "cannot create upper directory '%s': %m", upper);
+	if (dcfs_mkdir_p(work, 0700) < 0)
+		return dcfs_error_set(e, errno, "cannot create work directory '%s': %m", work);
+	if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
+		return dcfs_error_set(e, EINVAL, "overlay directories may not contain ',' or ':'");
+	_cleanup_free_ char *opts = NULL;
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s,xino=off", lower, upper, work) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (mount("overlay", target, "overlay", 0, opts) < 0) {
+		/* older kernels lack xino=; retry without it */
+		_cleanup_free_ char *plain = NULL;
+		if (asprintf(&plain, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work) < 0)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		if (mount("overlay", target, "overlay", 0, plain) < 0)
+			return dcfs_error_set(e, errno, "cannot mount the overlay at '%s': %m", target);
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The demo: install what is missing, build dcfs, make a small busybox root filesystem, import it
+# as an image into the store, and show what the store holds.
+#
+#   tools/demo.sh            store in $DCFS_STORE, else /var/lib/dcfs (run as root)
+set -euo pipefail
+cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.."
+
+store=${DCFS_STORE:-/var/lib/dcfs}
+dcfs=build/tools/dcfs
+
+step() { printf '\n==> %s\n' "$*"; }
+show() {
+	printf '\n$ dcfs %s\n' "$*"
+	"$dcfs" --store "$store" "$@"
+}
+
+step "dependencies"
+bash tools/install-deps.sh
+
+step "build (build/)"
+if [[ ! -f build/build.ninja ]]; then
+	meson setup build
+fi
+meson compile -C build
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dcfs-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+step "a busybox root filesystem"
+bash tools/make-busybox-rootfs.sh "$work/rootfs"
+
+step "the store: $store"
+show import "$work/rootfs" busybox:demo
+show du -v
+show images
