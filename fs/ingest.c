@@ -602,19 +602,15 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 
 	_cleanup_free_ char *target = NULL;
 	size_t link = NONE; /* an index: adding parents may move the entries array */
-	size_t self;
-	if (info->type == DCFS_T_HARDLINK && info->target && find_entry(in, path, &self) &&
-	    !in->entries[self].implicit) {
-		/* `tar cf x f f` links a name to itself: the entry already holds the file */
-		_cleanup_free_ char *norm = NULL;
-		if (dcfs_path_normalize(info->target, &norm) == 0 && !strcmp(norm, path))
-			return 0;
-	}
 	if (info->type == DCFS_T_HARDLINK) {
 		entry *t = NULL;
 		r = check_hardlink(in, path, info->target, &target, &t, e);
 		if (r < 0)
 			return r;
+		/* `tar cf x f f`, or a name re-linked to another name of its own inode: the entry
+		 * already holds the file */
+		if (!strcmp(target, path))
+			return 0;
 		link = (size_t)(t - in->entries);
 	} else if (info->type == DCFS_T_SYMLINK) {
 		target = strdup(info->target ? info->target : "");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +19,10 @@
 
 bool dcfs_mount_is_stale(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) < 0 && errno == ENOTCONN;
+	/* statfs always reaches the daemon (stat may be answered from the attribute cache); a
+	 * request in flight when it died fails with ECONNABORTED instead of ENOTCONN */
+	struct statfs sf;
+	return statfs(path, &sf) < 0 && (errno == ENOTCONN || errno == ECONNABORTED);
 }
 
 /* The lowerdir= option of the overlay mounted at `path`, from /proc/self/mountinfo. */
@@ -121,9 +124,10 @@ static void quiet_stdio(void)
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* all three: a caller that reads our output (a pipe) must see it end when we detach */
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	/* stderr stays: errors of a running daemon are rare and worth seeing in a terminal/log */
+	dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
 }

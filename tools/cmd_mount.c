@@ -3,6 +3,7 @@
  *
  *   dcfs mount [-f] [-d] --image REF MNT                      read-only root view
  *   dcfs mount [-f] [-d] --image REF --upper DIR [--work DIR] MNT   container root (overlay)
+ *   dcfs mount [-f] [-d] --workspace HOSTDIR MNT              a host folder, passed through
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -18,6 +19,7 @@
 #include "mount.h"
 #include "overlay.h"
 #include "ref.h"
+#include "workspace_fs.h"
 
 typedef struct overlay_plan {
 	const char *upper, *work, *target;
@@ -124,6 +126,38 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 	return r < 0 ? 1 : 0;
 }
 
+static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, bool fg, bool debug)
+{
+	_cleanup_free_ char *target = realpath(mnt, NULL);
+	if (!target && dcfs_mount_is_stale(mnt)) {
+		dcfs_umount(mnt, NULL);
+		target = realpath(mnt, NULL);
+	}
+	if (!target)
+		return dcfs_error_set(&cli->err, errno, "mount point '%s': %m", mnt), 1;
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+		return 1;
+	sqlite3_close(s->db); /* the daemon opens its own catalog connection after detaching */
+	s->db = NULL;
+	_cleanup_(dcfs_workspace_fs_freep) dcfs_workspace_fs *ws = NULL;
+	if (dcfs_workspace_fs_new(hostdir, s, &ws, &cli->err) < 0)
+		return 1;
+	dcfs_mount_opts o = {
+		.mountpoint = target,
+		.fsname = "dcfs-workspace",
+		.subtype = "dcfs",
+		.foreground = fg,
+		.debug = debug,
+		.allow_other = true,
+		.default_permissions = true,
+		.ready = dcfs_workspace_fs_ready,
+		.stopping = dcfs_workspace_fs_stopping,
+		.hook_data = ws,
+	};
+	return dcfs_mount_serve(dcfs_workspace_fs_ops(), ws, &o, &cli->err) < 0 ? 1 : 0;
+}
+
 int cmd_mount(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {
@@ -155,6 +189,6 @@ int cmd_mount(int argc, char **argv, dcfs_cli *cli)
 	if (work && !upper)
 		return cli_usage(cli, "--work needs --upper");
 	if (workspace)
-		return dcfs_error_set(&cli->err, ENOSYS, "--workspace is not available in this build"), 1;
+		return mount_workspace(cli, workspace, argv[optind], fg, debug);
 	return mount_image(cli, image, upper, work, argv[optind], fg, debug);
 }

@@ -27,8 +27,10 @@ int cmd_rmi(int argc, char **argv, dcfs_cli *cli)
 			dcfs_ref_free(&ref);
 		}
 		dcfs_error err _cleanup_error_ = {0};
-		if (dcfs_image_remove(s, name ? name : argv[i], &err) < 0 &&
-		    (!name || strcmp(name, argv[i]) == 0 || dcfs_image_remove(s, argv[i], &err) < 0)) {
+		int r = dcfs_image_remove(s, name ? name : argv[i], &err);
+		if (r == -ENOENT && name && strcmp(name, argv[i]) != 0)
+			r = dcfs_image_remove(s, argv[i], &err);
+		if (r < 0) {
 			fprintf(stderr, "dcfs: rmi: %s\n", err.msg);
 			rc = 1;
 			continue;

@@ -17,6 +17,7 @@ static const dcfs_command commands[] = {
 	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums"},
 	{"mount", cmd_mount, "mount [-f] --image REF [--upper DIR [--work DIR]] MNT",
 	 "serve an image's root (under an overlay with --upper)"},
+	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace"},
 	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one"},
 };
 

@@ -1,7 +1,6 @@
 """dcfs du: its figures (kept as sums by triggers) against what is really there: the chunk files
 on disk, the catalog's rows, and the trees that were imported."""
 import hashlib
-import os
 import random
 
 from conftest import scan_tree
