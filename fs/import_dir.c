@@ -63,14 +63,33 @@ static int read_xattrs(const char *full, dcfs_xattrs *x, dcfs_error *e)
 	return 0;
 }
 
-static int read_file_data(walk *w, const char *full, uint64_t size, dcfs_error *e)
+/* Read a file with every block allocated in one go: no hole search. */
+static int read_dense(walk *w, int fd, const char *full, uint64_t size, dcfs_error *e)
+{
+	for (uint64_t pos = 0; pos < size;) {
+		size_t want = size - pos < DCFS_CHUNK_MAX ? (size_t)(size - pos) : DCFS_CHUNK_MAX;
+		ssize_t n = pread(fd, w->buf, want, (off_t)pos);
+		if (n < 0)
+			return dcfs_error_set(e, errno, "cannot read '%s': %m", full);
+		if (n == 0)
+			break; /* the file shrank while we read it: the rest reads as a hole */
+		int r = dcfs_ingest_data(w->in, pos, w->buf, (size_t)n, e);
+		if (r < 0)
+			return r;
+		pos += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int read_file_data(walk *w, const char *full, uint64_t size, bool sparse, dcfs_error *e)
 {
 	_cleanup_close_ int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return dcfs_error_set(e, errno, "cannot open '%s': %m", full);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (!sparse)
+		return read_dense(w, fd, full, size, e);
 	uint64_t off = 0;
 	while (off < size) {
 		off_t data = lseek(fd, (off_t)off, SEEK_DATA);
@@ -193,8 +212,9 @@ static int add_one(walk *w, const char *rel, bool *is_dir, dcfs_error *e)
 	if (r < 0)
 		return r;
 	*is_dir = S_ISDIR(st.st_mode);
-	if (info.type == DCFS_T_FILE)
-		return read_file_data(w, full, info.size, e);
+	if (info.type == DCFS_T_FILE && info.size > 0)
+		return read_file_data(w, full, info.size,
+				      (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size, e);
 	return 0;
 }
 

@@ -2,7 +2,9 @@
  *
  * Files up to PACK_SMALL bytes are appended to a pack buffer and share its chunk; larger files
  * are cut into chunks of at most 1 MiB at file offsets, and a hole ends a chunk. Each finished
- * file is a blob keyed by the SHA-256 of its bytes (and of its hole layout when it has holes);
+ * file is a blob: a small one keyed by the SHA-256 of its bytes (and of its hole layout when it
+ * has holes), a large one by the SHA-256 of its chunk list (offset, length, chunk hash each), so
+ * that its bytes are hashed only once;
  * a blob already in the catalog or earlier in this layer is referenced, not stored: for a small
  * file its bytes are taken back out of the pack. */
 #include "ingest.h"
@@ -284,6 +286,10 @@ static int flush_file_chunk(dcfs_ingest *in, dcfs_error *e)
 	if (r < 0)
 		return r;
 	r = add_extent(in, c->coff, idx, 0, c->clen, e);
+	/* A large file's key covers its chunk list: each byte is hashed once, for its chunk. */
+	uint64_t rec[2] = {c->coff, c->clen};
+	dcfs_hasher_update(&c->hasher, rec, sizeof(rec));
+	dcfs_hasher_update(&c->hasher, h.b, DCFS_HASH_LEN);
 	c->clen = 0;
 	return r;
 }
@@ -318,7 +324,8 @@ int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len,
 		return 0;
 	if (off != c->next_off)
 		c->holes = true;
-	dcfs_hasher_update(&c->hasher, buf, len);
+	if (c->small)
+		dcfs_hasher_update(&c->hasher, buf, len);
 	c->data_bytes += len;
 	const unsigned char *p = buf;
 	if (c->small) {
@@ -421,8 +428,15 @@ static int close_file(dcfs_ingest *in, dcfs_error *e)
 		return 0; /* empty files have no blob */
 	bool holes = c->holes || c->next_off != en->size;
 	dcfs_hash data_hash, key;
-	dcfs_hasher_final(&c->hasher, &data_hash);
-	blob_key(in, &data_hash, en->size, holes, &key);
+	if (c->small) {
+		dcfs_hasher_final(&c->hasher, &data_hash);
+		blob_key(in, &data_hash, en->size, holes, &key);
+	} else {
+		/* the chunk list (offsets, lengths, hashes) already holds the layout */
+		dcfs_hasher_update(&c->hasher, "dcfs-chunked", 13);
+		dcfs_hasher_update(&c->hasher, &en->size, sizeof(en->size));
+		dcfs_hasher_final(&c->hasher, &key);
+	}
 
 	size_t idx;
 	int64_t id;

@@ -112,6 +112,15 @@ int dcfs_store_open(const char *root, dcfs_store_mode mode, dcfs_store **out, dc
 	s->root = strdup(root);
 	if (!s->root)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
+	struct stat st;
+	if (mode == DCFS_STORE_READ && stat(root, &st) < 0 && errno == ENOENT) {
+		/* Reading a store that does not exist yet: an empty one, created nowhere. */
+		int r = dcfs_catalog_open(":memory:", &s->db, e);
+		if (r < 0)
+			return r;
+		*out = TAKE_PTR(s);
+		return 0;
+	}
 	if (dcfs_mkdir_p(root, 0700) < 0)
 		return dcfs_error_set(e, errno, "cannot create store '%s': %m", root);
 	s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

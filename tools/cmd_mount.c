@@ -135,6 +135,9 @@ static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, 
 	}
 	if (!target)
 		return dcfs_error_set(&cli->err, errno, "mount point '%s': %m", mnt), 1;
+	/* the workspace's sums live in the store's catalog: make sure there is one */
+	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
+		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path), 1;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
 		return 1;

@@ -24,10 +24,16 @@ void cli_human_size(uint64_t bytes, char out[16])
 
 bool cli_parse_size(const char *text, uint64_t *out)
 {
+	/* digits, an optional fraction, an optional unit: no signs, exponents, hex, inf or nan */
+	size_t digits = strspn(text, "0123456789");
+	if (digits == 0)
+		return false;
+	if (text[digits] == '.' && strspn(text + digits + 1, "0123456789") == 0)
+		return false;
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
-	if (end == text || errno || v < 0)
+	if (end == text || errno || !(v >= 0) || v > 1.8e19)
 		return false;
 	while (isspace((unsigned char)*end))
 		end++;
@@ -45,7 +51,7 @@ bool cli_parse_size(const char *text, uint64_t *out)
 	} else if (u == 'b') {
 		end++;
 	}
-	if (*end)
+	if (*end || v * mult > 1.8e19)
 		return false;
 	*out = (uint64_t)(v * mult);
 	return true;

@@ -53,7 +53,17 @@ class PipedImport:
         os.mkfifo(self.fifo)
         self.proc = dcfs.popen("import", self.fifo, ref, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-        self.fd = os.open(self.fifo, os.O_WRONLY)  # returns once dcfs opened it
+        deadline = time.monotonic() + 30
+        while True:  # the write end opens once dcfs has opened the read end
+            try:
+                self.fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                out = self.proc.poll() is not None and self.proc.communicate()
+                assert not out, f"dcfs import ended before reading its input: {out}"
+                assert time.monotonic() < deadline, "dcfs import did not open its input"
+                time.sleep(0.01)
+        os.set_blocking(self.fd, True)
 
     def unread(self):
         n = array.array("i", [0])

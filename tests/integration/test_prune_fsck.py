@@ -346,11 +346,28 @@ def test_damaged_catalog(dcfs, store, tree):
     t = sample_tree(tree())
     dcfs("import", t.root, "img")
     data = bytearray(store.catalog.read_bytes())
-    for off in range(4096, len(data), 4096):  # every page but the header
-        data[off + 100:off + 200] = b"\xff" * 100
+    for off in range(4096, len(data), 4096):  # every page but the first: its b-tree header
+        data[off:off + 8] = b"\xff" * 8
     store.catalog.write_bytes(bytes(data))
     for cmd in (["fsck"], ["fsck", "--repair"], ["images"], ["du"]):
         p = dcfs(*cmd, check=1)
         lines = p.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"dcfs: {cmd[0]}: "), p.stderr
         assert "catalog" in lines[0], lines[0]
+
+
+def test_prune_max_size_rejects_non_numbers(dcfs, store, tree):
+    """strtod() reads 'inf', 'nan' and '0x10p3'; a size must be a finite byte count. Above all a
+    limit that reads as 'infinite' must never evict anything."""
+    t = sample_tree(tree())
+    dcfs("import", t.root, "keep")
+    for size in ("inf", "infinity", "nan", "-nan", "1e30"):
+        p = dcfs("prune", "--max-size", size, check=False)
+        assert dcfs.images() == ["keep:latest"], (
+            f"BUG (tools/output.c cli_parse_size): `prune --max-size {size}` evicted keep:latest "
+            "(the double is cast to uint64_t without a range check: undefined, here a small "
+            f"limit): {p.stdout}")
+        assert p.returncode == 2, (
+            f"BUG (tools/output.c cli_parse_size): `--max-size {size}` is accepted (exit "
+            f"{p.returncode}); non-finite or out-of-range sizes should be a usage error")
+    dcfs("fsck")
