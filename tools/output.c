@@ -28,12 +28,17 @@ bool cli_parse_size(const char *text, uint64_t *out)
 	size_t digits = strspn(text, "0123456789");
 	if (digits == 0)
 		return false;
-	if (text[digits] == '.' && strspn(text + digits + 1, "0123456789") == 0)
-		return false;
-	char *end;
+	size_t len = digits;
+	if (text[len] == '.') {
+		size_t frac = strspn(text + len + 1, "0123456789");
+		if (frac == 0)
+			return false;
+		len += 1 + frac;
+	}
 	errno = 0;
-	double v = strtod(text, &end);
-	if (end == text || errno || !(v >= 0) || v > 1.8e19)
+	double v = strtod(text, NULL);
+	const char *end = text + len;
+	if (errno || !(v >= 0) || v > 1.8e19)
 		return false;
 	while (isspace((unsigned char)*end))
 		end++;
