@@ -1,0 +1,340 @@
+/* Committing a layer (see ingest.h): publish the staged chunks durably, then record chunks,
+ * blobs (healing those whose chunk was quarantined), the layer with its entries, the image and
+ * its merged index in one transaction. */
+#include "ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "image_index.h"
+#include "ingest_internal.h"
+
+/* ---- commit ---------------------------------------------------------------------------- */
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
+}
+
+static void put_u64(dcfs_hasher *h, uint64_t v)
+{
+	dcfs_hasher_update(h, &v, sizeof(v));
+}
+
+/* The layer digest: a SHA-256 over the sorted index, content by blob hash. */
+static void layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX])
+{
+	dcfs_hasher h;
+	dcfs_hasher_init(&h);
+	for (size_t i = 0; i < in->nentries; i++) {
+		entry *en = &in->entries[i];
+		dcfs_hasher_update(&h, en->path, strlen(en->path) + 1);
+		dcfs_hasher_update(&h, &en->type, 1);
+		put_u64(&h, en->mode);
+		put_u64(&h, en->uid);
+		put_u64(&h, en->gid);
+		put_u64(&h, (uint64_t)en->mtime_ns);
+		put_u64(&h, en->size);
+		put_u64(&h, en->rdev);
+		put_u64(&h, en->opaque);
+		dcfs_hasher_update(&h, en->target ? en->target : "", en->target ? strlen(en->target) + 1 : 1);
+		put_u64(&h, en->xattrs_len);
+		dcfs_hasher_update(&h, en->xattrs, en->xattrs_len);
+		if (en->blob != NONE)
+			dcfs_hasher_update(&h, in->blobs[en->blob].hash.b, DCFS_HASH_LEN);
+	}
+	dcfs_hash d;
+	dcfs_hasher_final(&h, &d);
+	dcfs_hasher_free(&h);
+	memcpy(out, "sha256:", 7);
+	dcfs_hash_to_hex(&d, out + 7);
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return dcfs_catalog_error(db, e, "catalog");
+	return 0;
+}
+
+static int insert_chunks(dcfs_ingest *in, dcfs_error *e)
+{
+	sqlite3 *db = in->store->db;
+	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
+	int r = dcfs_catalog_prepare(db,
+				     "INSERT INTO chunks(hash, plain_size, stored_size) VALUES (?1, ?2, ?3)"
+				     " ON CONFLICT(hash) DO UPDATE SET quarantined = 0,"
+				     " stored_size = excluded.stored_size",
+				     &ins, e);
+	if (r < 0)
+		return r;
+	size_t n;
+	const dcfs_staged_chunk *staged = dcfs_chunk_writer_chunks(in->writer, &n);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_blob(ins, 1, staged[i].hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, staged[i].plain_size);
+		sqlite3_bind_int64(ins, 3, staged[i].stored_size);
+		r = step_done(db, ins, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int chunk_id(dcfs_ingest *in, sqlite3_stmt *sel, size_t idx, int64_t *id, dcfs_error *e)
+{
+	chunkref *c = &in->chunks[idx];
+	if (c->id == 0) {
+		sqlite3_bind_blob(sel, 1, c->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+		int rc = sqlite3_step(sel);
+		if (rc == SQLITE_ROW)
+			c->id = sqlite3_column_int64(sel, 0);
+		sqlite3_reset(sel);
+		if (rc != SQLITE_ROW)
+			return dcfs_error_set(e, EIO, "catalog: chunk of a new file is missing");
+	}
+	*id = c->id;
+	return 0;
+}
+
+static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
+{
+	sqlite3 *db = in->store->db;
+	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ext = NULL, *sel = NULL, *find = NULL, *drop = NULL;
+	int r = dcfs_catalog_prepare(db, "INSERT INTO blobs(hash, size) VALUES (?1, ?2)", &ins, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(db,
+					 "INSERT INTO extents(blob_id, file_off, chunk_id, chunk_off, len)"
+					 " VALUES (?1, ?2, ?3, ?4, ?5)",
+					 &ext, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(db, "SELECT id FROM chunks WHERE hash = ?1", &sel, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(db, "SELECT id FROM blobs WHERE hash = ?1", &find, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(db, "DELETE FROM extents WHERE blob_id = ?1", &drop, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < in->nblobs; i++) {
+		blob *b = &in->blobs[i];
+		if (!b->used || (b->id > 0 && !b->heal))
+			continue;
+		if (b->heal) {
+			/* The stored copy lost a chunk: point the blob at the bytes just stored. */
+			sqlite3_bind_int64(drop, 1, b->id);
+			r = step_done(db, drop, e);
+			if (r < 0)
+				return r;
+		} else {
+			/* Another writer may have added the same content since we looked. */
+			sqlite3_bind_blob(find, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+			if (sqlite3_step(find) == SQLITE_ROW)
+				b->id = sqlite3_column_int64(find, 0);
+			sqlite3_reset(find);
+			if (b->id > 0)
+				continue;
+			sqlite3_bind_blob(ins, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
+			sqlite3_bind_int64(ins, 2, (int64_t)b->size);
+			r = step_done(db, ins, e);
+			if (r < 0)
+				return r;
+			b->id = sqlite3_last_insert_rowid(db);
+		}
+		for (size_t k = 0; k < b->nextents; k++) {
+			extent *x = &in->extents[b->first_extent + k];
+			int64_t cid = 0;
+			r = chunk_id(in, sel, x->chunk, &cid, e);
+			if (r < 0)
+				return r;
+			sqlite3_bind_int64(ext, 1, b->id);
+			sqlite3_bind_int64(ext, 2, (int64_t)x->file_off);
+			sqlite3_bind_int64(ext, 3, cid);
+			sqlite3_bind_int64(ext, 4, x->chunk_off);
+			sqlite3_bind_int64(ext, 5, x->len);
+			r = step_done(db, ext, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
+			dcfs_error *e)
+{
+	sqlite3 *db = in->store->db;
+	/* Blobs first, even when the layer exists: a blob to heal must be re-pointed either way
+	 * (the others are found and skipped). */
+	int r = insert_blobs(in, e);
+	if (r < 0)
+		return r;
+	int64_t existing = 0;
+	r = dcfs_catalog_int(db, "SELECT id FROM layers WHERE digest = ?1", digest, &existing, e);
+	if (r < 0)
+		return r;
+	if (existing > 0) {
+		*layer_id = existing;
+		return 0;
+	}
+	uint64_t files = 0, size = 0;
+	for (size_t i = 0; i < in->nentries; i++)
+		if (in->entries[i].type == DCFS_T_FILE) {
+			files++;
+			size += in->entries[i].size;
+		}
+	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ent = NULL;
+	r = dcfs_catalog_prepare(db,
+				 "INSERT INTO layers(digest, source, created, entries, files, size)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+				 &ins, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(ins, 1, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(ins, 4, (int64_t)in->nentries);
+	sqlite3_bind_int64(ins, 5, (int64_t)files);
+	sqlite3_bind_int64(ins, 6, (int64_t)size);
+	r = step_done(db, ins, e);
+	if (r < 0)
+		return r;
+	*layer_id = sqlite3_last_insert_rowid(db);
+	r = dcfs_catalog_prepare(db,
+				 "INSERT INTO entries(layer_id, path, type, mode, uid, gid, mtime_ns, size,"
+				 " target, rdev, opaque, xattrs, blob_id)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+				 &ent, e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < in->nentries; i++) {
+		entry *en = &in->entries[i];
+		char type[2] = {en->type, 0};
+		sqlite3_bind_int64(ent, 1, *layer_id);
+		sqlite3_bind_text(ent, 2, en->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ent, 3, type, 1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(ent, 4, en->mode);
+		sqlite3_bind_int64(ent, 5, en->uid);
+		sqlite3_bind_int64(ent, 6, en->gid);
+		sqlite3_bind_int64(ent, 7, en->mtime_ns);
+		sqlite3_bind_int64(ent, 8, (int64_t)en->size);
+		if (en->target)
+			sqlite3_bind_text(ent, 9, en->target, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ent, 9);
+		sqlite3_bind_int64(ent, 10, (int64_t)en->rdev);
+		sqlite3_bind_int(ent, 11, en->opaque);
+		if (en->xattrs_len)
+			sqlite3_bind_blob(ent, 12, en->xattrs, (int)en->xattrs_len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ent, 12);
+		if (en->blob != NONE)
+			sqlite3_bind_int64(ent, 13, in->blobs[en->blob].id);
+		else
+			sqlite3_bind_null(ent, 13);
+		r = step_done(db, ent, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, const char *config,
+			const char *layer_digest_hex, int64_t layer_id, dcfs_error *e)
+{
+	sqlite3 *db = in->store->db;
+	_cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL, *link = NULL;
+	int r = dcfs_catalog_prepare(db, "DELETE FROM images WHERE ref = ?1", &del, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(del, 1, ref, -1, SQLITE_STATIC);
+	r = step_done(db, del, e);
+	if (r < 0)
+		return r;
+	/* The image digest covers its config and its layers. */
+	dcfs_hasher h;
+	dcfs_hasher_init(&h);
+	dcfs_hasher_update(&h, config, strlen(config) + 1);
+	dcfs_hasher_update(&h, layer_digest_hex, strlen(layer_digest_hex));
+	dcfs_hash d;
+	dcfs_hasher_final(&h, &d);
+	dcfs_hasher_free(&h);
+	char digest[8 + DCFS_HASH_HEX] = "sha256:";
+	dcfs_hash_to_hex(&d, digest + 7);
+
+	r = dcfs_catalog_prepare(db,
+				 "INSERT INTO images(ref, kind, digest, config, created, last_used)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+				 &ins, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(ins, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, config, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 5, (int64_t)time(NULL));
+	r = step_done(db, ins, e);
+	if (r < 0)
+		return r;
+	int64_t image_id = sqlite3_last_insert_rowid(db);
+	r = dcfs_catalog_prepare(db, "INSERT INTO image_layers(image_id, pos, layer_id) VALUES (?1, 0, ?2)",
+				 &link, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(link, 1, image_id);
+	sqlite3_bind_int64(link, 2, layer_id);
+	r = step_done(db, link, e);
+	if (r < 0)
+		return r;
+	return dcfs_image_index_build(db, image_id, e);
+}
+
+int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
+		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+{
+	int r = ingest_close_file(in, e);
+	if (r == 0)
+		r = ingest_flush_pack(in, e);
+	/* Every layer has a root directory: the parents of a top-level name include it. */
+	if (r == 0 && !dcfs_map_get(&in->paths, "", 0, &(size_t){0}))
+		r = ingest_ensure_parents(in, "x", e);
+	if (r < 0)
+		return r;
+	r = dcfs_chunk_writer_publish(in->writer, e);
+	if (r < 0)
+		return r;
+	in->stats.new_stored_bytes = dcfs_chunk_writer_stored_bytes(in->writer);
+
+	/* Sorting invalidates the path map; it is not used after this point. */
+	qsort(in->entries, in->nentries, sizeof(entry), cmp_entry);
+	dcfs_map_free(&in->paths);
+	for (size_t i = 0; i < in->nentries; i++)
+		if (in->entries[i].blob != NONE)
+			in->blobs[in->entries[i].blob].used = true;
+	char digest[8 + DCFS_HASH_HEX];
+	layer_digest(in, digest);
+
+	sqlite3 *db = in->store->db;
+	r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	int64_t layer_id = 0;
+	r = insert_chunks(in, e);
+	if (r >= 0)
+		r = insert_layer(in, digest, source, &layer_id, e);
+	if (r >= 0)
+		r = insert_image(in, ref, kind, config_json, digest, layer_id, e);
+	if (r >= 0)
+		r = dcfs_catalog_exec(db, "COMMIT", e);
+	if (r < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	if (stats)
+		*stats = &in->stats;
+	return 0;
+}

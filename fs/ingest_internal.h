@@ -1,0 +1,122 @@
+/* The layer builder's shared state, for ingest.c (files and chunks), ingest_entry.c (the
+ * index being built) and ingest_commit.c (publishing and recording). Not an API. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chunk_writer.h"
+#include "hash.h"
+#include "ingest.h"
+#include "map.h"
+
+#define PACK_SMALL (64u * 1024)
+#define NONE ((size_t)-1)
+
+typedef struct entry {
+	char *path;
+	char type;
+	bool opaque, implicit, has_children;
+	uint32_t mode, uid, gid;
+	int64_t mtime_ns;
+	uint64_t size, rdev;
+	char *target;
+	unsigned char *xattrs;
+	size_t xattrs_len;
+	size_t blob; /* index into blobs, or NONE */
+} entry;
+
+typedef struct chunkref {
+	dcfs_hash hash; /* for a pack: set when the pack is flushed */
+	int64_t id;     /* catalog id, filled at commit */
+} chunkref;
+
+typedef struct extent {
+	uint64_t file_off;
+	size_t chunk; /* index into chunks */
+	uint32_t chunk_off, len;
+} extent;
+
+typedef struct blob {
+	dcfs_hash hash;
+	uint64_t size;
+	size_t first_extent, nextents; /* into extents; nextents 0 with id > 0: already in the store */
+	int64_t id;                    /* catalog id when it already exists */
+	bool used;
+	bool heal; /* it exists but a chunk of it is quarantined: replace its extents */
+} blob;
+
+/* The file whose data is arriving. */
+typedef struct current {
+	size_t entry; /* NONE when no file is open */
+	bool small;
+	uint64_t next_off, data_bytes;
+	size_t first_extent;
+	uint32_t pack_start; /* small files: where the file's bytes start in the pack */
+	bool holes;
+	dcfs_hasher hasher;
+	/* large files: the chunk being filled */
+	unsigned char *cbuf;
+	uint32_t clen;
+	uint64_t coff;
+} current;
+
+struct dcfs_ingest {
+	dcfs_store *store;
+	const char *what;
+	dcfs_chunk_writer *writer;
+	sqlite3_stmt *find_chunk, *find_blob;
+
+	entry *entries;
+	size_t nentries, entries_cap;
+	dcfs_map paths; /* path -> entry index */
+
+	blob *blobs;
+	size_t nblobs, blobs_cap;
+	dcfs_map blob_map; /* hash -> blob index */
+
+	extent *extents;
+	size_t nextents, extents_cap;
+
+	chunkref *chunks;
+	size_t nchunks, chunks_cap;
+	dcfs_map chunk_map; /* hash -> chunk index (chunks known present or staged) */
+
+	unsigned char *pack;
+	uint32_t pack_len;
+	size_t pack_chunk; /* chunk index of the open pack, NONE when none */
+	size_t pack_first_extent; /* the first extent that may point into the open pack */
+
+	current cur;
+	dcfs_ingest_stats stats;
+};
+
+#define GROW(arr, n, cap)                                                                          \
+	({                                                                                         \
+		int _r = 0;                                                                        \
+		if ((n) == (cap)) {                                                                \
+			size_t _c = (cap) ? (cap) * 2 : 64;                                        \
+			void *_p = realloc((arr), _c * sizeof(*(arr)));                            \
+			if (_p) {                                                                  \
+				(arr) = _p;                                                        \
+				(cap) = _c;                                                        \
+			} else {                                                                   \
+				_r = -ENOMEM;                                                      \
+			}                                                                          \
+		}                                                                                  \
+		_r;                                                                                \
+	})
+
+
+int ingest_oom(dcfs_error *e);
+/* Finish the open file (if any): flush its last chunk and record or reuse its blob. */
+int ingest_close_file(dcfs_ingest *in, dcfs_error *e);
+/* Turn the open pack into a chunk. */
+int ingest_flush_pack(dcfs_ingest *in, dcfs_error *e);
+/* Start a pack for a small file of `size` bytes when the open one has no room. */
+int ingest_make_room(dcfs_ingest *in, uint64_t size, dcfs_error *e);
+/* Begin receiving the data of regular file entry `entry_idx`. */
+void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size);
+/* Make sure every ancestor of `path` is a directory (creating missing ones). */
+int ingest_ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e);
+void ingest_entry_release(entry *en);
