@@ -46,6 +46,19 @@ static char *hidden_lower(dcfs_store *s, const char *target)
 	return path;
 }
 
+/* The mount point's real path, after clearing a stale mount a killed daemon left there. */
+static char *resolve_mountpoint(dcfs_cli *cli, const char *mnt)
+{
+	char *target = realpath(mnt, NULL);
+	if (!target && dcfs_mount_is_stale(mnt)) {
+		dcfs_umount(mnt, NULL);
+		target = realpath(mnt, NULL);
+	}
+	if (!target)
+		dcfs_error_set(&cli->err, errno, "mount point '%s': %m", mnt);
+	return target;
+}
+
 static char *canonical_ref(const char *text, dcfs_error *e)
 {
 	dcfs_ref ref;
@@ -64,13 +77,9 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 	_cleanup_free_ char *ref = canonical_ref(ref_text, &cli->err);
 	if (!ref)
 		return 1;
-	_cleanup_free_ char *target = realpath(mnt, NULL);
-	if (!target && dcfs_mount_is_stale(mnt)) {
-		dcfs_umount(mnt, NULL);
-		target = realpath(mnt, NULL);
-	}
+	_cleanup_free_ char *target = resolve_mountpoint(cli, mnt);
 	if (!target)
-		return dcfs_error_set(&cli->err, errno, "mount point '%s': %m", mnt), 1;
+		return 1;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
 		return 1;
@@ -128,13 +137,9 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 
 static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, bool fg, bool debug)
 {
-	_cleanup_free_ char *target = realpath(mnt, NULL);
-	if (!target && dcfs_mount_is_stale(mnt)) {
-		dcfs_umount(mnt, NULL);
-		target = realpath(mnt, NULL);
-	}
+	_cleanup_free_ char *target = resolve_mountpoint(cli, mnt);
 	if (!target)
-		return dcfs_error_set(&cli->err, errno, "mount point '%s': %m", mnt), 1;
+		return 1;
 	/* the workspace's sums live in the store's catalog: make sure there is one */
 	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
 		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path), 1;
