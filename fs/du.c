@@ -68,6 +68,8 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	d->chunk_stored = SUM("chunk_stored");
 	d->logical = SUM("image_bytes");
 	d->unique = SUM("blob_bytes");
+	d->unref_layers = SUM("layers_unref");
+	d->unref_layer_bytes = SUM("layer_unref_bytes");
 #undef SUM
 out:
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

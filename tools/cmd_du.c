@@ -44,6 +44,9 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n)
 	cJSON_AddNumberToObject(ch, "stored", (double)d->chunk_stored);
 	cJSON_AddNumberToObject(ch, "logical", (double)d->logical);
 	cJSON_AddNumberToObject(ch, "unique", (double)d->unique);
+	cJSON *ul = cJSON_AddObjectToObject(o, "unreferencedLayers");
+	cJSON_AddNumberToObject(ul, "total", (double)d->unref_layers);
+	cJSON_AddNumberToObject(ul, "size", (double)d->unref_layer_bytes);
 	if (imgs) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "imageList");
 		for (size_t i = 0; i < n; i++) {
@@ -101,6 +104,12 @@ static void print_table(const dcfs_du *d, bool human)
 	       " (deduplication %.2fx)\n",
 	       plain, stored, d->chunk_stored ? (double)d->chunk_plain / (double)d->chunk_stored : 1.0,
 	       logical, unique, d->unique ? (double)d->logical / (double)d->unique : 1.0);
+	if (d->unref_layers) {
+		char bytes[32];
+		size_cell(d->unref_layer_bytes, human, bytes);
+		printf("Layers no image holds: %llu (%s of files), reclaimable with 'dcfs prune'\n",
+		       (unsigned long long)d->unref_layers, bytes);
+	}
 }
 
 static void print_images(dcfs_image_info *imgs, size_t n, bool human)
