@@ -24,6 +24,7 @@ struct dcfs_image_fs {
 	dcfs_chunk_cache *cache;
 	pthread_mutex_t quarantine_lock;
 	uint64_t bytes; /* for statfs */
+	bool no_open;   /* the kernel may skip OPEN/RELEASE: it then keeps the page cache itself */
 };
 
 static dcfs_image_fs *fs_of(fuse_req_t req)
@@ -93,7 +94,10 @@ void dcfs_image_fs_free(dcfs_image_fs *fs)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	dcfs_image_fs *fs = userdata;
+	/* Answering OPEN with ENOSYS makes the kernel stop sending OPEN and RELEASE for files
+	 * and keep their page cache: a read-only tree needs neither round trip. */
+	fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
@@ -166,6 +170,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (fs_of(req)->no_open) {
+		fuse_reply_err(req, ENOSYS);
 		return;
 	}
 	fi->keep_cache = 1;

@@ -100,11 +100,13 @@ static int stat_inode(dcfs_workspace_fs *ws, ws_inode *i, struct fuse_file_info 
 	return fstatat(f.fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-/* The root's attributes are never cached: stat() of the mount point then always reaches the
- * daemon, so a dead daemon shows as ENOTCONN there (how stale mounts are recognised). */
+/* Every inode's attributes are cached as long (the root's too: with default_permissions every
+ * path walk checks the root, and a dead daemon is recognised with statfs, which is never
+ * cached). */
 static double attr_timeout(dcfs_workspace_fs *ws, fuse_ino_t ino)
 {
-	return ino == FUSE_ROOT_ID ? 0.0 : ws->timeout;
+	(void)ino;
+	return ws->timeout;
 }
 
 static void ws_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
