@@ -35,6 +35,7 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli);
 int cmd_fsck(int argc, char **argv, dcfs_cli *cli);
 int cmd_mount(int argc, char **argv, dcfs_cli *cli);
 int cmd_umount(int argc, char **argv, dcfs_cli *cli);
+int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli);
 
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));

@@ -19,6 +19,9 @@ static const dcfs_command commands[] = {
 	 "serve an image's root (under an overlay with --upper)"},
 	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace"},
 	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one"},
+	{"read-configuration", cmd_read_configuration,
+	 "read-configuration [--config FILE] [--include-merged-configuration] [FOLDER]",
+	 "print a folder's devcontainer.json, normalized and substituted"},
 };
 
 static void help(FILE *f)

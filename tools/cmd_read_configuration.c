@@ -1,0 +1,80 @@
+/* dcfs read-configuration: the devcontainer.json of a folder, normalized and substituted, with
+ * its workspace folder and mount, printed as one JSON object shaped like the reference CLI's
+ * `devcontainer read-configuration` output (without its `ociAuthDiagnostics`).
+ * `--mount-workspace-git-root true|false` (default true, as in the reference) chooses whether
+ * the enclosing git repository's root is what gets mounted. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "devcontainer.h"
+#include "jsonc.h"
+
+/* The merged configuration: with the image's metadata when the store holds the image. A store
+ * that cannot be opened (not readable by this user) just has no metadata to offer. */
+static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
+{
+	_cleanup_store_ dcfs_store *s = NULL;
+	_cleanup_json_ cJSON *metadata = NULL;
+	_cleanup_error_ dcfs_error ignored = {0};
+	if (cJSON_HasObjectItem(d->config, "image") &&
+	    dcfs_store_open(cli->store_path, DCFS_STORE_READ, &s, &ignored) == 0 &&
+	    dcfs_devcontainer_image_metadata(d, s, &metadata, &cli->err) < 0)
+		return -1;
+	return dcfs_devcontainer_merge(d->config, metadata, out, &cli->err);
+}
+
+static int print_result(dcfs_devcontainer *d, bool merged, dcfs_cli *cli)
+{
+	_cleanup_json_ cJSON *out = cJSON_CreateObject();
+	if (!out)
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	cJSON *merged_config = NULL;
+	if (merged && merge(d, cli, &merged_config) < 0)
+		return -1;
+	cJSON_AddItemToObject(out, "configuration", TAKE_PTR(d->config));
+	cJSON_AddItemToObject(out, "workspace", TAKE_PTR(d->workspace));
+	if (merged_config)
+		cJSON_AddItemToObject(out, "mergedConfiguration", merged_config);
+	_cleanup_free_ char *text = dcfs_json_print_js(out);
+	if (!text)
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	puts(text);
+	return 0;
+}
+
+int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"include-merged-configuration", no_argument, NULL, 'm'},
+		{"mount-workspace-git-root", required_argument, NULL, 'g'},
+		{0},
+	};
+	dcfs_devcontainer_opts o = {.mount_git_root = true};
+	bool merged = false;
+	int c;
+	optind = 0; /* reinitialize getopt so that options may follow FOLDER */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			o.config_file = optarg;
+		else if (c == 'm')
+			merged = true;
+		else if (c == 'g' && (!strcmp(optarg, "true") || !strcmp(optarg, "false")))
+			o.mount_git_root = !strcmp(optarg, "true");
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	o.folder = optind < argc ? argv[optind] : NULL;
+	dcfs_devcontainer d = {0};
+	if (dcfs_devcontainer_read(&o, &d, &cli->err) < 0)
+		return 1;
+	int r = print_result(&d, merged, cli);
+	dcfs_devcontainer_free(&d);
+	return r < 0 ? 1 : 0;
+}
