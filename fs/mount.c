@@ -202,6 +202,12 @@ int dcfs_mount_serve(const struct fuse_lowlevel_ops *ops, void *userdata, const 
 		report(report_fd, 1);
 		return dcfs_error_set(e, EIO, "cannot mount FUSE at '%s' (is /dev/fuse there?)", o->mountpoint);
 	}
+	if (o->prepare && (r = o->prepare(se, o->hook_data, e)) < 0) {
+		fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		report(report_fd, 1);
+		return r;
+	}
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	if (cfg) {
 		fuse_loop_cfg_set_clone_fd(cfg, 1);

@@ -24,8 +24,13 @@ typedef struct dcfs_mount_opts {
 	bool allow_other;         /* let users other than the daemon's in */
 	bool default_permissions; /* let the kernel check permissions from the attributes */
 	unsigned max_threads;     /* 0: libfuse's default */
-	/* Called with `hook_data` once the file system is mounted, before detaching (so in the
-	 * process that serves); non-negative to go on. */
+	/* Called with `hook_data` in the serving process once the file system is mounted and
+	 * before the loop serves any request (so before INIT); non-negative to go on. For work
+	 * that the operations depend on. */
+	int (*prepare)(struct fuse_session *se, void *hook_data, dcfs_error *e);
+	/* Called with `hook_data` on its own thread once the loop serves (an overlay mount needs
+	 * its lower file system to answer), before the parent is told that the mount is ready;
+	 * non-negative to go on. */
 	int (*ready)(struct fuse_session *se, void *hook_data, dcfs_error *e);
 	/* Called after the loop ends, before the session is unmounted. */
 	void (*stopping)(struct fuse_session *se, void *hook_data);

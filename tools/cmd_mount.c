@@ -159,7 +159,7 @@ static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, 
 		.debug = debug,
 		.allow_other = true,
 		.default_permissions = true,
-		.ready = dcfs_workspace_fs_ready,
+		.prepare = dcfs_workspace_fs_ready,
 		.stopping = dcfs_workspace_fs_stopping,
 		.hook_data = ws,
 	};
