@@ -264,7 +264,14 @@ static const char schema_v1[] =
 	"  WHERE name IN ('workspaces_in_use','workspace_bytes');"
 	"END;";
 
+/* v2: a container remembers the host folder it was made for, and the configuration file. */
+static const char schema_v2[] =
+	"ALTER TABLE containers ADD COLUMN folder TEXT;"
+	"ALTER TABLE containers ADD COLUMN config_file TEXT;"
+	"CREATE INDEX containers_folder ON containers(folder);";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

@@ -5,6 +5,11 @@
 #include "ingest.h"
 #include "store.h"
 
+#include <sys/types.h>
+
+struct archive;
+struct archive_entry;
+
 /* Import `src` as a one-layer image `ref`. On success *stats (optional) receives the figures. */
 int dcfs_import(dcfs_store *s, const char *src, const char *ref, dcfs_ingest_stats *stats,
 		dcfs_error *e);
@@ -12,3 +17,18 @@ int dcfs_import(dcfs_store *s, const char *src, const char *ref, dcfs_ingest_sta
 /* The readers behind it: each feeds every entry of its source to `in`. */
 int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e);
 int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e);
+
+/* One tar entry (and, for a regular file, its data) from an open libarchive reader; OCI
+ * whiteouts become whiteout entries and opaque directories. */
+int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_entry *ae,
+			  dcfs_error *e);
+
+/* A source of tar bytes: sets *buf to the next bytes and returns their count, 0 at the end, or
+ * -errno with `e` filled. */
+typedef ssize_t (*dcfs_tar_read_fn)(void *opaque, const void **buf, dcfs_error *e);
+
+/* Feed every entry of a tar stream (plain, gzip, zstd, xz or bzip2) read from `read` to `in`.
+ * `name` (may be NULL) names the stream in errors. The stream may hold bytes after the archive's
+ * end: the caller drains them if it must see them all (to check a digest). */
+int dcfs_import_read_tar_stream(dcfs_ingest *in, const char *name, dcfs_tar_read_fn read,
+				void *opaque, dcfs_error *e);

@@ -102,7 +102,8 @@ static int read_data(dcfs_ingest *in, struct archive *a, const char *name, dcfs_
 	}
 }
 
-static int add_entry(dcfs_ingest *in, struct archive *a, struct archive_entry *ae, dcfs_error *e)
+int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_entry *ae,
+			  dcfs_error *e)
 {
 	const char *name = archive_entry_pathname(ae);
 	if (!name)
@@ -162,7 +163,7 @@ int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e)
 			return dcfs_error_set(e, EINVAL, "'%s': %s%s", file,
 					      first ? "not a tar archive: " : "",
 					      archive_error_string(a) ? archive_error_string(a) : "read error");
-		int r = add_entry(in, a, ae, e);
+		int r = dcfs_import_tar_entry(in, a, ae, e);
 		if (r < 0) {
 			dcfs_error_wrap(e, "'%s'", file);
 			return r;

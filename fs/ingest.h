@@ -64,6 +64,13 @@ int dcfs_ingest_set_opaque(dcfs_ingest *in, const char *dir, dcfs_error *e);
 int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
 		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e);
 
+/* Finish as dcfs_ingest_commit() does, but record only the layer (no image), with `source`
+ * naming where it came from ("blob:sha256:..." for a registry layer); *layer_id receives its id
+ * (an existing layer of the same content is reused). dcfs_image_record() makes it part of an
+ * image. */
+int dcfs_ingest_commit_layer(dcfs_ingest *in, const char *source, int64_t *layer_id,
+			     const dcfs_ingest_stats **stats, dcfs_error *e);
+
 void dcfs_ingest_free(dcfs_ingest *in);
 DEFINE_TRIVIAL_CLEANUP(dcfs_ingest *, dcfs_ingest_free)
 #define _cleanup_ingest_ _cleanup_(dcfs_ingest_freep)

@@ -25,7 +25,7 @@ static void put_u64(dcfs_hasher *h, uint64_t v)
 }
 
 /* The layer digest: a SHA-256 over the sorted index, content by blob hash. */
-static void layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX])
+void ingest_layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX])
 {
 	dcfs_hasher h;
 	dcfs_hasher_init(&h);
@@ -62,7 +62,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
 	return 0;
 }
 
-static int insert_chunks(dcfs_ingest *in, dcfs_error *e)
+int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
 	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
@@ -164,7 +164,7 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-static int insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
+int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
 			dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
@@ -316,16 +316,16 @@ int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const
 		if (in->entries[i].blob != NONE)
 			in->blobs[in->entries[i].blob].used = true;
 	char digest[8 + DCFS_HASH_HEX];
-	layer_digest(in, digest);
+	ingest_layer_digest(in, digest);
 
 	sqlite3 *db = in->store->db;
 	r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
 	if (r < 0)
 		return r;
 	int64_t layer_id = 0;
-	r = insert_chunks(in, e);
+	r = ingest_insert_chunks(in, e);
 	if (r >= 0)
-		r = insert_layer(in, digest, source, &layer_id, e);
+		r = ingest_insert_layer(in, digest, source, &layer_id, e);
 	if (r >= 0)
 		r = insert_image(in, ref, kind, config_json, digest, layer_id, e);
 	if (r >= 0)

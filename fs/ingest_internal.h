@@ -120,3 +120,13 @@ void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size);
 /* Make sure every ancestor of `path` is a directory (creating missing ones). */
 int ingest_ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e);
 void ingest_entry_release(entry *en);
+
+/* Shared by ingest_commit.c and ingest_layer.c, once the entries are sorted and the used blobs
+ * marked; the inserts run inside the caller's transaction. */
+/* The layer digest: a SHA-256 over the sorted index, content by blob hash. */
+void ingest_layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX]);
+/* Record the staged chunks. */
+int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e);
+/* Record the blobs and the layer with its entries (or find the layer of the same digest). */
+int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
+			dcfs_error *e);

@@ -36,6 +36,12 @@ int cmd_fsck(int argc, char **argv, dcfs_cli *cli);
 int cmd_mount(int argc, char **argv, dcfs_cli *cli);
 int cmd_umount(int argc, char **argv, dcfs_cli *cli);
 int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli);
+int cmd_up(int argc, char **argv, dcfs_cli *cli);
+int cmd_exec(int argc, char **argv, dcfs_cli *cli);
+int cmd_down(int argc, char **argv, dcfs_cli *cli);
+int cmd_rm(int argc, char **argv, dcfs_cli *cli);
+int cmd_ls(int argc, char **argv, dcfs_cli *cli);
+int cmd_pull(int argc, char **argv, dcfs_cli *cli);
 
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: install what is missing, build dcfs, make a small busybox root filesystem, import it
-# as an image into the store, and show what the store holds.
+# as an image into the store, show what the store holds, then start the examples/hello dev
+# container on it, run a command in it, and stop and remove it.
 #
 #   tools/demo.sh            store in $DCFS_STORE, else /var/lib/dcfs (run as root)
 set -euo pipefail
@@ -25,7 +26,8 @@ fi
 meson compile -C build
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dcfs-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# a dev container left by a failed step goes too (the workspace copy is under $work)
+trap '"$dcfs" --store "$store" rm -f examples/hello >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 step "a busybox root filesystem"
 bash tools/make-busybox-rootfs.sh "$work/rootfs"
@@ -34,3 +36,11 @@ step "the store: $store"
 show import "$work/rootfs" busybox:demo
 show du -v
 show images
+
+step "a dev container: examples/hello"
+show up examples/hello
+show exec examples/hello -- sh -c 'id; pwd; ls -la /workspaces/hello $HOME/config/; cat $HOME/config/hello.txt'
+show ls
+show du
+show down examples/hello
+show rm examples/hello

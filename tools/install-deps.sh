@@ -10,6 +10,8 @@ packages=(
 	libfuse3-dev fuse3 libsqlite3-dev libcjson-dev libcurl4-openssl-dev libzstd-dev
 	libarchive-dev libssl-dev
 	python3-pytest busybox-static attr zstd sqlite3 xz-utils bzip2
+	docker-registry apache2-utils
+	runc
 	"$@"
 )
 

@@ -10,6 +10,7 @@
 
 static const dcfs_command commands[] = {
 	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball"},
+	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry"},
 	{"images", cmd_images, "images [--json] [-q]", "list images"},
 	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used"},
 	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums"},
@@ -22,6 +23,12 @@ static const dcfs_command commands[] = {
 	{"read-configuration", cmd_read_configuration,
 	 "read-configuration [--config FILE] [--include-merged-configuration] [FOLDER]",
 	 "print a folder's devcontainer.json, normalized and substituted"},
+	{"up", cmd_up, "up [--json] [--remove-existing-container] [--config FILE] [FOLDER]",
+	 "create and start a folder's dev container (image in the store)"},
+	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container"},
+	{"ls", cmd_ls, "ls [--json]", "list dev containers"},
+	{"down", cmd_down, "down [FOLDER]", "stop a dev container and unmount it"},
+	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)"},
 };
 
 static void help(FILE *f)

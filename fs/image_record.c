@@ -1,0 +1,94 @@
+/* Recording a multi-layer image (see image_record.h): the image row, its image_layers in order
+ * and its merged index in one transaction. */
+#include "image_record.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "hash.h"
+#include "image_index.h"
+
+static int step(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return dcfs_catalog_error(db, e, "catalog");
+	return 0;
+}
+
+static int insert_image(sqlite3 *db, const char *ref, const char *config, int64_t *id,
+			dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
+	int r = dcfs_catalog_prepare(db, "DELETE FROM images WHERE ref = ?1", &del, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(del, 1, ref, -1, SQLITE_STATIC);
+	r = step(db, del, e);
+	if (r < 0)
+		return r;
+	dcfs_hash h;
+	dcfs_hash_buf(config, strlen(config), &h);
+	char digest[8 + DCFS_HASH_HEX] = "sha256:";
+	dcfs_hash_to_hex(&h, digest + 7);
+	r = dcfs_catalog_prepare(db,
+				 "INSERT INTO images(ref, kind, digest, config, created, last_used)"
+				 " VALUES (?1, 'image', ?2, ?3, ?4, ?4)",
+				 &ins, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(ins, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, config, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 4, (int64_t)time(NULL));
+	r = step(db, ins, e);
+	if (r < 0)
+		return r;
+	*id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+static int insert_layers(sqlite3 *db, int64_t image_id, const int64_t *layer_ids, size_t n,
+			 dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *link = NULL;
+	int r = dcfs_catalog_prepare(
+		db, "INSERT INTO image_layers(image_id, pos, layer_id) VALUES (?1, ?2, ?3)", &link, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		sqlite3_bind_int64(link, 1, image_id);
+		sqlite3_bind_int64(link, 2, (int64_t)i);
+		sqlite3_bind_int64(link, 3, layer_ids[i]);
+		r = step(db, link, e);
+	}
+	return r;
+}
+
+int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
+		      const int64_t *layer_ids, size_t n, dcfs_error *e)
+{
+	sqlite3 *db = s->db;
+	int r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	int64_t image_id = 0;
+	r = insert_image(db, ref, config_json, &image_id, e);
+	if (r >= 0)
+		r = insert_layers(db, image_id, layer_ids, n, e);
+	if (r >= 0)
+		r = dcfs_image_index_build(db, image_id, e);
+	if (r >= 0)
+		r = dcfs_catalog_exec(db, "COMMIT", e);
+	if (r < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int dcfs_image_find_layer(dcfs_store *s, const char *source, int64_t *layer_id, dcfs_error *e)
+{
+	*layer_id = 0;
+	return dcfs_catalog_int(s->db, "SELECT id FROM layers WHERE source = ?1 LIMIT 1", source,
+				layer_id, e);
+}

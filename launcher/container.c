@@ -1,0 +1,214 @@
+/* Container records in the catalog and the container's folder in the store (see container.h).
+ * The id is 16 random bytes in hex; the name is the folder's base name with a short hash of
+ * its full path, so that two folders of the same name get two containers. */
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "container.h"
+#include "devcontainer.h"
+#include "fsutil.h"
+
+#define SELECT_CONTAINER                                                                   \
+	"SELECT c.id, c.name, c.state, c.folder, c.config_file, i.ref, coalesce(c.image_id, 0)," \
+	" c.created, c.upper_bytes FROM containers c LEFT JOIN images i ON i.id = c.image_id"
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void read_row(sqlite3_stmt *st, dcfs_container *c)
+{
+	*c = (dcfs_container){
+		.id = column_dup(st, 0),
+		.name = column_dup(st, 1),
+		.state = column_dup(st, 2),
+		.folder = column_dup(st, 3),
+		.config_file = column_dup(st, 4),
+		.image = column_dup(st, 5),
+		.image_id = sqlite3_column_int64(st, 6),
+		.created = sqlite3_column_int64(st, 7),
+		.upper_bytes = sqlite3_column_int64(st, 8),
+	};
+}
+
+int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, SELECT_CONTAINER " WHERE c.folder = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_DONE)
+		return -ENOENT;
+	if (r != SQLITE_ROW)
+		return dcfs_catalog_error(s->db, e, "reading containers");
+	read_row(st, out);
+	return 0;
+}
+
+int dcfs_container_of(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
+{
+	_cleanup_free_ char *abs = dcfs_path_resolve(folder ? folder : ".");
+	if (!abs)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = dcfs_container_find(s, abs, out, e);
+	if (r == -ENOENT)
+		return dcfs_error_set(e, ENOENT, "no dev container for '%s' (see 'dcfs up')", abs);
+	return r;
+}
+
+char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub)
+{
+	/* absolute: these paths go into the bundle and to other processes */
+	_cleanup_free_ char *root = realpath(s->root, NULL);
+	char *p = NULL;
+	if (!root || asprintf(&p, "%s/containers/%s%s%s", root, id, *sub ? "/" : "", sub) < 0)
+		return NULL;
+	return p;
+}
+
+static int make_dirs(dcfs_store *s, const char *id, dcfs_error *e)
+{
+	static const char *const subs[] = {"upper", "work",    "rootfs",
+					   "bundle", "markers", "workspace"};
+	for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
+		_cleanup_free_ char *p = dcfs_container_path(s, id, subs[i]);
+		if (!p)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		if (dcfs_mkdir_p(p, 0711) < 0)
+			return dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+	}
+	return 0;
+}
+
+static int new_names(const char *folder, char id[33], char **name)
+{
+	unsigned char raw[16];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
+		return -errno;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	dcfs_hash h;
+	dcfs_hash_buf(folder, strlen(folder), &h);
+	char hex[DCFS_HASH_HEX];
+	dcfs_hash_to_hex(&h, hex);
+	_cleanup_free_ char *copy = strdup(folder);
+	if (!copy || asprintf(name, "%s-%.8s", basename(copy), hex) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
+			  int64_t image_id, dcfs_container *out, dcfs_error *e)
+{
+	char id[33];
+	_cleanup_free_ char *name = NULL;
+	int r = new_names(folder, id, &name);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot name a container: %s", strerror(-r));
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	r = dcfs_catalog_prepare(s->db,
+				 "INSERT INTO containers(id, name, image_id, state, created, folder,"
+				 " config_file) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6)",
+				 &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, image_id);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 5, folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, config_file, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "recording the container");
+	if ((r = make_dirs(s, id, e)) < 0)
+		return r;
+	return dcfs_container_find(s, folder, out, e);
+}
+
+int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET state = ?2 WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "updating the container");
+	return 0;
+}
+
+int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
+{
+	_cleanup_free_ char *dir = dcfs_container_path(s, id, "");
+	_cleanup_free_ char *rootfs = dcfs_container_path(s, id, "rootfs");
+	_cleanup_free_ char *ws = dcfs_container_path(s, id, "workspace");
+	if (!dir || !rootfs || !ws)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (dcfs_container_is_mounted(rootfs) || dcfs_container_is_mounted(ws))
+		return dcfs_error_set(e, EBUSY, "container %s is still mounted: not removing '%s'", id,
+				      dir);
+	if (dcfs_rm_rf(dir) < 0)
+		return dcfs_error_set(e, errno, "cannot remove '%s': %m", dir);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "DELETE FROM containers WHERE id = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "removing the container");
+	return 0;
+}
+
+int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, SELECT_CONTAINER " ORDER BY c.created, c.name", &st, e);
+	if (r < 0)
+		return r;
+	size_t cap = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			dcfs_container *grown = realloc(*out, cap * sizeof(**out));
+			if (!grown)
+				return dcfs_error_set(e, ENOMEM, "out of memory");
+			*out = grown;
+		}
+		read_row(st, &(*out)[(*n)++]);
+	}
+	if (r != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "listing containers");
+	return 0;
+}
+
+void dcfs_container_free(dcfs_container *c)
+{
+	free(c->id);
+	free(c->name);
+	free(c->state);
+	free(c->folder);
+	free(c->config_file);
+	free(c->image);
+	*c = (dcfs_container){0};
+}
+
+void dcfs_container_list_free(dcfs_container *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dcfs_container_free(&list[i]);
+	free(list);
+}

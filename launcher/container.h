@@ -1,0 +1,84 @@
+/* Container records: the catalog's `containers` rows (one per dev container: its id, name,
+ * image, state and host folder) and the container's folder in the store:
+ *
+ *   STORE/containers/<id>/upper, work   the overlay's upper and work directories
+ *   STORE/containers/<id>/rootfs        the container root (overlay) mount point
+ *   STORE/containers/<id>/workspace     the workspace view mount point
+ *   STORE/containers/<id>/bundle/       the OCI bundle (config.json)
+ *   STORE/containers/<id>/markers/      run-once markers of the lifecycle commands
+ *   STORE/containers/<id>/log           the container's and runc's output
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "runtime.h"
+#include "store.h"
+
+typedef struct dcfs_container {
+	char *id, *name, *state, *folder, *config_file;
+	char *image; /* the image's ref, NULL when the image is gone */
+	int64_t image_id, created, upper_bytes;
+} dcfs_container;
+
+/* The container made for host folder `folder` (absolute): 0 with *out filled, or -ENOENT. */
+int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e);
+
+/* The container of FOLDER as given on a command line (NULL: "."), resolved as `up` resolves
+ * it; -ENOENT with a message naming the folder when there is none. */
+int dcfs_container_of(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e);
+
+/* Record a new container for `folder` with image `image_id` and make its folders. */
+int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
+			  int64_t image_id, dcfs_container *out, dcfs_error *e);
+
+int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e);
+
+/* Delete the record and STORE/containers/<id>/. Refuses (-EBUSY) while the root or the
+ * workspace is still mounted there: the workspace is the user's folder on the host. */
+int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e);
+
+/* All containers, oldest first. */
+int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_error *e);
+
+/* STORE/containers/<id>/<sub> (sub may be ""); malloc'd, NULL when out of memory. */
+char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub);
+
+void dcfs_container_free(dcfs_container *c);
+void dcfs_container_list_free(dcfs_container *list, size_t n);
+
+/* STORE/run/runc, created when missing: runc's state folder for this store. malloc'd. */
+char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e);
+
+/* Is something (or a dead FUSE daemon's leftover) mounted at `path`? */
+bool dcfs_container_is_mounted(const char *path);
+
+/* Stop the container: runc kill TERM (KILL after `timeout_ms`), runc delete, unmount its
+ * workspace and root, state "stopped". Quiet about what is already stopped or unmounted. */
+int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, dcfs_error *e);
+
+/* How `exec` and the lifecycle commands enter a running container, saved by `up` in
+ * STORE/containers/<id>/remote.json: the remote user (resolved), the workspace folder in the
+ * container and remoteEnv as "K=V" strings. */
+typedef struct dcfs_remote {
+	dcfs_user user;
+	char *workspace_folder;
+	cJSON *env;
+} dcfs_remote;
+
+int dcfs_remote_save(dcfs_store *s, const char *id, const dcfs_remote *r, dcfs_error *e);
+/* -ENOENT when the container was never started. */
+int dcfs_remote_load(dcfs_store *s, const char *id, dcfs_remote *out, dcfs_error *e);
+void dcfs_remote_free(dcfs_remote *r);
+
+/* Serialize `up`, `down` and `rm` of one folder's container: an exclusive flock on
+ * STORE/run/locks/<sha256(folder)[:16]>, held while the returned descriptor is open. */
+int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e);
+
+/* Sum the sizes of the files in the container's upper directory into its upper_bytes (which
+ * `dcfs du` adds up as the containers' size). */
+int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e);

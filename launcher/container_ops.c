@@ -1,0 +1,119 @@
+/* What acts on a container as a whole: where runc keeps its state for the store, whether its
+ * mounts are in place, stopping it (runc, then the workspace and root mounts), the per-folder
+ * lock and the size of its upper directory. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "catalog.h"
+#include "container.h"
+#include "devcontainer.h"
+#include "fsutil.h"
+#include "mount.h"
+#include "runtime.h"
+
+char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e)
+{
+	_cleanup_free_ char *root = realpath(s->root, NULL);
+	char *p = NULL;
+	if (!root || asprintf(&p, "%s/run/runc", root) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
+	if (dcfs_mkdir_p(p, 0700) < 0) {
+		dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+bool dcfs_container_is_mounted(const char *path)
+{
+	struct stat st, parent;
+	_cleanup_free_ char *up = NULL;
+	if (asprintf(&up, "%s/..", path) < 0)
+		return false;
+	if (stat(path, &st) < 0)
+		return errno == ENOTCONN;
+	return stat(up, &parent) == 0 && (st.st_dev != parent.st_dev || st.st_ino == parent.st_ino);
+}
+
+static int unmount_if_mounted(dcfs_store *s, const char *id, const char *sub, dcfs_error *e)
+{
+	_cleanup_free_ char *p = dcfs_container_path(s, id, sub);
+	if (!p)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (!dcfs_container_is_mounted(p))
+		return 0;
+	return dcfs_umount(p, e);
+}
+
+int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, dcfs_error *e)
+{
+	_cleanup_free_ char *root = dcfs_container_runc_root(s, e);
+	_cleanup_free_ char *log = dcfs_container_path(s, c->id, "log");
+	if (!root || !log)
+		return root ? dcfs_error_set(e, ENOMEM, "out of memory") : -EIO;
+	dcfs_runc rc = {.root = root, .log = log};
+	int r = dcfs_runc_stop(&rc, c->id, timeout_ms, e);
+	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
+	r = r ?: unmount_if_mounted(s, c->id, "rootfs", e);
+	r = r ?: dcfs_container_measure(s, c->id, e);
+	return r ?: dcfs_container_set_state(s, c->id, "stopped", e);
+}
+
+int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e)
+{
+	_cleanup_free_ char *abs = dcfs_path_resolve(folder ? folder : ".");
+	_cleanup_free_ char *root = realpath(s->root, NULL), *dir = NULL, *path = NULL;
+	if (!abs || !root || asprintf(&dir, "%s/run/locks", root) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	dcfs_hash h;
+	dcfs_hash_buf(abs, strlen(abs), &h);
+	char hex[DCFS_HASH_HEX];
+	dcfs_hash_to_hex(&h, hex);
+	if (dcfs_mkdir_p(dir, 0700) < 0 || asprintf(&path, "%s/%.16s", dir, hex) < 0)
+		return dcfs_error_set(e, errno, "cannot create '%s': %m", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dcfs_error_set(e, errno, "cannot open '%s': %m", path);
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = dcfs_error_set(e, errno, "cannot lock '%s': %m", path);
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static uint64_t measured; /* nftw has no user pointer; one walk at a time */
+
+static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)path, (void)ftw;
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		measured += (uint64_t)st->st_size;
+	return 0;
+}
+
+int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e)
+{
+	_cleanup_free_ char *upper = dcfs_container_path(s, id, "upper");
+	if (!upper)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	measured = 0;
+	if (nftw(upper, add_size, 16, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+		return dcfs_error_set(e, errno, "cannot measure '%s': %m", upper);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1",
+				     &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)measured);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "updating the container");
+	return 0;
+}

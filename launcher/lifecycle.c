@@ -1,0 +1,197 @@
+/* Running lifecycle commands (see lifecycle.h). Every process of one command writes into one
+ * pipe; we copy what arrives to stderr and keep the last lines for an error message. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "lifecycle.h"
+
+#define TAIL_LINES 3
+#define MAX_PROCS 64
+
+typedef struct tail {
+	char buf[2048];
+	size_t len;
+} tail;
+
+static void tail_add(tail *t, const char *data, size_t n)
+{
+	if (n >= sizeof(t->buf)) {
+		data += n - (sizeof(t->buf) - 1);
+		n = sizeof(t->buf) - 1;
+	}
+	if (t->len + n >= sizeof(t->buf)) {
+		size_t drop = t->len + n - (sizeof(t->buf) - 1);
+		memmove(t->buf, t->buf + drop, t->len - drop);
+		t->len -= drop;
+	}
+	memcpy(t->buf + t->len, data, n);
+	t->len += n;
+	t->buf[t->len] = 0;
+}
+
+/* The last TAIL_LINES non-empty lines joined with " | ", in place. */
+static const char *tail_lines(tail *t)
+{
+	char *lines[TAIL_LINES];
+	size_t n = 0;
+	char *end = t->buf + t->len;
+	while (end > t->buf && n < TAIL_LINES) {
+		while (end > t->buf && (end[-1] == '\n' || end[-1] == '\r'))
+			*--end = 0;
+		char *start = end;
+		while (start > t->buf && start[-1] != '\n')
+			start--;
+		if (start < end)
+			lines[n++] = start;
+		end = start;
+	}
+	static char out[sizeof(t->buf) + 16];
+	out[0] = 0;
+	for (size_t i = n; i-- > 0;) {
+		strncat(out, lines[i], sizeof(out) - strlen(out) - 4);
+		if (i)
+			strncat(out, " | ", sizeof(out) - strlen(out) - 1);
+	}
+	return out;
+}
+
+/* argv for one process: a string through /bin/sh -c, an array as is; NULL-terminated,
+ * pointing into `cmd` except for the shell's words. */
+static const char **command_argv(const cJSON *cmd)
+{
+	size_t n = cJSON_IsString(cmd) ? 3 : (size_t)cJSON_GetArraySize(cmd);
+	const char **v = calloc(n + 1, sizeof(char *));
+	if (!v)
+		return NULL;
+	if (cJSON_IsString(cmd)) {
+		v[0] = "/bin/sh", v[1] = "-c", v[2] = cmd->valuestring;
+		return v;
+	}
+	size_t i = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cmd) if (cJSON_IsString(it)) v[i++] = it->valuestring;
+	return v;
+}
+
+static pid_t start(const dcfs_lifecycle *l, const cJSON *cmd, int out_fd)
+{
+	_cleanup_free_ const char **words = command_argv(cmd);
+	char **argv = NULL;
+	if (!words || !words[0])
+		return -EINVAL;
+	if (l->id && !(argv = dcfs_runc_exec_argv(l->runc, l->id, l->user, l->cwd, l->env, false,
+						 (char *const *)words)))
+		return -ENOMEM;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		dup2(devnull, 0);
+		dup2(out_fd, 1);
+		dup2(out_fd, 2);
+		if (!l->id && chdir(l->cwd) < 0)
+			_exit(127);
+		if (argv)
+			execvp(argv[0], argv);
+		else
+			execvp(words[0], (char *const *)words);
+		dprintf(2, "cannot run '%s': %m\n", argv ? argv[0] : words[0]);
+		_exit(127);
+	}
+	dcfs_argv_free(argv);
+	return pid < 0 ? -errno : pid;
+}
+
+/* Start the processes of one command value; their pids in pids[], how many in *n (also when
+ * one fails to start: those started are still to be reaped). */
+static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, pid_t *pids,
+		     int *n)
+{
+	*n = 0;
+	if (!cJSON_IsObject(command)) {
+		pid_t p = start(l, command, out_fd);
+		return p < 0 ? (int)p : (pids[(*n)++] = p, 0);
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, command)
+	{
+		if (*n == MAX_PROCS)
+			return -E2BIG;
+		pid_t p = start(l, it, out_fd);
+		if (p < 0)
+			return (int)p;
+		pids[(*n)++] = p;
+	}
+	return 0;
+}
+
+static void drain(int fd, tail *t)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n <= 0)
+			continue;
+		fwrite(buf, 1, (size_t)n, stderr);
+		tail_add(t, buf, (size_t)n);
+	}
+	fflush(stderr);
+}
+
+static bool empty(const cJSON *c)
+{
+	return !c || cJSON_IsNull(c) || (cJSON_IsString(c) && !*c->valuestring) ||
+	       ((cJSON_IsArray(c) || cJSON_IsObject(c)) && !c->child);
+}
+
+int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *command,
+		       dcfs_error *e)
+{
+	if (empty(command))
+		return 0;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dcfs_error_set(e, errno, "%s: %m", name);
+	pid_t pids[MAX_PROCS];
+	int n;
+	int started = start_all(l, command, p[1], pids, &n);
+	close(p[1]);
+	tail t = {.len = 0};
+	drain(p[0], &t);
+	close(p[0]);
+	int failed = 0;
+	for (int i = 0; i < n; i++) {
+		int status;
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (!failed && WIFEXITED(status) && WEXITSTATUS(status))
+			failed = WEXITSTATUS(status);
+		else if (!failed && WIFSIGNALED(status))
+			failed = 128 + WTERMSIG(status);
+	}
+	if (started < 0)
+		return dcfs_error_set(e, started, "%s: cannot start: %s", name, strerror(-started));
+	if (failed)
+		return dcfs_error_set(e, EIO, "%s failed with exit code %d: %s", name, failed,
+				      tail_lines(&t));
+	return 0;
+}
+
+int dcfs_lifecycle_run_all(const dcfs_lifecycle *l, const char *name, const cJSON *commands,
+			   dcfs_error *e)
+{
+	if (!cJSON_IsArray(commands))
+		return dcfs_lifecycle_run(l, name, commands, e);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, commands)
+	{
+		int r = dcfs_lifecycle_run(l, name, it, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

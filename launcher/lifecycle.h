@@ -1,0 +1,27 @@
+/* Lifecycle commands of devcontainer.json: initializeCommand on the host, the others in the
+ * container through `runc exec`. A command is a string (run by /bin/sh -c), an array (run as
+ * is) or an object whose entries (strings or arrays) run in parallel and must all succeed.
+ * Output goes to our stderr; a failure's message ends with the output's last lines. */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "runtime.h"
+
+typedef struct dcfs_lifecycle {
+	const dcfs_runc *runc;
+	const char *id;         /* container id; NULL: run on the host */
+	const dcfs_user *user;  /* in the container */
+	const char *cwd;        /* in the container, or on the host */
+	const cJSON *env;       /* extra "K=V" (remoteEnv) for container commands; may be NULL */
+} dcfs_lifecycle;
+
+/* Run one command value (string, array or object) named `name` for messages
+ * ("postCreateCommand"). NULL and empty values succeed at once. */
+int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *command,
+		       dcfs_error *e);
+
+/* Run each command of an array (the merged configuration's "postCreateCommands") in order. */
+int dcfs_lifecycle_run_all(const dcfs_lifecycle *l, const char *name, const cJSON *commands,
+			   dcfs_error *e);

@@ -1,0 +1,76 @@
+/* The OCI runtime side of a dev container: users resolved in the container's root, the bundle's
+ * config.json, and runc driven as a child process.
+ *
+ * runc keeps its state under STORE/run/runc (`runc --root`), so that stores do not see each
+ * other's containers. Container ids are the catalog's. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef struct dcfs_user {
+	uint32_t uid, gid;
+	char *name; /* NULL when given numerically and absent from /etc/passwd */
+	char *home; /* "/" when unknown */
+} dcfs_user;
+
+/* Resolve `spec` ("name", "uid", "name:group" or "uid:gid"; NULL or "" means root) through
+ * ROOTFS/etc/passwd and ROOTFS/etc/group. An unknown name fails with -ENOENT. */
+int dcfs_user_resolve(const char *rootfs, const char *spec, dcfs_user *out, dcfs_error *e);
+void dcfs_user_free(dcfs_user *u);
+
+/* What the bundle's config.json is made of. */
+typedef struct dcfs_bundle {
+	const char *rootfs;   /* absolute */
+	const char *hostname; /* NULL: none set */
+	cJSON *args;	      /* array of strings: the container's process */
+	cJSON *env;	      /* array of "K=V" */
+	const dcfs_user *user;
+	const char *cwd;
+	cJSON *mounts;	  /* extra OCI mounts (objects), appended after the standard ones */
+	const cJSON *cap_add; /* array of names, with or without "CAP_"; may be NULL */
+	bool privileged;
+	bool no_new_privileges; /* securityOpt "no-new-privileges" */
+} dcfs_bundle;
+
+/* Write BUNDLE_DIR/config.json. No seccomp profile is set (none is applied). */
+int dcfs_bundle_write(const dcfs_bundle *b, const char *bundle_dir, dcfs_error *e);
+
+/* Set K=V in an env array, replacing an earlier K. */
+int dcfs_env_set(cJSON *env, const char *key, const char *value);
+
+/* devcontainer.json `mounts` (strings "type=bind,source=S,target=T[,readonly]" or objects)
+ * into OCI mounts appended to `out`. Volumes live in VOLUMES_DIR/<name>/, created as needed. */
+int dcfs_mounts_convert(const cJSON *mounts, const char *volumes_dir, cJSON *out, dcfs_error *e);
+
+/* runc, with its state in `runc_root`. */
+typedef struct dcfs_runc {
+	const char *root;
+	const char *log; /* output of `run` and the container goes here (appended) */
+} dcfs_runc;
+
+/* `runc run -d`: start the container; on failure the message holds runc's last output. */
+int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_error *e);
+/* The container's status: "running", "stopped", "created", ...; *out NULL when runc does not
+ * know it. */
+int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out);
+/* Stop: SIGTERM, wait up to `timeout_ms`, SIGKILL; then `runc delete`. Quiet when gone. */
+int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e);
+
+/* argv for `runc exec` of `cmd` (NULL-terminated) as `user` in `cwd` with the extra env
+ * (array of "K=V", may be NULL); malloc'd vector of malloc'd strings (free with
+ * dcfs_argv_free). `tty` adds -t. */
+char **dcfs_runc_exec_argv(const dcfs_runc *rc, const char *id, const dcfs_user *user,
+			   const char *cwd, const cJSON *env, bool tty, char *const *cmd);
+void dcfs_argv_free(char **argv);
+
+/* The last non-empty line written to file `log` after `offset`; malloc'd ("" when none). */
+char *dcfs_log_tail(const char *log, off_t offset);
+
+/* Run argv (argv[0] searched in PATH) with stdin from /dev/null and stdout and stderr to
+ * `out_fd` (-1: inherit). Returns the exit status as waitpid gives it, or -errno. */
+int dcfs_spawn_wait(char *const *argv, int out_fd);

@@ -1,0 +1,247 @@
+/* runc as a child process: run a bundle detached, read a container's state, stop and delete
+ * it, and build `runc exec` command lines. The container's stdio and runc's messages go to the
+ * container's log; a failure's message quotes the log's last line. */
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "jsonc.h"
+#include "runtime.h"
+
+extern char **environ;
+
+static int spawn(char *const *argv, int in_fd, int out_fd, int err_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	int r = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return -r;
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status;
+}
+
+int dcfs_spawn_wait(char *const *argv, int out_fd)
+{
+	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		return -errno;
+	pid_t pid;
+	int r = spawn(argv, devnull, out_fd, out_fd, &pid);
+	return r < 0 ? r : wait_child(pid);
+}
+
+/* Run argv and return its standard output (stderr discarded) in *out; the exit status. */
+static int capture(char *const *argv, char **out)
+{
+	*out = NULL;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t pid;
+	int r = spawn(argv, devnull, p[1], devnull, &pid);
+	close(p[1]);
+	_cleanup_close_ int rd = p[0];
+	if (r < 0)
+		return r;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while (buf && (n = read(rd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 2) {
+			char *grown = realloc(buf, cap *= 2);
+			if (!grown)
+				free(buf);
+			buf = grown;
+		}
+	}
+	if (buf)
+		buf[len] = 0;
+	*out = buf;
+	return wait_child(pid);
+}
+
+char *dcfs_log_tail(const char *log, off_t offset)
+{
+	_cleanup_close_ int fd = open(log, O_RDONLY | O_CLOEXEC);
+	char buf[4096] = "";
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		off_t from = st.st_size - (off_t)sizeof(buf) + 1;
+		from = from > offset ? from : offset;
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+		buf[n > 0 ? n : 0] = 0;
+	}
+	size_t len = strlen(buf);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = 0;
+	char *nl = strrchr(buf, '\n');
+	return strdup(nl ? nl + 1 : buf);
+}
+
+/* runc logs `time="..." level=error msg="runc run failed: TEXT"`: TEXT, unquoted in place. */
+static const char *runc_message(char *line)
+{
+	char *m = strstr(line, "msg=\"");
+	if (!m)
+		return line;
+	m += 5;
+	char *w = m;
+	for (char *r = m; *r && *r != '"'; r++) {
+		if (*r == '\\' && r[1])
+			r++;
+		*w++ = *r;
+	}
+	*w = 0;
+	static const char prefix[] = "runc run failed: ";
+	return strncmp(m, prefix, sizeof(prefix) - 1) ? m : m + sizeof(prefix) - 1;
+}
+
+int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_error *e)
+{
+	_cleanup_close_ int log = open(rc->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log < 0)
+		return dcfs_error_set(e, errno, "cannot open '%s': %m", rc->log);
+	struct stat st;
+	off_t offset = fstat(log, &st) == 0 ? st.st_size : 0;
+	char *argv[] = {"runc",	  "--root", (char *)rc->root, "run", "-d", "--bundle",
+			(char *)bundle, (char *)id, NULL};
+	int status = dcfs_spawn_wait(argv, log);
+	if (status < 0)
+		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
+				      strerror(-status));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	_cleanup_free_ char *tail = dcfs_log_tail(rc->log, offset);
+	const char *msg = tail ? runc_message(tail) : "";
+	return dcfs_error_set(e, EIO, "runc run failed: %s", *msg ? msg : "no message");
+}
+
+int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out)
+{
+	*out = NULL;
+	char *argv[] = {"runc", "--root", (char *)rc->root, "state", (char *)id, NULL};
+	_cleanup_free_ char *text = NULL;
+	int status = capture(argv, &text);
+	if (status < 0)
+		return status;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !text)
+		return 0;
+	_cleanup_json_ cJSON *j = cJSON_Parse(text);
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status"));
+	if (s && !(*out = strdup(s)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int runc_quiet(const dcfs_runc *rc, const char *verb, const char *id, const char *arg)
+{
+	char *argv[] = {"runc", "--root", (char *)rc->root, (char *)verb, (char *)id, (char *)arg,
+			NULL};
+	_cleanup_close_ int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return dcfs_spawn_wait(argv, devnull);
+}
+
+static bool wait_stopped(const dcfs_runc *rc, const char *id, int timeout_ms)
+{
+	for (int waited = 0;; waited += 50) {
+		_cleanup_free_ char *state = NULL;
+		dcfs_runc_state(rc, id, &state);
+		if (!state || strcmp(state, "running"))
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+	}
+}
+
+int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e)
+{
+	runc_quiet(rc, "kill", id, "TERM");
+	if (!wait_stopped(rc, id, timeout_ms)) {
+		runc_quiet(rc, "kill", id, "KILL");
+		wait_stopped(rc, id, 5000);
+	}
+	char *argv[] = {"runc", "--root", (char *)rc->root, "delete", "--force", (char *)id, NULL};
+	_cleanup_close_ int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int status = dcfs_spawn_wait(argv, devnull);
+	if (status < 0)
+		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
+				      strerror(-status));
+	_cleanup_free_ char *state = NULL;
+	dcfs_runc_state(rc, id, &state);
+	if (state)
+		return dcfs_error_set(e, EBUSY, "runc could not delete container %s (%s)", id, state);
+	return 0;
+}
+
+static int push(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int push(char ***v, size_t *n, const char *fmt, ...)
+{
+	char **grown = realloc(*v, (*n + 2) * sizeof(char *));
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&grown[*n], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return grown[*n] = NULL, -ENOMEM;
+	grown[++*n] = NULL;
+	return 0;
+}
+
+char **dcfs_runc_exec_argv(const dcfs_runc *rc, const char *id, const dcfs_user *user,
+			   const char *cwd, const cJSON *env, bool tty, char *const *cmd)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = push(&v, &n, "runc") ?: push(&v, &n, "--root") ?: push(&v, &n, "%s", rc->root);
+	r = r ?: push(&v, &n, "exec") ?: push(&v, &n, "--user") ?:
+		 push(&v, &n, "%u:%u", user->uid, user->gid);
+	r = r ?: push(&v, &n, "--cwd") ?: push(&v, &n, "%s", cwd);
+	r = r ?: push(&v, &n, "--env") ?: push(&v, &n, "HOME=%s", user->home);
+	if (user->name)
+		r = r ?: push(&v, &n, "--env") ?: push(&v, &n, "USER=%s", user->name);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, env) if (cJSON_IsString(it)) r =
+		r ?: push(&v, &n, "--env") ?: push(&v, &n, "%s", it->valuestring);
+	if (tty)
+		r = r ?: push(&v, &n, "-t");
+	r = r ?: push(&v, &n, "%s", id);
+	for (; !r && *cmd; cmd++)
+		r = push(&v, &n, "%s", *cmd);
+	if (r < 0)
+		return dcfs_argv_free(v), NULL;
+	return v;
+}
+
+void dcfs_argv_free(char **argv)
+{
+	for (char **p = argv; p && *p; p++)
+		free(*p);
+	free(argv);
+}

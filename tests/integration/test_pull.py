@@ -1,0 +1,420 @@
+"""`dcfs pull` against a real registry (Debian's docker-registry on 127.0.0.1, see registry.py):
+tag and digest pulls, plain, gzip and zstd layers, several layers with a whiteout, an index with
+two platforms, errors (unknown tag, a blob that does not match its digest), no second download
+of a stored layer, and Basic and Bearer authentication."""
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+
+from registry import OCI_INDEX, OCI_LAYER, Registry, digest, layer_tar
+
+FILES = {"bin": None, "bin/hello": b"#!/bin/sh\necho hello\n", "etc": None,
+         "etc/os-release": b"NAME=dcfs-test\n", "etc/big": os.urandom(300_000),
+         "lib": ("symlink", "usr/lib"), "usr": None, "usr/lib": None}
+
+
+pytestmark = pytest.mark.skipif(not shutil.which("docker-registry"),
+                                reason="docker-registry is not installed (tools/install-deps.sh)")
+
+
+@pytest.fixture
+def registry(tmp_path):
+    reg = Registry(tmp_path / "registry").start()
+    yield reg
+    reg.stop()
+
+
+def merged(store, ref) -> dict:
+    """path -> entry row of the image's merged view (its index over all its layers)."""
+    rows = store.query("SELECT e.* FROM images i JOIN image_index x ON x.image_id = i.id"
+                       " JOIN entries e ON e.layer_id = x.layer_id AND e.path = x.path"
+                       " WHERE i.ref = ?", (ref,))
+    return {r["path"]: r for r in rows}
+
+
+def assert_files(store, ref, files):
+    view = merged(store, ref)
+    for path, data in files.items():
+        assert path in view, f"{path} missing from {ref}"
+        row = view[path]
+        if data is None:
+            assert row["type"] == "d"
+        elif isinstance(data, tuple):
+            assert row["type"] == "l" and row["target"] == data[1]
+        else:
+            assert row["type"] == "f" and store.entry_content(row) == data, path
+    return view
+
+
+def pull(dcfs, *args, check=True, env=None):
+    p = dcfs("pull", "--json", *args, check=check, env=env)
+    events = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    return p, events
+
+
+@pytest.mark.parametrize("compress,layer_type", [
+    (None, OCI_LAYER), ("gzip", OCI_LAYER + "+gzip"), ("zstd", OCI_LAYER + "+zstd"),
+    ("gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip")])
+def test_pull_tag(dcfs, store, registry, compress, layer_type):
+    mdigest, cfg, _ = registry.push_image("team/app", "v1", [layer_tar(FILES, compress)],
+                                          layer_type=layer_type)
+    p, events = pull(dcfs, f"{registry.host}/team/app:v1")
+    ref = f"{registry.host}/team/app:v1"
+    assert events[-1]["event"] == "pulled" and events[-1]["digest"] == mdigest
+    assert events[-1]["ref"] == ref
+    assert_files(store, ref, FILES)
+    img = store.query("SELECT * FROM images WHERE ref = ?", (ref,))[0]
+    assert img["config"] == cfg.decode() and img["digest"] == digest(cfg)
+    conf = json.loads(img["config"])["config"]
+    assert conf["WorkingDir"] == "/work" and "devcontainer.metadata" in conf["Labels"]
+    sources = [r["source"] for r in store.query("SELECT source FROM layers")]
+    assert sources == ["blob:" + digest(layer_tar(FILES, compress))]
+    dcfs("fsck")
+
+
+def test_pull_digest_and_second_pull_downloads_nothing(dcfs, store, registry):
+    mdigest, _, _ = registry.push_image("app", "v1", [layer_tar(FILES, "gzip")])
+    _, events = pull(dcfs, f"{registry.host}/app@{mdigest}")
+    assert_files(store, f"{registry.host}/app@{mdigest}", FILES)
+    assert events[-1]["downloadedBytes"] > 0
+    gets = registry.blob_gets()
+    _, events = pull(dcfs, f"{registry.host}/app:v1")
+    layer_events = [e for e in events if e["event"] == "layer"]
+    assert [e["cached"] for e in layer_events] == [True]
+    assert events[-1]["downloadedBytes"] == 0
+    assert registry.blob_gets() == gets + 1  # the config only
+    assert store.scalar("SELECT count(*) FROM layers") == 1
+    assert sorted(dcfs.images()) and store.scalar("SELECT count(*) FROM images") == 2
+
+
+def test_two_layers_with_whiteout(dcfs, store, registry):
+    lower = layer_tar({"a": None, "a/keep": b"keep", "a/gone": b"gone", "old": None,
+                       "old/x": b"x"}, "gzip")
+    upper = layer_tar({"a": None, "a/.wh.gone": b"", "old": None, "old/.wh..wh..opq": b"",
+                       "old/y": b"y", "new": b"new"}, "zstd")
+    registry.push_image("layers", "latest", [(lower, OCI_LAYER + "+gzip"),
+                                              (upper, OCI_LAYER + "+zstd")])
+    pull(dcfs, f"{registry.host}/layers")
+    ref = f"{registry.host}/layers:latest"
+    view = assert_files(store, ref, {"a/keep": b"keep", "old/y": b"y", "new": b"new"})
+    assert "a/gone" not in view and "old/x" not in view
+    assert store.scalar("SELECT count(*) FROM image_layers il JOIN images i ON i.id = il.image_id"
+                        " WHERE i.ref = ?", (ref,)) == 2
+
+
+def test_index_picks_linux_amd64(dcfs, store, registry):
+    arm, _, arm_body = registry.push_image("multi", "arm", [layer_tar({"arch": b"arm64"})],
+                                           arch="arm64")
+    amd, _, amd_body = registry.push_image("multi", "amd", [layer_tar({"arch": b"amd64"})])
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm,
+         "size": len(arm_body), "platform": {"os": "linux", "architecture": "arm64"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd,
+         "size": len(amd_body), "platform": {"os": "linux", "architecture": "amd64"}}]}
+    registry.push_manifest("multi", "both", json.dumps(index).encode(), OCI_INDEX)
+    _, events = pull(dcfs, f"{registry.host}/multi:both")
+    assert events[-1]["digest"] == amd
+    assert_files(store, f"{registry.host}/multi:both", {"arch": b"amd64"})
+
+
+def test_unknown_tag(dcfs, store, registry):
+    registry.push_image("app", "v1", [layer_tar(FILES)])
+    p = dcfs("pull", f"{registry.host}/app:nope", check=1)
+    assert p.stderr.strip().count("\n") == 0
+    assert f"{registry.host}/app:nope" in p.stderr and "manifest unknown" in p.stderr
+    assert "404" in p.stderr
+    assert store.scalar("SELECT count(*) FROM images") == 0
+
+
+def test_blob_not_matching_its_digest(dcfs, store, registry):
+    layer = layer_tar(FILES)
+    registry.push_image("bad", "v1", [layer])
+    path = registry.blob_path(digest(layer))
+    evil = layer_tar(dict(FILES, **{"etc/os-release": b"NAME=dcfs-evil\n"}))
+    assert len(evil) == len(layer)
+    path.write_bytes(evil)
+    p = dcfs("pull", f"{registry.host}/bad:v1", check=1)
+    assert p.stderr.strip().count("\n") == 0
+    assert f"layer {digest(layer)}: blob does not match its digest (got {digest(evil)})" \
+        in p.stderr
+    counts = store.counts()
+    assert counts["images"] == 0 and counts["layers"] == 0 and counts["entries"] == 0
+    assert store.chunk_files() == {} and store.tmp_leftovers() == []
+    dcfs("fsck")
+
+
+@pytest.mark.skipif(not shutil.which("htpasswd"), reason="htpasswd (apache2-utils) is not installed")
+def test_basic_auth(dcfs, store, tmp_path):
+    htpasswd = tmp_path / "htpasswd"
+    subprocess.run(["htpasswd", "-Bbc", str(htpasswd), "dev", "s3cret"], check=True,
+                   capture_output=True)
+    reg = Registry(tmp_path / "registry", htpasswd=htpasswd).start()
+    try:
+        reg.auth = "dev:s3cret"
+        reg.push_image("private", "v1", [layer_tar(FILES, "gzip")])
+        ref = f"{reg.host}/private:v1"
+        p = dcfs("pull", ref, check=1, env={"HOME": str(tmp_path)})
+        assert "authentication failed" in p.stderr and "401" in p.stderr
+        dcfs("pull", ref, env={"DCFS_REGISTRY_AUTH": "dev:s3cret"})
+        assert_files(store, ref, FILES)
+        (tmp_path / ".docker").mkdir()
+        import base64
+        auth = base64.b64encode(b"dev:s3cret").decode()
+        (tmp_path / ".docker/config.json").write_text(
+            json.dumps({"auths": {reg.host: {"auth": auth}}}))
+        dcfs("rmi", ref)
+        dcfs("pull", ref, env={"HOME": str(tmp_path)})
+        assert_files(store, ref, FILES)
+    finally:
+        reg.stop()
+
+
+class TokenProxy(http.server.ThreadingHTTPServer):
+    """A registry front that wants a Bearer token (the Docker Hub flow): /v2/ answers 401 with a
+    `WWW-Authenticate: Bearer realm=...` challenge until the token from /token is presented,
+    then forwards GETs to the real registry."""
+
+    TOKEN = "t0ken-for-dcfs"
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.token_requests = []
+        super().__init__(("127.0.0.1", 0), TokenHandler)
+        self.host = f"127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class TokenHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        srv = self.server
+        if self.path.startswith("/token"):
+            srv.token_requests.append(self.path)
+            return self.reply(200, json.dumps({"token": srv.TOKEN}).encode(),
+                              [("Content-Type", "application/json")])
+        if self.headers.get("Authorization") != f"Bearer {srv.TOKEN}":
+            repo = self.path.split("/")[2] if self.path.count("/") > 2 else ""
+            challenge = (f'Bearer realm="http://{srv.host}/token",service="dcfs-test",'
+                         f'scope="repository:{repo}:pull"')
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                              [("WWW-Authenticate", challenge)])
+        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
+                                     headers={"Accept": self.headers.get("Accept", "*/*")})
+        try:
+            r = urllib.request.urlopen(req, timeout=30)
+            status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as err:
+            status, body, ctype = err.code, err.read(), err.headers.get("Content-Type", "")
+        self.reply(status, body, [("Content-Type", ctype)])
+
+
+def test_bearer_token(dcfs, store, registry):
+    registry.push_image("tok", "v1", [layer_tar(FILES, "gzip")])
+    proxy = TokenProxy(registry.host)
+    try:
+        ref = f"{proxy.host}/tok:v1"
+        dcfs("pull", ref)
+        assert_files(store, ref, FILES)
+        assert proxy.token_requests
+        assert "service=dcfs-test" in proxy.token_requests[0]
+        assert "scope=repository%3Atok%3Apull" in proxy.token_requests[0]
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_localhost_name_and_hub_defaults_parse(dcfs, store, registry):
+    registry.push_image("library/plain", "latest", [layer_tar(FILES)])
+    port = registry.port
+    dcfs("pull", f"localhost:{port}/library/plain")
+    assert_files(store, f"localhost:{port}/library/plain:latest", FILES)
+    p = dcfs("pull", "not a ref", check=1)
+    assert "invalid reference" in p.stderr
+
+
+class FlakyProxy(http.server.ThreadingHTTPServer):
+    """A registry front that answers the first manifest GET with 503 and breaks the first
+    download of each blob half-way (a full Content-Length, half the bytes, then a close);
+    Range requests are passed on, unless `ignore_range` (then the whole blob comes again)."""
+
+    def __init__(self, upstream, ignore_range=False):
+        self.upstream = upstream
+        self.ignore_range = ignore_range
+        self.seen = []  # (path, Range header)
+        self.broken = set()
+        super().__init__(("127.0.0.1", 0), FlakyHandler)
+        self.host = f"127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class FlakyHandler(TokenHandler):
+    def do_GET(self):
+        srv = self.server
+        srv.seen.append((self.path, self.headers.get("Range")))
+        if "/manifests/" in self.path and self.path not in srv.broken:
+            srv.broken.add(self.path)
+            return self.reply(503, b"try later", [("Retry-After", "0")])
+        headers = {"Accept": self.headers.get("Accept", "*/*")}
+        if self.headers.get("Range") and not srv.ignore_range:
+            headers["Range"] = self.headers["Range"]
+        req = urllib.request.Request(f"http://{srv.upstream}{self.path}", headers=headers)
+        try:
+            r = urllib.request.urlopen(req, timeout=30)
+            status, body, hdrs = r.status, r.read(), r.headers
+        except urllib.error.HTTPError as err:
+            status, body, hdrs = err.code, err.read(), err.headers
+        keep = [(k, hdrs[k]) for k in ("Content-Type", "Content-Range") if hdrs.get(k)]
+        if "/blobs/" in self.path and status == 200 and len(body) > 1000 \
+                and self.path not in srv.broken:
+            srv.broken.add(self.path)
+            self.send_response(200)
+            for k, v in keep:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.reply(status, body, keep)
+
+
+@pytest.mark.parametrize("ignore_range", [False, True])
+def test_retry_and_resume(dcfs, store, registry, ignore_range):
+    layer = layer_tar(FILES, "gzip")
+    registry.push_image("flaky", "v1", [layer])
+    proxy = FlakyProxy(registry.host, ignore_range)
+    try:
+        ref = f"{proxy.host}/flaky:v1"
+        _, events = pull(dcfs, ref)
+        assert_files(store, ref, FILES)
+        assert events[-1]["downloadedBytes"] == len(layer)
+        ranges = [r for p, r in proxy.seen if digest(layer) in p]
+        assert ranges[0] is None and ranges[1] == f"bytes={len(layer) // 2}-", proxy.seen
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_many_layers_keep_their_order(dcfs, store, registry):
+    """Layers download in parallel but stack in manifest order: the top one wins."""
+    layers = [layer_tar({"f": str(i).encode(), f"only{i}": os.urandom(50_000)}, "gzip")
+              for i in range(6)]
+    registry.push_image("stack", "v1", layers, layer_type=OCI_LAYER + "+gzip")
+    _, events = pull(dcfs, f"{registry.host}/stack:v1")
+    ref = f"{registry.host}/stack:v1"
+    assert_files(store, ref, {"f": b"5"})
+    assert all(f"only{i}" in merged(store, ref) for i in range(6))
+    assert sorted(e["index"] for e in events if e["event"] == "layer") == list(range(6))
+    sources = store.query("SELECT l.source FROM image_layers il JOIN layers l"
+                          " ON l.id = il.layer_id ORDER BY il.pos")
+    assert [r["source"] for r in sources] == ["blob:" + digest(l) for l in layers]
+    dcfs("fsck")
+
+
+REPO_TOOLS = os.path.join(os.path.dirname(__file__), "..", "..", "tools")
+
+
+@pytest.mark.skipif(not os.path.exists("/bin/busybox"), reason="busybox-static is not installed")
+def test_busybox_equals_its_import(dcfs, store, registry, tmp_path):
+    """A busybox root pushed as a gzip layer pulls into the same tree `dcfs import` makes."""
+    root = tmp_path / "rootfs"
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000")
+    subprocess.run([os.path.join(REPO_TOOLS, "make-busybox-rootfs.sh"), str(root)], check=True,
+                   env=env, capture_output=True)
+    tar = subprocess.run(["tar", "--numeric-owner", "-C", str(root), "-czf", "-", "."],
+                         check=True, capture_output=True).stdout
+    registry.push_image("busybox", "latest", [tar], layer_type=OCI_LAYER + "+gzip")
+    dcfs("pull", f"{registry.host}/busybox")
+    dcfs("import", root, "local-busybox")
+    cols = ("type", "mode", "uid", "gid", "size", "target", "rdev", "blob_id", "mtime_ns")
+    pulled = {p: tuple(r[c] for c in cols)
+              for p, r in merged(store, f"{registry.host}/busybox:latest").items()}
+    imported = {p: tuple(r[c] for c in cols) for p, r in merged(store, "local-busybox:latest").items()}
+    assert len(pulled) > 100 and pulled == imported
+
+
+def test_blob_longer_than_the_manifest_says(dcfs, store, registry):
+    layer = layer_tar(FILES, "gzip")
+    _, cfg, body = registry.push_image("long", "v1", [layer])
+    manifest = json.loads(body)
+    manifest["layers"][0]["size"] = len(layer) // 2
+    registry.push_manifest("long", "short", json.dumps(manifest).encode())
+    p = dcfs("pull", f"{registry.host}/long:short", check=1)
+    assert f"blob is larger than its {len(layer) // 2} bytes" in p.stderr
+    assert store.counts()["layers"] == 0
+
+
+def first_bytes_sent(dcfs, ref, *flags):
+    """Run `dcfs pull FLAGS REF` against a listener on 127.0.0.1 that records what the client
+    sends first (a TLS ClientHello starts with 0x16, plain HTTP with "GET") and answers plain
+    HTTP with 404."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    got, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            conn.settimeout(5)
+            data = b""
+            try:
+                while b"\r\n\r\n" not in data and not data.startswith(b"\x16"):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                got.append(data[:3])
+                if data.startswith(b"GET"):
+                    conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            conn.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        dcfs("pull", *flags, ref.format(port=port), check=1, timeout=60)
+    finally:
+        stop.set()
+        t.join(5)
+        srv.close()
+    return got[0] if got else b""
+
+
+def test_https_unless_loopback_or_insecure(dcfs):
+    import socket
+    name = socket.gethostname()
+    try:
+        addr = socket.gethostbyname(name)
+    except OSError:
+        addr = ""
+    if not addr.startswith("127.") or name != name.lower() or "." in name:
+        pytest.skip("the host name does not resolve to a loopback address")
+    assert first_bytes_sent(dcfs, name + ":{port}/x")[:1] == b"\x16"
+    assert first_bytes_sent(dcfs, name + ":{port}/x", "--insecure") == b"GET"
+    assert first_bytes_sent(dcfs, "127.0.0.1:{port}/x") == b"GET"
+    assert first_bytes_sent(dcfs, "localhost:{port}/x") == b"GET"

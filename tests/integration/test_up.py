@@ -1,0 +1,215 @@
+"""dcfs up / exec / ls / down / rm: dev containers on runc, from a busybox image in the store.
+
+A busybox root filesystem (tools/make-busybox-rootfs.sh) is imported once per module into a
+temporary store; each test makes workspace folders (owned by uid 1000, as a developer's would
+be) with a .devcontainer/devcontainer.json, and removes its containers with `dcfs rm -f` in
+teardown. Needs root, /dev/fuse and runc (skipped otherwise).
+"""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, Dcfs, Store, dcfs_binary
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.skipif(not os.path.exists("/dev/fuse"), reason="needs /dev/fuse"),
+    pytest.mark.skipif(shutil.which("runc") is None, reason="needs runc (apt-get install runc)"),
+]
+
+IMAGE = "busybox:demo"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """(Dcfs, Store, base folder) with busybox:demo imported."""
+    base = tmp_path_factory.mktemp("up")
+    rootfs = base / "rootfs"
+    subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"), str(rootfs)],
+                   check=True, capture_output=True)
+    store = Store(base / "store")
+    d = Dcfs(dcfs_binary(), store)
+    d("import", rootfs, IMAGE)
+    return d, store, base
+
+
+class Workspaces:
+    def __init__(self, env, request):
+        self.d, self.store, base = env
+        self.root = base / request.node.name
+        self.root.mkdir()
+        self.made = []
+
+    def make(self, name, config):
+        folder = self.root / name
+        (folder / ".devcontainer").mkdir(parents=True)
+        (folder / ".devcontainer" / "devcontainer.json").write_text(json.dumps(config))
+        for p in (folder, folder / ".devcontainer"):
+            os.chown(p, 1000, 1000)
+        self.made.append(folder)
+        return folder
+
+    def cleanup(self):
+        for f in self.made:
+            self.d("rm", "-f", f, check=False)
+
+
+@pytest.fixture
+def ws(env, request):
+    w = Workspaces(env, request)
+    yield w
+    w.cleanup()
+
+
+def up(d, folder, check=True):
+    p = d("up", "--json", folder, check=check)
+    return json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else p
+
+
+def runc_status(store, cid):
+    p = subprocess.run(["runc", "--root", str(store.path / "run" / "runc"), "state", cid],
+                       capture_output=True, text=True)
+    return json.loads(p.stdout)["status"] if p.returncode == 0 else None
+
+
+def record(log):
+    return f"echo {log} >> /workspaces/%s/order.txt"
+
+
+def test_up_exec_and_ownership(ws):
+    folder = ws.make("alpha", {"image": IMAGE, "remoteUser": "vscode"})
+    out = up(ws.d, folder)
+    assert out["outcome"] == "success"
+    assert out["remoteUser"] == "vscode"
+    assert out["remoteWorkspaceFolder"] == "/workspaces/alpha"
+    assert runc_status(ws.store, out["containerId"]) == "running"
+    # a file written by uid 1000 in the workspace belongs to uid 1000 on the host
+    p = ws.d("exec", folder, "--", "sh", "-c", "id -u; pwd; echo hi > made-inside")
+    assert p.stdout.split() == ["1000", "/workspaces/alpha"]
+    st = os.stat(folder / "made-inside")
+    assert (st.st_uid, st.st_gid) == (1000, 1000)
+    assert (folder / "made-inside").read_text() == "hi\n"
+    # $HOME/config points at the workspace's .devcontainer/config, which exists on the host
+    p = ws.d("exec", folder, "--", "sh", "-c", 'readlink "$HOME/config"; test -d "$HOME/config/"')
+    assert p.stdout.strip() == "/workspaces/alpha/.devcontainer/config"
+    assert (folder / ".devcontainer" / "config").is_dir()
+    # exec returns the command's exit code
+    assert ws.d("exec", folder, "--", "sh", "-c", "exit 42", check=42).returncode == 42
+
+
+def test_lifecycle_order_and_run_once(ws):
+    name = "beta"
+    folder = ws.root / name
+    config = {
+        "image": IMAGE,
+        "remoteUser": "vscode",
+        # on the host, in the folder, as the caller (root): hand the file to uid 1000
+        "initializeCommand": "echo initialize >> order.txt && chown 1000:1000 order.txt",
+        "onCreateCommand": record("onCreate") % name,
+        "updateContentCommand": ["/bin/sh", "-c", record("updateContent") % name],
+        "postCreateCommand": {"a": record("postCreate") % name, "b": "true"},
+        "postStartCommand": record("postStart") % name,
+        "postAttachCommand": record("postAttach") % name,
+    }
+    ws.make(name, config)
+    order = folder / "order.txt"
+    up(ws.d, folder)
+    assert order.read_text().split() == [
+        "initialize", "onCreate", "updateContent", "postCreate", "postStart", "postAttach"]
+    order.unlink()
+    up(ws.d, folder)  # running: no onCreate, no postStart
+    assert order.read_text().split() == ["initialize", "postAttach"]
+    order.unlink()
+    assert ws.d("down", folder).stdout.startswith("stopped ")
+    ls = {c["folder"]: c for c in ws.d.json("ls", "--json")}
+    assert ls[str(folder)]["state"] == "stopped"
+    up(ws.d, folder)  # started again: postStart, but still no onCreate
+    assert order.read_text().split() == ["initialize", "postStart", "postAttach"]
+
+
+def test_failing_post_create(ws):
+    folder = ws.make("gamma", {"image": IMAGE,
+                               "postCreateCommand": "echo first; echo last >&2; exit 3"})
+    p = up(ws.d, folder, check=1)
+    lines = [l for l in p.stderr.splitlines() if l.startswith("dcfs:")]
+    assert len(lines) == 1
+    # the output's last lines; stdout and stderr may arrive in either order
+    head = "dcfs: up: postCreateCommand failed with exit code 3: "
+    assert lines[0] in (head + "first | last", head + "last | first")
+    # not marked as done: the next up runs it again
+    assert "exit code 3" in up(ws.d, folder, check=1).stderr
+
+
+def test_down_up_keeps_upper_and_rm(ws):
+    folder = ws.make("delta", {"image": IMAGE})
+    cid = up(ws.d, folder)["containerId"]
+    ws.d("exec", folder, "--", "sh", "-c", "echo kept > /etc/marker")
+    ws.d("down", folder)
+    assert runc_status(ws.store, cid) is None
+    # what the container wrote counts in its upper_bytes (and so in `dcfs du`)
+    assert ws.store.scalar("SELECT upper_bytes FROM containers WHERE id = ?", (cid,)) == 5
+    assert not os.path.ismount(ws.store.path / "containers" / cid / "rootfs")
+    assert up(ws.d, folder)["containerId"] == cid
+    assert ws.d("exec", folder, "--", "cat", "/etc/marker").stdout == "kept\n"
+    # rm refuses a running container, -f stops it; the workspace folder stays
+    assert "is running" in ws.d("rm", folder, check=1).stderr
+    ws.d("rm", "-f", folder)
+    assert not (ws.store.path / "containers" / cid).exists()
+    assert ws.store.scalar("SELECT count(*) FROM containers WHERE id = ?", (cid,)) == 0
+    assert (folder / ".devcontainer" / "devcontainer.json").is_file()
+
+
+def test_two_containers(ws):
+    a = ws.make("one", {"image": IMAGE})
+    b = ws.make("two", {"image": IMAGE, "containerEnv": {"WHO": "two"}})
+    ia, ib = up(ws.d, a)["containerId"], up(ws.d, b)["containerId"]
+    assert ia != ib
+    assert runc_status(ws.store, ia) == runc_status(ws.store, ib) == "running"
+    assert ws.d("exec", b, "--", "sh", "-c", "echo $WHO").stdout == "two\n"
+    names = {c["folder"]: c["state"] for c in ws.d.json("ls", "--json")}
+    assert names[str(a)] == names[str(b)] == "running"
+    table = ws.d("ls").stdout.splitlines()
+    assert table[0].split()[:2] == ["NAME", "CONTAINER"]
+
+
+def test_bundle_settings(ws):
+    """What the OCI bundle holds: rlimits within the host's, securityOpt, capAdd, mounts."""
+    import resource
+    (ws.root / "host").mkdir()
+    (ws.root / "host" / "f").write_text("from the host\n")
+    folder = ws.make("zeta", {
+        "image": IMAGE, "securityOpt": ["no-new-privileges"], "capAdd": ["SYS_PTRACE"],
+        "mounts": [f"source={ws.root / 'host'},target=/host,type=bind,readonly",
+                   {"type": "volume", "source": "zeta-cache", "target": "/cache"}]})
+    cid = up(ws.d, folder)["containerId"]
+    spec = json.loads((ws.store.path / "containers" / cid / "bundle" / "config.json").read_text())
+    proc = spec["process"]
+    assert proc["noNewPrivileges"] is True
+    assert "CAP_SYS_PTRACE" in proc["capabilities"]["bounding"]
+    assert "CAP_SYS_ADMIN" not in proc["capabilities"]["bounding"]
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nofile = [r for r in proc["rlimits"] if r["type"] == "RLIMIT_NOFILE"][0]
+    assert nofile["hard"] <= hard
+    assert not any(ns["type"] == "network" for ns in spec["linux"]["namespaces"])
+    p = ws.d("exec", folder, "--", "sh", "-c",
+             "cat /host/f; echo v > /cache/v; touch /host/g 2>/dev/null || echo ro")
+    assert p.stdout == "from the host\nro\n"
+    assert (ws.store.path / "volumes" / "zeta-cache" / "v").read_text() == "v\n"
+    # --remove-existing-container: a new container; the volume stays
+    p = ws.d("up", "--json", "--remove-existing-container", folder)
+    new = json.loads(p.stdout)["containerId"]
+    assert new != cid and not (ws.store.path / "containers" / cid).exists()
+    assert ws.d("exec", folder, "--", "cat", "/cache/v").stdout == "v\n"
+
+
+def test_missing_image(ws):
+    folder = ws.make("eps", {"image": "debian:bookworm"})
+    p = ws.d("up", folder, check=1)
+    assert p.stderr.strip() == ("dcfs: up: image 'debian:bookworm' is not in the store "
+                                "(add it with 'dcfs import DIR|TARBALL debian:bookworm')")
+    assert ws.d.json("ls", "--json") == [] or all(
+        c["folder"] != str(folder) for c in ws.d.json("ls", "--json"))

@@ -1,0 +1,72 @@
+/* dcfs exec: run a command in a folder's running dev container, as its remote user in its
+ * workspace folder, with remoteEnv; without a command, a login shell. The command replaces
+ * this process (`runc exec`), so its exit code is ours. A terminal is allocated when stdin is
+ * one.
+ *
+ *   dcfs exec [FOLDER] [-- CMD [ARG...]]
+ */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+
+/* FOLDER and the command: `exec -- CMD`, `exec FOLDER -- CMD`, `exec FOLDER`, `exec`. */
+static int split_args(int argc, char **argv, const char **folder, char ***cmd)
+{
+	bool dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	*folder = NULL;
+	if (!dashdash && optind < argc) {
+		*folder = argv[optind++];
+		if (optind < argc && !strcmp(argv[optind], "--"))
+			optind++;
+	}
+	*cmd = optind < argc ? argv + optind : NULL;
+	return 0;
+}
+
+static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
+{
+	_cleanup_store_ dcfs_store *s = NULL;
+	_cleanup_(dcfs_container_free) dcfs_container c = {0};
+	_cleanup_(dcfs_remote_free) dcfs_remote remote = {0};
+	_cleanup_free_ char *root = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
+	    dcfs_container_of(s, folder, &c, &cli->err) < 0 ||
+	    !(root = dcfs_container_runc_root(s, &cli->err)))
+		return -1;
+	dcfs_runc rc = {.root = root};
+	_cleanup_free_ char *state = NULL;
+	dcfs_runc_state(&rc, c.id, &state);
+	if (!state || strcmp(state, "running"))
+		return dcfs_error_set(&cli->err, EINVAL, "container %s is not running (see 'dcfs up')",
+				      c.name);
+	if (dcfs_remote_load(s, c.id, &remote, &cli->err) < 0)
+		return -1;
+	static char *const shell[] = {"/bin/sh", "-l", NULL};
+	bool tty = isatty(0) && isatty(1);
+	char **argv = dcfs_runc_exec_argv(&rc, c.id, &remote.user, remote.workspace_folder,
+					  remote.env, tty, cmd ? cmd : shell);
+	if (!argv)
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	dcfs_store_close(TAKE_PTR(s));
+	fflush(stdout);
+	execvp(argv[0], argv);
+	int err = errno;
+	dcfs_argv_free(argv);
+	return dcfs_error_set(&cli->err, err, "cannot run runc: %s", strerror(err));
+}
+
+int cmd_exec(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{0}};
+	optind = 1;
+	if (getopt_long(argc, argv, "+", opts, NULL) != -1)
+		return cli_usage(cli, NULL);
+	const char *folder;
+	char **cmd;
+	split_args(argc, argv, &folder, &cmd);
+	return exec_in(cli, folder, cmd) < 0 ? 1 : 0;
+}

@@ -1,0 +1,84 @@
+/* dcfs ls: list dev containers: name, id, image, state (runc's when it knows the container,
+ * else the catalog's) and host folder; --json prints an array of objects.
+ *
+ *   dcfs ls [--json]
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+#include "jsonc.h"
+
+static void print_json(dcfs_container *list, char **states, size_t n)
+{
+	_cleanup_json_ cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", list[i].name);
+		cJSON_AddStringToObject(o, "id", list[i].id);
+		cJSON_AddStringToObject(o, "image", list[i].image ? list[i].image : "");
+		cJSON_AddStringToObject(o, "state", states[i]);
+		cJSON_AddStringToObject(o, "folder", list[i].folder ? list[i].folder : "");
+		cJSON_AddNumberToObject(o, "created", (double)list[i].created);
+		cJSON_AddItemToArray(arr, o);
+	}
+	_cleanup_free_ char *s = cJSON_Print(arr);
+	if (s)
+		puts(s);
+}
+
+static void print_table(dcfs_container *list, char **states, size_t n)
+{
+	cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "STATE", "FOLDER");
+	for (size_t i = 0; i < n; i++) {
+		char id[13];
+		snprintf(id, sizeof(id), "%.12s", list[i].id);
+		cli_table_row(&t, list[i].name, id, list[i].image ? list[i].image : "<gone>",
+			      states[i], list[i].folder);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+int cmd_ls(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
+	bool json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage(cli, NULL);
+		json = true;
+	}
+	if (optind < argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_container *list = NULL;
+	size_t n = 0;
+	_cleanup_free_ char *root = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
+	    !(root = dcfs_container_runc_root(s, &cli->err)) ||
+	    dcfs_container_list(s, &list, &n, &cli->err) < 0)
+		return dcfs_container_list_free(list, n), 1;
+	char **states = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; states && i < n; i++) {
+		dcfs_runc_state(&(dcfs_runc){.root = root}, list[i].id, &states[i]);
+		if (!states[i])
+			states[i] = strdup(list[i].state);
+	}
+	if (states && json)
+		print_json(list, states, n);
+	else if (states)
+		print_table(list, states, n);
+	for (size_t i = 0; states && i < n; i++)
+		free(states[i]);
+	free(states);
+	dcfs_container_list_free(list, n);
+	return 0;
+}

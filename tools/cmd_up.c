@@ -1,0 +1,480 @@
+/* dcfs up: create and start the dev container of a folder, or find it running.
+ *
+ *   dcfs up [--json] [--remove-existing-container] [--config FILE] [FOLDER]
+ *
+ * Image-based configurations only, with the image already in the store (`dcfs import`). The
+ * steps: initializeCommand on the host; the container's record and folders; its root (an
+ * overlay over the image, `dcfs mount --image REF --upper`) and its workspace view
+ * (`dcfs mount --workspace`), both by running this binary so that they detach as any mount
+ * does; $HOME/config linked to the workspace's .devcontainer/config; the OCI bundle; runc run;
+ * then the lifecycle commands: onCreate, updateContent and postCreate once per container
+ * (markers in STORE/containers/<id>/markers/), postStart on each start, postAttach on each up.
+ * Running already: only postAttach. Stopped: started again on the same upper directory. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+#include "devcontainer.h"
+#include "fsutil.h"
+#include "jsonc.h"
+#include "lifecycle.h"
+#include "ref.h"
+#include "runtime.h"
+
+/* A keep-alive that ends cleanly on SIGTERM: `wait` is interruptible, a foreground sleep
+ * is not. */
+#define KEEP_ALIVE "echo Container started; trap 'exit 0' TERM; while sleep 1000 & wait $!; do :; done"
+
+typedef struct up {
+	dcfs_cli *cli;
+	bool json, remove_existing;
+	dcfs_devcontainer d;
+	cJSON *merged;	     /* the configuration merged with the image's metadata */
+	cJSON *image_config; /* the image's OCI config */
+	char *ref;
+	int64_t image_id;
+	dcfs_store *s;
+	dcfs_container c;
+	char *runc_root, *log, *rootfs, *workspace_mnt, *markers;
+	dcfs_runc runc;
+	dcfs_user container_user;
+	dcfs_remote remote;
+} up;
+
+static void up_free(up *u)
+{
+	dcfs_devcontainer_free(&u->d);
+	cJSON_Delete(u->merged);
+	cJSON_Delete(u->image_config);
+	free(u->ref);
+	dcfs_container_free(&u->c);
+	free(u->runc_root);
+	free(u->log);
+	free(u->rootfs);
+	free(u->workspace_mnt);
+	free(u->markers);
+	dcfs_user_free(&u->container_user);
+	dcfs_remote_free(&u->remote);
+	dcfs_store_close(u->s);
+}
+
+static const cJSON *cfg(const up *u, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(u->merged, key);
+}
+
+static const char *cfg_string(const up *u, const char *key)
+{
+	return cJSON_GetStringValue(cfg(u, key));
+}
+
+static int open_store(up *u)
+{
+	dcfs_cli *cli = u->cli;
+	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
+		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
+	return cli_open_store(cli, DCFS_STORE_WRITE, &u->s);
+}
+
+/* The image: in the store already, or a one-line error that says how to put it there. */
+static int find_image(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	const char *image = cfg_string(u, "image");
+	if (!image)
+		return dcfs_error_set(e, ENOTSUP, "%s: only configurations with an \"image\" are supported",
+				      u->d.config_file);
+	dcfs_ref ref;
+	if (dcfs_ref_parse(image, &ref, e) < 0)
+		return -EINVAL;
+	u->ref = dcfs_ref_name(&ref);
+	dcfs_ref_free(&ref);
+	if (!u->ref)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (dcfs_catalog_prepare(u->s->db,
+				 "SELECT id, config FROM images WHERE ref = ?1 AND kind = 'image'", &st,
+				 e) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, u->ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return dcfs_error_set(e, ENOENT,
+				      "image '%s' is not in the store (add it with "
+				      "'dcfs import DIR|TARBALL %s')",
+				      u->ref, u->ref);
+	u->image_id = sqlite3_column_int64(st, 0);
+	u->image_config = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+	return 0;
+}
+
+static int load_config(up *u, const char *folder, const char *config_file)
+{
+	dcfs_error *e = &u->cli->err;
+	dcfs_devcontainer_opts o = {.folder = folder, .config_file = config_file};
+	int r = dcfs_devcontainer_read(&o, &u->d, e);
+	if (r < 0)
+		return r;
+	if ((r = open_store(u)) < 0)
+		return r;
+	_cleanup_json_ cJSON *metadata = NULL;
+	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, &metadata, e)) < 0)
+		return r;
+	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
+		return r;
+	return find_image(u);
+}
+
+static int paths(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	const char *id = u->c.id;
+	free(u->log), free(u->rootfs), free(u->workspace_mnt), free(u->markers);
+	u->log = dcfs_container_path(u->s, id, "log");
+	u->rootfs = dcfs_container_path(u->s, id, "rootfs");
+	u->workspace_mnt = dcfs_container_path(u->s, id, "workspace");
+	u->markers = dcfs_container_path(u->s, id, "markers");
+	if (!u->log || !u->rootfs || !u->workspace_mnt || !u->markers)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (!u->runc_root && !(u->runc_root = dcfs_container_runc_root(u->s, e)))
+		return -EIO;
+	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log};
+	return 0;
+}
+
+/* Find the folder's container, or make one; *running says whether runc runs it already. */
+static int ensure_container(up *u, bool *running)
+{
+	dcfs_error *e = &u->cli->err;
+	*running = false;
+	int r = dcfs_container_find(u->s, u->d.folder, &u->c, e);
+	if (r == 0 && u->remove_existing) {
+		if ((r = paths(u)) < 0 || (r = dcfs_container_stop(u->s, &u->c, 10000, e)) < 0 ||
+		    (r = dcfs_container_delete(u->s, u->c.id, e)) < 0)
+			return r;
+		dcfs_container_free(&u->c);
+		r = -ENOENT;
+	}
+	if (r == -ENOENT)
+		r = dcfs_container_create(u->s, u->d.folder, u->d.config_file, u->image_id, &u->c, e);
+	if (r < 0 || (r = paths(u)) < 0)
+		return r;
+	_cleanup_free_ char *state = NULL;
+	dcfs_runc_state(&u->runc, u->c.id, &state);
+	*running = state && !strcmp(state, "running") && dcfs_container_is_mounted(u->rootfs) &&
+		   dcfs_container_is_mounted(u->workspace_mnt);
+	return 0;
+}
+
+/* Run this binary: `dcfs --store S mount ARGS...`; it returns once the mount is ready. */
+static int self_mount(up *u, const char *what, char *const *args)
+{
+	dcfs_error *e = &u->cli->err;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
+	exe[n] = 0;
+	_cleanup_free_ char *store = realpath(u->s->root, NULL);
+	if (!store)
+		return dcfs_error_set(e, errno, "store '%s': %m", u->s->root);
+	char *argv[12] = {exe, "--store", store, "mount"};
+	for (size_t i = 0; args[i] && i < 7; i++)
+		argv[4 + i] = args[i];
+	_cleanup_close_ int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	struct stat st;
+	off_t offset = log >= 0 && fstat(log, &st) == 0 ? st.st_size : 0;
+	int status = dcfs_spawn_wait(argv, log);
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	_cleanup_free_ char *tail = dcfs_log_tail(u->log, offset);
+	return dcfs_error_set(e, EIO, "cannot mount the %s: %s", what, tail ? tail : "");
+}
+
+static int mount_all(up *u)
+{
+	_cleanup_free_ char *upper = dcfs_container_path(u->s, u->c.id, "upper");
+	if (!upper)
+		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+	if (!dcfs_container_is_mounted(u->rootfs)) {
+		char *args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
+		int r = self_mount(u, "container root", args);
+		if (r < 0)
+			return r;
+	}
+	if (!dcfs_container_is_mounted(u->workspace_mnt)) {
+		char *args[] = {"--workspace", u->d.folder, u->workspace_mnt, NULL};
+		return self_mount(u, "workspace", args);
+	}
+	return 0;
+}
+
+/* FOLDER/.devcontainer/config on the host (made for the remote user when missing), and
+ * HOME/config in the container's root pointing at it through the workspace folder. */
+static int link_config(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	_cleanup_free_ char *host = NULL, *target = NULL, *link = NULL;
+	if (asprintf(&host, "%s/.devcontainer/config", u->d.folder) < 0 ||
+	    asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
+	    asprintf(&link, "%s%s/config", u->rootfs, u->remote.user.home) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	struct stat st;
+	if (stat(host, &st) < 0) {
+		/* new: the remote user's, who keeps their configuration there */
+		if (dcfs_mkdir_p(host, 0755) < 0)
+			return dcfs_error_set(e, errno, "cannot create '%s': %m", host);
+		if (chown(host, u->remote.user.uid, u->remote.user.gid) < 0)
+			return dcfs_error_set(e, errno, "cannot chown '%s': %m", host);
+	}
+	if (lstat(link, &st) == 0)
+		return 0;
+	_cleanup_free_ char *home = NULL;
+	if (asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (dcfs_mkdir_p(home, 0755) < 0 || symlink(target, link) < 0 ||
+	    lchown(link, u->remote.user.uid, u->remote.user.gid) < 0)
+		return dcfs_error_set(e, errno, "cannot link '%s': %m", link);
+	return 0;
+}
+
+static int users(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
+	const char *image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(image, "User"));
+	const char *cu = cfg_string(u, "containerUser") ?: image_user;
+	const char *ru = cfg_string(u, "remoteUser") ?: cu;
+	int r = dcfs_user_resolve(u->rootfs, cu, &u->container_user, e);
+	if (r < 0 || (r = dcfs_user_resolve(u->rootfs, ru, &u->remote.user, e)) < 0)
+		return dcfs_error_wrap(e, "%s", u->d.config_file);
+	const char *wf = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(u->d.workspace, "workspaceFolder"));
+	u->remote.workspace_folder = strdup(wf ? wf : "/workspace");
+	u->remote.env = cJSON_CreateArray();
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cfg(u, "remoteEnv")) if (cJSON_IsString(it))
+		dcfs_env_set(u->remote.env, it->string, it->valuestring);
+	if (!u->remote.workspace_folder || !u->remote.env)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The container's environment: the image's Env, then containerEnv. */
+static cJSON *container_env(up *u)
+{
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
+	cJSON *env = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(image, "Env"), true);
+	if (!cJSON_IsArray(env)) {
+		cJSON_Delete(env);
+		env = cJSON_CreateArray();
+		dcfs_env_set(env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cfg(u, "containerEnv")) if (cJSON_IsString(it))
+		dcfs_env_set(env, it->string, it->valuestring);
+	return env;
+}
+
+/* overrideCommand (default true): the keep-alive; else the image's Entrypoint and Cmd. */
+static cJSON *container_args(up *u)
+{
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
+	cJSON *args = cJSON_CreateArray();
+	if (!cJSON_IsFalse(cfg(u, "overrideCommand"))) {
+		const char *const words[] = {"/bin/sh", "-c", KEEP_ALIVE};
+		for (size_t i = 0; i < ELEMENTSOF(words); i++)
+			cJSON_AddItemToArray(args, cJSON_CreateString(words[i]));
+		return args;
+	}
+	static const char *const keys[] = {"Entrypoint", "Cmd"};
+	for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(image, keys[k]))
+			cJSON_AddItemToArray(args, cJSON_Duplicate(it, true));
+	}
+	return args;
+}
+
+/* securityOpt holds "no-new-privileges" or "no-new-privileges:true" (Docker's spellings). */
+static bool no_new_privileges(const cJSON *opts)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, opts)
+	{
+		const char *o = cJSON_GetStringValue(it);
+		if (o && (!strcmp(o, "no-new-privileges") || !strcmp(o, "no-new-privileges:true") ||
+			  !strcmp(o, "no-new-privileges=true")))
+			return true;
+	}
+	return false;
+}
+
+static int write_bundle(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	_cleanup_json_ cJSON *args = container_args(u), *env = container_env(u);
+	_cleanup_json_ cJSON *mounts = cJSON_CreateArray();
+	_cleanup_free_ char *bundle = dcfs_container_path(u->s, u->c.id, "bundle");
+	_cleanup_free_ char *store = realpath(u->s->root, NULL), *volumes = NULL;
+	if (!args || !env || !mounts || !bundle || !store ||
+	    asprintf(&volumes, "%s/volumes", store) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (!args->child)
+		return dcfs_error_set(e, EINVAL, "overrideCommand is false and image '%s' has no command",
+				      u->ref);
+	cJSON *ws = cJSON_CreateObject();
+	cJSON_AddStringToObject(ws, "destination", u->remote.workspace_folder);
+	cJSON_AddStringToObject(ws, "type", "bind");
+	cJSON_AddStringToObject(ws, "source", u->workspace_mnt);
+	cJSON *wo = cJSON_AddArrayToObject(ws, "options");
+	cJSON_AddItemToArray(wo, cJSON_CreateString("rbind"));
+	cJSON_AddItemToArray(wo, cJSON_CreateString("rw"));
+	cJSON_AddItemToArray(mounts, ws);
+	int r = dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
+	if (r < 0)
+		return dcfs_error_wrap(e, "%s", u->d.config_file);
+	char hostname[64]; /* the kernel's limit */
+	snprintf(hostname, sizeof(hostname), "%s", u->c.name);
+	dcfs_bundle b = {
+		.rootfs = u->rootfs,
+		.hostname = hostname,
+		.args = args,
+		.env = env,
+		.user = &u->container_user,
+		.cwd = u->remote.workspace_folder,
+		.mounts = mounts,
+		.cap_add = cfg(u, "capAdd"),
+		.privileged = cJSON_IsTrue(cfg(u, "privileged")),
+		.no_new_privileges = no_new_privileges(cfg(u, "securityOpt")),
+	};
+	return dcfs_bundle_write(&b, bundle, e);
+}
+
+static int start(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	int r = dcfs_container_stop(u->s, &u->c, 10000, e); /* a stopped one's leftovers */
+	r = r ?: mount_all(u);
+	r = r ?: users(u);
+	r = r ?: link_config(u);
+	r = r ?: write_bundle(u);
+	r = r ?: dcfs_remote_save(u->s, u->c.id, &u->remote, e);
+	_cleanup_free_ char *bundle = dcfs_container_path(u->s, u->c.id, "bundle");
+	r = r ?: dcfs_runc_run(&u->runc, u->c.id, bundle, e);
+	return r ?: dcfs_container_set_state(u->s, u->c.id, "running", e);
+}
+
+/* Run a once-per-container command unless its marker says it ran. */
+static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char *merged_key)
+{
+	_cleanup_free_ char *marker = NULL;
+	if (asprintf(&marker, "%s/%s", u->markers, name) < 0)
+		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+	if (access(marker, F_OK) == 0)
+		return 0;
+	int r = dcfs_lifecycle_run_all(l, name, cfg(u, merged_key), &u->cli->err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	return fd < 0 ? dcfs_error_set(&u->cli->err, errno, "cannot create '%s': %m", marker) : 0;
+}
+
+static int lifecycle(up *u, bool started)
+{
+	dcfs_lifecycle l = {
+		.runc = &u->runc,
+		.id = u->c.id,
+		.user = &u->remote.user,
+		.cwd = u->remote.workspace_folder,
+		.env = u->remote.env,
+	};
+	int r = run_once(u, &l, "onCreateCommand", "onCreateCommands");
+	r = r ?: run_once(u, &l, "updateContentCommand", "updateContentCommands");
+	r = r ?: run_once(u, &l, "postCreateCommand", "postCreateCommands");
+	if (!r && started)
+		r = dcfs_lifecycle_run_all(&l, "postStartCommand", cfg(u, "postStartCommands"),
+					   &u->cli->err);
+	return r ?: dcfs_lifecycle_run_all(&l, "postAttachCommand", cfg(u, "postAttachCommands"),
+					   &u->cli->err);
+}
+
+static void summary(up *u, bool started)
+{
+	const char *user = u->remote.user.name ? u->remote.user.name : "";
+	if (u->json) {
+		_cleanup_json_ cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "outcome", "success");
+		cJSON_AddStringToObject(j, "containerId", u->c.id);
+		cJSON_AddStringToObject(j, "remoteUser", user);
+		cJSON_AddStringToObject(j, "remoteWorkspaceFolder", u->remote.workspace_folder);
+		_cleanup_free_ char *text = cJSON_PrintUnformatted(j);
+		puts(text ? text : "{}");
+		return;
+	}
+	printf("%s %s (%.12s): image %s, user %s, workspace %s\n",
+	       started ? "started" : "running", u->c.name, u->c.id, u->ref, user,
+	       u->remote.workspace_folder);
+}
+
+static int up_run(up *u, const char *folder, const char *config_file)
+{
+	dcfs_error *e = &u->cli->err;
+	int r = load_config(u, folder, config_file);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = dcfs_container_lock(u->s, u->d.folder, e);
+	if (lock < 0)
+		return lock;
+	dcfs_lifecycle host = {.cwd = u->d.folder};
+	if ((r = dcfs_lifecycle_run(&host, "initializeCommand", cfg(u, "initializeCommand"), e)) < 0)
+		return r;
+	bool running;
+	if ((r = ensure_container(u, &running)) < 0)
+		return r;
+	if (running)
+		r = dcfs_remote_load(u->s, u->c.id, &u->remote, e);
+	else
+		r = start(u);
+	if (r < 0 || (r = lifecycle(u, !running)) < 0 ||
+	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0)
+		return r;
+	summary(u, !running);
+	return 0;
+}
+
+int cmd_up(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"remove-existing-container", no_argument, NULL, 'r'},
+		{"config", required_argument, NULL, 'c'},
+		{0},
+	};
+	up u = {.cli = cli};
+	const char *config_file = NULL;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			u.json = true;
+		else if (c == 'r')
+			u.remove_existing = true;
+		else if (c == 'c')
+			config_file = optarg;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	int r = up_run(&u, optind < argc ? argv[optind] : NULL, config_file);
+	up_free(&u);
+	return r < 0 ? 1 : 0;
+}
