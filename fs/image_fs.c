@@ -25,6 +25,7 @@ struct dcfs_image_fs {
 	pthread_mutex_t quarantine_lock;
 	uint64_t bytes; /* for statfs */
 	bool no_open;   /* the kernel may skip OPEN/RELEASE: it then keeps the page cache itself */
+	bool no_opendir; /* the same for directories (and their cached listings) */
 };
 
 static dcfs_image_fs *fs_of(fuse_req_t req)
@@ -98,6 +99,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Answering OPEN with ENOSYS makes the kernel stop sending OPEN and RELEASE for files
 	 * and keep their page cache: a read-only tree needs neither round trip. */
 	fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
+	fs->no_opendir = (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) != 0;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
@@ -250,6 +252,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	dcfs_tree_node *n = dcfs_tree_node_get(fs_of(req)->tree, ino);
 	if (!n || n->type != 'd') {
 		fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+		return;
+	}
+	if (fs_of(req)->no_opendir) {
+		fuse_reply_err(req, ENOSYS); /* no OPENDIR/RELEASEDIR round trips from now on */
 		return;
 	}
 	fi->keep_cache = 1;

@@ -64,6 +64,10 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 #endif
 	i->nopen++;
 	pthread_mutex_unlock(&ws->ilock);
+	/* A read-only handle has no close-time error to report: spare the FLUSH round trip (the
+	 * kernel ignores this under the writeback cache, which flushes itself). */
+	if ((fi->flags & O_ACCMODE) == O_RDONLY && !atomic_load(&ws->writeback))
+		fi->noflush = 1;
 	fi->fh = (uint64_t)fd;
 }
 
