@@ -168,8 +168,9 @@ static cJSON *mounts(const dcfs_bundle *b)
 	/* host networking: the host's name resolution */
 	if (access("/etc/resolv.conf", R_OK) == 0)
 		add_mount(m, "/etc/resolv.conf", "bind", "/etc/resolv.conf", "rbind,ro");
-	if (access("/etc/hosts", R_OK) == 0)
-		add_mount(m, "/etc/hosts", "bind", "/etc/hosts", "rbind,ro");
+	const char *hosts = b->hosts ? b->hosts : "/etc/hosts";
+	if (access(hosts, R_OK) == 0)
+		add_mount(m, "/etc/hosts", "bind", hosts, "rbind,ro");
 	const cJSON *it;
 	cJSON_ArrayForEach(it, b->mounts) cJSON_AddItemToArray(m, cJSON_Duplicate(it, true));
 	return m;

@@ -27,6 +27,7 @@ void dcfs_user_free(dcfs_user *u);
 typedef struct dcfs_bundle {
 	const char *rootfs;   /* absolute */
 	const char *hostname; /* NULL: none set */
+	const char *hosts;    /* the file bound at /etc/hosts; NULL: the host's /etc/hosts */
 	cJSON *args;	      /* array of strings: the container's process */
 	cJSON *env;	      /* array of "K=V" */
 	const dcfs_user *user;

@@ -42,6 +42,7 @@ int cmd_down(int argc, char **argv, dcfs_cli *cli);
 int cmd_rm(int argc, char **argv, dcfs_cli *cli);
 int cmd_ls(int argc, char **argv, dcfs_cli *cli);
 int cmd_pull(int argc, char **argv, dcfs_cli *cli);
+int cmd_push(int argc, char **argv, dcfs_cli *cli);
 
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));

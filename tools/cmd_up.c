@@ -9,8 +9,16 @@
  * does; $HOME/config linked to the workspace's .devcontainer/config; the OCI bundle; runc run;
  * then the lifecycle commands: onCreate, updateContent and postCreate once per container
  * (markers in STORE/containers/<id>/markers/), postStart on each start, postAttach on each up.
- * Running already: only postAttach. Stopped: started again on the same upper directory. */
+ * Running already: only postAttach. Stopped: started again on the same upper directory.
+ *
+ * Before runc: runArgs are folded into the configuration (run_args.c), the remote user takes
+ * the workspace owner's uid (updateRemoteUserUID, user_uid.c), and the caller's ~/.gitconfig
+ * and the VS Code machine settings go into the remote user's home (container_setup.c); with
+ * `init`, dcfs-init is process 1. After: which forwardPorts/appPort listen on the host. All
+ * lifecycle commands run before `up` returns, as the reference CLI's `up` does, unless waitFor
+ * is set: then those after it go on in a detached child that writes to the container's log. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
@@ -22,12 +30,15 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "container_setup.h"
 #include "devcontainer.h"
 #include "fsutil.h"
 #include "jsonc.h"
 #include "lifecycle.h"
 #include "ref.h"
+#include "run_args.h"
 #include "runtime.h"
+#include "user_uid.h"
 
 /* A keep-alive that ends cleanly on SIGTERM: `wait` is interruptible, a foreground sleep
  * is not. */
@@ -47,6 +58,7 @@ typedef struct up {
 	dcfs_runc runc;
 	dcfs_user container_user;
 	dcfs_remote remote;
+	dcfs_run_args run_args;
 } up;
 
 static void up_free(up *u)
@@ -63,6 +75,7 @@ static void up_free(up *u)
 	free(u->markers);
 	dcfs_user_free(&u->container_user);
 	dcfs_remote_free(&u->remote);
+	dcfs_run_args_free(&u->run_args);
 	dcfs_store_close(u->s);
 }
 
@@ -115,6 +128,16 @@ static int find_image(up *u)
 	return 0;
 }
 
+/* runArgs into the merged configuration; messages name the file relative to the folder. */
+static int apply_run_args(up *u)
+{
+	const char *name = u->d.config_file;
+	size_t n = strlen(u->d.folder);
+	if (!strncmp(name, u->d.folder, n) && name[n] == '/')
+		name += n + 1;
+	return dcfs_run_args_apply(u->merged, name, &u->run_args, &u->cli->err);
+}
+
 static int load_config(up *u, const char *folder, const char *config_file)
 {
 	dcfs_error *e = &u->cli->err;
@@ -128,6 +151,8 @@ static int load_config(up *u, const char *folder, const char *config_file)
 	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, &metadata, e)) < 0)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
+		return r;
+	if ((r = apply_run_args(u)) < 0)
 		return r;
 	return find_image(u);
 }
@@ -165,6 +190,8 @@ static int ensure_container(up *u, bool *running)
 	if (r == -ENOENT)
 		r = dcfs_container_create(u->s, u->d.folder, u->d.config_file, u->image_id, &u->c, e);
 	if (r < 0 || (r = paths(u)) < 0)
+		return r;
+	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)
 		return r;
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&u->runc, u->c.id, &state);
@@ -245,6 +272,17 @@ static int link_config(up *u)
 	return 0;
 }
 
+/* The caller's ~/.gitconfig and the VS Code machine settings in the remote user's home. */
+static int home_files(up *u)
+{
+	dcfs_error *e = &u->cli->err;
+	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(u->d.config, "customizations");
+	const cJSON *vscode = cJSON_GetObjectItemCaseSensitive(custom, "vscode");
+	const cJSON *settings = cJSON_GetObjectItemCaseSensitive(vscode, "settings");
+	int r = dcfs_home_gitconfig(u->rootfs, &u->remote.user, e);
+	return r ?: dcfs_home_settings(u->rootfs, &u->remote.user, settings, e);
+}
+
 static int users(up *u)
 {
 	dcfs_error *e = &u->cli->err;
@@ -264,6 +302,24 @@ static int users(up *u)
 		dcfs_env_set(u->remote.env, it->string, it->valuestring);
 	if (!u->remote.workspace_folder || !u->remote.env)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* updateRemoteUserUID (default true): the remote user takes the uid and gid of the workspace
+ * folder's owner, who stands for the developer (dcfs runs as root; a folder of root's changes
+ * nothing). The container user follows when it is the same user. */
+static int update_uid(up *u)
+{
+	struct stat st;
+	if (cJSON_IsFalse(cfg(u, "updateRemoteUserUID")) || stat(u->d.folder, &st) < 0 ||
+	    st.st_uid == 0)
+		return 0;
+	dcfs_user *ru = &u->remote.user, *cu = &u->container_user;
+	int r = dcfs_user_update_uid(u->rootfs, ru, st.st_uid, st.st_gid, &u->cli->err);
+	if (r < 0)
+		return r;
+	if (ru->name && cu->name && !strcmp(ru->name, cu->name))
+		cu->uid = ru->uid, cu->gid = ru->gid;
 	return 0;
 }
 
@@ -317,6 +373,36 @@ static bool no_new_privileges(const cJSON *opts)
 	return false;
 }
 
+/* init (or runArgs --init): dcfs-init, installed next to this binary, bound read-only at
+ * /.dcfs/init and run as process 1 with the container's command as its arguments. */
+static int add_init(up *u, cJSON *args, cJSON *mounts)
+{
+	dcfs_error *e = &u->cli->err;
+	if (!cJSON_IsTrue(cfg(u, "init")))
+		return 0;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
+	exe[n] = 0;
+	_cleanup_free_ char *init = NULL;
+	if (asprintf(&init, "%.*s/dcfs-init", (int)(strrchr(exe, '/') - exe), exe) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (access(init, X_OK) < 0)
+		return dcfs_error_set(e, errno, "init: cannot run '%s': %m", init);
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "destination", "/.dcfs/init");
+	cJSON_AddStringToObject(m, "type", "bind");
+	cJSON_AddStringToObject(m, "source", init);
+	cJSON *o = cJSON_AddArrayToObject(m, "options");
+	cJSON_AddItemToArray(o, cJSON_CreateString("bind"));
+	cJSON_AddItemToArray(o, cJSON_CreateString("ro"));
+	cJSON_AddItemToArray(mounts, m);
+	return cJSON_InsertItemInArray(args, 0, cJSON_CreateString("/.dcfs/init"))
+		       ? 0
+		       : dcfs_error_set(e, ENOMEM, "out of memory");
+}
+
 static int write_bundle(up *u)
 {
 	dcfs_error *e = &u->cli->err;
@@ -341,15 +427,25 @@ static int write_bundle(up *u)
 	int r = dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
 	if (r < 0)
 		return dcfs_error_wrap(e, "%s", u->d.config_file);
+	if ((r = add_init(u, args, mounts)) < 0)
+		return r;
 	char hostname[64]; /* the kernel's limit */
-	snprintf(hostname, sizeof(hostname), "%s", u->c.name);
+	snprintf(hostname, sizeof(hostname), "%s", u->run_args.hostname ?: u->c.name);
+	_cleanup_free_ char *hosts = NULL;
+	if (u->run_args.add_hosts) {
+		if (!(hosts = dcfs_container_path(u->s, u->c.id, "hosts")))
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		if ((r = dcfs_hosts_write(hosts, u->run_args.add_hosts, e)) < 0)
+			return r;
+	}
 	dcfs_bundle b = {
 		.rootfs = u->rootfs,
 		.hostname = hostname,
+		.hosts = hosts,
 		.args = args,
 		.env = env,
 		.user = &u->container_user,
-		.cwd = u->remote.workspace_folder,
+		.cwd = u->run_args.workdir ?: u->remote.workspace_folder,
 		.mounts = mounts,
 		.cap_add = cfg(u, "capAdd"),
 		.privileged = cJSON_IsTrue(cfg(u, "privileged")),
@@ -364,7 +460,9 @@ static int start(up *u)
 	int r = dcfs_container_stop(u->s, &u->c, 10000, e); /* a stopped one's leftovers */
 	r = r ?: mount_all(u);
 	r = r ?: users(u);
+	r = r ?: update_uid(u);
 	r = r ?: link_config(u);
+	r = r ?: home_files(u);
 	r = r ?: write_bundle(u);
 	r = r ?: dcfs_remote_save(u->s, u->c.id, &u->remote, e);
 	_cleanup_free_ char *bundle = dcfs_container_path(u->s, u->c.id, "bundle");
@@ -387,6 +485,59 @@ static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char
 	return fd < 0 ? dcfs_error_set(&u->cli->err, errno, "cannot create '%s': %m", marker) : 0;
 }
 
+/* The commands in the container, in order; postStart runs only when `up` started it. */
+static const struct step {
+	const char *name, *merged_key;
+	bool once, at_start;
+} steps[] = {
+	{"onCreateCommand", "onCreateCommands", true, false},
+	{"updateContentCommand", "updateContentCommands", true, false},
+	{"postCreateCommand", "postCreateCommands", true, false},
+	{"postStartCommand", "postStartCommands", false, true},
+	{"postAttachCommand", "postAttachCommands", false, false},
+};
+
+static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct step *s = &steps[i];
+		int r = 0;
+		if (s->once)
+			r = run_once(u, l, s->name, s->merged_key);
+		else if (started || !s->at_start)
+			r = dcfs_lifecycle_run_all(l, s->name, cfg(u, s->merged_key), &u->cli->err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The steps from `from` on in a detached child writing to the container's log (it keeps the
+ * folder's lock until it is done, so the next `up`, `down` or `rm` waits for it). The child
+ * leaves the store's catalog alone and ends with _exit. */
+static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_t from)
+{
+	int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (log < 0)
+		return dcfs_error_set(&u->cli->err, errno, "cannot open '%s': %m", u->log);
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(log);
+		return pid < 0 ? dcfs_error_set(&u->cli->err, errno, "cannot fork: %m") : 0;
+	}
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	setsid();
+	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		_exit(1);
+	int r = run_steps(u, l, started, from, ELEMENTSOF(steps));
+	if (r < 0)
+		dprintf(2, "dcfs: up: %s\n", u->cli->err.msg ? u->cli->err.msg : strerror(-r));
+	_exit(r < 0 ? 1 : 0);
+}
+
+/* All steps; with waitFor set, those after it run in the background. The reference CLI's `up`
+ * runs them all unless told otherwise (waitFor's default, updateContentCommand, is for
+ * editors that attach at once), so an unset waitFor runs them all here too. */
 static int lifecycle(up *u, bool started)
 {
 	dcfs_lifecycle l = {
@@ -396,19 +547,25 @@ static int lifecycle(up *u, bool started)
 		.cwd = u->remote.workspace_folder,
 		.env = u->remote.env,
 	};
-	int r = run_once(u, &l, "onCreateCommand", "onCreateCommands");
-	r = r ?: run_once(u, &l, "updateContentCommand", "updateContentCommands");
-	r = r ?: run_once(u, &l, "postCreateCommand", "postCreateCommands");
-	if (!r && started)
-		r = dcfs_lifecycle_run_all(&l, "postStartCommand", cfg(u, "postStartCommands"),
-					   &u->cli->err);
-	return r ?: dcfs_lifecycle_run_all(&l, "postAttachCommand", cfg(u, "postAttachCommands"),
-					   &u->cli->err);
+	const char *wait_for = cfg_string(u, "waitFor");
+	size_t n = ELEMENTSOF(steps);
+	for (size_t i = 0; wait_for && i < n; i++)
+		if (!strcmp(wait_for, steps[i].name)) {
+			int r = run_steps(u, &l, started, 0, i + 1);
+			return r < 0 || i + 1 == n ? r : run_in_background(u, &l, started, i + 1);
+		}
+	if (wait_for)
+		return dcfs_error_set(&u->cli->err, EINVAL, "%s: waitFor: unknown command '%s'",
+				      u->d.config_file, wait_for);
+	return run_steps(u, &l, started, 0, n);
 }
 
 static void summary(up *u, bool started)
 {
 	const char *user = u->remote.user.name ? u->remote.user.name : "";
+	_cleanup_free_ char *ports = dcfs_ports_report(cfg(u, "forwardPorts"), cfg(u, "appPort"));
+	if (ports) /* stdout holds only the JSON line with --json */
+		fprintf(u->json ? stderr : stdout, "%s\n", ports);
 	if (u->json) {
 		_cleanup_json_ cJSON *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "outcome", "success");

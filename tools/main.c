@@ -11,6 +11,8 @@
 static const dcfs_command commands[] = {
 	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball"},
 	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry"},
+	{"push", cmd_push, "push [--insecure] [--compression zstd|gzip] SRC REF",
+	 "push an image of the store to an OCI registry"},
 	{"images", cmd_images, "images [--json] [-q]", "list images"},
 	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used"},
 	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums"},

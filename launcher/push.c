@@ -1,0 +1,439 @@
+/* `dcfs push` (see push.h): find the image, have push_layer.c write each layer, upload the
+ * blobs the registry lacks, then the config and the manifest. Requests go through the
+ * registry client's settings and credentials (registry_internal.h) on a curl handle of our own,
+ * answering a 401 once per request: a pull-scoped token is swapped for a push-scoped one when a
+ * POST asks for it. Blobs go up in chunks of PUSH_CHUNK bytes, each PATCH naming its byte
+ * range. */
+#include "push.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "push_internal.h"
+#include "ref.h"
+#include "registry.h"
+#include "registry_internal.h"
+
+#define PUSH_CHUNK (8u << 20)
+#define OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
+#define OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+
+DEFINE_TRIVIAL_CLEANUP(cJSON *, cJSON_Delete)
+#define _cleanup_json_ _cleanup_(cJSON_Deletep)
+
+typedef struct pusher {
+	dcfs_store *store;
+	dcfs_registry *reg;
+	CURL *curl;
+	char *base; /* "http://host" for relative Locations */
+	const dcfs_push_opts *opts;
+	dcfs_push_result *res;
+} pusher;
+
+/* What a request sends: `len` bytes of `buf` or of `fd`, from `off`. */
+typedef struct body {
+	const char *buf;
+	int fd;
+	uint64_t off, len, pos;
+} body;
+
+static size_t body_read(char *dst, size_t size, size_t n, void *opaque)
+{
+	body *b = opaque;
+	size_t want = size * n;
+	if (want > b->len - b->pos)
+		want = (size_t)(b->len - b->pos);
+	if (want == 0)
+		return 0;
+	if (b->buf) {
+		memcpy(dst, b->buf + b->off + b->pos, want);
+	} else {
+		ssize_t k = pread(b->fd, dst, want, (off_t)(b->off + b->pos));
+		if (k <= 0)
+			return CURL_READFUNC_ABORT;
+		want = (size_t)k;
+	}
+	b->pos += want;
+	return want;
+}
+
+static size_t discard(char *data, size_t size, size_t n, void *opaque)
+{
+	(void)data;
+	(void)opaque;
+	return size * n;
+}
+
+static void setup(pusher *p, const char *method, const char *url, struct curl_slist *h, body *b)
+{
+	registry_setup(p->reg, p->curl, url, h);
+	curl_easy_setopt(p->curl, CURLOPT_WRITEFUNCTION, discard);
+	if (!strcmp(method, "HEAD")) {
+		curl_easy_setopt(p->curl, CURLOPT_NOBODY, 1L);
+		return;
+	}
+	if (b) {
+		b->pos = 0;
+		curl_easy_setopt(p->curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(p->curl, CURLOPT_READFUNCTION, body_read);
+		curl_easy_setopt(p->curl, CURLOPT_READDATA, b);
+		curl_easy_setopt(p->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->len);
+	} else {
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	curl_easy_setopt(p->curl, CURLOPT_CUSTOMREQUEST, method);
+}
+
+/* Headers for a request: the client's, no Expect, and `extra` ones. */
+static struct curl_slist *headers(pusher *p, const char *const *extra)
+{
+	struct curl_slist *h = registry_headers(p->reg, NULL);
+	if (h)
+		h = curl_slist_append(h, "Expect:");
+	for (size_t i = 0; h && extra && extra[i]; i++)
+		h = curl_slist_append(h, extra[i]);
+	return h;
+}
+
+/* One request, retried after a pause when worth it; *status is the HTTP answer. */
+static int perform(pusher *p, const char *method, const char *url, const char *const *extra,
+		   body *b, long *status, dcfs_error *e)
+{
+	CURLcode rc = CURLE_OK;
+	for (int attempt = 0;; attempt++) {
+		struct curl_slist *h = headers(p, extra);
+		if (!h)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		setup(p, method, url, h, b);
+		*status = 0;
+		rc = curl_easy_perform(p->curl);
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, status);
+		curl_easy_setopt(p->curl, CURLOPT_HTTPHEADER, NULL);
+		curl_slist_free_all(h);
+		if (!registry_retryable(rc, *status) || !registry_backoff(p->curl, attempt))
+			break;
+	}
+	if (rc != CURLE_OK)
+		return dcfs_error_set(e, EIO, "%s %s: %s", method, url, curl_easy_strerror(rc));
+	return 0;
+}
+
+/* A request that answers one authentication challenge. */
+static int request(pusher *p, const char *method, const char *url, const char *const *extra,
+		   body *b, long *status, dcfs_error *e)
+{
+	for (int attempt = 0;; attempt++) {
+		int k = perform(p, method, url, extra, b, status, e);
+		if (k < 0 || *status != 401 || attempt > 0)
+			return k;
+		k = registry_authenticate(p->reg, p->curl, e);
+		if (k <= 0)
+			return k;
+	}
+}
+
+/* The Location of the last answer, made absolute (malloc'd). */
+static char *location(pusher *p, dcfs_error *e)
+{
+	struct curl_header *h = NULL;
+	if (curl_easy_header(p->curl, "Location", 0, CURLH_HEADER, -1, &h) != CURLHE_OK) {
+		dcfs_error_set(e, EPROTO, "upload answer without a Location");
+		return NULL;
+	}
+	char *url = NULL;
+	if (strncmp(h->value, "http://", 7) && strncmp(h->value, "https://", 8)
+		    ? asprintf(&url, "%s%s", p->base, h->value) < 0
+		    : !(url = strdup(h->value))) {
+		dcfs_error_set(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	return url;
+}
+
+/* ---- blobs ---------------------------------------------------------------------------------- */
+
+static int blob_exists(pusher *p, const char *digest, bool *found, dcfs_error *e)
+{
+	_cleanup_free_ char *url = registry_url(p->reg, "blobs", digest);
+	if (!url)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	long status = 0;
+	int r = request(p, "HEAD", url, NULL, NULL, &status, e);
+	if (r < 0)
+		return r;
+	*found = status == 200;
+	if (status == 200 || status == 404)
+		return 0;
+	return registry_status_error(status, "blob", e);
+}
+
+static int upload_chunk(pusher *p, char **loc, body *b, dcfs_error *e)
+{
+	char range[64], length[64];
+	snprintf(range, sizeof(range), "Content-Range: %llu-%llu", (unsigned long long)b->off,
+		 (unsigned long long)(b->off + b->len - 1));
+	snprintf(length, sizeof(length), "Content-Length: %llu", (unsigned long long)b->len);
+	const char *extra[] = {"Content-Type: application/octet-stream", range, length, NULL};
+	long status = 0;
+	int r = request(p, "PATCH", *loc, extra, b, &status, e);
+	if (r < 0)
+		return r;
+	if (status != 202 && status != 204)
+		return registry_status_error(status, "blob upload", e);
+	char *next = location(p, e);
+	if (!next)
+		return -EPROTO;
+	free(*loc);
+	*loc = next;
+	return 0;
+}
+
+/* Upload the blob whose bytes are `src` (a buffer or a file, `off` 0). */
+static int upload(pusher *p, const char *digest, const body *src, dcfs_error *e)
+{
+	_cleanup_free_ char *url = registry_url(p->reg, "blobs", "uploads/");
+	if (!url)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	long status = 0;
+	int r = request(p, "POST", url, NULL, NULL, &status, e);
+	if (r < 0)
+		return r;
+	if (status != 202)
+		return registry_status_error(status, "blob upload", e);
+	_cleanup_free_ char *loc = location(p, e);
+	if (!loc)
+		return -EPROTO;
+	for (uint64_t off = 0; off < src->len; off += PUSH_CHUNK) {
+		body b = *src;
+		b.off = off;
+		b.len = src->len - off < PUSH_CHUNK ? src->len - off : PUSH_CHUNK;
+		r = upload_chunk(p, &loc, &b, e);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *done = NULL;
+	if (asprintf(&done, "%s%cdigest=%s", loc, strchr(loc, '?') ? '&' : '?', digest) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	body empty = {.buf = "", .len = 0};
+	const char *extra[] = {"Content-Type: application/octet-stream", NULL};
+	r = request(p, "PUT", done, extra, &empty, &status, e);
+	if (r < 0)
+		return r;
+	if (status != 201 && status != 204)
+		return registry_status_error(status, "blob upload", e);
+	p->res->uploaded++;
+	p->res->bytes += src->len;
+	return 0;
+}
+
+static int push_blob(pusher *p, const char *digest, const body *src, dcfs_error *e)
+{
+	bool found = false;
+	int r = blob_exists(p, digest, &found, e);
+	if (r >= 0 && !found)
+		r = upload(p, digest, src, e);
+	return r < 0 ? dcfs_error_wrap(e, "blob %s", digest) : r;
+}
+
+/* ---- the image ------------------------------------------------------------------------------ */
+
+static int find_image(dcfs_store *s, const char *src, int64_t *id, char **config, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, config FROM images WHERE ref = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
+	_cleanup_free_ char *name = NULL;
+	dcfs_ref ref;
+	dcfs_error ignored = {0};
+	if (dcfs_ref_parse(src, &ref, &ignored) >= 0) {
+		name = dcfs_ref_name(&ref);
+		dcfs_ref_free(&ref);
+	}
+	dcfs_error_clear(&ignored);
+	const char *names[] = {src, name};
+	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+		if (!names[i])
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
+			const char *c = (const char *)sqlite3_column_text(st, 1);
+			*config = strdup(c ? c : "{}");
+			return *config ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
+		}
+	}
+	return dcfs_error_set(e, ENOENT, "no image '%s' in the store", src);
+}
+
+static int image_layers(dcfs_store *s, int64_t image_id, int64_t **ids, size_t *n, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY pos",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
+	sqlite3_bind_int64(st, 1, image_id);
+	*ids = NULL;
+	*n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t *p = realloc(*ids, (*n + 1) * sizeof(**ids));
+		if (!p)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		*ids = p;
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	return 0;
+}
+
+static cJSON *descriptor(const char *media_type, const char *digest, uint64_t size)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "mediaType", media_type);
+	cJSON_AddStringToObject(d, "digest", digest);
+	cJSON_AddNumberToObject(d, "size", (double)size);
+	return d;
+}
+
+/* The stored config with rootfs.diff_ids set (and os/architecture when it has none). */
+static char *make_config(const char *stored, cJSON *diff_ids)
+{
+	cJSON *c = cJSON_Parse(stored);
+	if (!cJSON_IsObject(c)) {
+		cJSON_Delete(c);
+		c = cJSON_CreateObject();
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(c, "architecture"))
+		cJSON_AddStringToObject(c, "architecture", "amd64");
+	if (!cJSON_GetObjectItemCaseSensitive(c, "os"))
+		cJSON_AddStringToObject(c, "os", "linux");
+	cJSON_DeleteItemFromObjectCaseSensitive(c, "rootfs");
+	cJSON *rootfs = cJSON_AddObjectToObject(c, "rootfs");
+	cJSON_AddStringToObject(rootfs, "type", "layers");
+	cJSON_AddItemToObject(rootfs, "diff_ids", diff_ids);
+	char *s = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	return s;
+}
+
+static int push_layers(pusher *p, const int64_t *ids, size_t n, cJSON *layers, cJSON *diff_ids,
+		       dcfs_error *e)
+{
+	const char *mt = p->opts->compression == DCFS_PUSH_GZIP ? OCI_LAYER_GZIP : OCI_LAYER_ZSTD;
+	for (size_t i = 0; i < n; i++) {
+		push_file lb;
+		int r = push_layer_write(p->store, ids[i], p->opts->compression, &lb, e);
+		if (r >= 0) {
+			body b = {.fd = lb.fd, .len = lb.size};
+			r = push_blob(p, lb.digest, &b, e);
+			close(lb.fd);
+		}
+		if (r < 0)
+			return dcfs_error_wrap(e, "layer %zu", i + 1);
+		cJSON_AddItemToArray(layers, descriptor(mt, lb.digest, lb.size));
+		cJSON_AddItemToArray(diff_ids, cJSON_CreateString(lb.diff_id));
+	}
+	p->res->layers = n;
+	return 0;
+}
+
+static int push_manifest(pusher *p, const char *reference, cJSON *m, dcfs_error *e)
+{
+	_cleanup_free_ char *text = cJSON_PrintUnformatted(m);
+	_cleanup_free_ char *url = registry_url(p->reg, "manifests", reference);
+	if (!text || !url)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	body b = {.buf = text, .len = strlen(text)};
+	const char *extra[] = {"Content-Type: " OCI_MANIFEST, NULL};
+	long status = 0;
+	int r = request(p, "PUT", url, extra, &b, &status, e);
+	if (r < 0)
+		return r;
+	if (status != 201 && status != 200)
+		return registry_status_error(status, "manifest", e);
+	registry_digest(text, b.len, p->res->manifest);
+	return 0;
+}
+
+static int push_image(pusher *p, const char *src, const char *reference, dcfs_error *e)
+{
+	int64_t image_id = 0;
+	_cleanup_free_ char *stored = NULL;
+	_cleanup_free_ int64_t *ids = NULL;
+	size_t n = 0;
+	int r = find_image(p->store, src, &image_id, &stored, e);
+	if (r >= 0)
+		r = image_layers(p->store, image_id, &ids, &n, e);
+	if (r < 0)
+		return r;
+	_cleanup_json_ cJSON *m = cJSON_CreateObject();
+	cJSON_AddNumberToObject(m, "schemaVersion", 2);
+	cJSON_AddStringToObject(m, "mediaType", OCI_MANIFEST);
+	cJSON *layers = cJSON_CreateArray(), *diff_ids = cJSON_CreateArray();
+	r = push_layers(p, ids, n, layers, diff_ids, e);
+	_cleanup_free_ char *config = r >= 0 ? make_config(stored, diff_ids) : NULL;
+	if (r < 0 || !config) {
+		cJSON_Delete(layers);
+		cJSON_Delete(diff_ids);
+		return r < 0 ? r : dcfs_error_set(e, ENOMEM, "out of memory");
+	}
+	char config_digest[8 + 64];
+	registry_digest(config, strlen(config), config_digest);
+	body b = {.buf = config, .len = strlen(config)};
+	r = push_blob(p, config_digest, &b, e);
+	if (r < 0) {
+		cJSON_Delete(layers);
+		return dcfs_error_wrap(e, "config");
+	}
+	cJSON_AddItemToObject(m, "config", descriptor(OCI_CONFIG, config_digest, b.len));
+	cJSON_AddItemToObject(m, "layers", layers);
+	return push_manifest(p, reference, m, e);
+}
+
+static int push_ref(dcfs_store *s, const char *src, const dcfs_ref *ref, const dcfs_push_opts *o,
+		    dcfs_push_result *res, dcfs_error *e)
+{
+	_cleanup_registry_ dcfs_registry *reg = NULL;
+	int r = dcfs_registry_open(ref, o->insecure, &reg, e);
+	if (r < 0)
+		return r;
+	pusher p = {.store = s, .reg = reg, .opts = o, .res = res, .curl = curl_easy_init()};
+	_cleanup_free_ char *probe = registry_url(reg, "", "");
+	char *v2 = probe ? strstr(probe, "/v2/") : NULL;
+	if (v2)
+		p.base = strndup(probe, (size_t)(v2 - probe));
+	if (!p.curl || !p.base)
+		r = dcfs_error_set(e, ENOMEM, "out of memory");
+	else
+		r = push_image(&p, src, ref->tag ? ref->tag : ref->digest, e);
+	if (p.curl)
+		curl_easy_cleanup(p.curl);
+	free(p.base);
+	return r;
+}
+
+int dcfs_push(dcfs_store *s, const char *src, const char *ref_text, const dcfs_push_opts *o,
+	      dcfs_push_result *res, dcfs_error *e)
+{
+	*res = (dcfs_push_result){0};
+	dcfs_ref ref;
+	int r = dcfs_ref_parse(ref_text, &ref, e);
+	if (r < 0)
+		return r;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r = push_ref(s, src, &ref, o, res, e);
+	curl_global_cleanup();
+	if (r < 0)
+		dcfs_error_wrap(e, "%s", ref_text);
+	dcfs_ref_free(&ref);
+	return r;
+}

@@ -1,0 +1,398 @@
+/* A layer as an OCI tar stream (see push_internal.h). libarchive writes a pax archive from the
+ * layer's catalog entries, in path order (parents first) with hardlinks last so that their
+ * targets come before them; whiteouts become `.wh.NAME` and opaque directories get a
+ * `.wh..wh..opq` marker. File data is read back from the chunks through the extents, the last
+ * chunk kept decompressed since small files share chunks. The uncompressed bytes are hashed
+ * (the diff_id), then compressed here with zstd or zlib rather than by a libarchive filter, so
+ * that both digests come from the one stream, and the compressed bytes are hashed (the blob
+ * digest) as they are written to an unlinked temporary file. */
+#include "push_internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "catalog.h"
+#include "chunk.h"
+#include "cleanup.h"
+#include "hash.h"
+#include "xattrs.h"
+
+#define OUT_BUF (256u << 10)
+
+typedef struct writer {
+	dcfs_store *store;
+	dcfs_push_compression comp;
+	ZSTD_CCtx *zc;
+	z_stream gz;
+	bool gz_ready;
+	unsigned char *out; /* compressed bytes not yet written */
+	dcfs_hasher plain, packed;
+	int fd;
+	uint64_t size;
+	int err; /* -errno of the first failure in a callback */
+	ZSTD_DCtx *dctx;
+	unsigned char *chunk; /* the last chunk read, DCFS_CHUNK_MAX bytes */
+	dcfs_hash chunk_hash;
+	ssize_t chunk_len; /* -1: none */
+} writer;
+
+static int emit(writer *w, const void *buf, size_t len)
+{
+	dcfs_hasher_update(&w->packed, buf, len);
+	for (const char *p = buf; len > 0;) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+		w->size += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Compress `len` bytes (with `end`, finish the stream) and write what comes out. */
+static int compress_zstd(writer *w, const void *buf, size_t len, bool end)
+{
+	ZSTD_inBuffer in = {buf, len, 0};
+	for (;;) {
+		ZSTD_outBuffer out = {w->out, OUT_BUF, 0};
+		size_t left = ZSTD_compressStream2(w->zc, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left))
+			return -EIO;
+		int r = emit(w, w->out, out.pos);
+		if (r < 0)
+			return r;
+		if (end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+static int compress_gzip(writer *w, const void *buf, size_t len, bool end)
+{
+	w->gz.next_in = (unsigned char *)buf;
+	w->gz.avail_in = (uInt)len;
+	for (;;) {
+		w->gz.next_out = w->out;
+		w->gz.avail_out = OUT_BUF;
+		int z = deflate(&w->gz, end ? Z_FINISH : Z_NO_FLUSH);
+		if (z == Z_STREAM_ERROR)
+			return -EIO;
+		int r = emit(w, w->out, OUT_BUF - w->gz.avail_out);
+		if (r < 0)
+			return r;
+		if (end ? z == Z_STREAM_END : w->gz.avail_in == 0 && w->gz.avail_out != 0)
+			return 0;
+	}
+}
+
+static int pack(writer *w, const void *buf, size_t len, bool end)
+{
+	if (!end)
+		dcfs_hasher_update(&w->plain, buf, len);
+	return w->comp == DCFS_PUSH_ZSTD ? compress_zstd(w, buf, len, end)
+					  : compress_gzip(w, buf, len, end);
+}
+
+static la_ssize_t archive_out(struct archive *a, void *opaque, const void *buf, size_t len)
+{
+	writer *w = opaque;
+	int r = pack(w, buf, len, false);
+	if (r < 0) {
+		w->err = r;
+		archive_set_error(a, -r, "cannot write the layer");
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+static int writer_init(writer *w, dcfs_store *s, dcfs_push_compression c, dcfs_error *e)
+{
+	*w = (writer){.store = s, .comp = c, .fd = -1, .chunk_len = -1};
+	dcfs_hasher_init(&w->plain);
+	dcfs_hasher_init(&w->packed);
+	w->out = malloc(OUT_BUF);
+	w->chunk = malloc(DCFS_CHUNK_MAX);
+	w->dctx = ZSTD_createDCtx();
+	if (!w->out || !w->chunk || !w->dctx)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (c == DCFS_PUSH_ZSTD) {
+		w->zc = ZSTD_createCCtx();
+		if (!w->zc)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, 3);
+	} else {
+		if (deflateInit2(&w->gz, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		w->gz_ready = true;
+	}
+	w->fd = openat(s->tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (w->fd < 0)
+		return dcfs_error_set(e, errno, "cannot create a temporary file: %m");
+	return 0;
+}
+
+static void writer_release(writer *w)
+{
+	dcfs_hasher_free(&w->plain);
+	dcfs_hasher_free(&w->packed);
+	free(w->out);
+	free(w->chunk);
+	ZSTD_freeDCtx(w->dctx);
+	ZSTD_freeCCtx(w->zc);
+	if (w->gz_ready)
+		deflateEnd(&w->gz);
+	if (w->fd >= 0)
+		close(w->fd);
+}
+
+/* ---- file data ------------------------------------------------------------------------------ */
+
+static int zeros(struct archive *a, uint64_t n)
+{
+	static const char z[4096];
+	while (n > 0) {
+		size_t k = n < sizeof(z) ? (size_t)n : sizeof(z);
+		if (archive_write_data(a, z, k) < 0)
+			return -EIO;
+		n -= k;
+	}
+	return 0;
+}
+
+static int write_extent(writer *w, struct archive *a, const void *hash, uint32_t off, uint32_t len,
+			dcfs_error *e)
+{
+	dcfs_hash h;
+	memcpy(h.b, hash, DCFS_HASH_LEN);
+	if (w->chunk_len < 0 || memcmp(h.b, w->chunk_hash.b, DCFS_HASH_LEN)) {
+		w->chunk_len = dcfs_chunk_read(w->store->chunks_fd, &h, w->dctx, w->chunk, NULL, e);
+		if (w->chunk_len < 0)
+			return (int)w->chunk_len;
+		w->chunk_hash = h;
+	}
+	if ((uint64_t)off + len > (uint64_t)w->chunk_len)
+		return dcfs_error_set(e, EIO, "extent beyond the end of its chunk");
+	if (archive_write_data(a, w->chunk + off, len) < 0)
+		return -EIO;
+	return 0;
+}
+
+static int write_data(writer *w, struct archive *a, int64_t blob_id, uint64_t size, dcfs_error *e)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(w->store->db,
+			       "SELECT e.file_off, e.chunk_off, e.len, c.hash FROM extents e"
+			       " JOIN chunks c ON c.id = e.chunk_id WHERE e.blob_id = ?"
+			       " ORDER BY e.file_off",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
+	sqlite3_bind_int64(st, 1, blob_id);
+	uint64_t pos = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
+		uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
+		if (off < pos || off + len > size)
+			return dcfs_error_set(e, EIO, "overlapping extents");
+		int r = zeros(a, off - pos);
+		if (r >= 0)
+			r = write_extent(w, a, sqlite3_column_blob(st, 3),
+					 (uint32_t)sqlite3_column_int64(st, 1), len, e);
+		if (r < 0)
+			return r;
+		pos = off + len;
+	}
+	if (rc != SQLITE_DONE)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
+	return zeros(a, size - pos);
+}
+
+/* ---- entries -------------------------------------------------------------------------------- */
+
+enum { C_PATH, C_TYPE, C_MODE, C_UID, C_GID, C_MTIME, C_SIZE, C_TARGET, C_RDEV, C_OPAQUE,
+       C_XATTRS, C_BLOB };
+
+static char *tar_name(const char *path)
+{
+	return strdup(*path ? path : ".");
+}
+
+/* A `.wh.NAME` whiteout or a `.wh..wh..opq` marker in `dir` for `base`. */
+static int write_marker(writer *w, struct archive *a, const char *path, bool opaque,
+			int64_t mtime_ns, dcfs_error *e)
+{
+	_cleanup_free_ char *name = NULL;
+	int k;
+	if (opaque) {
+		k = *path ? asprintf(&name, "%s/.wh..wh..opq", path) : asprintf(&name, ".wh..wh..opq");
+	} else {
+		const char *slash = strrchr(path, '/');
+		k = slash ? asprintf(&name, "%.*s/.wh.%s", (int)(slash - path), path, slash + 1)
+			  : asprintf(&name, ".wh.%s", path);
+	}
+	if (k < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	struct archive_entry *ae = archive_entry_new();
+	if (!ae)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0);
+	archive_entry_set_size(ae, 0);
+	archive_entry_set_mtime(ae, mtime_ns / 1000000000, mtime_ns % 1000000000);
+	int r = archive_write_header(a, ae) < ARCHIVE_WARN ? -EIO : 0;
+	archive_entry_free(ae);
+	(void)w;
+	return r < 0 ? dcfs_error_set(e, EIO, "%s: %s", name, archive_error_string(a)) : 0;
+}
+
+static void set_xattrs(struct archive_entry *ae, const void *buf, size_t len)
+{
+	size_t pos = 0, nl, vl;
+	const char *name;
+	const void *value;
+	while (dcfs_xattrs_next(buf, len, &pos, &name, &nl, &value, &vl)) {
+		char n[256 + 1];
+		if (nl >= sizeof(n))
+			continue;
+		memcpy(n, name, nl);
+		n[nl] = '\0';
+		archive_entry_xattr_add_entry(ae, n, value, vl);
+	}
+}
+
+static mode_t file_type(char t)
+{
+	switch (t) {
+	case 'd': return AE_IFDIR;
+	case 'l': return AE_IFLNK;
+	case 'c': return AE_IFCHR;
+	case 'b': return AE_IFBLK;
+	case 'p': return AE_IFIFO;
+	default: return AE_IFREG;
+	}
+}
+
+static int write_entry(writer *w, struct archive *a, sqlite3_stmt *st, dcfs_error *e)
+{
+	const char *path = (const char *)sqlite3_column_text(st, C_PATH);
+	const char *type = (const char *)sqlite3_column_text(st, C_TYPE);
+	const char *target = (const char *)sqlite3_column_text(st, C_TARGET);
+	int64_t mtime = sqlite3_column_int64(st, C_MTIME);
+	char t = type ? type[0] : 'f';
+	if (t == 'w')
+		return write_marker(w, a, path, false, mtime, e);
+	if (t == 's')
+		return 0; /* tar cannot hold sockets */
+	_cleanup_free_ char *name = tar_name(path);
+	struct archive_entry *ae = archive_entry_new();
+	if (!name || !ae) {
+		archive_entry_free(ae);
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	}
+	uint64_t size = t == 'f' ? (uint64_t)sqlite3_column_int64(st, C_SIZE) : 0;
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_filetype(ae, file_type(t));
+	archive_entry_set_perm(ae, (mode_t)sqlite3_column_int64(st, C_MODE) & 07777);
+	archive_entry_set_uid(ae, sqlite3_column_int64(st, C_UID));
+	archive_entry_set_gid(ae, sqlite3_column_int64(st, C_GID));
+	archive_entry_set_mtime(ae, mtime / 1000000000, mtime % 1000000000);
+	archive_entry_set_size(ae, (la_int64_t)size);
+	if (t == 'l' && target)
+		archive_entry_set_symlink(ae, target);
+	if (t == 'h' && target)
+		archive_entry_set_hardlink(ae, target);
+	if (t == 'c' || t == 'b')
+		archive_entry_set_rdev(ae, (dev_t)sqlite3_column_int64(st, C_RDEV));
+	set_xattrs(ae, sqlite3_column_blob(st, C_XATTRS), (size_t)sqlite3_column_bytes(st, C_XATTRS));
+	int r = archive_write_header(a, ae) < ARCHIVE_WARN ? -EIO : 0;
+	archive_entry_free(ae);
+	if (r < 0)
+		return dcfs_error_set(e, w->err ? -w->err : EIO, "%s: %s", name, archive_error_string(a));
+	if (t == 'f' && size > 0 && sqlite3_column_type(st, C_BLOB) != SQLITE_NULL)
+		r = write_data(w, a, sqlite3_column_int64(st, C_BLOB), size, e);
+	if (r >= 0 && t == 'd' && sqlite3_column_int64(st, C_OPAQUE))
+		r = write_marker(w, a, path, true, mtime, e);
+	return r;
+}
+
+/* Entries of the layer, hardlinks (`hardlinks`) or all the others, in path order. */
+static int write_entries(writer *w, struct archive *a, int64_t layer_id, bool hardlinks,
+			 dcfs_error *e)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(w->store->db,
+			       "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev, opaque,"
+			       " xattrs, blob_id FROM entries WHERE layer_id = ?"
+			       " AND (type = 'h') = ? ORDER BY path",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
+	sqlite3_bind_int64(st, 1, layer_id);
+	sqlite3_bind_int(st, 2, hardlinks);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int r = write_entry(w, a, st, e);
+		if (r < 0)
+			return r;
+	}
+	if (rc != SQLITE_DONE)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
+	return 0;
+}
+
+static void digest_of(dcfs_hasher *h, char out[8 + 64])
+{
+	dcfs_hash d;
+	dcfs_hasher_final(h, &d);
+	memcpy(out, "sha256:", 7);
+	dcfs_hash_to_hex(&d, out + 7);
+}
+
+static int write_archive(writer *w, int64_t layer_id, dcfs_error *e)
+{
+	struct archive *a = archive_write_new();
+	if (!a)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	archive_write_set_format_pax(a);
+	/* SCHILY.xattr only: what containerd and GNU tar read; with the LIBARCHIVE.xattr copy as
+	 * well, libarchive's reader would return each attribute twice */
+	archive_write_set_format_option(a, "pax", "xattrheader", "SCHILY");
+	archive_write_set_bytes_in_last_block(a, 1);
+	int r = 0;
+	if (archive_write_open2(a, w, NULL, archive_out, NULL, NULL) != ARCHIVE_OK)
+		r = dcfs_error_set(e, EIO, "cannot start the layer: %s", archive_error_string(a));
+	if (r >= 0)
+		r = write_entries(w, a, layer_id, false, e);
+	if (r >= 0)
+		r = write_entries(w, a, layer_id, true, e);
+	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+		r = dcfs_error_set(e, EIO, "cannot end the layer: %s", archive_error_string(a));
+	archive_write_free(a);
+	return r;
+}
+
+int push_layer_write(dcfs_store *s, int64_t layer_id, dcfs_push_compression c, push_file *out,
+		     dcfs_error *e)
+{
+	*out = (push_file){.fd = -1};
+	writer w;
+	int r = writer_init(&w, s, c, e);
+	if (r >= 0)
+		r = write_archive(&w, layer_id, e);
+	if (r >= 0 && (r = pack(&w, NULL, 0, true)) < 0)
+		dcfs_error_set(e, -r, "cannot write the layer");
+	if (r >= 0) {
+		digest_of(&w.plain, out->diff_id);
+		digest_of(&w.packed, out->digest);
+		out->size = w.size;
+		out->fd = TAKE_FD(w.fd);
+	}
+	writer_release(&w);
+	return r;
+}
