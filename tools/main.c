@@ -29,7 +29,7 @@ static const dcfs_command commands[] = {
 	 "create and start a folder's dev container (image in the store)"},
 	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container"},
 	{"ls", cmd_ls, "ls [--json]", "list dev containers"},
-	{"down", cmd_down, "down [FOLDER]", "stop a dev container and unmount it"},
+	{"down", cmd_down, "down [-f] [FOLDER]", "stop a dev container and unmount it"},
 	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)"},
 };
 

@@ -196,3 +196,13 @@ def test_wait_for(ws):
         time.sleep(0.1)
     assert "dcfs: up: postCreateCommand failed with exit code 3" in log.read_text()
     assert not (ws.store.path / "containers" / cid / "markers" / "postCreateCommand").exists()
+
+
+def test_shutdown_action_none_keeps_the_container(ws):
+    folder = ws.make("keep", {"image": IMAGE, "shutdownAction": "none"})
+    cid = up(ws.d, folder)["containerId"]
+    p = ws.d("down", folder)
+    assert "shutdownAction" in p.stdout
+    assert runc_status(ws.store, cid) == "running"
+    ws.d("down", "-f", folder)
+    assert runc_status(ws.store, cid) is None
