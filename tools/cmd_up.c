@@ -38,6 +38,7 @@
 #include "ref.h"
 #include "run_args.h"
 #include "runtime.h"
+#include "substitute.h"
 #include "user_uid.h"
 
 /* A keep-alive that ends cleanly on SIGTERM: `wait` is interruptible, a foreground sleep
@@ -283,6 +284,34 @@ static int home_files(up *u)
 	return r ?: dcfs_home_settings(u->rootfs, &u->remote.user, settings, e);
 }
 
+static cJSON *container_env(up *u);
+
+/* `${containerEnv:V}` looks V up in the container's environment ("K=V" strings). */
+static const char *env_lookup(const char *name, void *data)
+{
+	const cJSON *it;
+	size_t n = strlen(name);
+	cJSON_ArrayForEach(it, (const cJSON *)data)
+	{
+		const char *kv = cJSON_GetStringValue(it);
+		if (kv && !strncmp(kv, name, n) && kv[n] == '=')
+			return kv + n + 1;
+	}
+	return NULL;
+}
+
+/* Once the container's environment is known, `${containerEnv:V}` in the configuration
+ * (remoteEnv: {"PATH": "${containerEnv:PATH}:/extra"}, lifecycle commands) is replaced. */
+static int substitute_container_env(up *u)
+{
+	_cleanup_json_ cJSON *env = container_env(u);
+	if (!env)
+		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+	dcfs_subst_ctx ctx = {.container_env = env_lookup, .container_env_data = env,
+			      .source = u->d.config_file};
+	return dcfs_subst_json(&ctx, u->merged, &u->cli->err);
+}
+
 static int users(up *u)
 {
 	dcfs_error *e = &u->cli->err;
@@ -459,6 +488,7 @@ static int start(up *u)
 	dcfs_error *e = &u->cli->err;
 	int r = dcfs_container_stop(u->s, &u->c, 10000, e); /* a stopped one's leftovers */
 	r = r ?: mount_all(u);
+	r = r ?: substitute_container_env(u);
 	r = r ?: users(u);
 	r = r ?: update_uid(u);
 	r = r ?: link_config(u);

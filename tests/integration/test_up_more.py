@@ -206,3 +206,13 @@ def test_shutdown_action_none_keeps_the_container(ws):
     assert runc_status(ws.store, cid) == "running"
     ws.d("down", "-f", folder)
     assert runc_status(ws.store, cid) is None
+
+
+def test_container_env_in_remote_env(ws):
+    folder = ws.make("cenv", {"image": IMAGE, "containerEnv": {"BASE": "/opt/base"},
+                              "remoteEnv": {"PATH": "${containerEnv:PATH}:/extra",
+                                            "B2": "${containerEnv:BASE}/bin"}})
+    up(ws.d, folder)
+    out = ws.d("exec", folder, "--", "sh", "-c", "echo $PATH; echo $B2").stdout.splitlines()
+    assert out[0].endswith(":/extra") and "${" not in out[0] and "/bin" in out[0]
+    assert out[1] == "/opt/base/bin"
