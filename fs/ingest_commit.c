@@ -293,8 +293,7 @@ static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, cons
 	return dcfs_image_index_build(db, image_id, e);
 }
 
-int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
-		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+int ingest_finish(dcfs_ingest *in, dcfs_error *e)
 {
 	int r = ingest_close_file(in, e);
 	if (r == 0)
@@ -315,6 +314,15 @@ int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const
 	for (size_t i = 0; i < in->nentries; i++)
 		if (in->entries[i].blob != NONE)
 			in->blobs[in->entries[i].blob].used = true;
+	return 0;
+}
+
+int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
+		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+{
+	int r = ingest_finish(in, e);
+	if (r < 0)
+		return r;
 	char digest[8 + DCFS_HASH_HEX];
 	ingest_layer_digest(in, digest);
 

@@ -120,6 +120,9 @@ void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size);
 /* Make sure every ancestor of `path` is a directory (creating missing ones). */
 int ingest_ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e);
 void ingest_entry_release(entry *en);
+/* Close the last file and pack, give the layer its root, publish the chunks durably, sort the
+ * index by path and mark the blobs the final entries use (ingest_commit.c). */
+int ingest_finish(dcfs_ingest *in, dcfs_error *e);
 
 /* Shared by ingest_commit.c and ingest_layer.c, once the entries are sorted and the used blobs
  * marked; the inserts run inside the caller's transaction. */

@@ -9,37 +9,10 @@
 #include "catalog.h"
 #include "ingest_internal.h"
 
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const entry *)a)->path, ((const entry *)b)->path);
-}
-
-/* Close the last file and pack, give the layer its root, publish the chunks, sort the index. */
-static int finish(dcfs_ingest *in, dcfs_error *e)
-{
-	int r = ingest_close_file(in, e);
-	if (r == 0)
-		r = ingest_flush_pack(in, e);
-	if (r == 0 && !dcfs_map_get(&in->paths, "", 0, &(size_t){0}))
-		r = ingest_ensure_parents(in, "x", e);
-	if (r < 0)
-		return r;
-	r = dcfs_chunk_writer_publish(in->writer, e);
-	if (r < 0)
-		return r;
-	in->stats.new_stored_bytes = dcfs_chunk_writer_stored_bytes(in->writer);
-	qsort(in->entries, in->nentries, sizeof(entry), cmp_entry);
-	dcfs_map_free(&in->paths);
-	for (size_t i = 0; i < in->nentries; i++)
-		if (in->entries[i].blob != NONE)
-			in->blobs[in->entries[i].blob].used = true;
-	return 0;
-}
-
 int dcfs_ingest_commit_layer(dcfs_ingest *in, const char *source, int64_t *layer_id,
 			     const dcfs_ingest_stats **stats, dcfs_error *e)
 {
-	int r = finish(in, e);
+	int r = ingest_finish(in, e);
 	if (r < 0)
 		return r;
 	char digest[8 + DCFS_HASH_HEX];
