@@ -19,8 +19,8 @@ static int step(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
 	return 0;
 }
 
-static int insert_image(sqlite3 *db, const char *ref, const char *config, int64_t *id,
-			dcfs_error *e)
+static int insert_image(sqlite3 *db, const char *ref, const char *kind, const char *config,
+			const char *digest, int64_t *id, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
 	int r = dcfs_catalog_prepare(db, "DELETE FROM images WHERE ref = ?1", &del, e);
@@ -30,20 +30,17 @@ static int insert_image(sqlite3 *db, const char *ref, const char *config, int64_
 	r = step(db, del, e);
 	if (r < 0)
 		return r;
-	dcfs_hash h;
-	dcfs_hash_buf(config, strlen(config), &h);
-	char digest[8 + DCFS_HASH_HEX] = "sha256:";
-	dcfs_hash_to_hex(&h, digest + 7);
 	r = dcfs_catalog_prepare(db,
 				 "INSERT INTO images(ref, kind, digest, config, created, last_used)"
-				 " VALUES (?1, 'image', ?2, ?3, ?4, ?4)",
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 				 &ins, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(ins, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, config, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 4, (int64_t)time(NULL));
+	sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, config, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 5, (int64_t)time(NULL));
 	r = step(db, ins, e);
 	if (r < 0)
 		return r;
@@ -66,6 +63,18 @@ static int insert_layers(sqlite3 *db, int64_t image_id, const int64_t *layer_ids
 	return r;
 }
 
+int dcfs_image_record_in(sqlite3 *db, const char *ref, const char *kind, const char *config_json,
+			 const char *digest, const int64_t *layer_ids, size_t n, dcfs_error *e)
+{
+	int64_t image_id = 0;
+	int r = insert_image(db, ref, kind, config_json, digest, &image_id, e);
+	if (r >= 0)
+		r = insert_layers(db, image_id, layer_ids, n, e);
+	if (r >= 0)
+		r = dcfs_image_index_build(db, image_id, e);
+	return r < 0 ? r : 0;
+}
+
 int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 		      const int64_t *layer_ids, size_t n, dcfs_error *e)
 {
@@ -73,12 +82,11 @@ int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 	int r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
 	if (r < 0)
 		return r;
-	int64_t image_id = 0;
-	r = insert_image(db, ref, config_json, &image_id, e);
-	if (r >= 0)
-		r = insert_layers(db, image_id, layer_ids, n, e);
-	if (r >= 0)
-		r = dcfs_image_index_build(db, image_id, e);
+	dcfs_hash h;
+	dcfs_hash_buf(config_json, strlen(config_json), &h);
+	char digest[8 + DCFS_HASH_HEX] = "sha256:";
+	dcfs_hash_to_hex(&h, digest + 7);
+	r = dcfs_image_record_in(db, ref, "image", config_json, digest, layer_ids, n, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)

@@ -9,7 +9,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
-#include "image_index.h"
+#include "image_record.h"
 #include "ingest_internal.h"
 
 /* ---- commit ---------------------------------------------------------------------------- */
@@ -243,19 +243,10 @@ int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source,
 	return 0;
 }
 
+/* The image row of a one-layer image: its digest covers its config and its layer. */
 static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, const char *config,
 			const char *layer_digest_hex, int64_t layer_id, dcfs_error *e)
 {
-	sqlite3 *db = in->store->db;
-	_cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL, *link = NULL;
-	int r = dcfs_catalog_prepare(db, "DELETE FROM images WHERE ref = ?1", &del, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(del, 1, ref, -1, SQLITE_STATIC);
-	r = step_done(db, del, e);
-	if (r < 0)
-		return r;
-	/* The image digest covers its config and its layers. */
 	dcfs_hasher h;
 	dcfs_hasher_init(&h);
 	dcfs_hasher_update(&h, config, strlen(config) + 1);
@@ -265,32 +256,7 @@ static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, cons
 	dcfs_hasher_free(&h);
 	char digest[8 + DCFS_HASH_HEX] = "sha256:";
 	dcfs_hash_to_hex(&d, digest + 7);
-
-	r = dcfs_catalog_prepare(db,
-				 "INSERT INTO images(ref, kind, digest, config, created, last_used)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-				 &ins, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(ins, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 4, config, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 5, (int64_t)time(NULL));
-	r = step_done(db, ins, e);
-	if (r < 0)
-		return r;
-	int64_t image_id = sqlite3_last_insert_rowid(db);
-	r = dcfs_catalog_prepare(db, "INSERT INTO image_layers(image_id, pos, layer_id) VALUES (?1, 0, ?2)",
-				 &link, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(link, 1, image_id);
-	sqlite3_bind_int64(link, 2, layer_id);
-	r = step_done(db, link, e);
-	if (r < 0)
-		return r;
-	return dcfs_image_index_build(db, image_id, e);
+	return dcfs_image_record_in(in->store->db, ref, kind, config, digest, &layer_id, 1, e);
 }
 
 int ingest_finish(dcfs_ingest *in, dcfs_error *e)
@@ -317,31 +283,37 @@ int ingest_finish(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
-		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, const char *kind,
+			const char *config_json, int64_t *layer_id, dcfs_error *e)
 {
 	int r = ingest_finish(in, e);
 	if (r < 0)
 		return r;
 	char digest[8 + DCFS_HASH_HEX];
 	ingest_layer_digest(in, digest);
-
 	sqlite3 *db = in->store->db;
 	r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
 	if (r < 0)
 		return r;
-	int64_t layer_id = 0;
 	r = ingest_insert_chunks(in, e);
 	if (r >= 0)
-		r = ingest_insert_layer(in, digest, source, &layer_id, e);
-	if (r >= 0)
-		r = insert_image(in, ref, kind, config_json, digest, layer_id, e);
+		r = ingest_insert_layer(in, digest, source, layer_id, e);
+	if (r >= 0 && ref)
+		r = insert_image(in, ref, kind, config_json, digest, *layer_id, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
-	if (r < 0) {
+	if (r < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r < 0 ? r : 0;
+}
+
+int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
+		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+{
+	int64_t layer_id = 0;
+	int r = ingest_commit_layer(in, source, ref, kind, config_json, &layer_id, e);
+	if (r < 0)
 		return r;
-	}
 	if (stats)
 		*stats = &in->stats;
 	return 0;

@@ -123,6 +123,10 @@ void ingest_entry_release(entry *en);
 /* Close the last file and pack, give the layer its root, publish the chunks durably, sort the
  * index by path and mark the blobs the final entries use (ingest_commit.c). */
 int ingest_finish(dcfs_ingest *in, dcfs_error *e);
+/* Finish, then record the layer (and, when `ref` is given, a one-layer image of it) in one
+ * transaction (ingest_commit.c). */
+int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, const char *kind,
+			const char *config_json, int64_t *layer_id, dcfs_error *e);
 
 /* Shared by ingest_commit.c and ingest_layer.c, once the entries are sorted and the used blobs
  * marked; the inserts run inside the caller's transaction. */
