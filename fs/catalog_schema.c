@@ -270,8 +270,32 @@ static const char schema_v2[] =
 	"ALTER TABLE containers ADD COLUMN config_file TEXT;"
 	"CREATE INDEX containers_folder ON containers(folder);";
 
+/* v3: what a snapshot was taken from: its base image, the configuration it belongs to (the
+ * folder and file: snapshots are grouped, listed and retained per configuration), the prebuild
+ * key and its parts (so that a miss can say which part differed), the lifecycle stage, what
+ * made it (`dcfs prebuild` or `dcfs snapshot`), and
+ * whether retention has let it go (reclaimable: `dcfs prune` removes it). */
+static const char schema_v3[] =
+	"CREATE TABLE snapshots ("
+	"  image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,"
+	"  base_ref TEXT NOT NULL,"
+	"  base_digest TEXT NOT NULL,"
+	"  folder TEXT NOT NULL,"
+	"  config_file TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  config_hash TEXT NOT NULL,"
+	"  build_hash TEXT NOT NULL,"
+	"  stage TEXT NOT NULL,"
+	"  origin TEXT NOT NULL CHECK (origin IN ('prebuild','snapshot')),"
+	"  created_ns INTEGER NOT NULL,"
+	"  reclaimable INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX snapshots_key ON snapshots(key, created_ns);"
+	"CREATE INDEX snapshots_config ON snapshots(config_file, created_ns);";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

@@ -4,6 +4,13 @@
 
 #include "catalog.h"
 
+/* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else. */
+static const char reclaimable_snapshots_sql[] =
+	"WITH gone(id) AS (SELECT s.image_id FROM snapshots s WHERE s.reclaimable = 1 AND NOT EXISTS"
+	"  (SELECT 1 FROM containers c WHERE c.image_id = s.image_id))"
+	" SELECT coalesce(sum(l.size), 0) FROM layers l WHERE l.refs > 0 AND NOT EXISTS (SELECT 1"
+	"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)";
+
 int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 {
 	sqlite3 *db = s->db;
@@ -41,6 +48,15 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	if (r >= 0)
 		r = dcfs_catalog_int(db, "SELECT coalesce(sum(bytes), 0) FROM volumes WHERE in_use = 0",
 				     NULL, &idle_volumes, e);
+	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
+	int64_t active_snaps = 0, reclaimable_snaps = 0;
+	if (r >= 0)
+		r = dcfs_catalog_int(db,
+				     "SELECT count(DISTINCT c.image_id) FROM containers c"
+				     " JOIN snapshots s ON s.image_id = c.image_id",
+				     NULL, &active_snaps, e);
+	if (r >= 0)
+		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
 	if (r < 0)
 		goto out;
 	uint64_t layer_bytes = SUM("layer_bytes") - SUM("layer_unref_bytes"); /* layers images hold */
@@ -51,8 +67,9 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	};
 	d->images.reclaimable = d->images.size > (uint64_t)active_bytes
 					? d->images.size - (uint64_t)active_bytes : 0;
-	d->snapshots = (dcfs_du_row){.total = SUM("snapshots"), .size = (uint64_t)snap_bytes,
-				     .reclaimable = 0};
+	d->snapshots = (dcfs_du_row){.total = SUM("snapshots"), .active = (uint64_t)active_snaps,
+				     .size = (uint64_t)snap_bytes,
+				     .reclaimable = (uint64_t)reclaimable_snaps};
 	d->containers = (dcfs_du_row){.total = SUM("containers"), .active = SUM("containers_running"),
 				      .size = SUM("container_bytes"),
 				      .reclaimable = (uint64_t)idle_containers};

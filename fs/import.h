@@ -17,6 +17,9 @@ int dcfs_import(dcfs_store *s, const char *src, const char *ref, dcfs_ingest_sta
 /* The readers behind it: each feeds every entry of its source to `in`. */
 int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e);
 int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e);
+/* An overlay upper directory: whiteouts (0/0 character devices) and opaque directories
+ * (trusted.overlay.opaque) become the layer's; overlayfs's other attributes are left out. */
+int dcfs_import_read_upper(dcfs_ingest *in, const char *dir, dcfs_error *e);
 
 /* One tar entry (and, for a regular file, its data) from an open libarchive reader; OCI
  * whiteouts become whiteout entries and opaque directories. */

@@ -1,5 +1,11 @@
 /* Reading a directory tree for import: entries in sorted order, hardlinks found by inode,
- * holes found with SEEK_DATA/SEEK_HOLE, extended attributes of every namespace we can read. */
+ * holes found with SEEK_DATA/SEEK_HOLE, extended attributes of every namespace we can read.
+ *
+ * An overlay upper directory (a container's changes, for a snapshot) is read the same way, with
+ * overlayfs's own markers turned into layer semantics: a 0/0 character device is a whiteout,
+ * `trusted.overlay.opaque=y` makes a directory opaque, and the other `trusted.overlay.*`
+ * attributes (overlayfs's bookkeeping) are not content. A redirected directory or a metacopy
+ * file only makes sense next to its lower layer, so it is refused by name. */
 #include "import.h"
 
 #include <dirent.h>
@@ -24,10 +30,31 @@ typedef struct walk {
 	char **links;    /* first relative path of each multiply linked inode */
 	size_t nlinks, links_cap;
 	unsigned char *buf;
+	bool upper;  /* an overlay upper directory */
+	bool opaque; /* set by read_xattrs: the entry is an opaque directory */
 } walk;
 
-static int read_xattrs(const char *full, dcfs_xattrs *x, dcfs_error *e)
+#define OVL_XATTR "trusted.overlay."
+
+/* An overlayfs attribute of an upper directory's entry: note an opaque directory, refuse what
+ * a layer cannot express. Returns 1 when the attribute is overlayfs's, not content. */
+static int overlay_xattr(walk *w, const char *full, const char *name, const char *value,
+			 size_t len, dcfs_error *e)
 {
+	if (strncmp(name, OVL_XATTR, strlen(OVL_XATTR)))
+		return 0;
+	const char *what = name + strlen(OVL_XATTR);
+	if (!strcmp(what, "opaque"))
+		w->opaque = len == 1 && value[0] == 'y';
+	else if (!strcmp(what, "redirect") || !strcmp(what, "metacopy"))
+		return dcfs_error_set(e, EXDEV, "'%s': an overlay %s cannot be part of a layer", full,
+				      what);
+	return 1;
+}
+
+static int read_xattrs(walk *w, const char *full, dcfs_xattrs *x, dcfs_error *e)
+{
+	w->opaque = false;
 	ssize_t n = llistxattr(full, NULL, 0);
 	if (n < 0) {
 		if (errno == ENOTSUP || errno == ENODATA)
@@ -55,6 +82,11 @@ static int read_xattrs(const char *full, dcfs_xattrs *x, dcfs_error *e)
 		vlen = lgetxattr(full, name, value, (size_t)vlen);
 		if (vlen < 0)
 			return dcfs_error_set(e, errno, "cannot read attribute '%s' of '%s': %m", name, full);
+		int r = w->upper ? overlay_xattr(w, full, name, value, (size_t)vlen, e) : 0;
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
 		if (dcfs_xattrs_add(x, name, value, (size_t)vlen) < 0)
 			return dcfs_error_set(e, E2BIG, "attribute '%s' of '%s' is too large", name, full);
 	}
@@ -192,7 +224,7 @@ static int add_one(walk *w, const char *rel, bool *is_dir, dcfs_error *e)
 		.target = first,
 	};
 	if (!first) {
-		r = read_xattrs(full, &x, e);
+		r = read_xattrs(w, full, &x, e);
 		if (r < 0)
 			return r;
 		info.xattrs = x.buf;
@@ -208,7 +240,12 @@ static int add_one(walk *w, const char *rel, bool *is_dir, dcfs_error *e)
 		target[n] = '\0';
 		info.target = target;
 	}
+	if (w->upper && S_ISCHR(st.st_mode) && st.st_rdev == 0)
+		info = (dcfs_entry_info){.path = rel, .type = DCFS_T_WHITEOUT, .uid = st.st_uid,
+					 .gid = st.st_gid, .mtime_ns = info.mtime_ns};
 	r = dcfs_ingest_add(w->in, &info, e);
+	if (r >= 0 && w->upper && w->opaque && S_ISDIR(st.st_mode))
+		r = dcfs_ingest_set_opaque(w->in, rel, e);
 	if (r < 0)
 		return r;
 	*is_dir = S_ISDIR(st.st_mode);
@@ -293,13 +330,13 @@ static int walk_dir(walk *w, const char *rel, dcfs_error *e)
 	return r;
 }
 
-int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
+static int read_tree(dcfs_ingest *in, const char *dir, bool upper, dcfs_error *e)
 {
 	/* The source may be a symlink to the tree: import what it points at. */
 	_cleanup_free_ char *root = realpath(dir, NULL);
 	if (!root)
 		return dcfs_error_set(e, errno, "cannot resolve '%s': %m", dir);
-	walk w = {.in = in, .root = root};
+	walk w = {.in = in, .root = root, .upper = upper};
 	w.buf = malloc(DCFS_CHUNK_MAX);
 	int r = w.buf ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
 	bool is_dir = false;
@@ -313,4 +350,14 @@ int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
 	dcfs_map_free(&w.inodes);
 	free(w.buf);
 	return r;
+}
+
+int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
+{
+	return read_tree(in, dir, false, e);
+}
+
+int dcfs_import_read_upper(dcfs_ingest *in, const char *dir, dcfs_error *e)
+{
+	return read_tree(in, dir, true, e);
 }

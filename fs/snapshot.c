@@ -1,0 +1,310 @@
+/* Taking, listing and retaining snapshots (see snapshot.h). The new layer is committed first
+ * (its chunks durable, the layer row unreferenced); the snapshot image, its layer list, merged
+ * index and `snapshots` row then commit together, so a crash in between leaves at most an
+ * unreferenced layer that `dcfs prune` reclaims, never a listed half snapshot. */
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "hash.h"
+#include "image_record.h"
+#include "images.h"
+#include "import.h"
+
+#define LABEL "dev.dcfs.snapshot."
+
+/* The base's config with the snapshot's labels and creation time: each snapshot has a config
+ * (and so a digest) of its own. */
+static const char config_sql[] =
+	"WITH c AS (SELECT CASE json_type(config, '$.config.Labels') WHEN 'object' THEN config"
+	"  ELSE json_set(config, '$.config.Labels', json('{}')) END AS j FROM images WHERE id = ?1)"
+	" SELECT json_set(j, '$.created', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+	"  '$.config.Labels.\"" LABEL "base\"', ?2, '$.config.Labels.\"" LABEL "key\"', ?3,"
+	"  '$.config.Labels.\"" LABEL "stage\"', ?4) FROM c";
+
+static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_meta *m,
+			   char **out, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, config_sql, &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, base_id);
+	sqlite3_bind_text(st, 2, m->base_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, m->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, m->stage, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return dcfs_error_set(e, ENOENT, "the base image of '%s' is gone", m->base_ref);
+	if (rc != SQLITE_ROW)
+		return dcfs_catalog_error(db, e, "reading the base image");
+	const char *text = (const char *)sqlite3_column_text(st, 0);
+	*out = strdup(text ? text : "{}");
+	return *out ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
+}
+
+/* The base's layers, bottom first, and `top` after them. */
+static int layer_list(sqlite3 *db, int64_t base_id, int64_t top, int64_t **out, size_t *n,
+		      dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(
+		db, "SELECT layer_id FROM image_layers WHERE image_id = ?1 ORDER BY pos", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, base_id);
+	size_t count = 0, cap = 16;
+	_cleanup_free_ int64_t *ids = malloc(cap * sizeof(*ids));
+	int rc;
+	while (ids && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count + 1 == cap) {
+			int64_t *more = realloc(ids, 2 * cap * sizeof(*ids));
+			if (!more)
+				return dcfs_error_set(e, ENOMEM, "out of memory");
+			ids = more, cap *= 2;
+		}
+		ids[count++] = sqlite3_column_int64(st, 0);
+	}
+	if (!ids)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (rc != SQLITE_DONE)
+		return dcfs_catalog_error(db, e, "reading the base image's layers");
+	ids[count++] = top;
+	*out = TAKE_PTR(ids);
+	*n = count;
+	return 0;
+}
+
+static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(
+		db,
+		"INSERT INTO snapshots(image_id, base_ref, base_digest, folder, config_file, key,"
+		" config_hash, build_hash, stage, origin, created_ns)"
+		" SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM images WHERE ref = ?1",
+		&st, e);
+	if (r < 0)
+		return r;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	const char *texts[] = {ref, m->base_ref, m->base_digest, m->folder, m->config_file, m->key,
+			       m->config_hash, m->build_hash, m->stage, m->origin};
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+		sqlite3_bind_text(st, (int)i + 1, texts[i] ? texts[i] : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(db, e, "recording the snapshot");
+	return 0;
+}
+
+static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *ref,
+		  const dcfs_snapshot_meta *m, dcfs_error *e)
+{
+	sqlite3 *db = s->db;
+	int r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *config = NULL;
+	_cleanup_free_ int64_t *layers = NULL;
+	size_t n = 0;
+	r = snapshot_config(db, base_id, m, &config, e);
+	if (r >= 0)
+		r = layer_list(db, base_id, layer_id, &layers, &n, e);
+	if (r >= 0) {
+		dcfs_hash h;
+		dcfs_hash_buf(config, strlen(config), &h);
+		char digest[8 + DCFS_HASH_HEX] = "sha256:";
+		dcfs_hash_to_hex(&h, digest + 7);
+		r = dcfs_image_record_in(db, ref, "snapshot", config, digest, layers, n, e);
+	}
+	if (r >= 0)
+		r = insert_row(db, ref, m, e);
+	if (r >= 0)
+		r = dcfs_catalog_exec(db, "COMMIT", e);
+	if (r < 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
+		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
+{
+	_cleanup_ingest_ dcfs_ingest *in = NULL;
+	int r = dcfs_ingest_new(s, "file", &in, e);
+	if (r < 0)
+		return r;
+	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
+		return r;
+	_cleanup_free_ char *source = NULL;
+	if (asprintf(&source, "snapshot:%s", ref) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int64_t layer_id = 0;
+	const dcfs_ingest_stats *st = NULL;
+	if ((r = dcfs_ingest_commit_layer(in, source, &layer_id, &st, e)) < 0)
+		return r;
+	if (stats)
+		*stats = *st;
+	return record(s, base_id, layer_id, ref, m, e);
+}
+
+#define SELECT_SNAPSHOT                                                                        \
+	"SELECT s.image_id, i.ref, s.base_ref, s.base_digest, s.folder, s.config_file, s.key,"   \
+	" s.config_hash, s.build_hash, s.stage, s.origin, s.created_ns, s.reclaimable,"         \
+	" coalesce((SELECT l.size FROM image_layers il JOIN layers l ON l.id = il.layer_id"     \
+	"  WHERE il.image_id = s.image_id ORDER BY il.pos DESC LIMIT 1), 0),"                   \
+	" (SELECT name FROM containers c WHERE c.image_id = s.image_id LIMIT 1)"               \
+	" FROM snapshots s JOIN images i ON i.id = s.image_id"
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
+{
+	*sn = (dcfs_snapshot){
+		.image_id = sqlite3_column_int64(st, 0),
+		.ref = column_dup(st, 1),
+		.base_ref = column_dup(st, 2),
+		.base_digest = column_dup(st, 3),
+		.folder = column_dup(st, 4),
+		.config_file = column_dup(st, 5),
+		.key = column_dup(st, 6),
+		.config_hash = column_dup(st, 7),
+		.build_hash = column_dup(st, 8),
+		.stage = column_dup(st, 9),
+		.origin = column_dup(st, 10),
+		.created_ns = sqlite3_column_int64(st, 11),
+		.reclaimable = sqlite3_column_int(st, 12) != 0,
+		.size = (uint64_t)sqlite3_column_int64(st, 13),
+		.used_by = column_dup(st, 14),
+	};
+	if (!sn->ref || !sn->base_ref || !sn->base_digest || !sn->folder || !sn->config_file ||
+	    !sn->key || !sn->config_hash || !sn->build_hash || !sn->stage || !sn->origin) {
+		dcfs_snapshot_free(sn);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error *e)
+{
+	*out = NULL, *n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(
+		s->db, SELECT_SNAPSHOT " ORDER BY s.config_file, s.created_ns DESC, s.image_id DESC",
+		&st, e);
+	if (r < 0)
+		return r;
+	dcfs_snapshot *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (count == cap) {
+			cap = cap ? 2 * cap : 8;
+			dcfs_snapshot *more = realloc(list, cap * sizeof(*more));
+			if (!more)
+				break;
+			list = more;
+		}
+		if (read_row(st, &list[count]) < 0)
+			break;
+		count++;
+	}
+	if (rc == SQLITE_ROW) {
+		dcfs_snapshot_list_free(list, count);
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	}
+	if (rc != SQLITE_DONE) {
+		dcfs_snapshot_list_free(list, count);
+		return dcfs_catalog_error(s->db, e, "reading snapshots");
+	}
+	*out = list, *n = count;
+	return 0;
+}
+
+int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
+		       dcfs_snapshot *out, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db,
+				     SELECT_SNAPSHOT " WHERE s.origin = 'prebuild' AND"
+				     " (?1 IS NULL OR s.key = ?1) AND (?2 IS NULL OR s.config_file = ?2)"
+				     " ORDER BY s.created_ns DESC, s.image_id DESC LIMIT 1",
+				     &st, e);
+	if (r < 0)
+		return r;
+	if (key)
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (config_file)
+		sqlite3_bind_text(st, 2, config_file, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return dcfs_catalog_error(s->db, e, "reading snapshots");
+	return read_row(st, out) < 0 ? dcfs_error_set(e, ENOMEM, "out of memory") : 0;
+}
+
+int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *released,
+			 dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(
+		s->db,
+		"UPDATE snapshots SET reclaimable = 1 WHERE reclaimable = 0 AND image_id IN ("
+		" SELECT image_id FROM snapshots WHERE origin = 'prebuild' AND config_file = ?1"
+		" ORDER BY created_ns DESC, image_id DESC LIMIT -1 OFFSET ?2)",
+		&st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, config_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, keep);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "retaining snapshots");
+	if (released)
+		*released = sqlite3_changes(s->db);
+	return 0;
+}
+
+int dcfs_snapshot_prune(dcfs_store *s, void (*removed)(const char *ref, void *u), void *u,
+			dcfs_error *e)
+{
+	dcfs_snapshot *list = NULL;
+	size_t n = 0;
+	int r = dcfs_snapshot_list(s, &list, &n, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (!list[i].reclaimable || list[i].used_by)
+			continue;
+		r = dcfs_image_remove(s, list[i].ref, e);
+		if (r == -EBUSY || r == -ENOENT) { /* pinned by a mount, or gone meanwhile */
+			dcfs_error_clear(e);
+			r = 0;
+		} else if (r >= 0 && removed) {
+			removed(list[i].ref, u);
+		}
+	}
+	dcfs_snapshot_list_free(list, n);
+	return r;
+}
+
+void dcfs_snapshot_free(dcfs_snapshot *sn)
+{
+	free(sn->ref), free(sn->base_ref), free(sn->base_digest), free(sn->folder);
+	free(sn->config_file), free(sn->key), free(sn->config_hash), free(sn->build_hash);
+	free(sn->stage), free(sn->origin), free(sn->used_by);
+	*sn = (dcfs_snapshot){0};
+}
+
+void dcfs_snapshot_list_free(dcfs_snapshot *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dcfs_snapshot_free(&list[i]);
+	free(list);
+}
