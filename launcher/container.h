@@ -82,3 +82,6 @@ int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e);
 /* Sum the sizes of the files in the container's upper directory into its upper_bytes (which
  * `dcfs du` adds up as the containers' size). */
 int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e);
+
+/* The bytes of the regular files under `dir` (0 when it does not exist). */
+int dcfs_tree_bytes(const char *dir, uint64_t *bytes, dcfs_error *e);

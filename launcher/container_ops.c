@@ -98,21 +98,31 @@ static int add_size(const char *path, const struct stat *st, int type, struct FT
 	return 0;
 }
 
+int dcfs_tree_bytes(const char *dir, uint64_t *bytes, dcfs_error *e)
+{
+	measured = 0;
+	if (nftw(dir, add_size, 16, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+		return dcfs_error_set(e, errno, "cannot measure '%s': %m", dir);
+	*bytes = measured;
+	return 0;
+}
+
 int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e)
 {
 	_cleanup_free_ char *upper = dcfs_container_path(s, id, "upper");
 	if (!upper)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	measured = 0;
-	if (nftw(upper, add_size, 16, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-		return dcfs_error_set(e, errno, "cannot measure '%s': %m", upper);
+	uint64_t bytes = 0;
+	int r = dcfs_tree_bytes(upper, &bytes, e);
+	if (r < 0)
+		return r;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1",
-				     &st, e);
+	r = dcfs_catalog_prepare(s->db, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", &st,
+				 e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)measured);
+	sqlite3_bind_int64(st, 2, (int64_t)bytes);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(s->db, e, "updating the container");
 	return 0;

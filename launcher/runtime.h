@@ -61,6 +61,8 @@ int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_
 int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out);
 /* Stop: SIGTERM, wait up to `timeout_ms`, SIGKILL; then `runc delete`. Quiet when gone. */
 int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e);
+/* `runc pause` (freeze every process, so that nothing writes) or `runc resume`. */
+int dcfs_runc_freeze(const dcfs_runc *rc, const char *id, bool freeze, dcfs_error *e);
 
 /* argv for `runc exec` of `cmd` (NULL-terminated) as `user` in `cwd` with the extra env
  * (array of "K=V", may be NULL); malloc'd vector of malloc'd strings (free with

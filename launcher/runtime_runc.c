@@ -197,6 +197,18 @@ int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_err
 	return 0;
 }
 
+int dcfs_runc_freeze(const dcfs_runc *rc, const char *id, bool freeze, dcfs_error *e)
+{
+	const char *verb = freeze ? "pause" : "resume";
+	int status = runc_quiet(rc, verb, id, NULL);
+	if (status < 0)
+		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
+				      strerror(-status));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return dcfs_error_set(e, EIO, "runc %s %s failed", verb, id);
+	return 0;
+}
+
 static int push(char ***v, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int push(char ***v, size_t *n, const char *fmt, ...)
 {

@@ -1,6 +1,4 @@
-/* dcfs up: create and start the dev container of a folder, or find it running.
- *
- *   dcfs up [--json] [--remove-existing-container] [--config FILE] [FOLDER]
+/* Bringing a folder's dev container up (see up.h): create and start it, or find it running.
  *
  * Image-based configurations only, with the image already in the store (`dcfs import`). The
  * steps: initializeCommand on the host; the container's record and folders; its root (an
@@ -21,6 +19,8 @@
 #include <stdio.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,17 +28,20 @@
 
 #include "catalog.h"
 #include "cleanup.h"
-#include "cli.h"
 #include "container.h"
+#include "container_snapshot.h"
 #include "container_setup.h"
 #include "devcontainer.h"
 #include "fsutil.h"
 #include "jsonc.h"
 #include "lifecycle.h"
+#include "prebuild_key.h"
 #include "ref.h"
 #include "run_args.h"
 #include "runtime.h"
+#include "snapshot.h"
 #include "substitute.h"
+#include "up.h"
 #include "user_uid.h"
 
 /* A keep-alive that ends cleanly on SIGTERM: `wait` is interruptible, a foreground sleep
@@ -46,13 +49,18 @@
 #define KEEP_ALIVE "echo Container started; trap 'exit 0' TERM; while sleep 1000 & wait $!; do :; done"
 
 typedef struct up {
-	dcfs_cli *cli;
-	bool json, remove_existing;
+	const dcfs_up_opts *o;
+	dcfs_error *e;
 	dcfs_devcontainer d;
 	cJSON *merged;	     /* the configuration merged with the image's metadata */
 	cJSON *image_config; /* the image's OCI config */
-	char *ref;
+	char *ref;	     /* what the root is mounted from: the image, or a prebuild snapshot */
+	char *image_ref;     /* the configuration's image */
+	char *image_digest;
 	int64_t image_id;
+	dcfs_prebuild_key key;
+	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
+	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
 	dcfs_store *s;
 	dcfs_container c;
 	char *runc_root, *log, *rootfs, *workspace_mnt, *markers;
@@ -68,6 +76,10 @@ static void up_free(up *u)
 	cJSON_Delete(u->merged);
 	cJSON_Delete(u->image_config);
 	free(u->ref);
+	free(u->image_ref);
+	free(u->image_digest);
+	dcfs_snapshot_free(&u->prebuild);
+	free(u->identity);
 	dcfs_container_free(&u->c);
 	free(u->runc_root);
 	free(u->log);
@@ -77,7 +89,6 @@ static void up_free(up *u)
 	dcfs_user_free(&u->container_user);
 	dcfs_remote_free(&u->remote);
 	dcfs_run_args_free(&u->run_args);
-	dcfs_store_close(u->s);
 }
 
 static const cJSON *cfg(const up *u, const char *key)
@@ -90,18 +101,10 @@ static const char *cfg_string(const up *u, const char *key)
 	return cJSON_GetStringValue(cfg(u, key));
 }
 
-static int open_store(up *u)
-{
-	dcfs_cli *cli = u->cli;
-	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
-	return cli_open_store(cli, DCFS_STORE_WRITE, &u->s);
-}
-
 /* The image: in the store already, or a one-line error that says how to put it there. */
 static int find_image(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	const char *image = cfg_string(u, "image");
 	if (!image)
 		return dcfs_error_set(e, ENOTSUP, "%s: only configurations with an \"image\" are supported",
@@ -109,24 +112,27 @@ static int find_image(up *u)
 	dcfs_ref ref;
 	if (dcfs_ref_parse(image, &ref, e) < 0)
 		return -EINVAL;
-	u->ref = dcfs_ref_name(&ref);
+	u->image_ref = dcfs_ref_name(&ref);
 	dcfs_ref_free(&ref);
-	if (!u->ref)
+	if (!u->image_ref || !(u->ref = strdup(u->image_ref)))
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (dcfs_catalog_prepare(u->s->db,
-				 "SELECT id, config FROM images WHERE ref = ?1 AND kind = 'image'", &st,
-				 e) < 0)
+				 "SELECT id, config, digest FROM images WHERE ref = ?1 AND kind = 'image'",
+				 &st, e) < 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, u->ref, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return dcfs_error_set(e, ENOENT,
-				      "image '%s' is not in the store (add it with "
+				      "image '%s' is not in the store (add it with 'dcfs pull %s' or "
 				      "'dcfs import DIR|TARBALL %s')",
-				      u->ref, u->ref);
+				      u->ref, u->ref, u->ref);
 	u->image_id = sqlite3_column_int64(st, 0);
 	u->image_config = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
-	return 0;
+	u->image_digest = strdup((const char *)sqlite3_column_text(st, 2));
+	if (!u->image_digest)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return dcfs_prebuild_key_compute(&u->d, u->image_digest, &u->key, e);
 }
 
 /* runArgs into the merged configuration; messages name the file relative to the folder. */
@@ -136,17 +142,15 @@ static int apply_run_args(up *u)
 	size_t n = strlen(u->d.folder);
 	if (!strncmp(name, u->d.folder, n) && name[n] == '/')
 		name += n + 1;
-	return dcfs_run_args_apply(u->merged, name, &u->run_args, &u->cli->err);
+	return dcfs_run_args_apply(u->merged, name, &u->run_args, u->e);
 }
 
-static int load_config(up *u, const char *folder, const char *config_file)
+static int load_config(up *u)
 {
-	dcfs_error *e = &u->cli->err;
-	dcfs_devcontainer_opts o = {.folder = folder, .config_file = config_file};
+	dcfs_error *e = u->e;
+	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file};
 	int r = dcfs_devcontainer_read(&o, &u->d, e);
 	if (r < 0)
-		return r;
-	if ((r = open_store(u)) < 0)
 		return r;
 	_cleanup_json_ cJSON *metadata = NULL;
 	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, &metadata, e)) < 0)
@@ -160,7 +164,7 @@ static int load_config(up *u, const char *folder, const char *config_file)
 
 static int paths(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	const char *id = u->c.id;
 	free(u->log), free(u->rootfs), free(u->workspace_mnt), free(u->markers);
 	u->log = dcfs_container_path(u->s, id, "log");
@@ -175,22 +179,116 @@ static int paths(up *u)
 	return 0;
 }
 
-/* Find the folder's container, or make one; *running says whether runc runs it already. */
-static int ensure_container(up *u, bool *running)
+/* Say which prebuild a new container starts from, or why none matched. */
+static int note(up *u, dcfs_up_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int note(up *u, dcfs_up_result *res, const char *fmt, ...)
 {
-	dcfs_error *e = &u->cli->err;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&res->prebuild_note, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		res->prebuild_note = NULL;
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	}
+	if (u->o->notes)
+		fprintf(u->o->notes, "%s\n", res->prebuild_note);
+	return 0;
+}
+
+/* No prebuild has this key: compare with the configuration's newest one. */
+static int explain_miss(up *u, dcfs_up_result *res)
+{
+	dcfs_snapshot last = {0};
+	int r = dcfs_snapshot_find(u->s, NULL, u->d.config_file, &last, u->e);
+	if (r == -ENOENT)
+		return note(u, res, "prebuild: none for %s (make one with 'dcfs prebuild')",
+			    u->d.config_file);
+	if (r < 0)
+		return r;
+	const char *why;
+	if (strcmp(last.config_hash, u->key.config_hash))
+		why = "the configuration changed since";
+	else if (strcmp(last.build_hash, u->key.build_hash))
+		why = "the Dockerfile changed since";
+	else if (strcmp(last.base_digest, u->key.base_digest))
+		why = "the image's digest is not the one of";
+	else
+		why = "no match for";
+	r = note(u, res, "prebuild: not used: %s snapshot %s (image %s %.19s, now %.19s)", why,
+		 last.ref, last.base_ref, last.base_digest, u->key.base_digest);
+	dcfs_snapshot_free(&last);
+	return r;
+}
+
+/* A new container (not a prebuild's) starts from the newest snapshot with its key. */
+static int choose_prebuild(up *u, dcfs_up_result *res)
+{
+	if (u->o->prebuild)
+		return 0;
+	if (u->o->no_prebuild)
+		return note(u, res, "prebuild: not looked for (--no-prebuild)");
+	int r = dcfs_snapshot_find(u->s, u->key.key, NULL, &u->prebuild, u->e);
+	if (r == -ENOENT)
+		return explain_miss(u, res);
+	if (r < 0)
+		return r;
+	free(u->ref);
+	if (!(u->ref = strdup(u->prebuild.ref)))
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	return note(u, res, "prebuild: starting from snapshot %s (key %.12s, taken after %s)",
+		    u->prebuild.ref, u->key.key, u->prebuild.stage);
+}
+
+/* A container made from a prebuild: onCreate and updateContent ran before the snapshot. */
+static int mark_prebuilt(up *u)
+{
+	static const char *const done[] = {"onCreateCommand", "updateContentCommand"};
+	for (size_t i = 0; u->prebuild.image_id && i < ELEMENTSOF(done); i++) {
+		_cleanup_free_ char *marker = NULL;
+		if (asprintf(&marker, "%s/%s", u->markers, done[i]) < 0)
+			return dcfs_error_set(u->e, ENOMEM, "out of memory");
+		_cleanup_close_ int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return dcfs_error_set(u->e, errno, "cannot create '%s': %m", marker);
+	}
+	return 0;
+}
+
+/* Find the container, or make one; *running says whether runc runs it already. */
+static int ensure_container(up *u, dcfs_up_result *res, bool *running)
+{
+	dcfs_error *e = u->e;
 	*running = false;
-	int r = dcfs_container_find(u->s, u->d.folder, &u->c, e);
-	if (r == 0 && u->remove_existing) {
+	int r = dcfs_container_find(u->s, u->identity, &u->c, e);
+	if (r == 0 && (u->o->remove_existing || u->o->prebuild)) {
 		if ((r = paths(u)) < 0 || (r = dcfs_container_stop(u->s, &u->c, 10000, e)) < 0 ||
 		    (r = dcfs_container_delete(u->s, u->c.id, e)) < 0)
 			return r;
 		dcfs_container_free(&u->c);
 		r = -ENOENT;
 	}
-	if (r == -ENOENT)
-		r = dcfs_container_create(u->s, u->d.folder, u->d.config_file, u->image_id, &u->c, e);
+	bool created = r == -ENOENT;
+	if (created) {
+		if ((r = choose_prebuild(u, res)) < 0)
+			return r;
+		int64_t image = u->prebuild.image_id ? u->prebuild.image_id : u->image_id;
+		r = dcfs_container_create(u->s, u->identity, u->d.config_file, image, &u->c, e);
+	} else if (r == 0) {
+		/* it keeps the root it was made with: its image or its prebuild snapshot */
+		if (!u->c.image)
+			return dcfs_error_set(e, ENOENT,
+					      "the image of container '%s' is gone (recreate it with "
+					      "'dcfs rebuild')", u->c.name);
+		free(u->ref);
+		if (!(u->ref = strdup(u->c.image)))
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+	}
 	if (r < 0 || (r = paths(u)) < 0)
+		return r;
+	if (created && ((r = mark_prebuilt(u)) < 0 ||
+			(r = dcfs_container_save_key(u->s, u->c.id, &u->key, e)) < 0))
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)
 		return r;
@@ -204,7 +302,7 @@ static int ensure_container(up *u, bool *running)
 /* Run this binary: `dcfs --store S mount ARGS...`; it returns once the mount is ready. */
 static int self_mount(up *u, const char *what, char *const *args)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0)
@@ -230,7 +328,7 @@ static int mount_all(up *u)
 {
 	_cleanup_free_ char *upper = dcfs_container_path(u->s, u->c.id, "upper");
 	if (!upper)
-		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	if (!dcfs_container_is_mounted(u->rootfs)) {
 		char *args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
 		int r = self_mount(u, "container root", args);
@@ -248,7 +346,7 @@ static int mount_all(up *u)
  * HOME/config in the container's root pointing at it through the workspace folder. */
 static int link_config(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	_cleanup_free_ char *host = NULL, *target = NULL, *link = NULL;
 	if (asprintf(&host, "%s/.devcontainer/config", u->d.folder) < 0 ||
 	    asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
@@ -276,7 +374,7 @@ static int link_config(up *u)
 /* The caller's ~/.gitconfig and the VS Code machine settings in the remote user's home. */
 static int home_files(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(u->d.config, "customizations");
 	const cJSON *vscode = cJSON_GetObjectItemCaseSensitive(custom, "vscode");
 	const cJSON *settings = cJSON_GetObjectItemCaseSensitive(vscode, "settings");
@@ -306,15 +404,15 @@ static int substitute_container_env(up *u)
 {
 	_cleanup_json_ cJSON *env = container_env(u);
 	if (!env)
-		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	dcfs_subst_ctx ctx = {.container_env = env_lookup, .container_env_data = env,
 			      .source = u->d.config_file};
-	return dcfs_subst_json(&ctx, u->merged, &u->cli->err);
+	return dcfs_subst_json(&ctx, u->merged, u->e);
 }
 
 static int users(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
 	const char *image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(image, "User"));
 	const char *cu = cfg_string(u, "containerUser") ?: image_user;
@@ -344,7 +442,7 @@ static int update_uid(up *u)
 	    st.st_uid == 0)
 		return 0;
 	dcfs_user *ru = &u->remote.user, *cu = &u->container_user;
-	int r = dcfs_user_update_uid(u->rootfs, ru, st.st_uid, st.st_gid, &u->cli->err);
+	int r = dcfs_user_update_uid(u->rootfs, ru, st.st_uid, st.st_gid, u->e);
 	if (r < 0)
 		return r;
 	if (ru->name && cu->name && !strcmp(ru->name, cu->name))
@@ -406,7 +504,7 @@ static bool no_new_privileges(const cJSON *opts)
  * /.dcfs/init and run as process 1 with the container's command as its arguments. */
 static int add_init(up *u, cJSON *args, cJSON *mounts)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	if (!cJSON_IsTrue(cfg(u, "init")))
 		return 0;
 	char exe[PATH_MAX];
@@ -434,7 +532,7 @@ static int add_init(up *u, cJSON *args, cJSON *mounts)
 
 static int write_bundle(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	_cleanup_json_ cJSON *args = container_args(u), *env = container_env(u);
 	_cleanup_json_ cJSON *mounts = cJSON_CreateArray();
 	_cleanup_free_ char *bundle = dcfs_container_path(u->s, u->c.id, "bundle");
@@ -485,7 +583,7 @@ static int write_bundle(up *u)
 
 static int start(up *u)
 {
-	dcfs_error *e = &u->cli->err;
+	dcfs_error *e = u->e;
 	int r = dcfs_container_stop(u->s, &u->c, 10000, e); /* a stopped one's leftovers */
 	r = r ?: mount_all(u);
 	r = r ?: substitute_container_env(u);
@@ -505,14 +603,14 @@ static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char
 {
 	_cleanup_free_ char *marker = NULL;
 	if (asprintf(&marker, "%s/%s", u->markers, name) < 0)
-		return dcfs_error_set(&u->cli->err, ENOMEM, "out of memory");
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	if (access(marker, F_OK) == 0)
 		return 0;
-	int r = dcfs_lifecycle_run_all(l, name, cfg(u, merged_key), &u->cli->err);
+	int r = dcfs_lifecycle_run_all(l, name, cfg(u, merged_key), u->e);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	return fd < 0 ? dcfs_error_set(&u->cli->err, errno, "cannot create '%s': %m", marker) : 0;
+	return fd < 0 ? dcfs_error_set(u->e, errno, "cannot create '%s': %m", marker) : 0;
 }
 
 /* The commands in the container, in order; postStart runs only when `up` started it. */
@@ -535,7 +633,7 @@ static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, 
 		if (s->once)
 			r = run_once(u, l, s->name, s->merged_key);
 		else if (started || !s->at_start)
-			r = dcfs_lifecycle_run_all(l, s->name, cfg(u, s->merged_key), &u->cli->err);
+			r = dcfs_lifecycle_run_all(l, s->name, cfg(u, s->merged_key), u->e);
 		if (r < 0)
 			return r;
 	}
@@ -549,11 +647,11 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
 {
 	int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log < 0)
-		return dcfs_error_set(&u->cli->err, errno, "cannot open '%s': %m", u->log);
+		return dcfs_error_set(u->e, errno, "cannot open '%s': %m", u->log);
 	pid_t pid = fork();
 	if (pid != 0) {
 		close(log);
-		return pid < 0 ? dcfs_error_set(&u->cli->err, errno, "cannot fork: %m") : 0;
+		return pid < 0 ? dcfs_error_set(u->e, errno, "cannot fork: %m") : 0;
 	}
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	setsid();
@@ -561,7 +659,7 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
 		_exit(1);
 	int r = run_steps(u, l, started, from, ELEMENTSOF(steps));
 	if (r < 0)
-		dprintf(2, "dcfs: up: %s\n", u->cli->err.msg ? u->cli->err.msg : strerror(-r));
+		dprintf(2, "dcfs: up: %s\n", u->e->msg ? u->e->msg : strerror(-r));
 	_exit(r < 0 ? 1 : 0);
 }
 
@@ -577,6 +675,8 @@ static int lifecycle(up *u, bool started)
 		.cwd = u->remote.workspace_folder,
 		.env = u->remote.env,
 	};
+	if (u->o->prebuild) /* onCreate and updateContent: what a prebuild snapshot holds */
+		return run_steps(u, &l, started, 0, 2);
 	const char *wait_for = cfg_string(u, "waitFor");
 	size_t n = ELEMENTSOF(steps);
 	for (size_t i = 0; wait_for && i < n; i++)
@@ -585,46 +685,54 @@ static int lifecycle(up *u, bool started)
 			return r < 0 || i + 1 == n ? r : run_in_background(u, &l, started, i + 1);
 		}
 	if (wait_for)
-		return dcfs_error_set(&u->cli->err, EINVAL, "%s: waitFor: unknown command '%s'",
+		return dcfs_error_set(u->e, EINVAL, "%s: waitFor: unknown command '%s'",
 				      u->d.config_file, wait_for);
 	return run_steps(u, &l, started, 0, n);
 }
 
-static void summary(up *u, bool started)
+static int result(up *u, bool started, dcfs_up_result *res)
 {
-	const char *user = u->remote.user.name ? u->remote.user.name : "";
-	_cleanup_free_ char *ports = dcfs_ports_report(cfg(u, "forwardPorts"), cfg(u, "appPort"));
-	if (ports) /* stdout holds only the JSON line with --json */
-		fprintf(u->json ? stderr : stdout, "%s\n", ports);
-	if (u->json) {
-		_cleanup_json_ cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "outcome", "success");
-		cJSON_AddStringToObject(j, "containerId", u->c.id);
-		cJSON_AddStringToObject(j, "remoteUser", user);
-		cJSON_AddStringToObject(j, "remoteWorkspaceFolder", u->remote.workspace_folder);
-		_cleanup_free_ char *text = cJSON_PrintUnformatted(j);
-		puts(text ? text : "{}");
-		return;
-	}
-	printf("%s %s (%.12s): image %s, user %s, workspace %s\n",
-	       started ? "started" : "running", u->c.name, u->c.id, u->ref, user,
-	       u->remote.workspace_folder);
+	res->started = started;
+	res->image_id = u->image_id;
+	res->key = u->key;
+	res->ports = dcfs_ports_report(cfg(u, "forwardPorts"), cfg(u, "appPort"));
+	res->id = strdup(u->c.id);
+	res->name = strdup(u->c.name);
+	res->user = strdup(u->remote.user.name ? u->remote.user.name : "");
+	res->workspace_folder = strdup(u->remote.workspace_folder);
+	res->ref = strdup(u->ref);
+	res->image_ref = strdup(u->image_ref);
+	res->folder = strdup(u->d.folder);
+	res->config_file = strdup(u->d.config_file);
+	if (u->prebuild.image_id)
+		res->prebuild = strdup(u->prebuild.ref);
+	if (!res->id || !res->name || !res->user || !res->workspace_folder || !res->ref ||
+	    !res->image_ref || !res->folder || !res->config_file ||
+	    (u->prebuild.image_id && !res->prebuild))
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	return 0;
 }
 
-static int up_run(up *u, const char *folder, const char *config_file)
+static int up_run(up *u, dcfs_up_result *res)
 {
-	dcfs_error *e = &u->cli->err;
-	int r = load_config(u, folder, config_file);
+	dcfs_error *e = u->e;
+	int r = load_config(u);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int lock = dcfs_container_lock(u->s, u->d.folder, e);
+	if (u->o->prebuild)
+		r = asprintf(&u->identity, "%s/prebuild-%.12s", u->d.folder, u->key.key);
+	else
+		r = (u->identity = strdup(u->d.folder)) ? 0 : -1;
+	if (r < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	_cleanup_close_ int lock = dcfs_container_lock(u->s, u->identity, e);
 	if (lock < 0)
 		return lock;
 	dcfs_lifecycle host = {.cwd = u->d.folder};
 	if ((r = dcfs_lifecycle_run(&host, "initializeCommand", cfg(u, "initializeCommand"), e)) < 0)
 		return r;
 	bool running;
-	if ((r = ensure_container(u, &running)) < 0)
+	if ((r = ensure_container(u, res, &running)) < 0)
 		return r;
 	if (running)
 		r = dcfs_remote_load(u->s, u->c.id, &u->remote, e);
@@ -633,35 +741,36 @@ static int up_run(up *u, const char *folder, const char *config_file)
 	if (r < 0 || (r = lifecycle(u, !running)) < 0 ||
 	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0)
 		return r;
-	summary(u, !running);
-	return 0;
+	return result(u, !running, res);
 }
 
-int cmd_up(int argc, char **argv, dcfs_cli *cli)
+int dcfs_up(dcfs_store *s, const dcfs_up_opts *o, dcfs_up_result *out, dcfs_error *e)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"remove-existing-container", no_argument, NULL, 'r'},
-		{"config", required_argument, NULL, 'c'},
-		{0},
-	};
-	up u = {.cli = cli};
-	const char *config_file = NULL;
-	int c;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'j')
-			u.json = true;
-		else if (c == 'r')
-			u.remove_existing = true;
-		else if (c == 'c')
-			config_file = optarg;
-		else
-			return cli_usage(cli, NULL);
-	}
-	if (argc - optind > 1)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	int r = up_run(&u, optind < argc ? argv[optind] : NULL, config_file);
+	*out = (dcfs_up_result){0};
+	up u = {.o = o, .e = e, .s = s};
+	int r = up_run(&u, out);
 	up_free(&u);
-	return r < 0 ? 1 : 0;
+	if (r < 0)
+		dcfs_up_result_free(out);
+	return r;
+}
+
+int dcfs_up_key(dcfs_store *s, const dcfs_up_opts *o, dcfs_prebuild_key *key, char **config_file,
+		char **image_ref, dcfs_error *e)
+{
+	up u = {.o = o, .e = e, .s = s};
+	int r = load_config(&u);
+	*key = u.key;
+	*config_file = TAKE_PTR(u.d.config_file);
+	*image_ref = TAKE_PTR(u.image_ref); /* set when the image is missing, too */
+	up_free(&u);
+	return r;
+}
+
+void dcfs_up_result_free(dcfs_up_result *r)
+{
+	free(r->id), free(r->name), free(r->user), free(r->workspace_folder), free(r->ref);
+	free(r->image_ref), free(r->folder), free(r->config_file), free(r->ports);
+	free(r->prebuild), free(r->prebuild_note);
+	*r = (dcfs_up_result){0};
 }

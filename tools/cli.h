@@ -43,6 +43,24 @@ int cmd_rm(int argc, char **argv, dcfs_cli *cli);
 int cmd_ls(int argc, char **argv, dcfs_cli *cli);
 int cmd_pull(int argc, char **argv, dcfs_cli *cli);
 int cmd_push(int argc, char **argv, dcfs_cli *cli);
+int cmd_snapshot(int argc, char **argv, dcfs_cli *cli);
+int cmd_snapshots(int argc, char **argv, dcfs_cli *cli);
+int cmd_prebuild(int argc, char **argv, dcfs_cli *cli);
+int cmd_rebuild(int argc, char **argv, dcfs_cli *cli);
+
+/* Open the store for writing, creating it when missing (`up`, `prebuild`, `rebuild`). */
+int cli_open_store_created(dcfs_cli *cli, dcfs_store **out);
+
+struct dcfs_up_result;
+/* What `up` (and `rebuild`) print: the ports and one summary line, or one JSON line. */
+void cli_print_up(const struct dcfs_up_result *res, bool json);
+
+struct dcfs_ingest_stats;
+struct dcfs_snapshot;
+/* One line for a new snapshot: its name, what it holds and how much was new to the store. */
+void cli_print_snapshot(const char *ref, const struct dcfs_ingest_stats *st);
+/* "in use", "reclaimable" or "kept". */
+const char *cli_snapshot_status(const struct dcfs_snapshot *sn);
 
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));

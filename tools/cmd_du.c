@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "du.h"
 #include "images.h"
+#include "snapshot.h"
 
 typedef struct row_def {
 	const char *type, *key;
@@ -28,7 +29,10 @@ static const dcfs_du_row *row_of(const dcfs_du *d, size_t i)
 	return (const dcfs_du_row *)((const char *)d + rows[i].offset);
 }
 
-static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n)
+static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n);
+
+static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n,
+		       const dcfs_snapshot *snaps, size_t nsnaps)
 {
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -59,6 +63,7 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n)
 			cJSON_AddItemToArray(arr, im);
 		}
 	}
+	snapshots_json(o, snaps, nsnaps);
 	char *s = cJSON_Print(o);
 	if (s)
 		puts(s);
@@ -112,6 +117,44 @@ static void print_table(const dcfs_du *d, bool human)
 	}
 }
 
+/* Snapshots per configuration (the file named once, on its newest), newest first. */
+static void print_snapshots(const dcfs_snapshot *list, size_t n, bool human)
+{
+	if (!n)
+		return;
+	printf("\nSnapshots per configuration:\n\n");
+	cli_table t;
+	cli_table_init(&t, 6);
+	cli_table_row(&t, "CONFIGURATION", "SNAPSHOT", "STAGE", "CREATED", "SIZE", "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		const dcfs_snapshot *sn = &list[i];
+		bool first = i == 0 || strcmp(list[i - 1].config_file, sn->config_file);
+		char size[32], age[32];
+		size_cell(sn->size, human, size);
+		cli_human_age(sn->created_ns / 1000000000, age);
+		cli_table_row(&t, first ? sn->config_file : "", sn->ref, sn->stage, age, size,
+			      cli_snapshot_status(sn));
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "snapshotList");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "configFile", list[i].config_file);
+		cJSON_AddStringToObject(j, "ref", list[i].ref);
+		cJSON_AddStringToObject(j, "origin", list[i].origin);
+		cJSON_AddStringToObject(j, "stage", list[i].stage);
+		cJSON_AddNumberToObject(j, "created", (double)(list[i].created_ns / 1000000000));
+		cJSON_AddNumberToObject(j, "size", (double)list[i].size);
+		cJSON_AddStringToObject(j, "status", cli_snapshot_status(&list[i]));
+		cJSON_AddItemToArray(arr, j);
+	}
+}
+
 static void print_images(dcfs_image_info *imgs, size_t n, bool human)
 {
 	printf("\nImages space usage:\n\n");
@@ -155,14 +198,22 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 	size_t n = 0;
 	if (verbose && dcfs_images_list(s, NULL, &imgs, &n, &cli->err) < 0)
 		return 1;
+	dcfs_snapshot *snaps = NULL;
+	size_t nsnaps = 0;
+	if (d.snapshots.total && dcfs_snapshot_list(s, &snaps, &nsnaps, &cli->err) < 0) {
+		dcfs_images_free(imgs, n);
+		return 1;
+	}
 	bool human = isatty(STDOUT_FILENO);
 	if (json)
-		print_json(&d, imgs, n);
+		print_json(&d, imgs, n, snaps, nsnaps);
 	else {
 		print_table(&d, human);
+		print_snapshots(snaps, nsnaps, human);
 		if (verbose)
 			print_images(imgs, n, human);
 	}
 	dcfs_images_free(imgs, n);
+	dcfs_snapshot_list_free(snaps, nsnaps);
 	return 0;
 }

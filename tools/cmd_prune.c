@@ -1,16 +1,25 @@
-/* dcfs prune [--max-size SIZE]: reclaim unreferenced layers, contents and chunks (and chunk files
- * an interrupted import left); with --max-size, evict least recently used images first. */
+/* dcfs prune [--max-size SIZE]: remove the snapshots prebuild retention let go (unless a
+ * container was made from one), then reclaim unreferenced layers, contents and chunks (and
+ * chunk files an interrupted import left); with --max-size, evict least recently used images
+ * first. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "gc.h"
+#include "snapshot.h"
 
 static void say_evicted(const char *ref, void *u)
 {
 	if (!*(bool *)u)
 		printf("Evicted: %s\n", ref);
+}
+
+static void say_removed(const char *ref, void *u)
+{
+	if (!*(bool *)u)
+		printf("Removed snapshot: %s\n", ref);
 }
 
 int cmd_prune(int argc, char **argv, dcfs_cli *cli)
@@ -37,6 +46,8 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli)
 	if (cli_open_store(cli, DCFS_STORE_EXCLUSIVE, &s) < 0)
 		return 1;
 	dcfs_gc_stats st = {0};
+	if (dcfs_snapshot_prune(s, say_removed, &json, &cli->err) < 0)
+		return 1;
 	int r = limit ? dcfs_gc_max_size(s, max, say_evicted, &json, &st, &cli->err)
 		      : dcfs_gc(s, true, &st, &cli->err);
 	if (r < 0)

@@ -213,6 +213,7 @@ def test_missing_image(ws):
     folder = ws.make("eps", {"image": "debian:bookworm"})
     p = ws.d("up", folder, check=1)
     assert p.stderr.strip() == ("dcfs: up: image 'debian:bookworm' is not in the store "
-                                "(add it with 'dcfs import DIR|TARBALL debian:bookworm')")
+                                "(add it with 'dcfs pull debian:bookworm' or "
+                                "'dcfs import DIR|TARBALL debian:bookworm')")
     assert ws.d.json("ls", "--json") == [] or all(
         c["folder"] != str(folder) for c in ws.d.json("ls", "--json"))

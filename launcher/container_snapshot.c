@@ -1,0 +1,128 @@
+/* Snapshotting a container (see container_snapshot.h). */
+#include "container_snapshot.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "snapshot.h"
+
+int dcfs_container_save_key(dcfs_store *s, const char *id, const dcfs_prebuild_key *key,
+			    dcfs_error *e)
+{
+	_cleanup_free_ char *path = dcfs_container_path(s, id, "key");
+	if (!path)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	_cleanup_fclose_ FILE *f = fopen(path, "we");
+	if (!f)
+		return dcfs_error_set(e, errno, "cannot create '%s': %m", path);
+	fprintf(f, "%s %s %s %s\n", key->key, key->config_hash, key->build_hash, key->base_digest);
+	if (fflush(f) != 0 || ferror(f))
+		return dcfs_error_set(e, EIO, "cannot write '%s'", path);
+	return 0;
+}
+
+static int load_key(dcfs_store *s, const char *id, dcfs_prebuild_key *key, dcfs_error *e)
+{
+	*key = (dcfs_prebuild_key){0};
+	_cleanup_free_ char *path = dcfs_container_path(s, id, "key");
+	if (!path)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return dcfs_error_set(e, errno, "cannot read '%s': %m (recreate the container with "
+				      "'dcfs rebuild')", path);
+	if (fscanf(f, "%64s %64s %64s %79s", key->key, key->config_hash, key->build_hash,
+		   key->base_digest) != 4)
+		return dcfs_error_set(e, EINVAL, "'%s' is not a prebuild key", path);
+	return 0;
+}
+
+/* The last run-once command that ran, by its marker. */
+static const char *last_stage(dcfs_store *s, const char *id)
+{
+	static const char *const stages[] = {"postCreateCommand", "updateContentCommand",
+					     "onCreateCommand"};
+	for (size_t i = 0; i < ELEMENTSOF(stages); i++) {
+		_cleanup_free_ char *sub = NULL, *marker = NULL;
+		if (asprintf(&sub, "markers/%s", stages[i]) < 0)
+			return "created";
+		marker = dcfs_container_path(s, id, sub);
+		if (marker && access(marker, F_OK) == 0)
+			return stages[i];
+	}
+	return "created";
+}
+
+/* dcfs-snapshots/<folder name, as a repository may be named>:<origin>-<UTC time>. */
+static char *default_ref(const char *folder, const char *origin)
+{
+	const char *base = strrchr(folder, '/');
+	_cleanup_free_ char *name = strdup(base && base[1] ? base + 1 : "root");
+	if (!name)
+		return NULL;
+	for (char *p = name; *p; p++)
+		*p = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	char when[32];
+	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	char *ref = NULL;
+	if (asprintf(&ref, "dcfs-snapshots/%s:%s-%s.%03ld", name, origin, when,
+		     now.tv_nsec / 1000000) < 0)
+		return NULL;
+	return ref;
+}
+
+int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
+			    const dcfs_container_snapshot_opts *o, char **ref,
+			    dcfs_ingest_stats *stats, dcfs_error *e)
+{
+	*ref = NULL;
+	if (!c->image)
+		return dcfs_error_set(e, ENOENT, "the image of container '%s' is gone", c->name);
+	dcfs_prebuild_key key;
+	int r = load_key(s, c->id, &key, e);
+	if (r < 0)
+		return r;
+	const char *folder = o->folder ? o->folder : c->folder ? c->folder : "";
+	_cleanup_free_ char *name = o->tag ? strdup(o->tag) : default_ref(folder, o->origin);
+	_cleanup_free_ char *upper = dcfs_container_path(s, c->id, "upper");
+	_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e);
+	if (!runc_root)
+		return -EIO;
+	if (!name || !upper)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	dcfs_snapshot_meta m = {
+		.base_ref = c->image,
+		.base_digest = key.base_digest,
+		.folder = folder,
+		.config_file = c->config_file,
+		.key = key.key,
+		.config_hash = key.config_hash,
+		.build_hash = key.build_hash,
+		.stage = o->stage ? o->stage : last_stage(s, c->id),
+		.origin = o->origin,
+	};
+	dcfs_runc runc = {.root = runc_root};
+	_cleanup_free_ char *state = NULL;
+	dcfs_runc_state(&runc, c->id, &state);
+	bool frozen = state && !strcmp(state, "running");
+	if (frozen && (r = dcfs_runc_freeze(&runc, c->id, true, e)) < 0)
+		return r;
+	r = dcfs_snapshot_take(s, upper, c->image_id, name, &m, stats, e);
+	dcfs_error ignored = {0};
+	if (frozen && dcfs_runc_freeze(&runc, c->id, false, r < 0 ? &ignored : e) < 0 && r >= 0)
+		r = -EIO;
+	dcfs_error_clear(&ignored);
+	if (r < 0)
+		return r;
+	*ref = TAKE_PTR(name);
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* `dcfs up` as a library call, shared by `up`, `prebuild` and `rebuild`: read the folder's
+ * configuration, find or create its container (from the newest matching prebuild snapshot when
+ * there is one), mount its root and workspace, start it on runc and run the lifecycle
+ * commands. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "prebuild_key.h"
+#include "store.h"
+
+typedef struct dcfs_up_opts {
+	const char *folder;	 /* NULL: "." */
+	const char *config_file; /* NULL: found in the folder */
+	bool remove_existing;	 /* remove the folder's container first */
+	bool no_prebuild;	 /* never start from a prebuild snapshot */
+	/* A prebuild's own container (not the folder's: it has an identity of its own, and an
+	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
+	bool prebuild;
+	FILE *notes; /* where to say which prebuild was used or why none matched; NULL: quiet */
+} dcfs_up_opts;
+
+typedef struct dcfs_up_result {
+	bool started; /* false: it was running already */
+	char *id, *name, *user, *workspace_folder;
+	char *ref;	 /* what the root is mounted from: the image or the prebuild snapshot */
+	char *image_ref; /* the configuration's image */
+	int64_t image_id;
+	char *folder, *config_file;
+	char *ports;		/* which forwarded ports listen, or NULL */
+	char *prebuild;		/* the snapshot the container was created from, or NULL */
+	char *prebuild_note;	/* which prebuild was used, or why none matched; or NULL */
+	dcfs_prebuild_key key;
+} dcfs_up_result;
+
+int dcfs_up(dcfs_store *s, const dcfs_up_opts *o, dcfs_up_result *out, dcfs_error *e);
+void dcfs_up_result_free(dcfs_up_result *r);
+
+/* What `up` would key a prebuild of this configuration by, without creating anything; also the
+ * configuration file and the configuration's image (malloc'd, and
+ * given also when the image is not in the store: -ENOENT then). */
+int dcfs_up_key(dcfs_store *s, const dcfs_up_opts *o, dcfs_prebuild_key *key, char **config_file,
+		char **image_ref, dcfs_error *e);

@@ -1,0 +1,59 @@
+/* dcfs prebuild: make the snapshot later `up`s of this configuration start from: a fresh
+ * container runs onCreateCommand and updateContentCommand, its changes are stored, and it is
+ * removed. The newest N prebuilds of the configuration are kept (--keep, 1 to 5, default 2);
+ * older ones become reclaimable (`dcfs du`, `dcfs prune`).
+ *
+ *   dcfs prebuild [--keep N] [--config FILE] [FOLDER]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "prebuild.h"
+
+
+int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {
+		{"keep", required_argument, NULL, 'k'},
+		{"config", required_argument, NULL, 'c'},
+		{0},
+	};
+	dcfs_prebuild_opts o = {.keep = 2, .notes = stdout};
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'k') {
+			char *end;
+			long keep = strtol(optarg, &end, 10);
+			if (*end || end == optarg || keep < 1 || keep > 5)
+				return cli_usage(cli, "--keep takes 1 to 5, not '%s'", optarg);
+			o.keep = (int)keep;
+		} else if (c == 'c') {
+			o.config_file = optarg;
+		} else {
+			return cli_usage(cli, NULL);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	o.folder = optind < argc ? argv[optind] : NULL;
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store_created(cli, &s) < 0)
+		return 1;
+	dcfs_prebuild_result res;
+	if (dcfs_prebuild(s, &o, &res, &cli->err) < 0)
+		return 1;
+	if (res.collapsed) {
+		printf("prebuild: superseded by a newer request for the same configuration (key "
+		       "%.12s)\n", res.key.key);
+	} else {
+		cli_print_snapshot(res.ref, &res.stats);
+		printf("prebuild: key %.12s; keeping the newest %d, %d more now reclaimable\n",
+		       res.key.key, o.keep, res.released);
+	}
+	dcfs_prebuild_result_free(&res);
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* dcfs rebuild: remove a folder's dev container and create it again from the cached images,
+ * running every lifecycle command (no prebuild). The workspace folder and its
+ * .devcontainer/config ($HOME/config in the container) are the user's and survive; everything
+ * else in the container starts over.
+ *
+ *   dcfs rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]
+ *
+ * --full first purges the store as a Codespaces full rebuild does (launcher/purge.h): it lists
+ * the containers, images, snapshots and volumes it will remove, with their sizes, asks (unless
+ * --yes), removes them, says how many bytes that freed, pulls the image again and creates the
+ * container. Workspaces are never touched. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "devcontainer.h"
+#include "pull.h"
+#include "purge.h"
+#include "up.h"
+
+static const char *const kinds[] = {"container", "image", "snapshot", "volume"};
+
+static void print_plan(const dcfs_purge_plan *p, uint64_t *total, size_t *count)
+{
+	cli_table t;
+	cli_table_init(&t, 4);
+	cli_table_row(&t, "KIND", "NAME", "SIZE", "ACTION");
+	*total = 0, *count = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const dcfs_purge_item *it = &p->items[i];
+		char size[16], action[96];
+		cli_human_size(it->bytes, size);
+		snprintf(action, sizeof(action), "%s%s", it->kept ? "keep: " : "remove",
+			 it->kept ? it->kept : "");
+		cli_table_row(&t, kinds[it->kind], it->name, size, action);
+		if (!it->kept)
+			*total += it->bytes, (*count)++;
+	}
+	cli_table_print(&t, stderr);
+	cli_table_free(&t);
+}
+
+static int confirm(dcfs_cli *cli, size_t count, uint64_t total)
+{
+	char size[16];
+	cli_human_size(total, size);
+	if (!isatty(STDIN_FILENO))
+		return dcfs_error_set(&cli->err, ECANCELED,
+				      "rebuild --full removes the %zu objects above (%s): confirm on a "
+				      "terminal or pass --yes", count, size);
+	fprintf(stderr, "Remove these %zu objects (%s)? [y/N] ", count, size);
+	char line[16];
+	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+		return dcfs_error_set(&cli->err, ECANCELED, "rebuild --full: nothing removed");
+	return 0;
+}
+
+/* The purge, then the image again: pulled when the purge removed it. */
+static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
+{
+	dcfs_error *e = &cli->err;
+	dcfs_prebuild_key key;
+	_cleanup_free_ char *config_file = NULL, *image = NULL;
+	int r = dcfs_up_key(*s, o, &key, &config_file, &image, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	dcfs_error_clear(e);
+	if (!image)
+		return dcfs_error_set(e, ENOTSUP, "%s: only configurations with an \"image\" are "
+				      "supported", config_file ? config_file : "devcontainer.json");
+	_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : ".");
+	if (!folder)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	dcfs_purge_plan plan;
+	if ((r = dcfs_purge_plan_make(*s, folder, &plan, e)) < 0)
+		return r;
+	uint64_t total;
+	size_t count;
+	print_plan(&plan, &total, &count);
+	if (!yes && count && (r = confirm(cli, count, total)) < 0) {
+		dcfs_purge_plan_free(&plan);
+		return r;
+	}
+	dcfs_store_close(*s);
+	*s = NULL;
+	uint64_t freed = 0;
+	r = dcfs_purge_run(cli->store_path, &plan, &freed, e);
+	dcfs_purge_plan_free(&plan);
+	if (r < 0 || (r = cli_open_store_created(cli, s)) < 0)
+		return r;
+	char human[16];
+	cli_human_size(freed, human);
+	fprintf(stderr, "rebuild --full: removed %zu objects, reclaimed %s (%llu bytes)\n", count,
+		human, (unsigned long long)freed);
+	if ((r = dcfs_up_key(*s, o, &key, &config_file, &image, e)) != -ENOENT)
+		return r;
+	dcfs_error_clear(e);
+	fprintf(stderr, "rebuild --full: pulling %s\n", image);
+	dcfs_pull_result res = {0};
+	r = dcfs_pull(*s, image, &(dcfs_pull_opts){0}, &res, e);
+	dcfs_pull_result_free(&res);
+	return r;
+}
+
+int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {
+		{"full", no_argument, NULL, 'f'},
+		{"yes", no_argument, NULL, 'y'},
+		{"json", no_argument, NULL, 'j'},
+		{"config", required_argument, NULL, 'c'},
+		{0},
+	};
+	dcfs_up_opts o = {.remove_existing = true, .no_prebuild = true};
+	bool full = false, yes = false, json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
+		if (c == 'f')
+			full = true;
+		else if (c == 'y')
+			yes = true;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			o.config_file = optarg;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	if (yes && !full)
+		return cli_usage(cli, "--yes goes with --full");
+	o.folder = optind < argc ? argv[optind] : NULL;
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store_created(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
+		return 1;
+	dcfs_up_result res;
+	if (dcfs_up(s, &o, &res, &cli->err) < 0)
+		return 1;
+	cli_print_up(&res, json);
+	dcfs_up_result_free(&res);
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* dcfs snapshot: store a folder's dev container's changes (its overlay upper directory) as a
+ * snapshot: one more layer over the image it was made from. A running container is frozen
+ * while its changes are read.
+ *
+ *   dcfs snapshot [--tag NAME] [FOLDER]
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "container.h"
+#include "container_snapshot.h"
+
+/* One line: what was stored, and how much of it was new to the store. */
+void cli_print_snapshot(const char *ref, const dcfs_ingest_stats *st)
+{
+	char files[16], fresh[16], stored[16];
+	cli_human_size(st->file_bytes, files);
+	cli_human_size(st->new_plain_bytes, fresh);
+	cli_human_size(st->new_stored_bytes, stored);
+	printf("snapshot %s: %llu entries, %s in files, %s new (%s stored)\n", ref,
+	       (unsigned long long)st->entries, files, fresh, stored);
+}
+
+int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{"tag", required_argument, NULL, 't'}, {0}};
+	const char *tag = NULL;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+		if (c != 't')
+			return cli_usage(cli, NULL);
+		tag = optarg;
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	const char *folder = optind < argc ? argv[optind] : NULL;
+	_cleanup_store_ dcfs_store *s = NULL;
+	_cleanup_(dcfs_container_free) dcfs_container ct = {0};
+	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
+	    dcfs_container_of(s, folder, &ct, &cli->err) < 0)
+		return 1;
+	_cleanup_close_ int lock = dcfs_container_lock(s, ct.folder, &cli->err);
+	if (lock < 0)
+		return 1;
+	dcfs_container_snapshot_opts o = {.tag = tag, .origin = "snapshot"};
+	_cleanup_free_ char *ref = NULL;
+	dcfs_ingest_stats st;
+	if (dcfs_container_snapshot(s, &ct, &o, &ref, &st, &cli->err) < 0)
+		return 1;
+	cli_print_snapshot(ref, &st);
+	return 0;
+}

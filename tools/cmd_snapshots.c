@@ -1,0 +1,97 @@
+/* dcfs snapshots: the snapshots in the store, per configuration, newest first: what each was
+ * taken from and at which lifecycle stage, its own size, and whether a container uses it or
+ * retention has made it reclaimable.
+ *
+ *   dcfs snapshots [--json] [-q]
+ */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "snapshot.h"
+
+const char *cli_snapshot_status(const dcfs_snapshot *sn)
+{
+	if (sn->used_by)
+		return "in use";
+	return sn->reclaimable ? "reclaimable" : "kept";
+}
+
+static void print_json(const dcfs_snapshot *list, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		const dcfs_snapshot *sn = &list[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "ref", sn->ref);
+		cJSON_AddStringToObject(o, "origin", sn->origin);
+		cJSON_AddStringToObject(o, "stage", sn->stage);
+		cJSON_AddStringToObject(o, "base", sn->base_ref);
+		cJSON_AddStringToObject(o, "baseDigest", sn->base_digest);
+		cJSON_AddStringToObject(o, "folder", sn->folder);
+		cJSON_AddStringToObject(o, "configFile", sn->config_file);
+		cJSON_AddStringToObject(o, "key", sn->key);
+		cJSON_AddNumberToObject(o, "created", (double)(sn->created_ns / 1000000000));
+		cJSON_AddNumberToObject(o, "size", (double)sn->size);
+		cJSON_AddBoolToObject(o, "reclaimable", sn->reclaimable);
+		if (sn->used_by)
+			cJSON_AddStringToObject(o, "usedBy", sn->used_by);
+		cJSON_AddItemToArray(arr, o);
+	}
+	_cleanup_free_ char *text = cJSON_Print(arr);
+	if (text)
+		puts(text);
+	cJSON_Delete(arr);
+}
+
+int cmd_snapshots(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"quiet", no_argument, NULL, 'q'}, {0}};
+	bool json = false, quiet = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'q')
+			quiet = true;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+		return 1;
+	dcfs_snapshot *list = NULL;
+	size_t n = 0;
+	if (dcfs_snapshot_list(s, &list, &n, &cli->err) < 0)
+		return 1;
+	if (json) {
+		print_json(list, n);
+	} else if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			puts(list[i].ref);
+	} else {
+		cli_table t;
+		cli_table_init(&t, 8);
+		cli_table_row(&t, "SNAPSHOT", "CONFIGURATION", "ORIGIN", "STAGE", "KEY", "CREATED",
+			      "SIZE", "STATUS");
+		for (size_t i = 0; i < n; i++) {
+			const dcfs_snapshot *sn = &list[i];
+			char size[16], age[32], key[13];
+			cli_human_size(sn->size, size);
+			cli_human_age(sn->created_ns / 1000000000, age);
+			snprintf(key, sizeof(key), "%.12s", sn->key);
+			cli_table_row(&t, sn->ref, sn->config_file, sn->origin, sn->stage, key, age,
+				      size, cli_snapshot_status(sn));
+		}
+		cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	dcfs_snapshot_list_free(list, n);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/* dcfs up: create and start the dev container of a folder, or find it running.
+ *
+ *   dcfs up [--json] [--remove-existing-container] [--no-prebuild] [--config FILE] [FOLDER]
+ *
+ * The work is launcher/up.c's; this prints what happened: which prebuild snapshot the new
+ * container started from (or why none matched), the ports, and one summary line (one JSON line
+ * with --json, everything else on stderr then). */
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "cli.h"
+#include "fsutil.h"
+#include "jsonc.h"
+#include "up.h"
+
+/* The store, created when missing: `up` is the first command a newcomer runs. */
+int cli_open_store_created(dcfs_cli *cli, dcfs_store **out)
+{
+	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
+		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
+	return cli_open_store(cli, DCFS_STORE_WRITE, out);
+}
+
+void cli_print_up(const dcfs_up_result *res, bool json)
+{
+	if (res->ports) /* stdout holds only the JSON line with --json */
+		fprintf(json ? stderr : stdout, "%s\n", res->ports);
+	if (json) {
+		_cleanup_json_ cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "outcome", "success");
+		cJSON_AddStringToObject(j, "containerId", res->id);
+		cJSON_AddStringToObject(j, "remoteUser", res->user);
+		cJSON_AddStringToObject(j, "remoteWorkspaceFolder", res->workspace_folder);
+		if (res->prebuild)
+			cJSON_AddStringToObject(j, "prebuild", res->prebuild);
+		_cleanup_free_ char *text = cJSON_PrintUnformatted(j);
+		puts(text ? text : "{}");
+		return;
+	}
+	printf("%s %s (%.12s): image %s, user %s, workspace %s\n",
+	       res->started ? "started" : "running", res->name, res->id, res->ref, res->user,
+	       res->workspace_folder);
+}
+
+int cmd_up(int argc, char **argv, dcfs_cli *cli)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"remove-existing-container", no_argument, NULL, 'r'},
+		{"no-prebuild", no_argument, NULL, 'n'},
+		{"config", required_argument, NULL, 'c'},
+		{0},
+	};
+	dcfs_up_opts o = {0};
+	bool json = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'r')
+			o.remove_existing = true;
+		else if (c == 'n')
+			o.no_prebuild = true;
+		else if (c == 'c')
+			o.config_file = optarg;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (argc - optind > 1)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	o.folder = optind < argc ? argv[optind] : NULL;
+	o.notes = json ? stderr : stdout;
+	_cleanup_store_ dcfs_store *s = NULL;
+	if (cli_open_store_created(cli, &s) < 0)
+		return 1;
+	dcfs_up_result res;
+	if (dcfs_up(s, &o, &res, &cli->err) < 0)
+		return 1;
+	cli_print_up(&res, json);
+	dcfs_up_result_free(&res);
+	return 0;
+}
