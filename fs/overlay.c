@@ -1,4 +1,6 @@
-/* Mounting the overlay of a container root (see overlay.h). */
+/* Mounting the overlay of a container root (see overlay.h). Directory redirects and metacopy
+ * stay off whatever the kernel's defaults, so the upper directory alone says what changed
+ * (whiteouts and opaque directories only) and a snapshot can store it as an ordinary layer. */
 #include "overlay.h"
 
 #include <stdio.h>
@@ -20,12 +22,14 @@ int dcfs_overlay_mount(const char *lower, const char *upper, const char *work, c
 	if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
 		return dcfs_error_set(e, EINVAL, "overlay directories may not contain ',' or ':'");
 	_cleanup_free_ char *opts = NULL;
-	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s,xino=off", lower, upper, work) < 0)
+	if (asprintf(&opts, "lowerdir=%s,upperdir=%s,workdir=%s,xino=off,redirect_dir=off,metacopy=off",
+		     lower, upper, work) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (mount("overlay", target, "overlay", 0, opts) < 0) {
-		/* older kernels lack xino=; retry without it */
+		/* older kernels lack xino= and metacopy=; retry without them */
 		_cleanup_free_ char *plain = NULL;
-		if (asprintf(&plain, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work) < 0)
+		if (asprintf(&plain, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off", lower,
+			     upper, work) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		if (mount("overlay", target, "overlay", 0, plain) < 0)
 			return dcfs_error_set(e, errno, "cannot mount the overlay at '%s': %m", target);
