@@ -294,6 +294,13 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		return r;
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&u->runc, u->c.id, &state);
+	if (state && !strcmp(state, "paused")) {
+		/* a snapshot that was killed while it had the container frozen */
+		if ((r = dcfs_runc_freeze(&u->runc, u->c.id, false, e)) < 0)
+			return r;
+		free(state);
+		state = strdup("running");
+	}
 	*running = state && !strcmp(state, "running") && dcfs_container_is_mounted(u->rootfs) &&
 		   dcfs_container_is_mounted(u->workspace_mnt);
 	return 0;
