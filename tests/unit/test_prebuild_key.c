@@ -1,0 +1,94 @@
+/* The prebuild key: the order of a configuration's keys does not matter, the commands that run
+ * after a prebuild and the file's location do not count, anything else does, and each part of
+ * the key changes only with its own input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "prebuild_key.h"
+#include "tap.h"
+
+static const char *const base = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+static dcfs_prebuild_key key_of(const char *json, const char *digest, const char *config_file)
+{
+	dcfs_devcontainer d = {.config = cJSON_Parse(json), .config_file = (char *)config_file};
+	dcfs_prebuild_key k;
+	dcfs_error e = {0};
+	int r = dcfs_prebuild_key_compute(&d, digest, &k, &e);
+	if (!tap_result(r == 0, __FILE__, __LINE__, "key of %s", json))
+		tap_diag("  %s", e.msg ? e.msg : "no message");
+	dcfs_error_clear(&e);
+	cJSON_Delete(d.config);
+	return k;
+}
+
+static void ordering_and_exclusions(void)
+{
+	dcfs_prebuild_key a = key_of("{\"image\":\"x\",\"onCreateCommand\":\"make\","
+				     "\"containerEnv\":{\"A\":\"1\",\"B\":\"2\"}}", base, "/p/d.json");
+	dcfs_prebuild_key b = key_of("{\"containerEnv\":{\"B\":\"2\",\"A\":\"1\"},"
+				     "\"onCreateCommand\":\"make\",\"image\":\"x\"}", base, "/p/d.json");
+	CHECK_STR(a.key, b.key);
+	dcfs_prebuild_key c = key_of("{\"image\":\"x\",\"onCreateCommand\":\"make\","
+				     "\"containerEnv\":{\"A\":\"1\",\"B\":\"2\"},"
+				     "\"postCreateCommand\":\"a\",\"postStartCommand\":\"b\","
+				     "\"postAttachCommand\":\"c\",\"configFilePath\":\"/elsewhere\"}",
+				     base, "/p/d.json");
+	CHECK_STR(a.key, c.key);
+	dcfs_prebuild_key d = key_of("{\"image\":\"x\",\"onCreateCommand\":\"make all\","
+				     "\"containerEnv\":{\"A\":\"1\",\"B\":\"2\"}}", base, "/p/d.json");
+	CHECK(strcmp(a.key, d.key) != 0);
+	CHECK(strcmp(a.config_hash, d.config_hash) != 0);
+	CHECK_STR(a.build_hash, d.build_hash);
+}
+
+static void base_digest(void)
+{
+	const char *other = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+	dcfs_prebuild_key a = key_of("{\"image\":\"x\"}", base, "/p/d.json");
+	dcfs_prebuild_key b = key_of("{\"image\":\"x\"}", other, "/p/d.json");
+	CHECK(strcmp(a.key, b.key) != 0);
+	CHECK_STR(a.config_hash, b.config_hash);
+	CHECK_STR(b.base_digest, other);
+}
+
+static void dockerfile(void)
+{
+	char dir[] = "/tmp/dcfs-key-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	char file[64], config[64];
+	snprintf(file, sizeof(file), "%s/Dockerfile", dir);
+	snprintf(config, sizeof(config), "%s/devcontainer.json", dir);
+	FILE *f = fopen(file, "w");
+	fputs("FROM x\n", f);
+	fclose(f);
+	const char *json = "{\"build\":{\"dockerfile\":\"Dockerfile\"}}";
+	dcfs_prebuild_key a = key_of(json, base, config);
+	f = fopen(file, "w");
+	fputs("FROM x\nRUN true\n", f);
+	fclose(f);
+	dcfs_prebuild_key b = key_of(json, base, config);
+	CHECK(strcmp(a.build_hash, b.build_hash) != 0);
+	CHECK_STR(a.config_hash, b.config_hash);
+	CHECK(strcmp(a.key, b.key) != 0);
+	unlink(file);
+	/* a Dockerfile that cannot be read is an error naming the configuration */
+	dcfs_devcontainer d = {.config = cJSON_Parse(json), .config_file = config};
+	dcfs_prebuild_key k;
+	dcfs_error e = {0};
+	CHECK(dcfs_prebuild_key_compute(&d, base, &k, &e) < 0);
+	CHECK(e.msg && strstr(e.msg, config) && strstr(e.msg, "Dockerfile"));
+	dcfs_error_clear(&e);
+	cJSON_Delete(d.config);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	ordering_and_exclusions();
+	base_digest();
+	dockerfile();
+	return tap_done();
+}
