@@ -14,6 +14,7 @@
 #include "images.h"
 #include "jsonc.h"
 #include "runtime.h"
+#include "volumes.h"
 
 typedef struct planner {
 	dcfs_store *s;
@@ -21,7 +22,7 @@ typedef struct planner {
 	char *volumes;      /* STORE/volumes, absolute */
 	int64_t *protected; /* image ids running containers use */
 	size_t nprotected;
-	char **busy_volumes; /* volume folders running containers bind */
+	char **busy_volumes; /* volumes running containers bind */
 	size_t nbusy;
 } planner;
 
@@ -46,10 +47,10 @@ static bool image_protected(const planner *pl, int64_t id)
 	return false;
 }
 
-static bool volume_busy(const planner *pl, const char *path)
+static bool volume_busy(const planner *pl, const char *name)
 {
 	for (size_t i = 0; i < pl->nbusy; i++)
-		if (!strcmp(pl->busy_volumes[i], path))
+		if (!strcmp(pl->busy_volumes[i], name))
 			return true;
 	return false;
 }
@@ -57,31 +58,21 @@ static bool volume_busy(const planner *pl, const char *path)
 /* The volume folders a running container's bundle binds. */
 static int note_volumes(planner *pl, const dcfs_container *c, dcfs_error *e)
 {
-	_cleanup_free_ char *path = dcfs_container_path(pl->s, c->id, "bundle/config.json");
-	_cleanup_free_ char *text = NULL;
-	if (!path)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	size_t len = 0;
-	if (!f || getdelim(&text, &len, '\0', f) < 0)
-		return 0; /* no bundle: binds nothing */
-	_cleanup_json_ cJSON *spec = cJSON_Parse(text);
-	const cJSON *m;
-	size_t prefix = strlen(pl->volumes);
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(spec, "mounts"))
-	{
-		const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "source"));
-		if (!src || strncmp(src, pl->volumes, prefix) || src[prefix] != '/')
-			continue;
+	char **names = NULL;
+	size_t n = 0;
+	int r = dcfs_container_volumes(pl->s, c->id, &names, &n, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
 		char **grown = realloc(pl->busy_volumes, (pl->nbusy + 1) * sizeof(*grown));
-		if (!grown)
-			return dcfs_error_set(e, ENOMEM, "out of memory");
+		if (!grown) {
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+			break;
+		}
 		pl->busy_volumes = grown;
-		if (!(grown[pl->nbusy] = strdup(src)))
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		pl->nbusy++;
+		grown[pl->nbusy++] = names[i];
+		names[i] = NULL;
 	}
-	return 0;
+	dcfs_names_free(names, n);
+	return r;
 }
 
 static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
@@ -175,7 +166,7 @@ static int plan_volumes(planner *pl, dcfs_error *e)
 		if ((r = dcfs_tree_bytes(path, &bytes, e)) < 0)
 			break;
 		r = add(pl, DCFS_PURGE_VOLUME, de->d_name, bytes,
-			volume_busy(pl, path) ? "used by a running container" : NULL, e);
+			volume_busy(pl, de->d_name) ? "used by a running container" : NULL, e);
 	}
 	return r;
 }
@@ -257,7 +248,7 @@ static int remove_rest(const char *root, const dcfs_purge_plan *p, uint64_t *fre
 	dcfs_gc_stats st = {0};
 	if (r >= 0 && (r = dcfs_gc(s, false, &st, e)) >= 0)
 		*freed += st.chunk_bytes;
-	return r;
+	return r < 0 ? r : dcfs_volumes_sync(s, e);
 }
 
 int dcfs_purge_run(const char *root, const dcfs_purge_plan *p, uint64_t *reclaimed,

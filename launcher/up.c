@@ -43,6 +43,7 @@
 #include "substitute.h"
 #include "up.h"
 #include "user_uid.h"
+#include "volumes.h"
 
 /* A keep-alive that ends cleanly on SIGTERM: `wait` is interruptible, a foreground sleep
  * is not. */
@@ -746,7 +747,7 @@ static int up_run(up *u, dcfs_up_result *res)
 	else
 		r = start(u);
 	if (r < 0 || (r = lifecycle(u, !running)) < 0 ||
-	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0)
+	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0 || (r = dcfs_volumes_sync(u->s, e)) < 0)
 		return r;
 	return result(u, !running, res);
 }

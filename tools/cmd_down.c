@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "volumes.h"
 #include "devcontainer.h"
 
 /* The container's configuration says "shutdownAction": "none". A configuration that can no
@@ -52,7 +53,7 @@ int cmd_down(int argc, char **argv, dcfs_cli *cli)
 		printf("left %s running: its shutdownAction is \"none\" (dcfs down -f stops it)\n", c.name);
 		return 0;
 	}
-	if (dcfs_container_stop(s, &c, 10000, &cli->err) < 0)
+	if (dcfs_container_stop(s, &c, 10000, &cli->err) < 0 || dcfs_volumes_sync(s, &cli->err) < 0)
 		return 1;
 	printf("stopped %s\n", c.name);
 	return 0;

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "volumes.h"
 
 static int remove_container(dcfs_cli *cli, const char *folder, bool force)
 {
@@ -34,7 +35,8 @@ static int remove_container(dcfs_cli *cli, const char *folder, bool force)
 				      "container %s is running (stop it with 'dcfs down', or use -f)",
 				      c.name);
 	if ((r = dcfs_container_stop(s, &c, 10000, &cli->err)) < 0 ||
-	    (r = dcfs_container_delete(s, c.id, &cli->err)) < 0)
+	    (r = dcfs_container_delete(s, c.id, &cli->err)) < 0 ||
+	    (r = dcfs_volumes_sync(s, &cli->err)) < 0)
 		return r;
 	printf("removed %s\n", c.name);
 	return 0;

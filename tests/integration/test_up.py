@@ -217,3 +217,24 @@ def test_missing_image(ws):
                                 "'dcfs import DIR|TARBALL debian:bookworm')")
     assert ws.d.json("ls", "--json") == [] or all(
         c["folder"] != str(folder) for c in ws.d.json("ls", "--json"))
+
+
+def test_volumes_in_du(ws):
+    """A named volume's bytes are in `dcfs du`: active while a running container binds it,
+    reclaimable once none does, gone with its folder."""
+    folder = ws.make("vols", {"image": IMAGE,
+                              "mounts": ["source=du-vol,target=/data,type=volume"],
+                              "postCreateCommand": "head -c 300000 /dev/zero > /data/f"})
+    up(ws.d, folder)
+
+    def volumes():
+        return json.loads(ws.d("du", "--json").stdout)["volumes"]
+    v = volumes()
+    assert (v["total"], v["active"], v["size"], v["reclaimable"]) == (1, 1, 300000, 0)
+    ws.d("down", "-f", folder)
+    v = volumes()
+    assert (v["total"], v["active"], v["size"], v["reclaimable"]) == (1, 0, 300000, 300000)
+    shutil.rmtree(ws.store.path / "volumes" / "du-vol")
+    up(ws.d, folder)  # the next start sees the folder gone, and makes it anew (empty)
+    v = volumes()
+    assert (v["total"], v["active"], v["size"]) == (1, 1, 0)

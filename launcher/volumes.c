@@ -1,0 +1,171 @@
+/* Keeping the catalog's volume rows true (see volumes.h). */
+#include "volumes.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "container.h"
+#include "jsonc.h"
+#include "runtime.h"
+
+void dcfs_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int push_name(char ***names, size_t *n, const char *name, dcfs_error *e)
+{
+	char **grown = realloc(*names, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	*names = grown;
+	if (!(grown[*n] = strdup(name)))
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+int dcfs_container_volumes(dcfs_store *s, const char *id, char ***names, size_t *n,
+			   dcfs_error *e)
+{
+	*names = NULL, *n = 0;
+	_cleanup_free_ char *path = dcfs_container_path(s, id, "bundle/config.json");
+	_cleanup_free_ char *root = realpath(s->root, NULL), *volumes = NULL, *text = NULL;
+	if (!path || !root || asprintf(&volumes, "%s/volumes/", root) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	size_t len = 0;
+	if (!f || getdelim(&text, &len, '\0', f) < 0)
+		return 0; /* no bundle: binds nothing */
+	_cleanup_json_ cJSON *spec = cJSON_Parse(text);
+	const cJSON *m;
+	size_t prefix = strlen(volumes);
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(spec, "mounts"))
+	{
+		const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "source"));
+		if (!src || strncmp(src, volumes, prefix) || strchr(src + prefix, '/'))
+			continue;
+		int r = push_name(names, n, src + prefix, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The volumes running containers bind. */
+static int busy_volumes(dcfs_store *s, char ***busy, size_t *nbusy, dcfs_error *e)
+{
+	*busy = NULL, *nbusy = 0;
+	dcfs_container *list = NULL;
+	size_t n = 0;
+	int r = dcfs_container_list(s, &list, &n, e);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e);
+	if (!runc_root)
+		r = -EIO;
+	dcfs_runc runc = {.root = runc_root};
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_free_ char *state = NULL;
+		dcfs_runc_state(&runc, list[i].id, &state);
+		if (!state || (strcmp(state, "running") && strcmp(state, "paused")))
+			continue;
+		char **names = NULL;
+		size_t count = 0;
+		r = dcfs_container_volumes(s, list[i].id, &names, &count, e);
+		for (size_t j = 0; r >= 0 && j < count; j++)
+			r = push_name(busy, nbusy, names[j], e);
+		dcfs_names_free(names, count);
+	}
+	dcfs_container_list_free(list, n);
+	return r;
+}
+
+static bool contains(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return true;
+	return false;
+}
+
+static int upsert(dcfs_store *s, const char *name, uint64_t bytes, bool in_use, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db,
+				     "INSERT INTO volumes(name, bytes, in_use, created) VALUES (?1, ?2, ?3, ?4)"
+				     " ON CONFLICT(name) DO UPDATE SET bytes = ?2, in_use = ?3",
+				     &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)bytes);
+	sqlite3_bind_int(st, 3, in_use);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : dcfs_catalog_error(s->db, e, "recording a volume");
+}
+
+/* Rows whose folder is gone. */
+static int forget_missing(dcfs_store *s, char **present, size_t n, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL, *del = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT name FROM volumes", &st, e);
+	if (r < 0 || (r = dcfs_catalog_prepare(s->db, "DELETE FROM volumes WHERE name = ?1", &del,
+						 e)) < 0)
+		return r;
+	char **gone = NULL;
+	size_t ngone = 0;
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name && !contains(present, n, name))
+			r = push_name(&gone, &ngone, name, e);
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; r >= 0 && i < ngone; i++) {
+		sqlite3_bind_text(del, 1, gone[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			r = dcfs_catalog_error(s->db, e, "forgetting a volume");
+		sqlite3_reset(del);
+	}
+	dcfs_names_free(gone, ngone);
+	return r;
+}
+
+int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
+{
+	_cleanup_free_ char *root = realpath(s->root, NULL), *dir = NULL;
+	if (!root || asprintf(&dir, "%s/volumes", root) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	char **busy = NULL, **present = NULL;
+	size_t nbusy = 0, npresent = 0;
+	int r = busy_volumes(s, &busy, &nbusy, e);
+	_cleanup_closedir_ DIR *d = r >= 0 ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (r >= 0 && d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *path = NULL;
+		uint64_t bytes = 0;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+		if (r >= 0)
+			r = dcfs_tree_bytes(path, &bytes, e);
+		if (r >= 0)
+			r = upsert(s, de->d_name, bytes, contains(busy, nbusy, de->d_name), e);
+		if (r >= 0)
+			r = push_name(&present, &npresent, de->d_name, e);
+	}
+	if (r >= 0)
+		r = forget_missing(s, present, npresent, e);
+	dcfs_names_free(busy, nbusy);
+	dcfs_names_free(present, npresent);
+	return r;
+}
