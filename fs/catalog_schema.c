@@ -293,9 +293,25 @@ static const char schema_v3[] =
 	"CREATE INDEX snapshots_key ON snapshots(key, created_ns);"
 	"CREATE INDEX snapshots_config ON snapshots(config_file, created_ns);";
 
+/* v4: the layer blobs `dcfs push` made (a layer compressed one way always gives the same
+ * bytes) and where it put them, so that a later push skips writing a blob the registry has and
+ * mounts it from another repository of the same registry rather than uploading it again. */
+static const char schema_v4[] =
+	"CREATE TABLE pushed_blobs ("
+	"  layer_id INTEGER NOT NULL REFERENCES layers(id) ON DELETE CASCADE,"
+	"  compression TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  diff_id TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  registry TEXT NOT NULL,"
+	"  repository TEXT NOT NULL,"
+	"  PRIMARY KEY (layer_id, compression, registry, repository)"
+	") WITHOUT ROWID;";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

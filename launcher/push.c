@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "push_internal.h"
+#include "push_memo.h"
 #include "ref.h"
 #include "registry.h"
 #include "registry_internal.h"
@@ -34,6 +35,7 @@ typedef struct pusher {
 	char *base; /* "http://host" for relative Locations */
 	const dcfs_push_opts *opts;
 	dcfs_push_result *res;
+	const char *registry, *repository; /* where to, for push_memo */
 } pusher;
 
 /* What a request sends: `len` bytes of `buf` or of `fd`, from `off`. */
@@ -234,6 +236,24 @@ static int upload(pusher *p, const char *digest, const body *src, dcfs_error *e)
 	return 0;
 }
 
+/* A cross-repository mount: POST ?mount=DIGEST&from=REPO. *mounted when the registry linked
+ * the blob (201); any other answer means uploading it after all. */
+static int mount_blob(pusher *p, const char *digest, const char *from, bool *mounted,
+		      dcfs_error *e)
+{
+	*mounted = false;
+	_cleanup_free_ char *query = NULL, *url = NULL;
+	if (asprintf(&query, "uploads/?mount=%s&from=%s", digest, from) < 0 ||
+	    !(url = registry_url(p->reg, "blobs", query)))
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	long status = 0;
+	int r = request(p, "POST", url, NULL, NULL, &status, e);
+	if (r < 0)
+		return r;
+	*mounted = status == 201;
+	return 0;
+}
+
 static int push_blob(pusher *p, const char *digest, const body *src, dcfs_error *e)
 {
 	bool found = false;
@@ -325,19 +345,52 @@ static char *make_config(const char *stored, cJSON *diff_ids)
 	return s;
 }
 
+/* A layer pushed before (push_memo.h) need not be written when the registry has its blob or
+ * can mount it from another repository. */
+static int reuse_layer(pusher *p, int64_t layer_id, push_file *out, bool *reused, dcfs_error *e)
+{
+	*reused = false;
+	push_memo m;
+	int r = push_memo_find(p->store, layer_id, p->opts->compression, p->registry, p->repository,
+			       &m, e);
+	if (r <= 0)
+		return r;
+	if ((r = blob_exists(p, m.digest, reused, e)) < 0)
+		return r;
+	if (!*reused && m.from[0] && !m.here) {
+		if ((r = mount_blob(p, m.digest, m.from, reused, e)) < 0)
+			return r;
+		p->res->mounted += *reused;
+	}
+	*out = (push_file){.fd = -1, .size = m.size};
+	memcpy(out->digest, m.digest, sizeof(out->digest));
+	memcpy(out->diff_id, m.diff_id, sizeof(out->diff_id));
+	return 0;
+}
+
+static int push_one_layer(pusher *p, int64_t layer_id, push_file *lb, dcfs_error *e)
+{
+	bool reused = false;
+	int r = reuse_layer(p, layer_id, lb, &reused, e);
+	if (r >= 0 && !reused && (r = push_layer_write(p->store, layer_id, p->opts->compression,
+							 lb, e)) >= 0) {
+		body b = {.fd = lb->fd, .len = lb->size};
+		r = push_blob(p, lb->digest, &b, e);
+		close(lb->fd);
+	}
+	if (r >= 0)
+		r = push_memo_add(p->store, layer_id, p->opts->compression, lb->digest, lb->diff_id,
+				  lb->size, p->registry, p->repository, e);
+	return r;
+}
+
 static int push_layers(pusher *p, const int64_t *ids, size_t n, cJSON *layers, cJSON *diff_ids,
 		       dcfs_error *e)
 {
 	const char *mt = p->opts->compression == DCFS_PUSH_GZIP ? OCI_LAYER_GZIP : OCI_LAYER_ZSTD;
 	for (size_t i = 0; i < n; i++) {
 		push_file lb;
-		int r = push_layer_write(p->store, ids[i], p->opts->compression, &lb, e);
-		if (r >= 0) {
-			body b = {.fd = lb.fd, .len = lb.size};
-			r = push_blob(p, lb.digest, &b, e);
-			close(lb.fd);
-		}
-		if (r < 0)
+		if (push_one_layer(p, ids[i], &lb, e) < 0)
 			return dcfs_error_wrap(e, "layer %zu", i + 1);
 		cJSON_AddItemToArray(layers, descriptor(mt, lb.digest, lb.size));
 		cJSON_AddItemToArray(diff_ids, cJSON_CreateString(lb.diff_id));
@@ -406,7 +459,9 @@ static int push_ref(dcfs_store *s, const char *src, const dcfs_ref *ref, const d
 	int r = dcfs_registry_open(ref, o->insecure, &reg, e);
 	if (r < 0)
 		return r;
-	pusher p = {.store = s, .reg = reg, .opts = o, .res = res, .curl = curl_easy_init()};
+	pusher p = {.store = s, .reg = reg, .opts = o, .res = res, .curl = curl_easy_init(),
+		    .registry = ref->registry ? ref->registry : "docker.io",
+		    .repository = ref->repository};
 	_cleanup_free_ char *probe = registry_url(reg, "", "");
 	char *v2 = probe ? strstr(probe, "/v2/") : NULL;
 	if (v2)

@@ -4,6 +4,8 @@
  * read back from the chunks), compressed with zstd or gzip into a temporary file while both its
  * compressed digest and its uncompressed diff_id are computed; then the blob is uploaded unless
  * the registry has it already (HEAD), in chunks (POST, PATCH with Content-Range, PUT ?digest=).
+ * A layer pushed before is not written again when the registry has its blob, or can mount it
+ * from another of its repositories that was pushed to (push_memo.h).
  * The image's stored config, with rootfs.diff_ids set to the layers' diff_ids, and an OCI image
  * manifest follow. */
 #pragma once
@@ -28,6 +30,7 @@ typedef struct dcfs_push_opts {
 typedef struct dcfs_push_result {
 	char manifest[8 + 64]; /* digest of the manifest pushed */
 	size_t layers, uploaded; /* layers, and blobs (layers and config) the registry lacked */
+	size_t mounted;          /* layer blobs mounted from another repository of the registry */
 	uint64_t bytes;          /* bytes uploaded */
 } dcfs_push_result;
 

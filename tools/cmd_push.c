@@ -45,7 +45,8 @@ int cmd_push(int argc, char **argv, dcfs_cli *cli)
 		return 1;
 	char sent[16];
 	cli_human_size(res.bytes, sent);
-	printf("Pushed %s (%s): %zu layers, %zu blobs uploaded, %s sent, %.2fs\n", argv[optind + 1],
-	       res.manifest, res.layers, res.uploaded, sent, now() - t0);
+	printf("Pushed %s (%s): %zu layers, %zu blobs uploaded, %zu mounted, %s sent, %.2fs\n",
+	       argv[optind + 1], res.manifest, res.layers, res.uploaded, res.mounted, sent,
+	       now() - t0);
 	return 0;
 }

@@ -3,7 +3,8 @@ an imported tree (hardlinks, symlinks, xattrs, a fifo, a device when root, an em
 file, a 9 MB one that takes two upload chunks) pushed with zstd and with gzip layers and pulled
 back under another name equals the original entry for entry; a pulled two-layer image with a
 whiteout and an opaque directory survives a push; a second push uploads no blob; the manifest and
-config are valid OCI (media types, digests and sizes match the blobs fetched back); Basic auth
+config are valid OCI (media types, digests and sizes match the blobs fetched back); a layer
+pushed to one repository is mounted into another of the same registry; Basic auth
 and a Bearer token of push scope; errors name the reference and the HTTP status."""
 import hashlib
 import io
@@ -136,6 +137,31 @@ def test_second_push_uploads_no_blob(dcfs, registry, imported):
     p = dcfs("push", imported, f"{registry.host}/push/again:2")
     assert blob_puts(registry) == first
     assert "0 blobs uploaded" in p.stdout
+
+
+def test_push_to_another_repository_mounts_the_layer(dcfs, registry, imported):
+    """A layer pushed to one repository goes to another repository of the same registry by a
+    cross-repository mount: no PATCH carries its bytes again and the new repository serves it.
+    When the registry lost the blob, the layer is written and uploaded again, to the same
+    digest."""
+    dcfs("push", imported, f"{registry.host}/team/one:1")
+    patches = blob_patches(registry)
+    p = dcfs("push", imported, f"{registry.host}/team/two:1")
+    assert "1 mounted" in p.stdout
+    assert blob_patches(registry) == patches + 1  # only the (small) config goes up again
+    m = json.loads(get(registry, "/v2/team/two/manifests/1", OCI_MANIFEST)[0])
+    layer = m["layers"][0]["digest"]
+    blob = get(registry, f"/v2/team/two/blobs/{layer}")[0]
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer
+
+    hexd = layer.split(":")[1]
+    shutil.rmtree(registry.dir / "data/docker/registry/v2/blobs/sha256" / hexd[:2] / hexd)
+    p = dcfs("push", imported, f"{registry.host}/team/three:1")
+    assert "0 mounted" in p.stdout
+    m3 = json.loads(get(registry, "/v2/team/three/manifests/1", OCI_MANIFEST)[0])
+    assert m3["layers"][0]["digest"] == layer
+    blob = get(registry, f"/v2/team/three/blobs/{layer}")[0]
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer
 
 
 def test_multi_layer_image_with_whiteouts(dcfs, store, registry, tmp_path):
