@@ -99,7 +99,7 @@ PY
 }
 
 step "dependencies"
-if ! bash tools/install-deps.sh; then
+if ! bash tools/install-deps.sh podman; then  # podman: a pushed image must run under it
 	fail "tools/install-deps.sh"
 	summary
 	exit 1
