@@ -51,6 +51,12 @@ int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_
 	return 0;
 }
 
+char *dcfs_catalog_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? strdup((const char *)t) : NULL;
+}
+
 int64_t dcfs_catalog_sum(sqlite3 *db, const char *name)
 {
 	int64_t v = 0;

@@ -28,6 +28,9 @@ int dcfs_catalog_error(sqlite3 *db, dcfs_error *e, const char *what);
 /* Read one sum from the `sums` table (0 when absent). */
 int64_t dcfs_catalog_sum(sqlite3 *db, const char *name);
 
+/* A text column's value, malloc'd; NULL when it is NULL (or out of memory). */
+char *dcfs_catalog_text(sqlite3_stmt *st, int col);
+
 /* Run a query with one integer result (bound with up to one text parameter). */
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e);
 

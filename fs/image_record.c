@@ -82,16 +82,22 @@ int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 	int r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
 	if (r < 0)
 		return r;
-	dcfs_hash h;
-	dcfs_hash_buf(config_json, strlen(config_json), &h);
-	char digest[8 + DCFS_HASH_HEX] = "sha256:";
-	dcfs_hash_to_hex(&h, digest + 7);
+	char digest[8 + DCFS_HASH_HEX];
+	dcfs_image_digest(config_json, digest);
 	r = dcfs_image_record_in(db, ref, "image", config_json, digest, layer_ids, n, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
+}
+
+void dcfs_image_digest(const char *config_json, char out[8 + DCFS_HASH_HEX])
+{
+	dcfs_hash h;
+	dcfs_hash_buf(config_json, strlen(config_json), &h);
+	memcpy(out, "sha256:", 7);
+	dcfs_hash_to_hex(&h, out + 7);
 }
 
 int dcfs_image_find_layer(dcfs_store *s, const char *source, int64_t *layer_id, dcfs_error *e)

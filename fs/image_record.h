@@ -20,5 +20,8 @@ int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 int dcfs_image_record_in(sqlite3 *db, const char *ref, const char *kind, const char *config_json,
 			 const char *digest, const int64_t *layer_ids, size_t n, dcfs_error *e);
 
+/* An image's digest: "sha256:" and the SHA-256 of its config, as Docker's image ID is. */
+void dcfs_image_digest(const char *config_json, char out[8 + 64 + 1]);
+
 /* The id of a layer recorded from `source` ("blob:sha256:..."), or 0 when there is none. */
 int dcfs_image_find_layer(dcfs_store *s, const char *source, int64_t *layer_id, dcfs_error *e);

@@ -116,10 +116,8 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 	if (r >= 0)
 		r = layer_list(db, base_id, layer_id, &layers, &n, e);
 	if (r >= 0) {
-		dcfs_hash h;
-		dcfs_hash_buf(config, strlen(config), &h);
-		char digest[8 + DCFS_HASH_HEX] = "sha256:";
-		dcfs_hash_to_hex(&h, digest + 7);
+		char digest[8 + DCFS_HASH_HEX];
+		dcfs_image_digest(config, digest);
 		r = dcfs_image_record_in(db, ref, "snapshot", config, digest, layers, n, e);
 	}
 	if (r >= 0)
@@ -160,30 +158,24 @@ int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const 
 	" (SELECT name FROM containers c WHERE c.image_id = s.image_id LIMIT 1)"               \
 	" FROM snapshots s JOIN images i ON i.id = s.image_id"
 
-static char *column_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	return t ? strdup((const char *)t) : NULL;
-}
-
 static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
 {
 	*sn = (dcfs_snapshot){
 		.image_id = sqlite3_column_int64(st, 0),
-		.ref = column_dup(st, 1),
-		.base_ref = column_dup(st, 2),
-		.base_digest = column_dup(st, 3),
-		.folder = column_dup(st, 4),
-		.config_file = column_dup(st, 5),
-		.key = column_dup(st, 6),
-		.config_hash = column_dup(st, 7),
-		.build_hash = column_dup(st, 8),
-		.stage = column_dup(st, 9),
-		.origin = column_dup(st, 10),
+		.ref = dcfs_catalog_text(st, 1),
+		.base_ref = dcfs_catalog_text(st, 2),
+		.base_digest = dcfs_catalog_text(st, 3),
+		.folder = dcfs_catalog_text(st, 4),
+		.config_file = dcfs_catalog_text(st, 5),
+		.key = dcfs_catalog_text(st, 6),
+		.config_hash = dcfs_catalog_text(st, 7),
+		.build_hash = dcfs_catalog_text(st, 8),
+		.stage = dcfs_catalog_text(st, 9),
+		.origin = dcfs_catalog_text(st, 10),
 		.created_ns = sqlite3_column_int64(st, 11),
 		.reclaimable = sqlite3_column_int(st, 12) != 0,
 		.size = (uint64_t)sqlite3_column_int64(st, 13),
-		.used_by = column_dup(st, 14),
+		.used_by = dcfs_catalog_text(st, 14),
 	};
 	if (!sn->ref || !sn->base_ref || !sn->base_digest || !sn->folder || !sn->config_file ||
 	    !sn->key || !sn->config_hash || !sn->build_hash || !sn->stage || !sn->origin) {

@@ -19,21 +19,15 @@
 	"SELECT c.id, c.name, c.state, c.folder, c.config_file, i.ref, coalesce(c.image_id, 0)," \
 	" c.created, c.upper_bytes FROM containers c LEFT JOIN images i ON i.id = c.image_id"
 
-static char *column_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-	return t ? strdup((const char *)t) : NULL;
-}
-
 static void read_row(sqlite3_stmt *st, dcfs_container *c)
 {
 	*c = (dcfs_container){
-		.id = column_dup(st, 0),
-		.name = column_dup(st, 1),
-		.state = column_dup(st, 2),
-		.folder = column_dup(st, 3),
-		.config_file = column_dup(st, 4),
-		.image = column_dup(st, 5),
+		.id = dcfs_catalog_text(st, 0),
+		.name = dcfs_catalog_text(st, 1),
+		.state = dcfs_catalog_text(st, 2),
+		.folder = dcfs_catalog_text(st, 3),
+		.config_file = dcfs_catalog_text(st, 4),
+		.image = dcfs_catalog_text(st, 5),
 		.image_id = sqlite3_column_int64(st, 6),
 		.created = sqlite3_column_int64(st, 7),
 		.upper_bytes = sqlite3_column_int64(st, 8),
