@@ -18,13 +18,17 @@
 #define LABEL "dev.dcfs.snapshot."
 
 /* The base's config with the snapshot's labels and creation time: each snapshot has a config
- * (and so a digest) of its own. */
+ * (and so a digest) of its own, and the labels carry what the `snapshots` row says, so that a
+ * snapshot pushed to a registry and pulled on another machine is a prebuild there too. */
 static const char config_sql[] =
 	"WITH c AS (SELECT CASE json_type(config, '$.config.Labels') WHEN 'object' THEN config"
 	"  ELSE json_set(config, '$.config.Labels', json('{}')) END AS j FROM images WHERE id = ?1)"
 	" SELECT json_set(j, '$.created', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 	"  '$.config.Labels.\"" LABEL "base\"', ?2, '$.config.Labels.\"" LABEL "key\"', ?3,"
-	"  '$.config.Labels.\"" LABEL "stage\"', ?4) FROM c";
+	"  '$.config.Labels.\"" LABEL "stage\"', ?4, '$.config.Labels.\"" LABEL "origin\"', ?5,"
+	"  '$.config.Labels.\"" LABEL "config-hash\"', ?6,"
+	"  '$.config.Labels.\"" LABEL "build-hash\"', ?7,"
+	"  '$.config.Labels.\"" LABEL "base-digest\"', ?8) FROM c";
 
 static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_meta *m,
 			   char **out, dcfs_error *e)
@@ -37,6 +41,10 @@ static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_met
 	sqlite3_bind_text(st, 2, m->base_ref, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, m->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, m->stage, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, m->config_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->build_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, m->base_digest, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		return dcfs_error_set(e, ENOENT, "the base image of '%s' is gone", m->base_ref);
