@@ -295,7 +295,8 @@ static const char schema_v3[] =
 
 /* v4: the layer blobs `dcfs push` made (a layer compressed one way always gives the same
  * bytes) and where it put them, so that a later push skips writing a blob the registry has and
- * mounts it from another repository of the same registry rather than uploading it again. */
+ * mounts it from another repository of the same registry rather than uploading it again; and
+ * the sums follow an image whose kind changes. */
 static const char schema_v4[] =
 	"CREATE TABLE pushed_blobs ("
 	"  layer_id INTEGER NOT NULL REFERENCES layers(id) ON DELETE CASCADE,"
@@ -306,7 +307,13 @@ static const char schema_v4[] =
 	"  registry TEXT NOT NULL,"
 	"  repository TEXT NOT NULL,"
 	"  PRIMARY KEY (layer_id, compression, registry, repository)"
-	") WITHOUT ROWID;";
+	") WITHOUT ROWID;"
+	/* a pulled image that turns out to be a snapshot (snapshot.c) changes kind */
+	"CREATE TRIGGER images_kind AFTER UPDATE OF kind ON images WHEN NEW.kind != OLD.kind BEGIN"
+	"  UPDATE sums SET value = value + CASE name"
+	"    WHEN CASE NEW.kind WHEN 'image' THEN 'images' ELSE 'snapshots' END THEN 1 ELSE -1 END"
+	"  WHERE name IN ('images','snapshots');"
+	"END;";
 
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,

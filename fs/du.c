@@ -32,8 +32,10 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
 	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_catalog_int(db, "SELECT count(DISTINCT image_id) FROM containers", NULL,
-			     &active_images, e);
+	r = dcfs_catalog_int(db,
+			     "SELECT count(DISTINCT c.image_id) FROM containers c"
+			     " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
+			     NULL, &active_images, e);
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"

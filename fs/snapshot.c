@@ -273,6 +273,50 @@ int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *
 	return 0;
 }
 
+#define LABEL_OF(name) "json_extract(config, '$.config.Labels.\"" LABEL name "\"')"
+
+static const char adopt_sql[] =
+	"UPDATE images SET kind = 'snapshot' WHERE ref = ?1 AND " LABEL_OF("key") " IS NOT NULL;"
+	"INSERT OR IGNORE INTO snapshots(image_id, base_ref, base_digest, folder, config_file, key,"
+	" config_hash, build_hash, stage, origin, created_ns)"
+	" SELECT id, coalesce(" LABEL_OF("base") ", ''), coalesce(" LABEL_OF("base-digest") ", ''),"
+	" '', '', " LABEL_OF("key") ", coalesce(" LABEL_OF("config-hash") ", ''),"
+	" coalesce(" LABEL_OF("build-hash") ", ''), coalesce(" LABEL_OF("stage") ", ''),"
+	" CASE " LABEL_OF("origin") " WHEN 'prebuild' THEN 'prebuild' ELSE 'snapshot' END, ?2"
+	" FROM images WHERE ref = ?1 AND kind = 'snapshot';";
+
+int dcfs_snapshot_adopt(dcfs_store *s, const char *ref, bool *adopted, dcfs_error *e)
+{
+	*adopted = false;
+	int r = dcfs_catalog_exec(s->db, "BEGIN IMMEDIATE", e);
+	if (r < 0)
+		return r;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	const char *sql = adopt_sql;
+	while (r >= 0 && *sql) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, &tail) != SQLITE_OK) {
+			r = dcfs_catalog_error(s->db, e, "adopting a snapshot");
+			break;
+		}
+		sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_int64(st, 2, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = dcfs_catalog_error(s->db, e, "adopting a snapshot");
+		else if (sqlite3_bind_parameter_count(st) < 2)
+			*adopted = sqlite3_changes(s->db) > 0;
+		sql = tail;
+	}
+	if (r >= 0)
+		r = dcfs_catalog_exec(s->db, "COMMIT", e);
+	if (r < 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
 int dcfs_snapshot_prune(dcfs_store *s, void (*removed)(const char *ref, void *u), void *u,
 			dcfs_error *e)
 {

@@ -52,6 +52,12 @@ int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
 int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *released,
 			 dcfs_error *e);
 
+/* Image `ref` was pulled: when its config carries the labels of a dcfs snapshot (one pushed
+ * from another store), make it a snapshot here, with the key and stage the labels give (no
+ * folder or configuration file: it was made elsewhere), so that `up` can start from it.
+ * *adopted tells whether it was one. */
+int dcfs_snapshot_adopt(dcfs_store *s, const char *ref, bool *adopted, dcfs_error *e);
+
 /* Remove the reclaimable snapshots no container was made from and no mount pins; calls
  * `removed` with each one's name. The caller then collects what they held (dcfs_gc). */
 int dcfs_snapshot_prune(dcfs_store *s, void (*removed)(const char *ref, void *u), void *u,

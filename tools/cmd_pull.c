@@ -1,5 +1,6 @@
 /* dcfs pull [--insecure] [--json] REF: an image from an OCI registry into the store. A line per
- * layer on a terminal, JSON events with --json, and a summary line. */
+ * layer on a terminal, JSON events with --json, and a summary line. An image that a dcfs store
+ * pushed as a snapshot (its config's labels say so) becomes a snapshot here too. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "snapshot.h"
 #include "pull.h"
 
 typedef struct progress {
@@ -112,8 +114,13 @@ int cmd_pull(int argc, char **argv, dcfs_cli *cli)
 		return 1;
 	double t0 = now();
 	_cleanup_(dcfs_pull_result_free) dcfs_pull_result res;
-	if (dcfs_pull(s, argv[optind], &o, &res, &cli->err) < 0)
+	bool snapshot = false;
+	if (dcfs_pull(s, argv[optind], &o, &res, &cli->err) < 0 ||
+	    dcfs_snapshot_adopt(s, res.name, &snapshot, &cli->err) < 0)
 		return 1;
 	summary(&res, prog.json, now() - t0);
+	if (snapshot && !prog.json)
+		printf("%s is a dcfs snapshot: listed by 'dcfs snapshots', and a prebuild for 'dcfs up'"
+		       " when its key matches\n", res.name);
 	return 0;
 }
