@@ -110,6 +110,28 @@ static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m,
 	return 0;
 }
 
+static int check_name(dcfs_store *s, const char *ref, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db,
+				     "SELECT i.kind, (SELECT name FROM containers c WHERE c.image_id = i.id"
+				     " LIMIT 1) FROM images i WHERE i.ref = ?1",
+				     &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return 0;
+	const char *kind = (const char *)sqlite3_column_text(st, 0);
+	const char *user = (const char *)sqlite3_column_text(st, 1);
+	if (kind && !strcmp(kind, "image"))
+		return dcfs_error_set(e, EEXIST, "'%s' is an image: give the snapshot another name", ref);
+	if (user)
+		return dcfs_error_set(e, EBUSY, "snapshot '%s' is used by container '%s': give the "
+				      "snapshot another name", ref, user);
+	return 0;
+}
+
 static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *ref,
 		  const dcfs_snapshot_meta *m, dcfs_error *e)
 {
@@ -120,7 +142,9 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 	_cleanup_free_ char *config = NULL;
 	_cleanup_free_ int64_t *layers = NULL;
 	size_t n = 0;
-	r = snapshot_config(db, base_id, m, &config, e);
+	r = check_name(s, ref, e); /* again, now that the catalog is ours */
+	if (r >= 0)
+		r = snapshot_config(db, base_id, m, &config, e);
 	if (r >= 0)
 		r = layer_list(db, base_id, layer_id, &layers, &n, e);
 	if (r >= 0) {
@@ -137,11 +161,16 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 	return r;
 }
 
+/* A snapshot may replace an older snapshot of the same name, never an image, nor a snapshot a
+ * container was made from. */
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
 		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
 {
 	_cleanup_ingest_ dcfs_ingest *in = NULL;
-	int r = dcfs_ingest_new(s, "file", &in, e);
+	int r = check_name(s, ref, e);
+	if (r < 0)
+		return r;
+	r = dcfs_ingest_new(s, "file", &in, e);
 	if (r < 0)
 		return r;
 	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
