@@ -295,8 +295,8 @@ static const char schema_v3[] =
 
 /* v4: the layer blobs `dcfs push` made (a layer compressed one way always gives the same
  * bytes) and where it put them, so that a later push skips writing a blob the registry has and
- * mounts it from another repository of the same registry rather than uploading it again; and
- * the sums follow an image whose kind changes. */
+ * mounts it from another repository of the same registry rather than uploading it again;
+ * whether an image was pulled; and the sums follow an image whose kind changes. */
 static const char schema_v4[] =
 	"CREATE TABLE pushed_blobs ("
 	"  layer_id INTEGER NOT NULL REFERENCES layers(id) ON DELETE CASCADE,"
@@ -308,6 +308,12 @@ static const char schema_v4[] =
 	"  repository TEXT NOT NULL,"
 	"  PRIMARY KEY (layer_id, compression, registry, repository)"
 	") WITHOUT ROWID;"
+	/* whether an image came from a registry (a pull can give it back: `rebuild --full`); before
+	 * version 4, an image whose layers all came from registry blobs was pulled */
+	"ALTER TABLE images ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE images SET pulled = 1 WHERE kind = 'image' AND NOT EXISTS (SELECT 1 FROM"
+	"  image_layers il JOIN layers l ON l.id = il.layer_id WHERE il.image_id = images.id"
+	"  AND l.source NOT LIKE 'blob:%');"
 	/* a pulled image that turns out to be a snapshot (snapshot.c) changes kind */
 	"CREATE TRIGGER images_kind AFTER UPDATE OF kind ON images WHEN NEW.kind != OLD.kind BEGIN"
 	"  UPDATE sums SET value = value + CASE name"

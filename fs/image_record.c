@@ -75,6 +75,16 @@ int dcfs_image_record_in(sqlite3 *db, const char *ref, const char *kind, const c
 	return r < 0 ? r : 0;
 }
 
+static int mark_pulled(sqlite3 *db, const char *ref, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "UPDATE images SET pulled = 1 WHERE ref = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	return step(db, st, e);
+}
+
 int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 		      const int64_t *layer_ids, size_t n, dcfs_error *e)
 {
@@ -85,6 +95,8 @@ int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 	char digest[8 + DCFS_HASH_HEX];
 	dcfs_image_digest(config_json, digest);
 	r = dcfs_image_record_in(db, ref, "image", config_json, digest, layer_ids, n, e);
+	if (r >= 0)
+		r = mark_pulled(db, ref, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)

@@ -9,8 +9,8 @@
 #include "error.h"
 #include "store.h"
 
-/* Record image `ref` (kind "image") with `config_json` as its OCI config and `layer_ids` bottom
- * first, and build its merged index, in one transaction. Its digest is the SHA-256 of the config,
+/* Record image `ref` (kind "image", pulled) with `config_json` as its OCI config and `layer_ids`
+ * bottom first, and build its merged index, in one transaction. Its digest is the SHA-256 of the config,
  * as Docker's image ID is. An existing image of the same name is replaced. */
 int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 		      const int64_t *layer_ids, size_t n, dcfs_error *e);

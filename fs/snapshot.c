@@ -110,26 +110,21 @@ static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m,
 	return 0;
 }
 
+/* A snapshot never replaces what has its name: an image, or another snapshot (a prebuild would
+ * be lost, or one a container was made from). */
 static int check_name(dcfs_store *s, const char *ref, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db,
-				     "SELECT i.kind, (SELECT name FROM containers c WHERE c.image_id = i.id"
-				     " LIMIT 1) FROM images i WHERE i.ref = ?1",
-				     &st, e);
+	int r = dcfs_catalog_prepare(s->db, "SELECT kind FROM images WHERE ref = ?1", &st, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return 0;
 	const char *kind = (const char *)sqlite3_column_text(st, 0);
-	const char *user = (const char *)sqlite3_column_text(st, 1);
-	if (kind && !strcmp(kind, "image"))
-		return dcfs_error_set(e, EEXIST, "'%s' is an image: give the snapshot another name", ref);
-	if (user)
-		return dcfs_error_set(e, EBUSY, "snapshot '%s' is used by container '%s': give the "
-				      "snapshot another name", ref, user);
-	return 0;
+	return dcfs_error_set(e, EEXIST, "'%s' is already %s: give the snapshot another name (or "
+			      "'dcfs rmi %s' first)", ref,
+			      kind && !strcmp(kind, "image") ? "an image" : "a snapshot", ref);
 }
 
 static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *ref,
@@ -161,8 +156,6 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 	return r;
 }
 
-/* A snapshot may replace an older snapshot of the same name, never an image, nor a snapshot a
- * container was made from. */
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
 		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
 {

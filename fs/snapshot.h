@@ -24,7 +24,8 @@ typedef struct dcfs_snapshot_meta {
 
 /* Ingest `upper` (an overlay upper directory; nothing may write to it meanwhile) as a layer and
  * record snapshot `ref` over image `base_id`, with `m`, in one transaction after the chunks are
- * durable: until then nothing lists it. An existing image or snapshot named `ref` is replaced.
+ * durable: until then nothing lists it. A name that is taken (an image or a snapshot) is
+ * refused with -EEXIST.
  * *stats (optional) receives the ingest's figures. */
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
 		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e);

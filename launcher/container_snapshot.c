@@ -2,13 +2,18 @@
 #include "container_snapshot.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ref.h"
 #include "snapshot.h"
 
 int dcfs_container_save_key(dcfs_store *s, const char *id, const dcfs_prebuild_key *key,
@@ -80,6 +85,47 @@ static char *default_ref(const char *folder, const char *origin)
 	return ref;
 }
 
+/* A child that resumes the container should this process die while the container is frozen
+ * (kill -9 during a long snapshot): it waits for the pipe to close; a byte first means the
+ * container was resumed already. It ignores the terminal's signals, which reach the whole
+ * process group. */
+static pid_t guard(const dcfs_runc *runc, const char *id, int *told)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]), close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		signal(SIGINT, SIG_IGN), signal(SIGTERM, SIG_IGN), signal(SIGHUP, SIG_IGN);
+		char byte;
+		ssize_t n;
+		while ((n = read(p[0], &byte, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1) {
+			dcfs_error e = {0};
+			dcfs_runc_freeze(runc, id, false, &e);
+		}
+		_exit(0);
+	}
+	close(p[0]);
+	*told = p[1];
+	return pid;
+}
+
+static void release(pid_t guardian, int told, bool thawed)
+{
+	if (thawed)
+		(void)!write(told, "", 1);
+	close(told);
+	while (waitpid(guardian, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 			    const dcfs_container_snapshot_opts *o, char **ref,
 			    dcfs_ingest_stats *stats, dcfs_error *e)
@@ -92,7 +138,17 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 	if (r < 0)
 		return r;
 	const char *folder = o->folder ? o->folder : c->folder ? c->folder : "";
-	_cleanup_free_ char *name = o->tag ? strdup(o->tag) : default_ref(folder, o->origin);
+	_cleanup_free_ char *name = NULL;
+	if (o->tag) {
+		/* a name a registry would take: `dcfs push` may send it to one */
+		dcfs_ref parsed;
+		if ((r = dcfs_ref_parse(o->tag, &parsed, e)) < 0)
+			return r;
+		name = dcfs_ref_name(&parsed);
+		dcfs_ref_free(&parsed);
+	} else {
+		name = default_ref(folder, o->origin);
+	}
 	_cleanup_free_ char *upper = dcfs_container_path(s, c->id, "upper");
 	_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e);
 	if (!runc_root)
@@ -114,13 +170,22 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&runc, c->id, &state);
 	bool frozen = state && !strcmp(state, "running");
-	if (frozen && (r = dcfs_runc_freeze(&runc, c->id, true, e)) < 0)
+	int told = -1;
+	pid_t guardian = frozen ? guard(&runc, c->id, &told) : 0;
+	if (guardian < 0)
+		return dcfs_error_set(e, errno, "cannot fork: %m");
+	if (frozen && (r = dcfs_runc_freeze(&runc, c->id, true, e)) < 0) {
+		release(guardian, told, false);
 		return r;
+	}
 	r = dcfs_snapshot_take(s, upper, c->image_id, name, &m, stats, e);
 	dcfs_error ignored = {0};
-	if (frozen && dcfs_runc_freeze(&runc, c->id, false, r < 0 ? &ignored : e) < 0 && r >= 0)
+	int thawed = frozen ? dcfs_runc_freeze(&runc, c->id, false, r < 0 ? &ignored : e) : 0;
+	if (thawed < 0 && r >= 0)
 		r = -EIO;
 	dcfs_error_clear(&ignored);
+	if (frozen)
+		release(guardian, told, thawed >= 0);
 	if (r < 0)
 		return r;
 	*ref = TAKE_PTR(name);

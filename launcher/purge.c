@@ -114,18 +114,15 @@ static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 	return r;
 }
 
-/* Pulled images come back with a pull; an imported one (a layer not from a registry blob)
- * would not. */
+/* A pulled image comes back with a pull; an imported one would not. */
 static int pullable(dcfs_store *s, int64_t id, bool *out, dcfs_error *e)
 {
-	int64_t local = 0;
+	int64_t pulled = 0;
 	char param[32];
 	snprintf(param, sizeof(param), "%lld", (long long)id);
-	int r = dcfs_catalog_int(s->db,
-				 "SELECT count(*) FROM image_layers il JOIN layers l ON l.id = il.layer_id"
-				 " WHERE il.image_id = CAST(?1 AS INTEGER) AND l.source NOT LIKE 'blob:%'",
-				 param, &local, e);
-	*out = local == 0;
+	int r = dcfs_catalog_int(s->db, "SELECT pulled FROM images WHERE id = CAST(?1 AS INTEGER)",
+				 param, &pulled, e);
+	*out = pulled != 0;
 	return r < 0 ? r : 0;
 }
 

@@ -208,17 +208,15 @@ static int explain_miss(up *u, dcfs_up_result *res)
 			    u->d.config_file);
 	if (r < 0)
 		return r;
-	const char *why;
 	if (strcmp(last.config_hash, u->key.config_hash))
-		why = "the configuration changed since";
+		r = note(u, res, "prebuild: not used: the configuration changed since snapshot %s",
+			 last.ref);
 	else if (strcmp(last.build_hash, u->key.build_hash))
-		why = "the Dockerfile changed since";
-	else if (strcmp(last.base_digest, u->key.base_digest))
-		why = "the image's digest is not the one of";
+		r = note(u, res, "prebuild: not used: the Dockerfile changed since snapshot %s",
+			 last.ref);
 	else
-		why = "no match for";
-	r = note(u, res, "prebuild: not used: %s snapshot %s (image %s %.19s, now %.19s)", why,
-		 last.ref, last.base_ref, last.base_digest, u->key.base_digest);
+		r = note(u, res, "prebuild: not used: image %s is %.19s now, snapshot %s was made "
+			 "from %.19s", u->image_ref, u->key.base_digest, last.ref, last.base_digest);
 	dcfs_snapshot_free(&last);
 	return r;
 }

@@ -95,6 +95,7 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	cli_human_size(freed, human);
 	fprintf(stderr, "rebuild --full: removed %zu objects, reclaimed %s (%llu bytes)\n", count,
 		human, (unsigned long long)freed);
+	free(config_file), free(image);
 	if ((r = dcfs_up_key(*s, o, &key, &config_file, &image, e)) != -ENOENT)
 		return r;
 	dcfs_error_clear(e);
