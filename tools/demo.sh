@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: install what is missing, build dcfs, make a small busybox root filesystem, import it
 # as an image into the store, show what the store holds, then start the examples/hello dev
-# container on it, run a command in it, and stop and remove it.
+# container on it, run a command in it, and stop and remove it; then make a prebuild of it,
+# start a new container from that prebuild, rebuild it, and remove it.
 #
 #   tools/demo.sh            store in $DCFS_STORE, else /var/lib/dcfs (run as root)
 set -euo pipefail
@@ -44,3 +45,12 @@ show ls
 show du
 show down examples/hello
 show rm examples/hello
+
+step "a prebuild: onCreateCommand once, then containers start from its snapshot"
+show prebuild examples/hello
+show snapshots
+show up examples/hello
+show exec examples/hello -- cat /home/vscode/tools/built
+show rebuild examples/hello
+show du
+show rm -f examples/hello
