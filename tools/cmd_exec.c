@@ -7,6 +7,8 @@
  */
 #include <getopt.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -40,6 +42,16 @@ static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
 	dcfs_runc rc = {.root = root};
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&rc, c.id, &state);
+	/* frozen while `dcfs snapshot` reads its changes: wait for that (at most 10 minutes) */
+	for (int waited = 0; state && !strcmp(state, "paused") && waited < 6000; waited++) {
+		if (waited == 0)
+			fprintf(stderr, "dcfs: exec: %s is frozen while a snapshot is taken; waiting\n",
+				c.name);
+		usleep(100000);
+		free(state);
+		state = NULL;
+		dcfs_runc_state(&rc, c.id, &state);
+	}
 	if (!state || strcmp(state, "running"))
 		return dcfs_error_set(&cli->err, EINVAL, "container %s is not running (see 'dcfs up')",
 				      c.name);
