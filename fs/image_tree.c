@@ -271,6 +271,9 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 		return oom(e);
 	loader l = {.t = t};
 	int r = find_image(s->db, ref, &t->image_id, e);
+	/* one read transaction: one consistent state, and one lock for the thousands of extent
+	 * queries instead of one each */
+	bool in_tx = r >= 0 && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (r >= 0)
 		r = dcfs_catalog_prepare(
@@ -300,6 +303,9 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 	}
 	if (r >= 0)
 		r = load_extents(&l, s->db, e);
+	sqlite3_finalize(TAKE_PTR(st));
+	if (in_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	dcfs_map_free(&l.paths);
 	free(l.blobs);
 	free(l.layers);

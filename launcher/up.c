@@ -62,6 +62,7 @@ typedef struct up {
 	dcfs_prebuild_key key;
 	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
 	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
+	bool created;		/* made by this `up` */
 	dcfs_store *s;
 	dcfs_container c;
 	char *runc_root, *log, *rootfs, *workspace_mnt, *markers;
@@ -268,7 +269,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		dcfs_container_free(&u->c);
 		r = -ENOENT;
 	}
-	bool created = r == -ENOENT;
+	bool created = u->created = r == -ENOENT;
 	if (created) {
 		if ((r = choose_prebuild(u, res)) < 0)
 			return r;
@@ -291,6 +292,8 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)
 		return r;
+	if (created)
+		return 0; /* nothing runs it yet */
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&u->runc, u->c.id, &state);
 	if (state && !strcmp(state, "paused")) {
@@ -590,7 +593,8 @@ static int write_bundle(up *u)
 static int start(up *u)
 {
 	dcfs_error *e = u->e;
-	int r = dcfs_container_stop(u->s, &u->c, 10000, e); /* a stopped one's leftovers */
+	/* a stopped one's leftovers (a new one has none: skip the runc calls) */
+	int r = u->created ? 0 : dcfs_container_stop(u->s, &u->c, 10000, e);
 	r = r ?: mount_all(u);
 	r = r ?: substitute_container_env(u);
 	r = r ?: users(u);

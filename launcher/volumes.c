@@ -74,6 +74,8 @@ static int busy_volumes(dcfs_store *s, char ***busy, size_t *nbusy, dcfs_error *
 		r = -EIO;
 	dcfs_runc runc = {.root = runc_root};
 	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (!list[i].state || strcmp(list[i].state, "running"))
+			continue; /* the catalog knows it stopped: no need to ask runc */
 		_cleanup_free_ char *state = NULL;
 		dcfs_runc_state(&runc, list[i].id, &state);
 		if (!state || (strcmp(state, "running") && strcmp(state, "paused")))
@@ -146,8 +148,12 @@ int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	char **busy = NULL, **present = NULL;
 	size_t nbusy = 0, npresent = 0;
-	int r = busy_volumes(s, &busy, &nbusy, e);
-	_cleanup_closedir_ DIR *d = r >= 0 ? opendir(dir) : NULL;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	int64_t rows = 0;
+	int r = dcfs_catalog_int(s->db, "SELECT count(*) FROM volumes", NULL, &rows, e);
+	if (r < 0 || (!d && rows == 0))
+		return r < 0 ? r : 0; /* no volume anywhere: nothing to ask runc */
+	r = busy_volumes(s, &busy, &nbusy, e);
 	struct dirent *de;
 	while (r >= 0 && d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
