@@ -11,10 +11,10 @@
 #include "fsutil.h"
 #include "store.h"
 
-int dcfs_chunk_write(int dir_fd, const char *name, ZSTD_CCtx *cctx, const void *plain, size_t len,
-		     void *out, size_t out_cap, size_t *stored, dcfs_error *e)
+int dcfs_chunk_write(int dir_fd, const char *name, ZSTD_CCtx *cctx, int level, const void *plain,
+		     size_t len, void *out, size_t out_cap, size_t *stored, dcfs_error *e)
 {
-	size_t n = ZSTD_compressCCtx(cctx, out, out_cap, plain, len, DCFS_CHUNK_LEVEL);
+	size_t n = ZSTD_compressCCtx(cctx, out, out_cap, plain, len, level);
 	if (ZSTD_isError(n))
 		return dcfs_error_set(e, EIO, "zstd: %s", ZSTD_getErrorName(n));
 	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

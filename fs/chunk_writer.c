@@ -21,6 +21,7 @@ typedef struct job {
 
 struct dcfs_chunk_writer {
 	dcfs_store *store;
+	int level; /* zstd's */
 	pthread_t threads[MAX_THREADS];
 	int nthreads;
 
@@ -62,6 +63,7 @@ static void *worker(void *arg)
 		w->head = (w->head + 1) % w->cap;
 		w->count--;
 		w->busy++;
+		int level = w->level;
 		pthread_cond_broadcast(&w->changed);
 		pthread_mutex_unlock(&w->lock);
 
@@ -70,8 +72,8 @@ static void *worker(void *arg)
 		char name[DCFS_HASH_HEX];
 		staged_name(&j.hash, name);
 		int r = (!cctx || !out) ? dcfs_error_set(&err, ENOMEM, "out of memory")
-					: dcfs_chunk_write(w->store->tmp_fd, name, cctx, j.data, j.len, out,
-							   out_cap, &stored, &err);
+					: dcfs_chunk_write(w->store->tmp_fd, name, cctx, level, j.data,
+							   j.len, out, out_cap, &stored, &err);
 		pthread_mutex_lock(&w->lock);
 		if (w->nspare < w->spare_cap)
 			w->spare[w->nspare++] = j.data;
@@ -103,6 +105,7 @@ int dcfs_chunk_writer_new(dcfs_store *s, int threads, dcfs_chunk_writer **out, d
 	if (!w)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	w->store = s;
+	w->level = DCFS_CHUNK_LEVEL;
 	w->cap = (size_t)threads * 2;
 	w->queue = calloc(w->cap, sizeof(job));
 	w->spare_cap = w->cap + (size_t)threads + 1;
@@ -131,6 +134,13 @@ static int take_error(dcfs_chunk_writer *w, dcfs_error *e)
 		return 0;
 	int r = dcfs_error_set(e, w->err.code, "%s", w->err.msg ? w->err.msg : "chunk write failed");
 	return r;
+}
+
+void dcfs_chunk_writer_set_level(dcfs_chunk_writer *w, int level)
+{
+	pthread_mutex_lock(&w->lock);
+	w->level = level;
+	pthread_mutex_unlock(&w->lock);
 }
 
 int dcfs_chunk_writer_put(dcfs_chunk_writer *w, const dcfs_hash *h, const void *data, size_t len,

@@ -25,6 +25,9 @@ typedef struct dcfs_staged_chunk {
 
 int dcfs_chunk_writer_new(dcfs_store *s, int threads, dcfs_chunk_writer **out, dcfs_error *e);
 
+/* The zstd level of the chunks queued from now on (default DCFS_CHUNK_LEVEL). */
+void dcfs_chunk_writer_set_level(dcfs_chunk_writer *w, int level);
+
 /* Queue a chunk whose hash the caller computed. Returns 0 or -errno (a worker's earlier failure). */
 int dcfs_chunk_writer_put(dcfs_chunk_writer *w, const dcfs_hash *h, const void *data, size_t len,
 			  dcfs_error *e);

@@ -54,6 +54,11 @@ int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_err
 	return 0;
 }
 
+void dcfs_ingest_set_level(dcfs_ingest *in, int level)
+{
+	dcfs_chunk_writer_set_level(in->writer, level);
+}
+
 void ingest_entry_release(entry *en)
 {
 	free(en->path);

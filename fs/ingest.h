@@ -53,6 +53,9 @@ typedef struct dcfs_ingest dcfs_ingest;
 /* `what` names the source in error messages ("tar entry", "file"). */
 int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_error *e);
 
+/* The zstd level of the chunks this layer adds (default DCFS_CHUNK_LEVEL). */
+void dcfs_ingest_set_level(dcfs_ingest *in, int level);
+
 int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e);
 int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len, dcfs_error *e);
 /* Mark a directory as opaque (an overlay/OCI opaque whiteout). */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "chunk.h"
 #include "cleanup.h"
 #include "hash.h"
 #include "image_record.h"
@@ -166,6 +167,7 @@ int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const 
 	r = dcfs_ingest_new(s, "file", &in, e);
 	if (r < 0)
 		return r;
+	dcfs_ingest_set_level(in, DCFS_SNAPSHOT_LEVEL);
 	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
 		return r;
 	_cleanup_free_ char *source = NULL;
