@@ -226,7 +226,7 @@ static void walk_fd(dcfs_workspace_fs *ws, int fd, ino_t ino)
 		return;
 	}
 	struct dirent *de;
-	while ((de = readdir(d))) {
+	while (!atomic_load(&ws->settle_quit) && (de = readdir(d))) {
 		if (de->d_type == DT_DIR) {
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;

@@ -177,6 +177,29 @@ int dcfs_workspace_fs_new(const char *hostdir, dcfs_store *store, dcfs_workspace
 	return 0;
 }
 
+/* The first walk places the inotify watches and counts the folder; a big folder takes a while
+ * (tens of milliseconds for thousands of files), so it runs here, after the mount is ready and
+ * serving: until it is done the timeouts stay short and host-side changes show within a
+ * second, and handlers' observations during it are not lost (the walk's generation, see
+ * workspace_account.c). Then the catalog and inotify threads start. */
+static void *settle(void *arg)
+{
+	dcfs_workspace_fs *ws = arg;
+	ws_acct_walk(ws, -1, NULL);
+	if (atomic_load(&ws->settle_quit))
+		return NULL;
+	if (ws->ifd >= 0 && !ws->watch_full)
+		ws->timeout = LONG_TIMEOUT;
+	_cleanup_error_ dcfs_error e = {0};
+	int r = ws_acct_start(ws, &e);
+	if (r >= 0 && ws->ifd >= 0)
+		r = ws_watch_start(ws, &e);
+	if (r < 0)
+		fuse_log(FUSE_LOG_ERR, "dcfs: workspace '%s': %s\n", ws->path,
+			 e.msg ? e.msg : strerror(-r));
+	return NULL;
+}
+
 int dcfs_workspace_fs_ready(struct fuse_session *se, void *userdata, dcfs_error *e)
 {
 	dcfs_workspace_fs *ws = userdata;
@@ -190,21 +213,27 @@ int dcfs_workspace_fs_ready(struct fuse_session *se, void *userdata, dcfs_error 
 			 ws->path, werr.msg ? werr.msg : "");
 		ws_watch_free(ws);
 	}
-	ws_acct_walk(ws, -1, NULL);
-	if (ws->ifd >= 0 && !ws->watch_full)
-		ws->timeout = LONG_TIMEOUT;
-	int r = ws_acct_start(ws, e);
-	if (r >= 0 && ws->ifd >= 0)
-		r = ws_watch_start(ws, e);
-	if (r < 0)
-		return r;
 	umask(0); /* the kernel applied the caller's umask to the modes it sends */
+	int r = pthread_create(&ws->settle_thread, NULL, settle, ws);
+	if (r)
+		return dcfs_error_set(e, r, "cannot start the workspace's walk: %s", strerror(r));
+	ws->settle_started = true;
 	return 0;
+}
+
+static void settle_stop(dcfs_workspace_fs *ws)
+{
+	if (!ws->settle_started)
+		return;
+	atomic_store(&ws->settle_quit, true);
+	pthread_join(ws->settle_thread, NULL);
+	ws->settle_started = false;
 }
 
 void dcfs_workspace_fs_stopping(struct fuse_session *se, void *userdata)
 {
 	dcfs_workspace_fs *ws = userdata;
+	settle_stop(ws);
 	ws_watch_stop(ws, 2);
 	ws_acct_stop(ws);
 }
@@ -213,6 +242,7 @@ void dcfs_workspace_fs_free(dcfs_workspace_fs *ws)
 {
 	if (!ws)
 		return;
+	settle_stop(ws);
 	ws_acct_stop(ws);
 	/* by now the session's descriptor is closed, which ends a blocked notification */
 	if (!ws_watch_stop(ws, 5)) {

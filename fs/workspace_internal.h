@@ -111,7 +111,7 @@ struct dcfs_workspace_fs {
 	ws_inode root;
 	int mount_fd;	/* the folder opened O_RDONLY: open_by_handle_at refuses O_PATH */
 	dev_t dev;	/* the folder's device: accounting stays on it */
-	double timeout; /* entry/attr timeout: long once the watches run, else 1 s */
+	_Atomic double timeout; /* entry/attr timeout: long once the watches run, else 1 s */
 	struct fuse_session *se;
 
 	/* set in init */
@@ -141,6 +141,11 @@ struct dcfs_workspace_fs {
 	atomic_bool watch_quit; /* stopping: send no more notifications */
 	pthread_t watch_thread;
 	bool watch_started;
+
+	/* the first walk, on its own thread once the mount serves (workspace_fs.c) */
+	pthread_t settle_thread;
+	bool settle_started;
+	atomic_bool settle_quit; /* unmounting: end the walk early */
 
 	/* accounting (workspace_account.c) */
 	pthread_mutex_t alock;
