@@ -29,9 +29,14 @@ int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_ent
 /* A source of tar bytes: sets *buf to the next bytes and returns their count, 0 at the end, or
  * -errno with `e` filled. */
 typedef ssize_t (*dcfs_tar_read_fn)(void *opaque, const void **buf, dcfs_error *e);
+/* Called from another thread when the import gives up: the read in progress should return soon
+ * (with an error). */
+typedef void (*dcfs_tar_interrupt_fn)(void *opaque);
 
 /* Feed every entry of a tar stream (plain, gzip, zstd, xz or bzip2) read from `read` to `in`.
- * `name` (may be NULL) names the stream in errors. The stream may hold bytes after the archive's
- * end: the caller drains them if it must see them all (to check a digest). */
+ * The source is read, and a gzip stream inflated, on a thread of its own while this one parses
+ * and ingests; `interrupt` (may be NULL) stops a read in progress when the import fails. On
+ * success the source has been read to its end (so a digest it checks has been checked). `name`
+ * (may be NULL) names the stream in errors. */
 int dcfs_import_read_tar_stream(dcfs_ingest *in, const char *name, dcfs_tar_read_fn read,
-				void *opaque, dcfs_error *e);
+				dcfs_tar_interrupt_fn interrupt, void *opaque, dcfs_error *e);

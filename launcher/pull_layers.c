@@ -2,8 +2,10 @@
  * each on a thread with its own registry client (a curl handle is not shared between threads)
  * and its own store connection (a SQLite connection per thread, as separate `dcfs import`
  * processes have), each streamed through libarchive into its own layer builder and committed
- * as a layer by itself. A layer whose blob was pulled before is found by its `source` and not
- * downloaded. The first failure stops the other downloads. */
+ * as a layer by itself (the stream import receives, hashes and inflates a layer on a thread of
+ * its own while this one parses and ingests it: fs/import_stream_pipe.c). A layer whose blob
+ * was pulled before is found by its `source` and not downloaded. The first failure stops the
+ * other downloads. */
 #include "pull_internal.h"
 
 #include <pthread.h>
@@ -53,6 +55,12 @@ static ssize_t read_blob(void *opaque, const void **buf, dcfs_error *e)
 	return dcfs_blob_reader_read(rd->blob, buf, e);
 }
 
+static void interrupt_blob(void *opaque)
+{
+	reader *rd = opaque;
+	dcfs_blob_reader_interrupt(rd->blob);
+}
+
 /* Download a layer into a builder and record it; the digest is checked before the commit. */
 static int fetch_layer(worker *w, const char *digest, uint64_t size, const char *source,
 		       int64_t *id, dcfs_ingest_stats *stats, uint64_t *bytes, dcfs_error *e)
@@ -66,7 +74,7 @@ static int fetch_layer(worker *w, const char *digest, uint64_t size, const char 
 	reader rd = {.blob = b, .sh = w->sh};
 	r = dcfs_ingest_new(w->store, "tar entry", &in, e);
 	if (r >= 0)
-		r = dcfs_import_read_tar_stream(in, NULL, read_blob, &rd, e);
+		r = dcfs_import_read_tar_stream(in, NULL, read_blob, interrupt_blob, &rd, e);
 	if (r >= 0)
 		r = dcfs_blob_reader_finish(b, e);
 	if (r >= 0)

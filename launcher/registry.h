@@ -55,6 +55,9 @@ ssize_t dcfs_blob_reader_read(dcfs_blob_reader *b, const void **buf, dcfs_error 
 int dcfs_blob_reader_finish(dcfs_blob_reader *b, dcfs_error *e);
 /* Bytes received so far. */
 uint64_t dcfs_blob_reader_bytes(const dcfs_blob_reader *b);
+/* From another thread: make a read in progress (or the next one) fail soon with ECANCELED,
+ * rather than wait on a slow network. */
+void dcfs_blob_reader_interrupt(dcfs_blob_reader *b);
 void dcfs_blob_reader_free(dcfs_blob_reader *b);
 DEFINE_TRIVIAL_CLEANUP(dcfs_blob_reader *, dcfs_blob_reader_free)
 

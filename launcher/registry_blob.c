@@ -2,15 +2,22 @@
  * transfer, and each read pumps it until some bytes have arrived, so that libarchive can pull
  * a layer through the layer builder without the layer ever being written to disk. The bytes
  * are hashed as they arrive; the end of the stream is only reported once they match the
- * digest. A transfer that breaks (or a 429/5xx answer) is retried after a pause, resuming with
- * a Range request from the bytes already received. */
+ * digest. The transfer pauses while a megabyte waits for the reader, so memory stays bounded
+ * however fast the network is. A transfer that breaks (or a 429/5xx answer) is retried after a
+ * pause, resuming with a Range request from the bytes already received. */
 #include "registry.h"
 #include "registry_internal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
+
+#define BLOB_RECV_BUFFER (256L * 1024)
+/* What may arrive before the reader takes it: past this, the transfer pauses (curl would
+ * otherwise deliver all that the socket holds in one go, tens of megabytes on loopback). */
+#define BLOB_BUFFER_MAX (1024 * 1024)
 
 struct dcfs_blob_reader {
 	dcfs_registry *reg;
@@ -27,6 +34,8 @@ struct dcfs_blob_reader {
 	long status;
 	uint64_t pos; /* offset in the blob of the next byte this attempt receives */
 	bool started; /* this attempt has received its first bytes */
+	bool paused;  /* the buffer is full: the transfer waits for the reader */
+	atomic_bool interrupted;
 	int attempt;
 	bool done, verified;
 	bool hashed; /* got holds the digest of what arrived (checking again must not rehash) */
@@ -41,6 +50,10 @@ static size_t blob_write(char *data, size_t size, size_t n, void *opaque)
 	curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &b->status);
 	if (b->status != 200 && b->status != 206)
 		return len; /* an error page: the status says it all */
+	if (b->len > 0 && b->len + len > BLOB_BUFFER_MAX) {
+		b->paused = true; /* curl keeps these bytes and hands them over again */
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	if (!b->started) {
 		/* a server that ignores Range sends it all again: skip what we have */
 		b->started = true;
@@ -95,6 +108,8 @@ int dcfs_blob_reader_open(dcfs_registry *r, const char *digest, uint64_t size,
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	}
 	registry_setup(r, b->easy, url, b->headers);
+	/* fewer, larger receives than curl's 16 KiB: a layer is tens of megabytes */
+	curl_easy_setopt(b->easy, CURLOPT_BUFFERSIZE, BLOB_RECV_BUFFER);
 	curl_easy_setopt(b->easy, CURLOPT_WRITEFUNCTION, blob_write);
 	curl_easy_setopt(b->easy, CURLOPT_WRITEDATA, b);
 	curl_multi_add_handle(b->multi, b->easy);
@@ -119,6 +134,7 @@ static bool restart(dcfs_blob_reader *b)
 	snprintf(range, sizeof(range), "%llu-", (unsigned long long)b->bytes);
 	curl_easy_setopt(b->easy, CURLOPT_RANGE, b->bytes ? range : NULL);
 	b->started = false;
+	b->paused = false;
 	b->status = 0;
 	b->done = false;
 	b->result = CURLE_OK;
@@ -130,6 +146,8 @@ static bool restart(dcfs_blob_reader *b)
 static int pump(dcfs_blob_reader *b, dcfs_error *e)
 {
 	for (;;) {
+		if (atomic_load(&b->interrupted))
+			return dcfs_error_set(e, ECANCELED, "cancelled");
 		if (b->len > 0 || (b->done && !restart(b)))
 			return 0;
 		int running = 0;
@@ -177,6 +195,10 @@ ssize_t dcfs_blob_reader_read(dcfs_blob_reader *b, const void **buf, dcfs_error 
 	if (b->verified)
 		return 0;
 	b->len = 0; /* the caller is done with the previous bytes */
+	if (b->paused) {
+		b->paused = false;
+		curl_easy_pause(b->easy, CURLPAUSE_CONT); /* may hand over the kept bytes at once */
+	}
 	int r = pump(b, e);
 	if (r < 0)
 		return r;
@@ -201,6 +223,12 @@ int dcfs_blob_reader_finish(dcfs_blob_reader *b, dcfs_error *e)
 uint64_t dcfs_blob_reader_bytes(const dcfs_blob_reader *b)
 {
 	return b->bytes;
+}
+
+void dcfs_blob_reader_interrupt(dcfs_blob_reader *b)
+{
+	atomic_store(&b->interrupted, true);
+	curl_multi_wakeup(b->multi); /* ends a curl_multi_poll() at once */
 }
 
 void dcfs_blob_reader_free(dcfs_blob_reader *b)

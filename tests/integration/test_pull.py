@@ -1,13 +1,18 @@
 """`dcfs pull` against a real registry (Debian's docker-registry on 127.0.0.1, see registry.py):
 tag and digest pulls, plain, gzip and zstd layers, several layers with a whiteout, an index with
 two platforms, errors (unknown tag, a blob that does not match its digest), no second download
-of a stored layer, and Basic and Bearer authentication."""
+of a stored layer, and Basic and Bearer authentication. Gzip layers: several members, and
+corrupt, truncated or followed by other data (a one-line error naming the layer, nothing stored);
+a refused entry ends the pull at once even while the download stalls."""
+import gzip
 import http.server
+import io
 import json
 import os
 import shutil
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -148,6 +153,140 @@ def test_blob_not_matching_its_digest(dcfs, store, registry):
     assert counts["images"] == 0 and counts["layers"] == 0 and counts["entries"] == 0
     assert store.chunk_files() == {} and store.tmp_leftovers() == []
     dcfs("fsck")
+
+
+BIG = {"data": None, "data/random": os.urandom(5_000_000),
+       "data/zeros": bytes(3_000_000), "data/text": b"dcfs pull\n" * 200_000}
+
+
+def gzip_member(data: bytes, name=None) -> bytes:
+    """One gzip member; with `name`, its header carries a file name (FNAME), as gzip(1) writes."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename=name or "", mode="wb", fileobj=buf, mtime=0) as f:
+        f.write(data)
+    return buf.getvalue()
+
+
+def test_multi_member_gzip_layer(dcfs, store, registry):
+    """A layer of three gzip members (as pigz or `cat a.gz b.gz` make) is their concatenation,
+    big enough to go round the inflater's buffers several times."""
+    files = dict(FILES, **BIG)
+    raw = layer_tar(files)
+    cuts = [0, 1234567, len(raw) - 700, len(raw)]
+    layer = b"".join(gzip_member(raw[a:b], name="part%d.tar" % i if i == 1 else None)
+                     for i, (a, b) in enumerate(zip(cuts, cuts[1:])))
+    registry.push_image("multi", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
+    pull(dcfs, f"{registry.host}/multi:v1")
+    assert_files(store, f"{registry.host}/multi:v1", files)
+    dcfs("fsck")
+
+
+def assert_nothing_stored(dcfs, store):
+    counts = store.counts()
+    assert counts["images"] == 0 and counts["layers"] == 0 and counts["entries"] == 0
+    assert store.chunk_files() == {} and store.tmp_leftovers() == []
+    dcfs("fsck")
+
+
+def flip_byte(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x55]) + data[at + 1:]
+
+
+@pytest.mark.parametrize("damage,message", [
+    ("flip", "corrupt gzip stream: "),
+    ("block", "corrupt gzip stream: invalid"),
+    ("truncate", "corrupt gzip stream: it ends inside member 1 (truncated)"),
+    ("trailing", "corrupt gzip stream: the data after member 1 is not gzip"),
+    ("crc", "corrupt gzip stream: "),
+])
+def test_corrupt_gzip_layer(dcfs, store, registry, damage, message):
+    """A gzip layer whose bytes match their digest but do not inflate: one line naming the layer
+    and what is wrong, and nothing of it left in the store."""
+    good = layer_tar(dict(FILES, **BIG), "gzip")
+    if damage == "flip":
+        layer = flip_byte(good, len(good) - 3000)  # one byte near the end
+    elif damage == "block":  # the first deflate block's type becomes the reserved one
+        layer = good[:10] + bytes([good[10] | 6]) + good[11:]
+    elif damage == "truncate":
+        layer = good[:len(good) - 5000]
+    elif damage == "trailing":
+        layer = good + b"this is not gzip"
+    else:  # the deflate data is whole, its CRC-32 is not
+        layer = flip_byte(good, len(good) - 6)
+    registry.push_image("broken", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
+    p = dcfs("pull", f"{registry.host}/broken:v1", check=1)
+    assert p.stderr.strip().count("\n") == 0, p.stderr
+    assert f"layer {digest(layer)}: {message}" in p.stderr, p.stderr
+    assert_nothing_stored(dcfs, store)
+
+
+def test_corrupt_gzip_download_blames_the_digest(dcfs, store, registry):
+    """Gzip bytes damaged on the way (the registry's copy differs from what the manifest names):
+    the error is the digest mismatch, the cause, not the inflater's complaint."""
+    layer = layer_tar(dict(FILES, **BIG), "gzip")
+    registry.push_image("damaged", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
+    bad = flip_byte(layer, len(layer) // 3)
+    registry.blob_path(digest(layer)).write_bytes(bad)
+    p = dcfs("pull", f"{registry.host}/damaged:v1", check=1)
+    assert p.stderr.strip().count("\n") == 0, p.stderr
+    assert f"layer {digest(layer)}: blob does not match its digest (got {digest(bad)})" \
+        in p.stderr, p.stderr
+    assert_nothing_stored(dcfs, store)
+
+
+class StallProxy(http.server.ThreadingHTTPServer):
+    """A registry front whose blob downloads send their first `head` bytes, then stall (until
+    the proxy is shut down)."""
+
+    def __init__(self, upstream, head):
+        self.upstream, self.head = upstream, head
+        self.done = threading.Event()
+        super().__init__(("127.0.0.1", 0), StallHandler)
+        self.host = f"127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class StallHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
+                                     headers={"Accept": self.headers.get("Accept", "*/*")})
+        r = urllib.request.urlopen(req, timeout=30)
+        body = r.read()
+        self.send_response(r.status)
+        self.send_header("Content-Type", r.headers.get("Content-Type", ""))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if "/blobs/" in self.path and len(body) > srv.head:
+            self.wfile.write(body[:srv.head])
+            self.wfile.flush()
+            srv.done.wait(60)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+def test_bad_entry_fails_at_once_while_the_download_stalls(dcfs, store, registry):
+    """The layer's first entry is refused while the rest of it is slow to come: the pull stops
+    at once with the entry's error instead of waiting on the network."""
+    raw = layer_tar({"../escape": b"x", "data": None, "data/random": os.urandom(2_000_000)})
+    layer = gzip.compress(raw, mtime=0)
+    registry.push_image("stall", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
+    proxy = StallProxy(registry.host, head=200_000)
+    try:
+        t0 = time.monotonic()
+        p = dcfs("pull", f"{proxy.host}/stall:v1", check=1)
+        assert time.monotonic() - t0 < 20
+    finally:
+        proxy.done.set()
+        proxy.shutdown()
+        proxy.server_close()
+    assert p.stderr.strip().count("\n") == 0, p.stderr
+    assert f"layer {digest(layer)}: " in p.stderr and "escapes the root" in p.stderr, p.stderr
+    assert_nothing_stored(dcfs, store)
 
 
 @pytest.mark.skipif(not shutil.which("htpasswd"), reason="htpasswd (apache2-utils) is not installed")
