@@ -17,7 +17,10 @@
 
 typedef enum dcfs_pull_event_kind {
 	DCFS_PULL_MANIFEST, /* resolved: digest, count */
-	DCFS_PULL_LAYER,    /* one layer done: index, digest, cached, bytes, stats, seconds */
+	DCFS_PULL_PROGRESS, /* a layer downloading (every 200 ms): index, digest, bytes, size,
+			       seconds */
+	DCFS_PULL_LAYER,    /* one layer done and its digest verified: index, digest, cached,
+			       bytes, stats, seconds */
 } dcfs_pull_event_kind;
 
 typedef struct dcfs_pull_event {
@@ -26,6 +29,7 @@ typedef struct dcfs_pull_event {
 	size_t index, count;
 	bool cached;
 	uint64_t bytes; /* downloaded */
+	uint64_t size;  /* the layer blob's size (the manifest's), 0 when unknown */
 	const dcfs_ingest_stats *stats; /* NULL for a cached layer */
 	double seconds;
 } dcfs_pull_event;

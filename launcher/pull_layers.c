@@ -38,6 +38,8 @@ typedef struct worker {
 typedef struct reader {
 	dcfs_blob_reader *blob;
 	shared *sh;
+	dcfs_pull_event progress; /* DCFS_PULL_PROGRESS for this layer */
+	double t0, last;
 } reader;
 
 static double now(void)
@@ -47,12 +49,29 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void report_progress(shared *sh, const dcfs_pull_event *ev)
+{
+	puller *p = sh->p;
+	pthread_mutex_lock(&sh->lock);
+	if (p->opts->progress && !atomic_load(&sh->failed))
+		p->opts->progress(ev, p->opts->opaque);
+	pthread_mutex_unlock(&sh->lock);
+}
+
 static ssize_t read_blob(void *opaque, const void **buf, dcfs_error *e)
 {
 	reader *rd = opaque;
 	if (atomic_load(&rd->sh->failed))
 		return dcfs_error_set(e, ECANCELED, "cancelled");
-	return dcfs_blob_reader_read(rd->blob, buf, e);
+	ssize_t n = dcfs_blob_reader_read(rd->blob, buf, e);
+	double t = now();
+	if (n > 0 && t - rd->last >= 0.2) {
+		rd->last = t;
+		rd->progress.bytes = dcfs_blob_reader_bytes(rd->blob);
+		rd->progress.seconds = t - rd->t0;
+		report_progress(rd->sh, &rd->progress);
+	}
+	return n;
 }
 
 static void interrupt_blob(void *opaque)
@@ -62,8 +81,9 @@ static void interrupt_blob(void *opaque)
 }
 
 /* Download a layer into a builder and record it; the digest is checked before the commit. */
-static int fetch_layer(worker *w, const char *digest, uint64_t size, const char *source,
-		       int64_t *id, dcfs_ingest_stats *stats, uint64_t *bytes, dcfs_error *e)
+static int fetch_layer(worker *w, const char *digest, size_t index, uint64_t size,
+		       const char *source, int64_t *id, dcfs_ingest_stats *stats, uint64_t *bytes,
+		       dcfs_error *e)
 {
 	_cleanup_(dcfs_blob_reader_freep) dcfs_blob_reader *b = NULL;
 	_cleanup_ingest_ dcfs_ingest *in = NULL;
@@ -71,7 +91,10 @@ static int fetch_layer(worker *w, const char *digest, uint64_t size, const char 
 	int r = dcfs_blob_reader_open(w->reg, digest, size, &b, e);
 	if (r < 0)
 		return r;
-	reader rd = {.blob = b, .sh = w->sh};
+	double t0 = now();
+	reader rd = {.blob = b, .sh = w->sh, .t0 = t0, .last = t0,
+		     .progress = {.kind = DCFS_PULL_PROGRESS, .digest = digest, .index = index,
+				  .count = w->sh->n, .size = size}};
 	r = dcfs_ingest_new(w->store, "tar entry", &in, e);
 	if (r >= 0)
 		r = dcfs_import_read_tar_stream(in, NULL, read_blob, interrupt_blob, &rd, e);
@@ -107,7 +130,8 @@ static int pull_layer(worker *w, size_t i, dcfs_error *e)
 	_cleanup_free_ char *source = NULL;
 	if (asprintf(&source, "blob:%s", digest) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	dcfs_pull_event ev = {.kind = DCFS_PULL_LAYER, .digest = digest, .index = i, .count = sh->n};
+	dcfs_pull_event ev = {.kind = DCFS_PULL_LAYER, .digest = digest, .index = i, .count = sh->n,
+			      .size = limit};
 	double t0 = now();
 	int r = dcfs_image_find_layer(w->store, source, &sh->ids[i], e);
 	if (r < 0)
@@ -115,7 +139,7 @@ static int pull_layer(worker *w, size_t i, dcfs_error *e)
 	ev.cached = sh->ids[i] > 0;
 	dcfs_ingest_stats stats;
 	if (!ev.cached) {
-		r = fetch_layer(w, digest, limit, source, &sh->ids[i], &stats, &ev.bytes, e);
+		r = fetch_layer(w, digest, i, limit, source, &sh->ids[i], &stats, &ev.bytes, e);
 		if (r < 0)
 			return dcfs_error_wrap(e, "layer %s", digest);
 		ev.stats = &stats;

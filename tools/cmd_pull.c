@@ -1,8 +1,12 @@
-/* dcfs pull [--insecure] [--json] REF: an image from an OCI registry into the store. A line per
- * layer on a terminal, JSON events with --json, and a summary line. An image that a dcfs store
+/* dcfs pull [--insecure] [--json] REF: an image from an OCI registry into the store. On a
+ * terminal, a line per layer kept up to date as `docker pull` does (bytes, rate, then
+ * "verified" once the digest matched); nothing but the summary line otherwise; JSON events with
+ * --json. An image that a dcfs store
  * pushed as a snapshot (its config's labels say so) becomes a snapshot here too. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +18,7 @@
 
 typedef struct progress {
 	bool json, tty;
+	size_t lines; /* layer lines printed so far (the cursor is below them) */
 } progress;
 
 static double now(void)
@@ -35,21 +40,39 @@ static void print_object(cJSON *o)
 
 static void json_event(const dcfs_pull_event *ev)
 {
+	static const char *const names[] = {"manifest", "progress", "layer"};
 	cJSON *o = cJSON_CreateObject();
-	bool layer = ev->kind == DCFS_PULL_LAYER;
-	cJSON_AddStringToObject(o, "event", layer ? "layer" : "manifest");
+	cJSON_AddStringToObject(o, "event", names[ev->kind]);
 	cJSON_AddStringToObject(o, "digest", ev->digest);
-	if (layer) {
+	if (ev->kind != DCFS_PULL_MANIFEST) {
 		cJSON_AddNumberToObject(o, "index", (double)ev->index);
-		cJSON_AddBoolToObject(o, "cached", ev->cached);
 		cJSON_AddNumberToObject(o, "downloadedBytes", (double)ev->bytes);
+		cJSON_AddNumberToObject(o, "size", (double)ev->size);
+		cJSON_AddNumberToObject(o, "seconds", ev->seconds);
+	}
+	if (ev->kind == DCFS_PULL_LAYER) {
+		cJSON_AddBoolToObject(o, "cached", ev->cached);
 		cJSON_AddNumberToObject(o, "files", ev->stats ? (double)ev->stats->files : 0);
 		cJSON_AddNumberToObject(o, "newStoredBytes",
 					ev->stats ? (double)ev->stats->new_stored_bytes : 0);
-		cJSON_AddNumberToObject(o, "seconds", ev->seconds);
 	}
 	cJSON_AddNumberToObject(o, "layers", (double)ev->count);
 	print_object(o);
+}
+
+/* Layer i's line: the cursor goes up to it, the line is rewritten, the cursor comes back. */
+static void layer_line(progress *p, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void layer_line(progress *p, size_t i, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t up = p->lines - i;
+	printf("\033[%zuA\r\033[2K", up);
+	vprintf(fmt, ap);
+	printf("\033[%zuB\r", up);
+	va_end(ap);
+	fflush(stdout);
 }
 
 static void on_event(const dcfs_pull_event *ev, void *opaque)
@@ -59,17 +82,29 @@ static void on_event(const dcfs_pull_event *ev, void *opaque)
 		json_event(ev);
 		return;
 	}
-	if (!p->tty || ev->kind != DCFS_PULL_LAYER)
+	if (!p->tty)
 		return;
-	if (ev->cached) {
-		printf("%.19s: already stored\n", ev->digest);
-	} else {
-		char got[16];
-		cli_human_size(ev->bytes, got);
-		printf("%.19s: pulled %s, %llu files, %.2fs\n", ev->digest, got,
-		       (unsigned long long)ev->stats->files, ev->seconds);
+	if (ev->kind == DCFS_PULL_MANIFEST) {
+		for (; p->lines < ev->count; p->lines++)
+			printf("layer %zu: waiting\n", p->lines + 1);
+		fflush(stdout);
+		return;
 	}
-	fflush(stdout);
+	if (ev->index >= p->lines)
+		return;
+	char got[16], total[16], rate[16];
+	cli_human_size(ev->bytes, got);
+	cli_human_size(ev->size, total);
+	cli_human_size(ev->seconds > 0 ? (uint64_t)((double)ev->bytes / ev->seconds) : 0, rate);
+	if (ev->kind == DCFS_PULL_PROGRESS)
+		layer_line(p, ev->index, "%.19s: downloading %s / %s, %s/s", ev->digest, got, total,
+			   rate);
+	else if (ev->cached)
+		layer_line(p, ev->index, "%.19s: already stored", ev->digest);
+	else
+		layer_line(p, ev->index, "%.19s: pulled, verified: %s in %.2fs (%s/s), %llu files",
+			   ev->digest, got, ev->seconds, rate,
+			   (unsigned long long)ev->stats->files);
 }
 
 static void summary(const dcfs_pull_result *res, bool json, double secs)

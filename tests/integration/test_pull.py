@@ -289,6 +289,50 @@ def test_bad_entry_fails_at_once_while_the_download_stalls(dcfs, store, registry
     assert_nothing_stored(dcfs, store)
 
 
+class SlowHandler(StallHandler):
+    """Blobs come in 64 KiB pieces, 40 ms apart: a slow registry."""
+
+    def do_GET(self):
+        srv = self.server
+        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
+                                     headers={"Accept": self.headers.get("Accept", "*/*")})
+        r = urllib.request.urlopen(req, timeout=30)
+        body = r.read()
+        self.send_response(r.status)
+        self.send_header("Content-Type", r.headers.get("Content-Type", ""))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        step = 65536 if "/blobs/" in self.path else len(body) or 1
+        for off in range(0, len(body), step):
+            self.wfile.write(body[off:off + step])
+            self.wfile.flush()
+            if step == 65536:
+                time.sleep(0.04)
+
+
+def test_slow_registry_reports_progress(dcfs, store, registry):
+    """From a slow registry the pull succeeds and --json reports the layer's progress: bytes
+    growing toward the blob's size, then the verified layer."""
+    layer = gzip.compress(layer_tar({"data": None, "data/random": os.urandom(1_500_000)}),
+                          mtime=0)
+    registry.push_image("slow", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
+    proxy = StallProxy(registry.host, head=0)
+    proxy.RequestHandlerClass = SlowHandler
+    try:
+        p, events = pull(dcfs, f"{proxy.host}/slow:v1")
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    progress = [e for e in events if e["event"] == "progress"]
+    assert len(progress) >= 2, events
+    got = [e["downloadedBytes"] for e in progress]
+    assert got == sorted(got) and 0 < got[-1] <= len(layer)
+    assert all(e["size"] == len(layer) and e["digest"] == digest(layer) for e in progress)
+    done = [e for e in events if e["event"] == "layer"]
+    assert len(done) == 1 and done[0]["downloadedBytes"] == len(layer)
+    assert events.index(done[0]) > events.index(progress[-1])
+
+
 @pytest.mark.skipif(not shutil.which("htpasswd"), reason="htpasswd (apache2-utils) is not installed")
 def test_basic_auth(dcfs, store, tmp_path):
     htpasswd = tmp_path / "htpasswd"
