@@ -77,3 +77,6 @@ char *dcfs_log_tail(const char *log, off_t offset);
 /* Run argv (argv[0] searched in PATH) with stdin from /dev/null and stdout and stderr to
  * `out_fd` (-1: inherit). Returns the exit status as waitpid gives it, or -errno. */
 int dcfs_spawn_wait(char *const *argv, int out_fd);
+/* The same in two halves: start it (*pid), and wait for it (its status, or -errno). */
+int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid);
+int dcfs_wait(pid_t pid);

@@ -41,13 +41,23 @@ static int wait_child(pid_t pid)
 	return status;
 }
 
-int dcfs_spawn_wait(char *const *argv, int out_fd)
+int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid)
 {
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		return -errno;
+	return spawn(argv, devnull, out_fd, out_fd, pid);
+}
+
+int dcfs_wait(pid_t pid)
+{
+	return wait_child(pid);
+}
+
+int dcfs_spawn_wait(char *const *argv, int out_fd)
+{
 	pid_t pid;
-	int r = spawn(argv, devnull, out_fd, out_fd, &pid);
+	int r = dcfs_spawn(argv, out_fd, &pid);
 	return r < 0 ? r : wait_child(pid);
 }
 
