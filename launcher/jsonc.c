@@ -4,6 +4,8 @@
  * decoded (escapes, surrogate pairs) to UTF-8; numbers follow the JSON grammar. */
 #include "jsonc.h"
 
+#include "strbuf.h"
+
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -103,30 +105,7 @@ static bool at_end(const parser *ps)
 
 /* ---- strings ---------------------------------------------------------------------------- */
 
-typedef struct strbuf {
-	char *s;
-	size_t len, cap;
-} strbuf;
-
-static int sb_put(strbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns)
-			return -ENOMEM;
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int sb_put_cp(strbuf *b, uint32_t cp)
+static int sb_put_cp(dcfs_strbuf *b, uint32_t cp)
 {
 	char u[4];
 	size_t n;
@@ -149,7 +128,7 @@ static int sb_put_cp(strbuf *b, uint32_t cp)
 		u[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	return sb_put(b, u, n);
+	return dcfs_strbuf_put(b, u, n);
 }
 
 static int hex4(const char *s, const char *end, uint32_t *out)
@@ -173,7 +152,7 @@ static int hex4(const char *s, const char *end, uint32_t *out)
 
 /* \uXXXX at ps->p (the backslash), with a following low surrogate when it is a high one. A
  * lone surrogate, which UTF-8 cannot hold, becomes U+FFFD. */
-static int unicode_escape(parser *ps, strbuf *b)
+static int unicode_escape(parser *ps, dcfs_strbuf *b)
 {
 	uint32_t cp, lo;
 	if (hex4(ps->p + 2, ps->end, &cp) < 0)
@@ -192,7 +171,7 @@ static int unicode_escape(parser *ps, strbuf *b)
 	return sb_put_cp(b, cp);
 }
 
-static int escape(parser *ps, strbuf *b)
+static int escape(parser *ps, dcfs_strbuf *b)
 {
 	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 	if (ps->p + 1 >= ps->end)
@@ -206,7 +185,7 @@ static int escape(parser *ps, strbuf *b)
 			ps,
 			"bad escape: expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");
 	ps->p += 2;
-	return sb_put(b, &to[k - from], 1);
+	return dcfs_strbuf_put(b, &to[k - from], 1);
 }
 
 /* A string at ps->p (the opening quote); *out is malloc'd. */
@@ -214,15 +193,15 @@ static int parse_string(parser *ps, char **out)
 {
 	const char *start = ps->p;
 	_cleanup_free_ char *unused = NULL;
-	strbuf b = {0};
-	int r = sb_put(&b, "", 0);
+	dcfs_strbuf b = {0};
+	int r = dcfs_strbuf_put(&b, "", 0);
 	ps->p++;
 	while (r >= 0) {
 		const char *run = ps->p;
 		while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' &&
 		       (unsigned char)*ps->p >= 0x20)
 			ps->p++;
-		r = sb_put(&b, run, (size_t)(ps->p - run));
+		r = dcfs_strbuf_put(&b, run, (size_t)(ps->p - run));
 		if (r < 0)
 			break;
 		if (at_end(ps) || *ps->p == '\n') {

@@ -12,29 +12,7 @@
 #include "cleanup.h"
 #include "hash.h"
 #include "jsonc.h"
-
-typedef struct buf {
-	char *s;
-	size_t len, cap;
-} buf;
-
-static int buf_put(buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *ns = realloc(b->s, cap);
-		if (!ns)
-			return -ENOMEM;
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
+#include "strbuf.h"
 
 static const char *basename_of(const char *path, size_t *len)
 {
@@ -55,7 +33,7 @@ static const char *env_lookup(dcfs_subst_lookup fn, void *data, const char *name
 
 /* args: what follows the variable name, ':'-separated (NULL when there is no ':'). */
 static int lookup_value(const dcfs_subst_ctx *ctx, dcfs_subst_lookup fn, void *data,
-			const char *match, size_t match_len, const char *args, buf *b,
+			const char *match, size_t match_len, const char *args, dcfs_strbuf *b,
 			dcfs_error *e)
 {
 	if (!args)
@@ -70,28 +48,28 @@ static int lookup_value(const dcfs_subst_ctx *ctx, dcfs_subst_lookup fn, void *d
 		return -ENOMEM;
 	const char *v = env_lookup(fn, data, name);
 	if (v)
-		return buf_put(b, v, strlen(v));
+		return dcfs_strbuf_put(b, v, strlen(v));
 	if (colon) {
 		/* The default is everything after the name, ':' included ("${localEnv:URL:http://x}"):
 		 * the reference CLI cuts it at the next ':', which breaks URLs and paths with ports. */
 		const char *def = colon + 1;
-		return buf_put(b, def, strlen(def));
+		return dcfs_strbuf_put(b, def, strlen(def));
 	}
 	return 0;
 }
 
-static int put_folder(buf *b, const char *folder, bool base, const char *match, size_t match_len)
+static int put_folder(dcfs_strbuf *b, const char *folder, bool base, const char *match, size_t match_len)
 {
 	if (!folder)
-		return buf_put(b, match, match_len);
+		return dcfs_strbuf_put(b, match, match_len);
 	size_t n = strlen(folder);
 	const char *s = base ? basename_of(folder, &n) : folder;
-	return buf_put(b, s, n);
+	return dcfs_strbuf_put(b, s, n);
 }
 
 /* One `${inner}`; `match` is the whole text with its braces. */
 static int replace_one(const dcfs_subst_ctx *ctx, const char *match, size_t match_len,
-		       const char *inner, buf *b, dcfs_error *e)
+		       const char *inner, dcfs_strbuf *b, dcfs_error *e)
 {
 	const char *colon = strchr(inner, ':');
 	size_t vlen = colon ? (size_t)(colon - inner) : strlen(inner);
@@ -105,12 +83,12 @@ static int replace_one(const dcfs_subst_ctx *ctx, const char *match, size_t matc
 	if (IS("containerWorkspaceFolder") || IS("containerWorkspaceFolderBasename"))
 		return put_folder(b, ctx->container_workspace_folder, vlen > 24, match, match_len);
 	if (IS("devcontainerId") && ctx->devcontainer_id)
-		return buf_put(b, ctx->devcontainer_id, strlen(ctx->devcontainer_id));
+		return dcfs_strbuf_put(b, ctx->devcontainer_id, strlen(ctx->devcontainer_id));
 	if (IS("containerEnv") && ctx->container_env)
 		return lookup_value(ctx, ctx->container_env, ctx->container_env_data, match,
 				    match_len, args, b, e);
 #undef IS
-	return buf_put(b, match, match_len);
+	return dcfs_strbuf_put(b, match, match_len);
 }
 
 /* JavaScript's '.' does not match line terminators: \n, \r, U+2028, U+2029. */
@@ -138,8 +116,8 @@ static const char *closing_brace(const char *p)
 
 int dcfs_subst_string(const dcfs_subst_ctx *ctx, const char *in, char **out, dcfs_error *e)
 {
-	buf b = {0};
-	int r = buf_put(&b, "", 0);
+	dcfs_strbuf b = {0};
+	int r = dcfs_strbuf_put(&b, "", 0);
 	const char *p = in;
 	while (r >= 0 && *p) {
 		const char *start = strstr(p, "${");
@@ -149,10 +127,10 @@ int dcfs_subst_string(const dcfs_subst_ctx *ctx, const char *in, char **out, dcf
 			close = start ? closing_brace(start) : NULL;
 		}
 		if (!start) {
-			r = buf_put(&b, p, strlen(p));
+			r = dcfs_strbuf_put(&b, p, strlen(p));
 			break;
 		}
-		r = buf_put(&b, p, (size_t)(start - p));
+		r = dcfs_strbuf_put(&b, p, (size_t)(start - p));
 		_cleanup_free_ char *inner = strndup(start + 2, (size_t)(close - start - 2));
 		if (r >= 0)
 			r = inner ? replace_one(ctx, start, (size_t)(close - start + 1), inner, &b,
