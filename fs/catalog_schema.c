@@ -307,7 +307,7 @@ static const char schema_v4[] =
 	"  registry TEXT NOT NULL,"
 	"  repository TEXT NOT NULL,"
 	"  PRIMARY KEY (layer_id, compression, registry, repository)"
-	") WITHOUT ROWID;"
+	");"
 	/* whether an image came from a registry (a pull can give it back: `rebuild --full`); before
 	 * version 4, an image whose layers all came from registry blobs was pulled */
 	"ALTER TABLE images ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;"

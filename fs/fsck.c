@@ -259,6 +259,12 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		 " WHERE x.file_off + x.len > b.size"},
 		{"regular file without content in layer",
 		 "SELECT layer_id FROM entries WHERE type = 'f' AND size > 0 AND blob_id IS NULL"},
+		{"snapshot without its record: image",
+		 "SELECT id FROM images i WHERE kind = 'snapshot' AND NOT EXISTS"
+		 " (SELECT 1 FROM snapshots s WHERE s.image_id = i.id)"},
+		{"snapshot record of an image that is not a snapshot: image",
+		 "SELECT s.image_id FROM snapshots s JOIN images i ON i.id = s.image_id"
+		 " WHERE i.kind != 'snapshot'"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;

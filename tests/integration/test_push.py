@@ -162,6 +162,7 @@ def test_push_to_another_repository_mounts_the_layer(dcfs, registry, imported):
     assert m3["layers"][0]["digest"] == layer
     blob = get(registry, f"/v2/team/three/blobs/{layer}")[0]
     assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer
+    assert "0 problems" in dcfs("fsck").stdout  # what the push remembered is a sound catalog
 
 
 def test_multi_layer_image_with_whiteouts(dcfs, store, registry, tmp_path):
