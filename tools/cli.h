@@ -59,6 +59,8 @@ struct dcfs_ingest_stats;
 struct dcfs_snapshot;
 /* One line for a new snapshot: its name, what it holds and how much was new to the store. */
 void cli_print_snapshot(const char *ref, const struct dcfs_ingest_stats *st);
+/* The snapshot's configuration file, or what stands for it when it was pulled. */
+const char *cli_snapshot_config(const struct dcfs_snapshot *sn);
 /* "in use", "reclaimable" or "kept". */
 const char *cli_snapshot_status(const struct dcfs_snapshot *sn);
 

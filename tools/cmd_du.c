@@ -132,7 +132,7 @@ static void print_snapshots(const dcfs_snapshot *list, size_t n, bool human)
 		char size[32], age[32];
 		size_cell(sn->size, human, size);
 		cli_human_age(sn->created_ns / 1000000000, age);
-		cli_table_row(&t, first ? sn->config_file : "", sn->ref, sn->stage, age, size,
+		cli_table_row(&t, first ? cli_snapshot_config(sn) : "", sn->ref, sn->stage, age, size,
 			      cli_snapshot_status(sn));
 	}
 	cli_table_print(&t, stdout);

@@ -12,6 +12,11 @@
 #include "cli.h"
 #include "snapshot.h"
 
+const char *cli_snapshot_config(const dcfs_snapshot *sn)
+{
+	return *sn->config_file ? sn->config_file : "(pulled: made elsewhere)";
+}
+
 const char *cli_snapshot_status(const dcfs_snapshot *sn)
 {
 	if (sn->used_by)
@@ -86,8 +91,8 @@ int cmd_snapshots(int argc, char **argv, dcfs_cli *cli)
 			cli_human_size(sn->size, size);
 			cli_human_age(sn->created_ns / 1000000000, age);
 			snprintf(key, sizeof(key), "%.12s", sn->key);
-			cli_table_row(&t, sn->ref, sn->config_file, sn->origin, sn->stage, key, age,
-				      size, cli_snapshot_status(sn));
+			cli_table_row(&t, sn->ref, cli_snapshot_config(sn), sn->origin, sn->stage,
+				      key, age, size, cli_snapshot_status(sn));
 		}
 		cli_table_print(&t, stdout);
 		cli_table_free(&t);
