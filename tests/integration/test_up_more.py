@@ -176,7 +176,8 @@ def test_wait_for(ws):
     # the rest goes on in the background; the next up waits for it (the folder's lock), and
     # its own postAttach goes on in the background too
     up(ws.d, folder)
-    assert order.read_text().split() == ["onCreate", "postCreate", "postAttach"]
+    # (the second up's own postAttach may already have run too)
+    assert order.read_text().split()[:3] == ["onCreate", "postCreate", "postAttach"]
     for _ in range(50):
         if order.read_text().split().count("postAttach") == 2:
             break
