@@ -67,6 +67,10 @@ const char *cli_snapshot_status(const struct dcfs_snapshot *sn);
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));
 
+/* The options of a listing command, `[--json] [-q|--quiet]` and no argument: 0, or the usage
+ * exit code after printing the usage. */
+int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet);
+
 /* Open the store; on failure fills cli->err and returns -errno. */
 int cli_open_store(dcfs_cli *cli, dcfs_store_mode mode, dcfs_store **out);
 

@@ -48,20 +48,10 @@ static void print_json(dcfs_image_info *list, size_t n)
 
 int cmd_images(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-					     {"quiet", no_argument, NULL, 'q'}, {0}};
-	bool json = false, quiet = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'q')
-			quiet = true;
-		else
-			return cli_usage(cli, NULL);
-	}
-	if (optind != argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	bool json, quiet;
+	int usage = cli_list_options(cli, argc, argv, &json, &quiet);
+	if (usage)
+		return usage;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
 		return 1;

@@ -1,5 +1,6 @@
 /* Output helpers shared by the commands: human sizes and ages, size parsing, aligned tables. */
 #include <ctype.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,4 +128,24 @@ void cli_table_free(cli_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	*t = (cli_table){0};
+}
+
+int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"quiet", no_argument, NULL, 'q'}, {0}};
+	*json = *quiet = false;
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		if (c == 'j')
+			*json = true;
+		else if (c == 'q')
+			*quiet = true;
+		else
+			return cli_usage(cli, NULL);
+	}
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	return 0;
 }

@@ -250,9 +250,9 @@ class StallHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def do_GET(self):
-        srv = self.server
-        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
+    def relay_headers(self):
+        """Fetch the path from upstream, send its status and headers; return its body."""
+        req = urllib.request.Request(f"http://{self.server.upstream}{self.path}",
                                      headers={"Accept": self.headers.get("Accept", "*/*")})
         r = urllib.request.urlopen(req, timeout=30)
         body = r.read()
@@ -260,6 +260,11 @@ class StallHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", r.headers.get("Content-Type", ""))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        return body
+
+    def do_GET(self):
+        srv = self.server
+        body = self.relay_headers()
         if "/blobs/" in self.path and len(body) > srv.head:
             self.wfile.write(body[:srv.head])
             self.wfile.flush()
@@ -293,15 +298,7 @@ class SlowHandler(StallHandler):
     """Blobs come in 64 KiB pieces, 40 ms apart: a slow registry."""
 
     def do_GET(self):
-        srv = self.server
-        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
-                                     headers={"Accept": self.headers.get("Accept", "*/*")})
-        r = urllib.request.urlopen(req, timeout=30)
-        body = r.read()
-        self.send_response(r.status)
-        self.send_header("Content-Type", r.headers.get("Content-Type", ""))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
+        body = self.relay_headers()
         step = 65536 if "/blobs/" in self.path else len(body) or 1
         for off in range(0, len(body), step):
             self.wfile.write(body[off:off + step])
