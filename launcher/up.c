@@ -36,6 +36,7 @@
 #include "jsonc.h"
 #include "lifecycle.h"
 #include "prebuild_key.h"
+#include "pull.h"
 #include "ref.h"
 #include "run_args.h"
 #include "runtime.h"
@@ -125,16 +126,46 @@ static int find_image(up *u)
 		return -EIO;
 	sqlite3_bind_text(st, 1, u->ref, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
-		return dcfs_error_set(e, ENOENT,
-				      "image '%s' is not in the store (add it with 'dcfs pull %s' or "
-				      "'dcfs import DIR|TARBALL %s')",
-				      u->ref, u->ref, u->ref);
+		return dcfs_error_set(e, ENOENT, "image '%s' is not in the store", u->ref);
 	u->image_id = sqlite3_column_int64(st, 0);
 	u->image_config = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
 	u->image_digest = strdup((const char *)sqlite3_column_text(st, 2));
 	if (!u->image_digest)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	return dcfs_prebuild_key_compute(&u->d, u->image_digest, &u->key, e);
+}
+
+/* The configuration's image, pulled when the store lacks it, as `devcontainer up` does (before
+ * the image's metadata is merged into the configuration). */
+static int ensure_image(up *u)
+{
+	dcfs_error *e = u->e;
+	const char *image =
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u->d.config, "image"));
+	dcfs_ref ref;
+	if (u->o->no_pull || !image || dcfs_ref_parse(image, &ref, e) < 0)
+		return image && !u->o->no_pull ? -EINVAL : 0; /* find_image() says what is wrong */
+	_cleanup_free_ char *name = dcfs_ref_name(&ref);
+	dcfs_ref_free(&ref);
+	int64_t found = 0;
+	if (!name)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = dcfs_catalog_int(u->s->db, "SELECT count(*) FROM images WHERE ref = ?1 AND kind = 'image'",
+				 name, &found, e);
+	if (r < 0 || found)
+		return r < 0 ? r : 0;
+	if (u->o->notes)
+		fprintf(u->o->notes, "pulling %s: it is not in the store\n", name);
+	_cleanup_error_ dcfs_error perr = {0};
+	dcfs_pull_result pulled = {0};
+	r = dcfs_pull(u->s, image, &(dcfs_pull_opts){0}, &pulled, &perr);
+	dcfs_pull_result_free(&pulled);
+	if (r < 0)
+		return dcfs_error_set(e, ENOENT,
+				      "image '%s' is not in the store and pulling it failed: %s (without "
+				      "a registry: 'dcfs import DIR|TARBALL %s')",
+				      name, perr.msg ? perr.msg : strerror(-r), name);
+	return 0;
 }
 
 /* runArgs into the merged configuration; messages name the file relative to the folder. */
@@ -152,7 +183,7 @@ static int load_config(up *u)
 	dcfs_error *e = u->e;
 	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file};
 	int r = dcfs_devcontainer_read(&o, &u->d, e);
-	if (r < 0)
+	if (r < 0 || (r = ensure_image(u)) < 0)
 		return r;
 	_cleanup_json_ cJSON *metadata = NULL;
 	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, &metadata, e)) < 0)
@@ -228,7 +259,7 @@ static int choose_prebuild(up *u, dcfs_up_result *res)
 	if (u->o->prebuild)
 		return 0;
 	if (u->o->no_prebuild)
-		return note(u, res, "prebuild: not looked for (--no-prebuild)");
+		return 0; /* asked for: nothing to say */
 	int r = dcfs_snapshot_find(u->s, u->key.key, NULL, &u->prebuild, u->e);
 	if (r == -ENOENT)
 		return explain_miss(u, res);

@@ -1,5 +1,5 @@
 /* `dcfs up` as a library call, shared by `up`, `prebuild` and `rebuild`: read the folder's
- * configuration, find or create its container (from the newest matching prebuild snapshot when
+ * configuration, pull its image when the store lacks it, find or create its container (from the newest matching prebuild snapshot when
  * there is one), mount its root and workspace, start it on runc and run the lifecycle
  * commands. */
 #pragma once
@@ -16,6 +16,7 @@ typedef struct dcfs_up_opts {
 	const char *config_file; /* NULL: found in the folder */
 	bool remove_existing;	 /* remove the folder's container first */
 	bool no_prebuild;	 /* never start from a prebuild snapshot */
+	bool no_pull;		 /* a missing image is an error rather than pulled */
 	/* A prebuild's own container (not the folder's: it has an identity of its own, and an
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
 	bool prebuild;

@@ -7,8 +7,8 @@
  *
  * --full first purges the store as a Codespaces full rebuild does (launcher/purge.h): it lists
  * the containers, images, snapshots and volumes it will remove, with their sizes, asks (unless
- * --yes), removes them, says how many bytes that freed, pulls the image again and creates the
- * container. Workspaces are never touched. */
+ * --yes), removes them, says how many bytes that freed, and creates the container (`up`
+ * pulls the image again). Workspaces are never touched. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +17,6 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "devcontainer.h"
-#include "pull.h"
 #include "purge.h"
 #include "up.h"
 
@@ -58,13 +57,15 @@ static int confirm(dcfs_cli *cli, size_t count, uint64_t total)
 	return 0;
 }
 
-/* The purge, then the image again: pulled when the purge removed it. */
+/* The purge; `up` then pulls the image again when the purge removed it. */
 static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 {
 	dcfs_error *e = &cli->err;
 	dcfs_prebuild_key key;
 	_cleanup_free_ char *config_file = NULL, *image = NULL;
-	int r = dcfs_up_key(*s, o, &key, &config_file, &image, e);
+	dcfs_up_opts look = *o;
+	look.no_pull = true; /* only which image: it may be about to go */
+	int r = dcfs_up_key(*s, &look, &key, &config_file, &image, e);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	dcfs_error_clear(e);
@@ -95,15 +96,7 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	cli_human_size(freed, human);
 	fprintf(stderr, "rebuild --full: removed %zu objects, reclaimed %s (%llu bytes)\n", count,
 		human, (unsigned long long)freed);
-	free(config_file), free(image);
-	if ((r = dcfs_up_key(*s, o, &key, &config_file, &image, e)) != -ENOENT)
-		return r;
-	dcfs_error_clear(e);
-	fprintf(stderr, "rebuild --full: pulling %s\n", image);
-	dcfs_pull_result res = {0};
-	r = dcfs_pull(*s, image, &(dcfs_pull_opts){0}, &res, e);
-	dcfs_pull_result_free(&res);
-	return r;
+	return 0;
 }
 
 int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
@@ -136,6 +129,7 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	if (yes && !full)
 		return cli_usage(cli, "--yes goes with --full");
 	o.folder = optind < argc ? argv[optind] : NULL;
+	o.notes = stderr; /* "pulling IMAGE" */
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store_created(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
 		return 1;

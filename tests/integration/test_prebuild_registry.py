@@ -1,6 +1,7 @@
-"""A prebuild shared through a registry: store A makes a prebuild and pushes it; store B (another
-machine's) pulls it, sees a snapshot with the same key, and `dcfs up` of a folder with the same
-configuration there starts from it and runs only the commands after updateContentCommand."""
+"""Registries and `up`: a prebuild shared through a registry (store A makes a prebuild and pushes
+it; store B, another machine's, pulls it, sees a snapshot with the same key, and `dcfs up` of a
+folder with the same configuration there starts from it and runs only the commands after
+updateContentCommand); and `up` pulling an image the store lacks."""
 import json
 import os
 import shutil
@@ -69,4 +70,30 @@ def test_prebuild_through_a_registry(tmp_path):
     finally:
         b("rm", "-f", fb, check=False)
         a("rm", "-f", fa, check=False)
+        reg.stop()
+
+
+def test_up_pulls_a_missing_image(tmp_path):
+    """`dcfs up` pulls the configuration's image when the store lacks it, and says so."""
+    rootfs = tmp_path / "rootfs"
+    subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"), str(rootfs)],
+                   check=True, capture_output=True)
+    a = Dcfs(dcfs_binary(), Store(tmp_path / "a"))
+    b = Dcfs(dcfs_binary(), Store(tmp_path / "b"))
+    reg = Registry(tmp_path / "registry").start()
+    ref = f"{reg.host}/team/busybox:1"
+    f = tmp_path / "pulls"
+    (f / ".devcontainer").mkdir(parents=True)
+    (f / ".devcontainer" / "devcontainer.json").write_text(json.dumps(
+        {"image": ref, "postCreateCommand": "echo made > /root/made"}))
+    try:
+        a("import", rootfs, "busybox:local")
+        a("push", "busybox:local", ref)
+        p = b("up", f)
+        assert f"pulling {ref}: it is not in the store" in p.stdout
+        assert b("exec", f, "--", "cat", "/root/made").stdout == "made\n"
+        [image] = json.loads(b("images", "--json").stdout)
+        assert image["ref"] == ref
+    finally:
+        b("rm", "-f", f, check=False)
         reg.stop()
