@@ -437,3 +437,31 @@ def test_kill_9_during_snapshot_leaves_container_running(ws):
         subprocess.run(["runc", "--root", str(ws.store.path / "run" / "runc"), "resume", cid],
                        capture_output=True)
     assert state == "running" and ok
+
+
+def test_snapshot_on_a_full_disk(tmp_path):
+    """A snapshot that runs out of space says so in one line, exits 1, lists nothing, leaves a
+    store fsck passes, and the container running."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=150m", "tmpfs", str(disk)], check=True)
+    d = Dcfs(dcfs_binary(), Store(disk / "store"))
+    folder = tmp_path / "full"
+    (folder / ".devcontainer").mkdir(parents=True)
+    (folder / ".devcontainer" / "devcontainer.json").write_text(json.dumps({"image": "bb:1"}))
+    try:
+        subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"),
+                        str(tmp_path / "rootfs")], check=True, capture_output=True)
+        d("import", tmp_path / "rootfs", "bb:1")
+        d("up", folder)
+        # 80 MB of random bytes in the container's upper: its copy in chunks cannot fit
+        d("exec", folder, "--", "sh", "-c", "head -c 80000000 /dev/urandom > /root/big")
+        p = d("snapshot", folder, check=1)
+        err = p.stderr.strip()
+        assert "\n" not in err and "No space left on device" in err, err
+        assert d("snapshots", "-q").stdout == ""
+        assert "0 problems" in d("fsck").stdout
+        assert d("exec", folder, "--", "true", check=False, timeout=20).returncode == 0
+    finally:
+        d("rm", "-f", folder, check=False)
+        subprocess.run(["umount", "-l", str(disk)], check=False)
