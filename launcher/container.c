@@ -71,10 +71,42 @@ char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub)
 	return p;
 }
 
+/* /run/dcfs/<store's hash>/<id>: per store, so two stores never share a mount point. */
+static char *run_dir(dcfs_store *s, const char *id)
+{
+	_cleanup_free_ char *root = realpath(s->root, NULL);
+	if (!root)
+		return NULL;
+	dcfs_hash h;
+	dcfs_hash_buf(root, strlen(root), &h);
+	char hex[DCFS_HASH_HEX];
+	dcfs_hash_to_hex(&h, hex);
+	const char *base = getenv("DCFS_RUN_DIR");
+	char *p = NULL;
+	if (asprintf(&p, "%s/%.16s/%s", base && *base ? base : "/run/dcfs", hex, id) < 0)
+		return NULL;
+	return p;
+}
+
+char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, dcfs_error *e)
+{
+	_cleanup_free_ char *dir = run_dir(s, id);
+	char *p = NULL;
+	if (!dir || asprintf(&p, "%s/workspace", dir) < 0) {
+		dcfs_error_set(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (create && dcfs_mkdir_p(p, 0711) < 0) {
+		dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 static int make_dirs(dcfs_store *s, const char *id, dcfs_error *e)
 {
-	static const char *const subs[] = {"upper", "work",    "rootfs",
-					   "bundle", "markers", "workspace"};
+	static const char *const subs[] = {"upper", "work", "rootfs", "bundle", "markers"};
 	for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
 		_cleanup_free_ char *p = dcfs_container_path(s, id, subs[i]);
 		if (!p)
@@ -147,12 +179,16 @@ int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
 {
 	_cleanup_free_ char *dir = dcfs_container_path(s, id, "");
 	_cleanup_free_ char *rootfs = dcfs_container_path(s, id, "rootfs");
-	_cleanup_free_ char *ws = dcfs_container_path(s, id, "workspace");
-	if (!dir || !rootfs || !ws)
+	_cleanup_free_ char *ws = dcfs_container_workspace_mnt(s, id, false, e);
+	_cleanup_free_ char *run = run_dir(s, id);
+	if (!dir || !rootfs || !ws || !run)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (dcfs_container_is_mounted(rootfs) || dcfs_container_is_mounted(ws))
 		return dcfs_error_set(e, EBUSY, "container %s is still mounted: not removing '%s'", id,
 				      dir);
+	/* the mount point first: an empty folder, and nothing is mounted there */
+	if (dcfs_rm_rf(run) < 0 && errno != ENOENT)
+		return dcfs_error_set(e, errno, "cannot remove '%s': %m", run);
 	if (dcfs_rm_rf(dir) < 0)
 		return dcfs_error_set(e, errno, "cannot remove '%s': %m", dir);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -3,7 +3,9 @@
  *
  *   STORE/containers/<id>/upper, work   the overlay's upper and work directories
  *   STORE/containers/<id>/rootfs        the container root (overlay) mount point
- *   STORE/containers/<id>/workspace     the workspace view mount point
+ *   /run/dcfs/<store>/<id>/workspace    the workspace view mount point: outside the store, so
+ *                                       that nothing walking the store (an `rm -rf` of it, a
+ *                                       backup) reaches the user's folder through the view
  *   STORE/containers/<id>/bundle/       the OCI bundle (config.json)
  *   STORE/containers/<id>/markers/      run-once markers of the lifecycle commands
  *   STORE/containers/<id>/log           the container's and runc's output
@@ -47,6 +49,11 @@ int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_err
 
 /* STORE/containers/<id>/<sub> (sub may be ""); malloc'd, NULL when out of memory. */
 char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub);
+
+/* The workspace view's mount point, /run/dcfs/<sha256(store)[:16]>/<id>/workspace (under
+ * $DCFS_RUN_DIR instead of /run/dcfs when set); created when `create`. malloc'd, NULL with
+ * `e` filled on failure. */
+char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, dcfs_error *e);
 
 void dcfs_container_free(dcfs_container *c);
 void dcfs_container_list_free(dcfs_container *list, size_t n);

@@ -43,7 +43,8 @@ bool dcfs_container_is_mounted(const char *path)
 
 static int unmount_if_mounted(dcfs_store *s, const char *id, const char *sub, dcfs_error *e)
 {
-	_cleanup_free_ char *p = dcfs_container_path(s, id, sub);
+	_cleanup_free_ char *p = strcmp(sub, "workspace") ? dcfs_container_path(s, id, sub)
+							   : dcfs_container_workspace_mnt(s, id, false, e);
 	if (!p)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!dcfs_container_is_mounted(p))

@@ -202,10 +202,12 @@ static int paths(up *u)
 	free(u->log), free(u->rootfs), free(u->workspace_mnt), free(u->markers);
 	u->log = dcfs_container_path(u->s, id, "log");
 	u->rootfs = dcfs_container_path(u->s, id, "rootfs");
-	u->workspace_mnt = dcfs_container_path(u->s, id, "workspace");
 	u->markers = dcfs_container_path(u->s, id, "markers");
-	if (!u->log || !u->rootfs || !u->workspace_mnt || !u->markers)
+	if (!u->log || !u->rootfs || !u->markers)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
+	/* made again after a reboot emptied /run */
+	if (!(u->workspace_mnt = dcfs_container_workspace_mnt(u->s, id, true, e)))
+		return -EIO;
 	if (!u->runc_root && !(u->runc_root = dcfs_container_runc_root(u->s, e)))
 		return -EIO;
 	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log};

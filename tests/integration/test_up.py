@@ -238,3 +238,21 @@ def test_volumes_in_du(ws):
     shutil.rmtree(ws.store.path / "volumes" / "du-vol")
     up(ws.d, folder)  # the next start sees the folder gone, and makes it anew (empty)
     assert volumes() == (t0 + 1, a0 + 1, s0, r0)
+
+
+def test_store_holds_no_way_into_the_workspace(ws):
+    """The workspace view is mounted outside the store (/run/dcfs/...): walking the store of a
+    running container, as `rm -rf STORE` or a backup would, never reaches the user's folder."""
+    folder = ws.make("norm", {"image": IMAGE})
+    (folder / "precious-marker").write_text("keep me\n")
+    cid = up(ws.d, folder)["containerId"]
+    assert ws.d("exec", folder, "--", "cat", "/workspaces/norm/precious-marker").stdout == \
+        "keep me\n"
+    for dirpath, dirnames, filenames in os.walk(ws.store.path):
+        assert "precious-marker" not in filenames, dirpath
+    mounts = [line.split()[1] for line in open("/proc/mounts")]
+    assert any(m.startswith("/run/dcfs/") and m.endswith("/workspace") for m in mounts)
+    assert list(Path("/run/dcfs").glob(f"*/{cid}/workspace"))
+    ws.d("rm", "-f", folder)
+    assert (folder / "precious-marker").read_text() == "keep me\n"
+    assert not list(Path("/run/dcfs").glob(f"*/{cid}"))  # rm takes the mount point too
