@@ -1,0 +1,94 @@
+/* The people in a container: the container and remote users, updateRemoteUserUID, the
+ * $HOME/config link to the workspace's .devcontainer/config, and the caller's ~/.gitconfig and
+ * VS Code machine settings in the remote user's home. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container_setup.h"
+#include "fsutil.h"
+#include "up_internal.h"
+#include "user_uid.h"
+
+/* FOLDER/.devcontainer/config on the host (made for the remote user when missing), and
+ * HOME/config in the container's root pointing at it through the workspace folder. */
+int up_link_config(up *u)
+{
+	dcfs_error *e = u->e;
+	_cleanup_free_ char *host = NULL, *target = NULL, *link = NULL;
+	if (asprintf(&host, "%s/.devcontainer/config", u->d.folder) < 0 ||
+	    asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
+	    asprintf(&link, "%s%s/config", u->rootfs, u->remote.user.home) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	struct stat st;
+	if (stat(host, &st) < 0) {
+		/* new: the remote user's, who keeps their configuration there */
+		if (dcfs_mkdir_p(host, 0755) < 0)
+			return dcfs_error_set(e, errno, "cannot create '%s': %m", host);
+		if (chown(host, u->remote.user.uid, u->remote.user.gid) < 0)
+			return dcfs_error_set(e, errno, "cannot chown '%s': %m", host);
+	}
+	if (lstat(link, &st) == 0)
+		return 0;
+	_cleanup_free_ char *home = NULL;
+	if (asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (dcfs_mkdir_p(home, 0755) < 0 || symlink(target, link) < 0 ||
+	    lchown(link, u->remote.user.uid, u->remote.user.gid) < 0)
+		return dcfs_error_set(e, errno, "cannot link '%s': %m", link);
+	return 0;
+}
+
+/* The caller's ~/.gitconfig and the VS Code machine settings in the remote user's home. */
+int up_home_files(up *u)
+{
+	dcfs_error *e = u->e;
+	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(u->d.config, "customizations");
+	const cJSON *vscode = cJSON_GetObjectItemCaseSensitive(custom, "vscode");
+	const cJSON *settings = cJSON_GetObjectItemCaseSensitive(vscode, "settings");
+	int r = dcfs_home_gitconfig(u->rootfs, &u->remote.user, e);
+	return r ?: dcfs_home_settings(u->rootfs, &u->remote.user, settings, e);
+}
+
+int up_users(up *u)
+{
+	dcfs_error *e = u->e;
+	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
+	const char *image_user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(image, "User"));
+	const char *cu = cfg_string(u, "containerUser") ?: image_user;
+	const char *ru = cfg_string(u, "remoteUser") ?: cu;
+	int r = dcfs_user_resolve(u->rootfs, cu, &u->container_user, e);
+	if (r < 0 || (r = dcfs_user_resolve(u->rootfs, ru, &u->remote.user, e)) < 0)
+		return dcfs_error_wrap(e, "%s", u->d.config_file);
+	const char *wf = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(u->d.workspace, "workspaceFolder"));
+	u->remote.workspace_folder = strdup(wf ? wf : "/workspace");
+	u->remote.env = cJSON_CreateArray();
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cfg(u, "remoteEnv")) if (cJSON_IsString(it))
+		dcfs_env_set(u->remote.env, it->string, it->valuestring);
+	if (!u->remote.workspace_folder || !u->remote.env)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return 0;
+}
+
+/* updateRemoteUserUID (default true): the remote user takes the uid and gid of the workspace
+ * folder's owner, who stands for the developer (dcfs runs as root; a folder of root's changes
+ * nothing). The container user follows when it is the same user. */
+int up_update_uid(up *u)
+{
+	struct stat st;
+	if (cJSON_IsFalse(cfg(u, "updateRemoteUserUID")) || stat(u->d.folder, &st) < 0 ||
+	    st.st_uid == 0)
+		return 0;
+	dcfs_user *ru = &u->remote.user, *cu = &u->container_user;
+	int r = dcfs_user_update_uid(u->rootfs, ru, st.st_uid, st.st_gid, u->e);
+	if (r < 0)
+		return r;
+	if (ru->name && cu->name && !strcmp(ru->name, cu->name))
+		cu->uid = ru->uid, cu->gid = ru->gid;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/* What the parts of `up` (up*.c) share: the state of one `dcfs up`. Not an API. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "container.h"
+#include "devcontainer.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "prebuild_key.h"
+#include "run_args.h"
+#include "runtime.h"
+#include "snapshot.h"
+#include "store.h"
+#include "up.h"
+
+typedef struct up {
+	const dcfs_up_opts *o;
+	dcfs_error *e;
+	dcfs_devcontainer d;
+	cJSON *merged;	     /* the configuration merged with the image's metadata */
+	cJSON *image_config; /* the image's OCI config */
+	char *ref;	     /* what the root is mounted from: the image, or a prebuild snapshot */
+	char *image_ref;     /* the configuration's image */
+	char *image_digest;
+	int64_t image_id;
+	dcfs_prebuild_key key;
+	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
+	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
+	bool created;		/* made by this `up` */
+	dcfs_store *s;
+	dcfs_container c;
+	char *runc_root, *log, *rootfs, *workspace_mnt, *markers;
+	dcfs_runc runc;
+	dcfs_user container_user;
+	dcfs_remote remote;
+	dcfs_run_args run_args;
+} up;
+
+static inline const cJSON *cfg(const up *u, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(u->merged, key);
+}
+
+static inline const char *cfg_string(const up *u, const char *key)
+{
+	return cJSON_GetStringValue(cfg(u, key));
+}
+
+/* up_prebuild.c: the prebuild a new container starts from (or why none), and its markers. */
+int up_choose_prebuild(up *u, dcfs_up_result *res);
+int up_mark_prebuilt(up *u);
+
+/* up_mount.c: the root and the workspace views, by running this binary. */
+int up_mount_all(up *u);
+
+/* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
+int up_users(up *u);
+int up_update_uid(up *u);
+int up_link_config(up *u);
+int up_home_files(up *u);
+
+/* up_bundle.c: `${containerEnv:V}`, and the OCI bundle. */
+int up_substitute_container_env(up *u);
+int up_write_bundle(up *u);
+
+/* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
+int up_lifecycle(up *u, bool started);

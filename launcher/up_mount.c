@@ -1,0 +1,81 @@
+/* Mounting a container's root and workspace views by running this binary (`dcfs mount`), so
+ * that they detach as any mount does; both at once. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "up_internal.h"
+
+/* A mount being made by this binary: `dcfs --store S mount ARGS...`, which exits once the
+ * mount is ready (its daemon detached). */
+typedef struct mounting {
+	const char *what;
+	pid_t pid; /* 0: nothing started */
+	off_t offset; /* of its output in the container's log */
+} mounting;
+
+static int mount_start(up *u, const char *what, char *const *args, mounting *m)
+{
+	dcfs_error *e = u->e;
+	m->what = what;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
+	exe[n] = 0;
+	_cleanup_free_ char *store = realpath(u->s->root, NULL);
+	if (!store)
+		return dcfs_error_set(e, errno, "store '%s': %m", u->s->root);
+	char *argv[12] = {exe, "--store", store, "mount"};
+	for (size_t i = 0; args[i] && i < 7; i++)
+		argv[4 + i] = args[i];
+	_cleanup_close_ int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	struct stat st;
+	m->offset = log >= 0 && fstat(log, &st) == 0 ? st.st_size : 0;
+	int r = dcfs_spawn(argv, log, &m->pid);
+	if (r < 0) {
+		m->pid = 0;
+		return dcfs_error_set(e, -r, "cannot run '%s': %s", exe, strerror(-r));
+	}
+	return 0;
+}
+
+/* Wait for it; `e` (may be NULL: quiet) says why it failed. */
+static int mount_finish(up *u, mounting *m, dcfs_error *e)
+{
+	if (!m->pid)
+		return 0;
+	int status = dcfs_wait(m->pid);
+	m->pid = 0;
+	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	_cleanup_free_ char *tail = dcfs_log_tail(u->log, m->offset);
+	return e ? dcfs_error_set(e, EIO, "cannot mount the %s: %s", m->what, tail ? tail : "")
+		 : -EIO;
+}
+
+/* The root and the workspace, both at once. */
+int up_mount_all(up *u)
+{
+	_cleanup_free_ char *upper = dcfs_container_path(u->s, u->c.id, "upper");
+	if (!upper)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	mounting root = {0}, ws = {0};
+	char *root_args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
+	char *ws_args[] = {"--workspace", u->d.folder, u->workspace_mnt, NULL};
+	int r = 0;
+	if (!dcfs_container_is_mounted(u->rootfs))
+		r = mount_start(u, "container root", root_args, &root);
+	if (r >= 0 && !dcfs_container_is_mounted(u->workspace_mnt))
+		r = mount_start(u, "workspace", ws_args, &ws);
+	/* wait for whatever started; the first failure is the one reported */
+	int r1 = mount_finish(u, &root, r < 0 ? NULL : u->e);
+	int r2 = mount_finish(u, &ws, r < 0 || r1 < 0 ? NULL : u->e);
+	return r < 0 ? r : r1 < 0 ? r1 : r2;
+}
