@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,38 +30,79 @@ int dcfs_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_children(int fd)
+/* Which mount a descriptor's file is on: the mount id where the kernel gives it (it tells a bind
+ * mount from its source), else the device. */
+static uint64_t mount_of(int dirfd, const char *name)
+{
+	struct statx sx;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH), STATX_MNT_ID,
+		  &sx) == 0 && (sx.stx_mask & STATX_MNT_ID))
+		return sx.stx_mnt_id;
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)) < 0)
+		return 0;
+	return ((uint64_t)1 << 63) | (uint64_t)st.st_dev;
+}
+
+static int rm_at(int dirfd, const char *name, uint64_t mnt);
+
+/* Remove what the folder open at `fd` holds, never crossing into another mount (a FUSE view of a
+ * user's folder, a bind mount): that fails with EBUSY and leaves the mount alone. */
+static int rm_children(int fd, uint64_t mnt)
 {
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
 		return -1;
 	}
-	int r = 0;
+	int r = 0, saved = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (dcfs_rm_rf_at(dirfd(d), de->d_name) < 0)
+		if (rm_at(dirfd(d), de->d_name, mnt) < 0) {
 			r = -1;
+			saved = errno;
+		}
 	}
+	if (r < 0)
+		errno = saved;
 	return r;
 }
 
-int dcfs_rm_rf_at(int dirfd, const char *name)
+static int rm_at(int dirfd, const char *name, uint64_t mnt)
 {
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -1;
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* not a directory (or gone): unlink it */
+		if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+			return 0;
 		return -1;
-	if (rm_children(fd) < 0)
+	}
+	uint64_t here = mount_of(fd, "");
+	if (mnt && here != mnt) {
+		close(fd);
+		errno = EBUSY; /* a mount point: not ours to empty */
+		return -1;
+	}
+	if (rm_children(fd, here) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return -1;
 	return 0;
+}
+
+int dcfs_rm_rf_at(int dirfd, const char *name)
+{
+	/* the top must be on its parent's mount too */
+	_cleanup_close_ int parent = openat(dirfd, *name ? name : ".", O_PATH | O_CLOEXEC);
+	uint64_t mnt = 0;
+	if (parent >= 0) {
+		_cleanup_close_ int up = openat(parent, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (up >= 0)
+			mnt = mount_of(up, "");
+	}
+	return rm_at(dirfd, name, mnt);
 }
 
 int dcfs_rm_rf(const char *path)

@@ -6,7 +6,9 @@
 
 /* mkdir -p; returns 0 or -1 with errno set. */
 int dcfs_mkdir_p(const char *path, mode_t mode);
-/* rm -rf, not following symlinks; returns 0 or -1 with errno set (missing is not an error). */
+/* rm -rf, not following symlinks; returns 0 or -1 with errno set (missing is not an error). It
+ * never crosses into another mount (EBUSY there, the mount's contents left alone), so a view
+ * of a user's folder mounted inside the tree stays untouched. */
 int dcfs_rm_rf(const char *path);
 int dcfs_rm_rf_at(int dirfd, const char *name);
 /* Write all of buf; returns 0 or -errno. */

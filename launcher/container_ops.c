@@ -43,8 +43,10 @@ bool dcfs_container_is_mounted(const char *path)
 
 static int unmount_if_mounted(dcfs_store *s, const char *id, const char *sub, dcfs_error *e)
 {
-	_cleanup_free_ char *p = strcmp(sub, "workspace") ? dcfs_container_path(s, id, sub)
-							   : dcfs_container_workspace_mnt(s, id, false, e);
+	_cleanup_free_ char *p = !strcmp(sub, "workspace")
+					 ? dcfs_container_workspace_mnt(s, id, false, e)
+				 : !strcmp(sub, "legacy-workspace") ? dcfs_container_path(s, id, "workspace")
+								     : dcfs_container_path(s, id, sub);
 	if (!p)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!dcfs_container_is_mounted(p))
@@ -61,6 +63,8 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	dcfs_runc rc = {.root = root, .log = log};
 	int r = dcfs_runc_stop(&rc, c->id, timeout_ms, e);
 	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
+	/* where the workspace view was mounted before it moved to /run/dcfs */
+	r = r ?: unmount_if_mounted(s, c->id, "legacy-workspace", e);
 	r = r ?: unmount_if_mounted(s, c->id, "rootfs", e);
 	r = r ?: dcfs_container_measure(s, c->id, e);
 	return r ?: dcfs_container_set_state(s, c->id, "stopped", e);

@@ -181,8 +181,9 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 	r = dcfs_snapshot_take(s, upper, c->image_id, name, &m, stats, e);
 	dcfs_error ignored = {0};
 	int thawed = frozen ? dcfs_runc_freeze(&runc, c->id, false, r < 0 ? &ignored : e) : 0;
-	if (thawed < 0 && r >= 0)
-		r = -EIO;
+	if (thawed < 0 && r >= 0) /* the snapshot is stored all the same: say so */
+		r = dcfs_error_wrap(e, "snapshot %s is stored, but resuming container %s failed",
+				    name, c->name);
 	dcfs_error_clear(&ignored);
 	if (frozen)
 		release(guardian, told, thawed >= 0);

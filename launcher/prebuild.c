@@ -22,8 +22,12 @@ static int snapshot_and_remove(dcfs_store *s, const dcfs_up_result *up,
 	if (asprintf(&identity, "%s/prebuild-%.12s", up->folder, up->key.key) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
+	/* the container's own lock, and the very container `up` made */
+	_cleanup_close_ int lock = dcfs_container_lock(s, identity, e);
+	if (lock < 0)
+		return lock;
 	int r = dcfs_container_find(s, identity, &c, e);
-	if (r == -ENOENT)
+	if (r == -ENOENT || (r == 0 && strcmp(c.id, up->id)))
 		return dcfs_error_set(e, ENOENT, "the prebuild container of '%s' is gone", up->folder);
 	if (r < 0)
 		return r;
@@ -41,6 +45,9 @@ static int snapshot_and_remove(dcfs_store *s, const dcfs_up_result *up,
 	if (d >= 0)
 		d = dcfs_container_delete(s, c.id, r < 0 ? &ignored : e);
 	dcfs_error_clear(&ignored);
+	if (r >= 0 && d < 0) /* the prebuild is stored all the same */
+		return dcfs_error_wrap(e, "prebuild %s is stored, but removing its container failed",
+				       res->ref);
 	return r < 0 ? r : d;
 }
 
@@ -77,6 +84,7 @@ int dcfs_prebuild(dcfs_store *s, const dcfs_prebuild_opts *o, dcfs_prebuild_resu
 		return 0;
 	}
 	dcfs_up_result up;
+	uo.expect_key = res->key.key; /* the key this request queued under */
 	if ((r = dcfs_up(s, &uo, &up, e)) < 0) {
 		_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : ".");
 		if (folder)

@@ -75,6 +75,13 @@ static int note_volumes(planner *pl, const dcfs_container *c, dcfs_error *e)
 	return r;
 }
 
+/* Running, or about to (created), or frozen by a snapshot in progress (paused). */
+static bool alive(const char *state)
+{
+	return state && (!strcmp(state, "running") || !strcmp(state, "paused") ||
+			 !strcmp(state, "created"));
+}
+
 static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 {
 	dcfs_container *list = NULL;
@@ -90,8 +97,8 @@ static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 		const dcfs_container *c = &list[i];
 		_cleanup_free_ char *state = NULL;
 		dcfs_runc_state(&runc, c->id, &state);
-		bool other_running = state && !strcmp(state, "running") &&
-				     !(c->folder && !strcmp(c->folder, folder));
+		bool mine = c->folder && !strcmp(c->folder, folder);
+		bool other_running = alive(state) && !mine;
 		if (other_running) {
 			int64_t *grown = realloc(pl->protected, (pl->nprotected + 1) * sizeof(*grown));
 			if (!grown) {
@@ -109,6 +116,8 @@ static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 		if (r >= 0 && c->folder && !(pl->p->items[pl->p->n - 1].folder = strdup(c->folder)))
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
+		if (r >= 0)
+			pl->p->items[pl->p->n - 1].rebuilt = mine;
 	}
 	dcfs_container_list_free(list, n);
 	return r;
@@ -202,6 +211,13 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 		_cleanup_close_ int lock = it->folder ? dcfs_container_lock(s, it->folder, e) : -1;
 		if (it->folder && lock < 0)
 			return lock;
+		/* started since the plan was shown (another user's `up`): it stays */
+		_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e), *state = NULL;
+		if (!runc_root)
+			return -EIO;
+		dcfs_runc_state(&(dcfs_runc){.root = runc_root}, it->id, &state);
+		if (!it->rebuilt && alive(state))
+			continue;
 		dcfs_container c = {.id = it->id, .name = it->name, .folder = it->folder};
 		if ((r = dcfs_container_stop(s, &c, 10000, e)) < 0)
 			break;
@@ -228,8 +244,9 @@ static int remove_rest(const char *root, const dcfs_purge_plan *p, uint64_t *fre
 		if (it->kept || it->kind == DCFS_PURGE_CONTAINER)
 			continue;
 		if (it->kind != DCFS_PURGE_VOLUME) {
-			if ((r = dcfs_image_remove(s, it->name, e)) == -ENOENT)
-				r = 0, dcfs_error_clear(e); /* gone meanwhile */
+			r = dcfs_image_remove(s, it->name, e);
+			if (r == -ENOENT || r == -EBUSY) /* gone meanwhile, or a mount serves it now */
+				r = 0, dcfs_error_clear(e);
 			continue;
 		}
 		_cleanup_free_ char *path = NULL;

@@ -5,6 +5,7 @@
  * see it (with sizes) before anything is removed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -24,6 +25,7 @@ typedef struct dcfs_purge_item {
 	char *folder; /* container folder */
 	uint64_t bytes;
 	const char *kept; /* NULL: to be removed; else why it stays */
+	bool rebuilt;     /* the container of the folder being rebuilt */
 } dcfs_purge_item;
 
 typedef struct dcfs_purge_plan {

@@ -251,6 +251,13 @@ static int mount_blob(pusher *p, const char *digest, const char *from, bool *mou
 	if (r < 0)
 		return r;
 	*mounted = status == 201;
+	if (status == 202) {
+		/* refused: the registry opened an upload session instead; cancel it */
+		_cleanup_error_ dcfs_error ignored = {0};
+		_cleanup_free_ char *session = location(p, &ignored);
+		if (session)
+			request(p, "DELETE", session, NULL, NULL, &status, &ignored);
+	}
 	return 0;
 }
 
@@ -355,11 +362,13 @@ static int reuse_layer(pusher *p, int64_t layer_id, push_file *out, bool *reused
 			       &m, e);
 	if (r <= 0)
 		return r;
-	if ((r = blob_exists(p, m.digest, reused, e)) < 0)
-		return r;
+	/* a question the registry cannot answer means writing the layer after all */
+	_cleanup_error_ dcfs_error ignored = {0};
+	if (blob_exists(p, m.digest, reused, &ignored) < 0)
+		return *reused = false, 0;
 	if (!*reused && m.from[0] && !m.here) {
-		if ((r = mount_blob(p, m.digest, m.from, reused, e)) < 0)
-			return r;
+		if (mount_blob(p, m.digest, m.from, reused, &ignored) < 0)
+			return *reused = false, 0;
 		p->res->mounted += *reused;
 	}
 	*out = (push_file){.fd = -1, .size = m.size};

@@ -255,6 +255,11 @@ static int up_run(up *u, dcfs_up_result *res)
 	int r = load_config(u);
 	if (r < 0)
 		return r;
+	if (u->o->expect_key && strcmp(u->o->expect_key, u->key.key))
+		return dcfs_error_set(e, ESTALE,
+				      "%s changed while this prebuild waited (key %.12s, now %.12s): run "
+				      "'dcfs prebuild' again",
+				      u->d.config_file, u->o->expect_key, u->key.key);
 	if (u->o->prebuild)
 		r = asprintf(&u->identity, "%s/prebuild-%.12s", u->d.folder, u->key.key);
 	else

@@ -21,6 +21,8 @@ typedef struct dcfs_up_opts {
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
 	bool prebuild;
 	FILE *notes; /* where to say which prebuild was used or why none matched; NULL: quiet */
+	/* a prebuild queued under this key: the configuration must still have it */
+	const char *expect_key;
 } dcfs_up_opts;
 
 typedef struct dcfs_up_result {

@@ -43,7 +43,7 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store_created(cli, &s) < 0)
 		return 1;
-	dcfs_prebuild_result res;
+	_cleanup_(dcfs_prebuild_result_free) dcfs_prebuild_result res = {0};
 	if (dcfs_prebuild(s, &o, &res, &cli->err) < 0)
 		return 1;
 	if (res.collapsed) {
@@ -54,6 +54,5 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 		printf("prebuild: key %.12s; keeping the newest %d, %d more now reclaimable\n",
 		       res.key.key, o.keep, res.released);
 	}
-	dcfs_prebuild_result_free(&res);
 	return 0;
 }

@@ -66,12 +66,10 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	dcfs_up_opts look = *o;
 	look.no_pull = true; /* only which image: it may be about to go */
 	int r = dcfs_up_key(*s, &look, &key, &config_file, &image, e);
-	if (r < 0 && r != -ENOENT)
+	/* the image missing is fine here (the purge may remove it anyway, `up` pulls it) */
+	if (r < 0 && !(r == -ENOENT && config_file && image))
 		return r;
 	dcfs_error_clear(e);
-	if (!image)
-		return dcfs_error_set(e, ENOTSUP, "%s: only configurations with an \"image\" are "
-				      "supported", config_file ? config_file : "devcontainer.json");
 	_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : ".");
 	if (!folder)
 		return dcfs_error_set(e, ENOMEM, "out of memory");

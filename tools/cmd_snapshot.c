@@ -39,11 +39,11 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 	const char *folder = optind < argc ? argv[optind] : NULL;
 	_cleanup_store_ dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container ct = {0};
+	_cleanup_close_ int lock = -1;
+	/* the folder's lock first: the container cannot be replaced (a rebuild) under us */
 	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
+	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
 	    dcfs_container_of(s, folder, &ct, &cli->err) < 0)
-		return 1;
-	_cleanup_close_ int lock = dcfs_container_lock(s, ct.folder, &cli->err);
-	if (lock < 0)
 		return 1;
 	dcfs_container_snapshot_opts o = {.tag = tag, .origin = "snapshot"};
 	_cleanup_free_ char *ref = NULL;

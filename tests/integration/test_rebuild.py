@@ -322,3 +322,28 @@ def _run_full(w, pulled):
     # workspaces never touched
     assert {f: folder_digest(f) for f in (a, b, c)} == workspaces
     assert "0 problems" in w.d("fsck").stdout
+
+
+@pytest.mark.skipif(not shutil.which("docker-registry"), reason="needs docker-registry")
+def test_rebuild_full_keeps_an_image_a_mount_serves(fresh, tmp_path):
+    """An image listed for removal that a `dcfs mount` serves by the time the purge runs is
+    kept, and the rebuild carries on to the end."""
+    w = fresh
+    reg, pulled = push_and_pull(w, tmp_path / "registry")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    try:
+        other = w.make("served", lifecycle(image=IMAGE, name="served"))
+        w.d("up", other)
+        w.d("down", "-f", other)
+        w.d("mount", "--image", pulled, mnt)
+        a = w.make("fm", lifecycle(image=IMAGE, name="fm"))
+        w.d("up", a)
+        p = w.d("rebuild", "--full", "--yes", a)
+        assert ("image", pulled, ) in {r[:2] for r in listing(p.stderr)}
+        assert pulled in inventory(w)["image"]  # kept: the mount serves it
+        assert "onCreate" in ran(w, a)
+        assert "0 problems" in w.d("fsck").stdout
+    finally:
+        w.d("umount", mnt, check=False)
+        reg.stop()

@@ -256,3 +256,26 @@ def test_store_holds_no_way_into_the_workspace(ws):
     ws.d("rm", "-f", folder)
     assert (folder / "precious-marker").read_text() == "keep me\n"
     assert not list(Path("/run/dcfs").glob(f"*/{cid}"))  # rm takes the mount point too
+
+
+def test_rm_never_deletes_through_a_mount(ws, tmp_path):
+    """Something mounted inside a container's folder (here a bind mount of another folder; a
+    workspace view an older dcfs mounted there) stops `dcfs rm` with one line; nothing behind
+    the mount is deleted."""
+    folder = ws.make("bound", {"image": IMAGE})
+    cid = up(ws.d, folder)["containerId"]
+    ws.d("down", "-f", folder)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious").write_text("keep\n")
+    inside = ws.store.path / "containers" / cid / "bundle" / "mnt"
+    inside.mkdir()
+    subprocess.run(["mount", "--bind", str(victim), str(inside)], check=True)
+    try:
+        p = ws.d("rm", "-f", folder, check=1)
+        assert p.stderr.count("\n") == 1 and "busy" in p.stderr, p.stderr
+        assert (victim / "precious").read_text() == "keep\n"
+    finally:
+        subprocess.run(["umount", str(inside)], check=False)
+    ws.d("rm", "-f", folder)
+    assert (victim / "precious").read_text() == "keep\n"
