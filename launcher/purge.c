@@ -203,7 +203,10 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 			     dcfs_error *e)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
+	_cleanup_free_ char *runc_root = NULL;
 	int r = dcfs_store_open(root, DCFS_STORE_WRITE, &s, e);
+	if (r >= 0 && !(runc_root = dcfs_container_runc_root(s, e)))
+		return -EIO;
 	for (size_t i = 0; r >= 0 && i < p->n; i++) {
 		const dcfs_purge_item *it = &p->items[i];
 		if (it->kind != DCFS_PURGE_CONTAINER || it->kept)
@@ -212,9 +215,7 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 		if (it->folder && lock < 0)
 			return lock;
 		/* started since the plan was shown (another user's `up`): it stays */
-		_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e), *state = NULL;
-		if (!runc_root)
-			return -EIO;
+		_cleanup_free_ char *state = NULL;
 		dcfs_runc_state(&(dcfs_runc){.root = runc_root}, it->id, &state);
 		if (!it->rebuilt && alive(state))
 			continue;

@@ -102,10 +102,9 @@ static int add_init(up *u, cJSON *args, cJSON *mounts)
 	if (!cJSON_IsTrue(cfg(u, "init")))
 		return 0;
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
-	exe[n] = 0;
+	int r = up_self_exe(exe, e);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *init = NULL;
 	if (asprintf(&init, "%.*s/dcfs-init", (int)(strrchr(exe, '/') - exe), exe) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");

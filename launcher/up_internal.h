@@ -54,8 +54,10 @@ static inline const char *cfg_string(const up *u, const char *key)
 int up_choose_prebuild(up *u, dcfs_up_result *res);
 int up_mark_prebuilt(up *u);
 
-/* up_mount.c: the root and the workspace views, by running this binary. */
+/* up_mount.c: the root and the workspace views, by running this binary; that binary's path
+ * (PATH_MAX bytes), which also finds dcfs-init beside it. */
 int up_mount_all(up *u);
+int up_self_exe(char *out, dcfs_error *e);
 
 /* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
 int up_users(up *u);

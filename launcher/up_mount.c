@@ -12,6 +12,15 @@
 #include "cleanup.h"
 #include "up_internal.h"
 
+int up_self_exe(char *out, dcfs_error *e)
+{
+	ssize_t n = readlink("/proc/self/exe", out, PATH_MAX - 1);
+	if (n < 0)
+		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
+	out[n] = 0;
+	return 0;
+}
+
 /* A mount being made by this binary: `dcfs --store S mount ARGS...`, which exits once the
  * mount is ready (its daemon detached). */
 typedef struct mounting {
@@ -25,10 +34,9 @@ static int mount_start(up *u, const char *what, char *const *args, mounting *m)
 	dcfs_error *e = u->e;
 	m->what = what;
 	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return dcfs_error_set(e, errno, "cannot find the dcfs binary: %m");
-	exe[n] = 0;
+	int r = up_self_exe(exe, e);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *store = realpath(u->s->root, NULL);
 	if (!store)
 		return dcfs_error_set(e, errno, "store '%s': %m", u->s->root);
@@ -38,7 +46,7 @@ static int mount_start(up *u, const char *what, char *const *args, mounting *m)
 	_cleanup_close_ int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	struct stat st;
 	m->offset = log >= 0 && fstat(log, &st) == 0 ? st.st_size : 0;
-	int r = dcfs_spawn(argv, log, &m->pid);
+	r = dcfs_spawn(argv, log, &m->pid);
 	if (r < 0) {
 		m->pid = 0;
 		return dcfs_error_set(e, -r, "cannot run '%s': %s", exe, strerror(-r));
