@@ -20,7 +20,9 @@ char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e)
 {
 	_cleanup_free_ char *root = realpath(s->root, NULL);
 	char *p = NULL;
-	if (!root || asprintf(&p, "%s/run/runc", root) < 0)
+	if (!root)
+		return dcfs_error_set(e, errno, "cannot resolve store '%s': %m", s->root), NULL;
+	if (asprintf(&p, "%s/run/runc", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
 	if (dcfs_mkdir_p(p, 0700) < 0) {
 		dcfs_error_set(e, errno, "cannot create '%s': %m", p);

@@ -24,6 +24,7 @@ typedef struct dcfs_command {
 	dcfs_cmd_fn fn;
 	const char *usage;
 	const char *summary;
+	bool needs_root; /* runs containers or mounts: refused at once for other users */
 } dcfs_command;
 
 /* Commands: each returns an exit code; on failure it fills cli->err (or prints usage). */
@@ -63,6 +64,12 @@ void cli_print_snapshot(const char *ref, const struct dcfs_ingest_stats *st);
 const char *cli_snapshot_config(const struct dcfs_snapshot *sn);
 /* "in use", "reclaimable" or "kept". */
 const char *cli_snapshot_status(const struct dcfs_snapshot *sn);
+
+struct option;
+/* getopt_long for a command's options, without getopt's abbreviations: "--ful" is refused
+ * ("did you mean --full?") rather than taken for --full. Returns what getopt_long returns, and
+ * '?' after printing the problem. */
+int cli_getopt(dcfs_cli *cli, int argc, char **argv, const char *shortopts, const struct option *opts);
 
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));

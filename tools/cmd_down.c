@@ -34,7 +34,7 @@ int cmd_down(int argc, char **argv, dcfs_cli *cli)
 	bool force = false;
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "f", opts)) != -1) {
 		if (ch != 'f')
 			return cli_usage(cli, NULL);
 		force = true;

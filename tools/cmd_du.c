@@ -178,7 +178,7 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 					     {"verbose", no_argument, NULL, 'v'}, {0}};
 	bool json = false, verbose = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "v", opts)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'v')

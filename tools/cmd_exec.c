@@ -75,7 +75,7 @@ int cmd_exec(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {{0}};
 	optind = 1;
-	if (getopt_long(argc, argv, "+", opts, NULL) != -1)
+	if (cli_getopt(cli, argc, argv, "+", opts) != -1)
 		return cli_usage(cli, NULL);
 	const char *folder;
 	char **cmd;

@@ -17,7 +17,7 @@ int cmd_fsck(int argc, char **argv, dcfs_cli *cli)
 	static const struct option opts[] = {{"repair", no_argument, NULL, 'r'}, {0}};
 	bool repair = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c != 'r')
 			return cli_usage(cli, NULL);
 		repair = true;

@@ -40,7 +40,7 @@ int cmd_import(int argc, char **argv, dcfs_cli *cli)
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {0}};
 	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c != 'j')
 			return cli_usage(cli, NULL);
 		json = true;

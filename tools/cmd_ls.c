@@ -51,7 +51,7 @@ int cmd_ls(int argc, char **argv, dcfs_cli *cli)
 	bool json = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c != 'j')
 			return cli_usage(cli, NULL);
 		json = true;
@@ -62,9 +62,11 @@ int cmd_ls(int argc, char **argv, dcfs_cli *cli)
 	dcfs_container *list = NULL;
 	size_t n = 0;
 	_cleanup_free_ char *root = NULL;
+	/* runc's state folder only when there is a container to ask about: a store that does not
+	 * exist yet lists nothing rather than being created */
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
-	    !(root = dcfs_container_runc_root(s, &cli->err)) ||
-	    dcfs_container_list(s, &list, &n, &cli->err) < 0)
+	    dcfs_container_list(s, &list, &n, &cli->err) < 0 ||
+	    (n > 0 && !(root = dcfs_container_runc_root(s, &cli->err))))
 		return dcfs_container_list_free(list, n), 1;
 	char **states = calloc(n + 1, sizeof(char *));
 	for (size_t i = 0; states && i < n; i++) {

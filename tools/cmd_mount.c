@@ -177,7 +177,7 @@ int cmd_mount(int argc, char **argv, dcfs_cli *cli)
 	const char *image = NULL, *upper = NULL, *work = NULL, *workspace = NULL;
 	bool fg = false, debug = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "fd", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "fd", opts)) != -1) {
 		switch (c) {
 		case 'i': image = optarg; break;
 		case 'u': upper = optarg; break;

@@ -24,7 +24,7 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	dcfs_prebuild_opts o = {.keep = 2, .notes = stdout};
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'k') {
 			char *end;
 			long keep = strtol(optarg, &end, 10);

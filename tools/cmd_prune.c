@@ -29,7 +29,7 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli)
 	bool json = false, limit = false;
 	uint64_t max = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'm') {

@@ -134,7 +134,7 @@ int cmd_pull(int argc, char **argv, dcfs_cli *cli)
 	progress prog = {.tty = isatty(STDOUT_FILENO)};
 	dcfs_pull_opts o = {.progress = on_event, .opaque = &prog};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'j')
 			prog.json = true;
 		else if (c == 'k')

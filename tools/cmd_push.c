@@ -22,7 +22,7 @@ int cmd_push(int argc, char **argv, dcfs_cli *cli)
 					     {0}};
 	dcfs_push_opts o = {.compression = DCFS_PUSH_ZSTD};
 	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'k')
 			o.insecure = true;
 		else if (c == 'c' && !strcmp(optarg, "zstd"))

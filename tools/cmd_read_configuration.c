@@ -58,7 +58,7 @@ int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli)
 	bool merged = false;
 	int c;
 	optind = 0; /* reinitialize getopt so that options may follow FOLDER */
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'c')
 			o.config_file = optarg;
 		else if (c == 'm')

@@ -110,7 +110,7 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	bool full = false, yes = false, json = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "y", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "y", opts)) != -1) {
 		if (c == 'f')
 			full = true;
 		else if (c == 'y')

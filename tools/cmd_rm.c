@@ -48,7 +48,7 @@ int cmd_rm(int argc, char **argv, dcfs_cli *cli)
 	bool force = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "f", opts)) != -1) {
 		if (c != 'f')
 			return cli_usage(cli, NULL);
 		force = true;

@@ -29,7 +29,7 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 	const char *tag = NULL;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "t:", opts)) != -1) {
 		if (c != 't')
 			return cli_usage(cli, NULL);
 		tag = optarg;

@@ -57,7 +57,7 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 	bool json = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'r')

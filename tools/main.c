@@ -4,50 +4,113 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "config.h"
 
 static const dcfs_command commands[] = {
-	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball"},
-	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry"},
+	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball", false},
+	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry", false},
 	{"push", cmd_push, "push [--insecure] [--compression zstd|gzip] SRC REF",
-	 "push an image of the store to an OCI registry"},
-	{"images", cmd_images, "images [--json] [-q]", "list images"},
-	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used"},
-	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums"},
-	{"prune", cmd_prune, "prune [--max-size SIZE] [--json]", "reclaim unreferenced data"},
-	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums"},
+	 "push an image of the store to an OCI registry", false},
+	{"images", cmd_images, "images [--json] [-q]", "list images", false},
+	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used", false},
+	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums", false},
+	{"prune", cmd_prune, "prune [--max-size SIZE] [--json]", "reclaim unreferenced data", false},
+	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums", false},
 	{"mount", cmd_mount, "mount [-f] --image REF [--upper DIR [--work DIR]] MNT",
-	 "serve an image's root (under an overlay with --upper)"},
-	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace"},
-	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one"},
+	 "serve an image's root (under an overlay with --upper)", false},
+	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace", false},
+	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one", false},
 	{"read-configuration", cmd_read_configuration,
 	 "read-configuration [--config FILE] [--include-merged-configuration] [FOLDER]",
-	 "print a folder's devcontainer.json, normalized and substituted"},
+	 "print a folder's devcontainer.json, normalized and substituted", false},
 	{"up", cmd_up,
 	 "up [--json] [--remove-existing-container] [--no-prebuild] [--config FILE] [FOLDER]",
-	 "create and start a folder's dev container (from its newest prebuild when one matches)"},
+	 "create and start a folder's dev container (from its newest prebuild when one matches)", true},
 	{"prebuild", cmd_prebuild, "prebuild [--keep N] [--config FILE] [FOLDER]",
-	 "snapshot a fresh container after onCreate and updateContent, for later `up`s"},
+	 "snapshot a fresh container after onCreate and updateContent, for later `up`s", true},
 	{"rebuild", cmd_rebuild, "rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]",
-	 "recreate a dev container (--full: purge the cache first); the workspace stays"},
+	 "recreate a dev container (--full: purge the cache first); the workspace stays", true},
 	{"snapshot", cmd_snapshot, "snapshot [--tag NAME] [FOLDER]",
-	 "store a dev container's changes as a snapshot"},
-	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration"},
-	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container"},
-	{"ls", cmd_ls, "ls [--json]", "list dev containers"},
-	{"down", cmd_down, "down [-f] [FOLDER]", "stop a dev container and unmount it"},
-	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)"},
+	 "store a dev container's changes as a snapshot", true},
+	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration", false},
+	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container", true},
+	{"ls", cmd_ls, "ls [--json]", "list dev containers", false},
+	{"down", cmd_down, "down [-f] [FOLDER]", "stop a dev container and unmount it", true},
+	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)", true},
 };
 
 static void help(FILE *f)
 {
 	fprintf(f, "usage: dcfs [--store DIR] COMMAND [ARGS]\n\n"
 		   "A dev-container filesystem and launcher.\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
-	fprintf(f, "\nThe store is --store DIR, else $DCFS_STORE, else %s.\n", DCFS_DEFAULT_STORE);
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		if (strlen(commands[i].usage) <= 34)
+			fprintf(f, "  %-34s %s\n", commands[i].usage, commands[i].summary);
+		else
+			fprintf(f, "  %s\n  %-34s %s\n", commands[i].usage, "", commands[i].summary);
+	}
+	fprintf(f, "\nThe store is --store DIR, else $DCFS_STORE, else %s.\n"
+		   "'dcfs help COMMAND' or 'dcfs COMMAND --help' shows one command.\n",
+		DCFS_DEFAULT_STORE);
+}
+
+/* `dcfs help CMD`, `dcfs CMD --help`: every usage line of the command and what it does. */
+static int command_help(const char *name)
+{
+	bool found = false;
+	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
+		if (strcmp(commands[i].name, name))
+			continue;
+		printf("%sdcfs %s\n    %s%s\n", found ? "" : "usage: ", commands[i].usage, commands[i].summary,
+		       commands[i].needs_root ? " (as root)" : "");
+		found = true;
+	}
+	if (!found) {
+		fprintf(stderr, "dcfs: unknown command '%s' (see 'dcfs --help')\n", name);
+		return EXIT_USAGE;
+	}
+	printf("\nGlobal option: --store DIR (else $DCFS_STORE, else %s).\n", DCFS_DEFAULT_STORE);
+	return 0;
+}
+
+/* Whether ARGV (a command's arguments) asks for help before any "--". */
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* getopt_long takes any unambiguous prefix of a long option; a mistyped destructive flag
+ * (--ful) must not run as --full. After getopt_long matched long option IDX, check that it
+ * was spelled out. The option's text is the last argument taken, or the one before it when
+ * the last was the option's value. */
+static const char *abbreviated(char **argv, const struct option *opts, int idx)
+{
+	const char *t = argv[optind - 1];
+	if (strncmp(t, "--", 2) && optind >= 2)
+		t = argv[optind - 2];
+	size_t len = strcspn(t + 2, "=");
+	if (len == strlen(opts[idx].name) && !strncmp(t + 2, opts[idx].name, len))
+		return NULL;
+	return t;
+}
+
+int cli_getopt(dcfs_cli *cli, int argc, char **argv, const char *shortopts, const struct option *opts)
+{
+	int idx = -1;
+	int c = getopt_long(argc, argv, shortopts, opts, &idx);
+	const char *typed = c != -1 && c != '?' && idx >= 0 ? abbreviated(argv, opts, idx) : NULL;
+	if (!typed)
+		return c;
+	fprintf(stderr, "dcfs: %s: unrecognized option '%.*s' (did you mean '--%s'?)\n", cli->command,
+		(int)strcspn(typed, "="), typed, opts[idx].name);
+	return '?';
 }
 
 static const dcfs_command *find_command(const char *name)
@@ -103,8 +166,15 @@ int main(int argc, char **argv)
 		{0},
 	};
 	const char *store = NULL;
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	int c, idx = -1;
+	while ((c = getopt_long(argc, argv, "+h", opts, &idx)) != -1) {
+		const char *typed = c != '?' && idx >= 0 ? abbreviated(argv, opts, idx) : NULL;
+		if (typed) {
+			fprintf(stderr, "dcfs: unrecognized option '%.*s' (did you mean '--%s'?)\n",
+				(int)strcspn(typed, "="), typed, opts[idx].name);
+			return EXIT_USAGE;
+		}
+		idx = -1;
 		switch (c) {
 		case 's':
 			store = optarg;
@@ -126,6 +196,8 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[optind];
 	if (!strcmp(name, "help")) {
+		if (optind + 1 < argc)
+			return command_help(argv[optind + 1]);
 		help(stdout);
 		return 0;
 	}
@@ -133,6 +205,13 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		fprintf(stderr, "dcfs: unknown command '%s' (see 'dcfs --help')\n", name);
 		return EXIT_USAGE;
+	}
+	if (asks_help(argc - optind, argv + optind))
+		return command_help(name);
+	if (cmd->needs_root && geteuid() != 0) {
+		fprintf(stderr, "dcfs: %s: needs root: it runs containers with runc and mounts their "
+				"filesystems (rootless use is not supported yet; try sudo)\n", name);
+		return 1;
 	}
 	dcfs_cli cli = {.store_path = dcfs_store_default_path(store), .command = name};
 	int sub_argc = argc - optind;

@@ -137,7 +137,7 @@ int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *qui
 	*json = *quiet = false;
 	int c;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+	while ((c = cli_getopt(cli, argc, argv, "q", opts)) != -1) {
 		if (c == 'j')
 			*json = true;
 		else if (c == 'q')
