@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "hash.h"
 
 static char *column_dup(sqlite3_stmt *st, int col)
 {
@@ -143,5 +144,31 @@ int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
 		return dcfs_catalog_error(s->db, e, "catalog");
 	if (sqlite3_changes(s->db) == 0)
 		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	return 0;
+}
+
+int dcfs_image_config_by_digest(dcfs_store *s, const char *digest, char **config_json, dcfs_error *e)
+{
+	*config_json = NULL;
+	if (strncmp(digest, "sha256:", 7) || strlen(digest) != 7 + 64)
+		return 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT DISTINCT config FROM images", &st, e);
+	if (r < 0)
+		return r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *text = sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		dcfs_hash h;
+		char hex[DCFS_HASH_HEX];
+		dcfs_hash_buf(text ? text : "", len, &h);
+		dcfs_hash_to_hex(&h, hex);
+		if (strcmp(hex, digest + 7))
+			continue;
+		*config_json = strndup(text ? text : "", len);
+		return *config_json ? 1 : dcfs_error_set(e, ENOMEM, "out of memory");
+	}
+	if (r != SQLITE_DONE)
+		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
 	return 0;
 }

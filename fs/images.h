@@ -27,3 +27,8 @@ int dcfs_image_pin(dcfs_store *s, int64_t image_id, dcfs_error *e);
 /* Delete the image row of `ref` (its layers lose a reference). -ENOENT when there is none,
  * -EBUSY when a mount has it pinned. */
 int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e);
+
+/* The config of a stored image whose bytes have DIGEST ("sha256:<hex>"), verified by hashing
+ * them, so that a pull need not fetch it again: 1 and *config_json (malloc'd), 0 when no image
+ * has it. */
+int dcfs_image_config_by_digest(dcfs_store *s, const char *digest, char **config_json, dcfs_error *e);

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "hash.h"
 #include "image_record.h"
+#include "images.h"
 #include "pull_internal.h"
 #include "ref.h"
 #include "registry_internal.h"
@@ -124,7 +125,10 @@ static int pull_image(puller *p, const dcfs_ref *ref, dcfs_error *e)
 		return r;
 	const char *config_digest = json_str(cJSON_GetObjectItemCaseSensitive(m, "config"), "digest");
 	_cleanup_(dcfs_http_body_free) dcfs_http_body config = {0};
-	r = dcfs_registry_blob(p->reg, config_digest, &config, e);
+	/* a config the store holds already (same bytes, checked by hash) is not fetched again */
+	r = dcfs_image_config_by_digest(p->store, config_digest, &config.data, e);
+	if (r == 0)
+		r = dcfs_registry_blob(p->reg, config_digest, &config, e);
 	if (r < 0)
 		return dcfs_error_wrap(e, "config");
 	cJSON *cj = cJSON_Parse(config.data ? config.data : "");
