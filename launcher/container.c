@@ -106,7 +106,8 @@ char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, d
 
 static int make_dirs(dcfs_store *s, const char *id, dcfs_error *e)
 {
-	static const char *const subs[] = {"upper", "work", "rootfs", "bundle", "markers"};
+	/* not "upper": the overlay mount makes it with the image root's mode and owner */
+	static const char *const subs[] = {"work", "rootfs", "bundle", "markers"};
 	for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
 		_cleanup_free_ char *p = dcfs_container_path(s, id, subs[i]);
 		if (!p)
