@@ -123,6 +123,43 @@ static int add_init(up *u, cJSON *args, cJSON *mounts)
 		       : dcfs_error_set(e, ENOMEM, "out of memory");
 }
 
+/* The workspace folder in the container: an absolute path that neither covers the root nor
+ * lands in a kernel filesystem that runc fills (runc would make /dev's nodes in the user's
+ * folder). `path` is normalized first: "//", "/." and "/./" say "/" too. */
+static int check_workspace_folder(const char *config_file, const char *path, dcfs_error *e)
+{
+	static const char *const refused[] = {"", "/proc", "/sys", "/dev"};
+	char norm[4096];
+	size_t n = 0;
+	if (path[0] != '/')
+		return dcfs_error_set(e, EINVAL, "%s: workspaceFolder '%s' is not an absolute path",
+				      config_file, path);
+	for (const char *p = path; *p && n < sizeof(norm) - 2;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len == 0 || (len == 1 && p[0] == '.')) {
+			p += len;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return dcfs_error_set(e, EINVAL, "%s: workspaceFolder '%s' may not contain '..'",
+					      config_file, path);
+		n += (size_t)snprintf(norm + n, sizeof(norm) - n, "/%.*s", (int)len, p);
+		p += len;
+	}
+	norm[n < sizeof(norm) ? n : sizeof(norm) - 1] = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		size_t len = strlen(refused[i]);
+		if (!strncmp(norm, refused[i], len) && (norm[len] == '\0' || (len && norm[len] == '/')))
+			return dcfs_error_set(e, EINVAL,
+					      "%s: workspaceFolder '%s' would mount the workspace over %s; "
+					      "choose a folder of its own such as /workspaces/NAME",
+					      config_file, path, len ? refused[i] : "the container's root");
+	}
+	return 0;
+}
+
 int up_write_bundle(up *u)
 {
 	dcfs_error *e = u->e;
@@ -136,6 +173,9 @@ int up_write_bundle(up *u)
 	if (!args->child)
 		return dcfs_error_set(e, EINVAL, "overrideCommand is false and image '%s' has no command",
 				      u->ref);
+	int r = check_workspace_folder(u->d.config_file, u->remote.workspace_folder, e);
+	if (r < 0)
+		return r;
 	cJSON *ws = cJSON_CreateObject();
 	cJSON_AddStringToObject(ws, "destination", u->remote.workspace_folder);
 	cJSON_AddStringToObject(ws, "type", "bind");
@@ -144,7 +184,7 @@ int up_write_bundle(up *u)
 	cJSON_AddItemToArray(wo, cJSON_CreateString("rbind"));
 	cJSON_AddItemToArray(wo, cJSON_CreateString("rw"));
 	cJSON_AddItemToArray(mounts, ws);
-	int r = dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
+	r = dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
 	if (r < 0)
 		return dcfs_error_wrap(e, "%s", u->d.config_file);
 	if ((r = add_init(u, args, mounts)) < 0)

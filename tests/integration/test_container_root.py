@@ -27,3 +27,12 @@ def test_a_changed_root_mode_survives_a_restart(ws):
     up(ws.d, folder)
     p = ws.d("exec", folder, "--", "stat", "-c", "%a", "/")
     assert p.stdout.strip() == "750"
+
+
+def test_workspace_folder_over_the_root_or_dev_is_refused(ws):
+    for i, wf in enumerate(["/", "//.", "/dev", "/proc/x", "/a/../"]):
+        folder = ws.make(f"wfroot{i}", {"image": IMAGE, "workspaceFolder": wf})
+        p = ws.d("up", folder, check=1)
+        assert "workspaceFolder" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        made = {p.name for p in folder.iterdir()}
+        assert made == {".devcontainer"}, made  # no dev/, proc/ or device node in the user's folder
