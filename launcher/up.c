@@ -216,7 +216,6 @@ static int start(up *u)
 	r = r ?: up_substitute_container_env(u);
 	r = r ?: up_users(u);
 	r = r ?: up_update_uid(u);
-	r = r ?: up_link_config(u);
 	r = r ?: up_home_files(u);
 	r = r ?: up_write_bundle(u);
 	r = r ?: dcfs_remote_save(u->s, u->c.id, &u->remote, e);

@@ -1,5 +1,5 @@
 /* The people in a container: the container and remote users, updateRemoteUserUID, the
- * $HOME/config link to the workspace's .devcontainer/config, and the caller's ~/.gitconfig and
+ * $HOME/config link to the workspace's .devcontainer/config (made after postCreateCommand), and the caller's ~/.gitconfig and
  * VS Code machine settings in the remote user's home. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +13,23 @@
 #include "up_internal.h"
 #include "user_uid.h"
 
-/* FOLDER/.devcontainer/config on the host (made for the remote user when missing), and
- * HOME/config in the container's root pointing at it through the workspace folder. */
+/* HOME/config in the container's root, pointing at the workspace's .devcontainer/config, once
+ * the create-time commands have run and only when they did not make HOME/config themselves: the
+ * common recipe `ln -sf $PWD/.devcontainer/config $HOME/config` in postCreateCommand would
+ * otherwise follow an existing link and leave a self-referencing one in the repository. The
+ * folder is not created: a workspace without one keeps having none (the link dangles until the
+ * user makes it). */
 int up_link_config(up *u)
 {
 	dcfs_error *e = u->e;
-	_cleanup_free_ char *host = NULL, *target = NULL, *link = NULL;
-	if (asprintf(&host, "%s/.devcontainer/config", u->d.folder) < 0 ||
-	    asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
-	    asprintf(&link, "%s%s/config", u->rootfs, u->remote.user.home) < 0)
+	_cleanup_free_ char *target = NULL, *link = NULL, *home = NULL;
+	if (asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
+	    asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0 ||
+	    asprintf(&link, "%s/config", home) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	struct stat st;
-	if (stat(host, &st) < 0) {
-		/* new: the remote user's, who keeps their configuration there */
-		if (dcfs_mkdir_p(host, 0755) < 0)
-			return dcfs_error_set(e, errno, "cannot create '%s': %m", host);
-		if (chown(host, u->remote.user.uid, u->remote.user.gid) < 0)
-			return dcfs_error_set(e, errno, "cannot chown '%s': %m", host);
-	}
 	if (lstat(link, &st) == 0)
 		return 0;
-	_cleanup_free_ char *home = NULL;
-	if (asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (dcfs_mkdir_p(home, 0755) < 0 || symlink(target, link) < 0 ||
 	    lchown(link, u->remote.user.uid, u->remote.user.gid) < 0)
 		return dcfs_error_set(e, errno, "cannot link '%s': %m", link);

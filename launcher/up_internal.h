@@ -62,6 +62,7 @@ int up_self_exe(char *out, dcfs_error *e);
 /* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
 int up_users(up *u);
 int up_update_uid(up *u);
+/* $HOME/config -> the workspace's .devcontainer/config, unless it exists (after postCreateCommand). */
 int up_link_config(up *u);
 int up_home_files(up *u);
 

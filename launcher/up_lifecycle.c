@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "up_internal.h"
 
-/* Run a once-per-container command unless its marker says it ran. */
+/* Run a once-per-container command unless its marker says it ran: 1 when it ran now. */
 static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char *merged_key)
 {
 	_cleanup_free_ char *marker = NULL;
@@ -22,19 +22,19 @@ static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	return fd < 0 ? dcfs_error_set(u->e, errno, "cannot create '%s': %m", marker) : 0;
+	return fd < 0 ? dcfs_error_set(u->e, errno, "cannot create '%s': %m", marker) : 1;
 }
 
 /* The commands in the container, in order; postStart runs only when `up` started it. */
 static const struct step {
 	const char *name, *merged_key;
-	bool once, at_start;
+	bool once, at_start, then_link_config;
 } steps[] = {
-	{"onCreateCommand", "onCreateCommands", true, false},
-	{"updateContentCommand", "updateContentCommands", true, false},
-	{"postCreateCommand", "postCreateCommands", true, false},
-	{"postStartCommand", "postStartCommands", false, true},
-	{"postAttachCommand", "postAttachCommands", false, false},
+	{"onCreateCommand", "onCreateCommands", true, false, false},
+	{"updateContentCommand", "updateContentCommands", true, false, false},
+	{"postCreateCommand", "postCreateCommands", true, false, true},
+	{"postStartCommand", "postStartCommands", false, true, false},
+	{"postAttachCommand", "postAttachCommands", false, false, false},
 };
 
 static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, size_t to)
@@ -44,7 +44,9 @@ static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, 
 		int r = 0;
 		if (s->once)
 			r = run_once(u, l, s->name, s->merged_key);
-		else if (started || !s->at_start)
+		if (r > 0 && s->then_link_config)
+			r = up_link_config(u);
+		else if (!s->once && (started || !s->at_start))
 			r = dcfs_lifecycle_run_all(l, s->name, cfg(u, s->merged_key), u->e);
 		if (r < 0)
 			return r;

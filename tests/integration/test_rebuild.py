@@ -73,6 +73,8 @@ def folder_digest(folder: Path) -> dict:
 def test_rebuild_keeps_workspace_and_config(ws):
     folder = ws.make("rb", lifecycle(
         mounts=[{"type": "volume", "source": "rb-vol", "target": "/vol"}]))
+    (folder / ".devcontainer" / "config").mkdir()
+    os.chown(folder / ".devcontainer" / "config", 1000, 1000)
     first = up(ws.d, folder)["containerId"]
     ws.d("exec", folder, "--", "sh", "-c",
          'echo ws > /workspaces/rb/in-workspace; echo cfg > "$HOME/config/in-config"; '

@@ -82,6 +82,7 @@ def record(log):
 
 def test_up_exec_and_ownership(ws):
     folder = ws.make("alpha", {"image": IMAGE, "remoteUser": "vscode"})
+    (folder / ".devcontainer" / "config").mkdir()
     out = up(ws.d, folder)
     assert out["outcome"] == "success"
     assert out["remoteUser"] == "vscode"
