@@ -27,8 +27,12 @@ fi
 meson compile -C build
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dcfs-demo.XXXXXX")
-# a dev container left by a failed step goes too (the workspace copy is under $work)
-trap '"$dcfs" --store "$store" rm -f examples/hello >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# the workspace: a copy of examples/hello owned by uid 1000, as a developer's checkout would be
+hello=$work/hello
+cp -r examples/hello "$hello"
+chown -R 1000:1000 "$hello"
+# a dev container left by a failed step goes too
+trap '"$dcfs" --store "$store" rm -f "$hello" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 step "a busybox root filesystem"
 bash tools/make-busybox-rootfs.sh "$work/rootfs"
@@ -38,19 +42,19 @@ show import "$work/rootfs" busybox:demo
 show du -v
 show images
 
-step "a dev container: examples/hello"
-show up examples/hello
-show exec examples/hello -- sh -c 'id; pwd; ls -la /workspaces/hello $HOME/config/; cat $HOME/config/hello.txt'
+step "a dev container: examples/hello (a copy in $hello)"
+show up "$hello"
+show exec "$hello" -- sh -c 'id; pwd; ls -la /workspaces/hello $HOME/config/; cat $HOME/config/hello.txt'
 show ls
 show du
-show down examples/hello
-show rm examples/hello
+show down "$hello"
+show rm "$hello"
 
 step "a prebuild: onCreateCommand once, then containers start from its snapshot"
-show prebuild examples/hello
+show prebuild "$hello"
 show snapshots
-show up examples/hello
-show exec examples/hello -- cat /home/vscode/tools/built
-show rebuild examples/hello
+show up "$hello"
+show exec "$hello" -- cat /home/vscode/tools/built
+show rebuild "$hello"
 show du
-show rm -f examples/hello
+show rm -f "$hello"
