@@ -1,5 +1,7 @@
 /* dcfs exec: run a command in a folder's running dev container, as its remote user in its
- * workspace folder, with remoteEnv; without a command, a login shell. The command replaces
+ * workspace folder, with remoteEnv; without a command, the user's login shell (from the
+ * container's /etc/passwd) with TERM passed on. A command name that is on no folder of the
+ * container's PATH is "not found" (exit 127) before runc is asked. The command replaces
  * this process (`runc exec`), so its exit code is ours. A terminal is allocated when stdin is
  * one.
  *
@@ -14,6 +16,8 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
+#include "container_command.h"
+#include "jsonc.h"
 
 /* FOLDER and the command: `exec -- CMD`, `exec FOLDER -- CMD`, `exec FOLDER`, `exec`. */
 static int split_args(int argc, char **argv, const char **folder, char ***cmd)
@@ -27,6 +31,17 @@ static int split_args(int argc, char **argv, const char **folder, char ***cmd)
 	}
 	*cmd = optind < argc ? argv + optind : NULL;
 	return 0;
+}
+
+/* Whether the array of "NAME=value" strings sets NAME. */
+static bool has_env(const cJSON *env, const char *name)
+{
+	size_t len = strlen(name);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, env) if (cJSON_IsString(it) && !strncmp(it->valuestring, name, len) &&
+					it->valuestring[len] == '=')
+		return true;
+	return false;
 }
 
 static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
@@ -57,8 +72,22 @@ static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
 				      c.name);
 	if (dcfs_remote_load(s, c.id, &remote, &cli->err) < 0)
 		return -1;
-	static char *const shell[] = {"/bin/sh", "-l", NULL};
+	_cleanup_free_ char *rootfs = dcfs_container_path(s, c.id, "rootfs");
+	_cleanup_free_ char *spec = dcfs_container_path(s, c.id, "bundle/config.json");
+	_cleanup_free_ char *login = rootfs ? dcfs_login_shell(rootfs, remote.user.uid) : NULL;
+	if (!rootfs || !spec || !login)
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	if (cmd && !strchr(cmd[0], '/') && dcfs_exec_lookup(rootfs, spec, remote.env, cmd[0]) == 0) {
+		dcfs_error_set(&cli->err, ENOENT, "%s: command not found in container %s", cmd[0], c.name);
+		return -127;
+	}
+	char *shell[] = {login, "-l", NULL};
 	bool tty = isatty(0) && isatty(1);
+	_cleanup_free_ char *term = NULL;
+	if (tty && !has_env(remote.env, "TERM") && /* the terminal's type, as `docker exec -t` */
+	    (asprintf(&term, "TERM=%s", getenv("TERM") ?: "xterm") < 0 ||
+	     !cJSON_AddItemToArray(remote.env, cJSON_CreateString(term))))
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
 	char **argv = dcfs_runc_exec_argv(&rc, c.id, &remote.user, remote.workspace_folder,
 					  remote.env, tty, cmd ? cmd : shell);
 	if (!argv)
@@ -80,5 +109,6 @@ int cmd_exec(int argc, char **argv, dcfs_cli *cli)
 	const char *folder;
 	char **cmd;
 	split_args(argc, argv, &folder, &cmd);
-	return exec_in(cli, folder, cmd) < 0 ? 1 : 0;
+	int r = exec_in(cli, folder, cmd);
+	return r == -127 ? 127 : r < 0 ? 1 : 0;
 }

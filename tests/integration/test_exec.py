@@ -1,0 +1,46 @@
+"""dcfs exec: a command that is on no folder of the container's PATH is "not found" with exit
+127 in one line; a command in a mount of the container (the workspace) still runs; without a
+command, the remote user's login shell from the container's /etc/passwd.
+Same fixtures as test_up.py; needs root, /dev/fuse and runc."""
+import os
+
+from test_up import IMAGE, env, pytestmark, up, ws  # noqa: F401 (fixtures and marks)
+
+
+def test_missing_command_is_not_found(ws):
+    folder = ws.make("nf", {"image": IMAGE, "remoteUser": "vscode"})
+    up(ws.d, folder)
+    p = ws.d("exec", folder, "--", "no-such-tool", "--flag", check=127)
+    assert p.stderr.startswith("dcfs: exec: no-such-tool: command not found in container ")
+    assert len(p.stderr.splitlines()) == 1
+    assert "level=error" not in p.stderr
+    # an existing one still runs, and its own exit code is kept
+    assert ws.d("exec", folder, "--", "sh", "-c", "exit 7", check=7).returncode == 7
+
+
+def test_command_in_a_mount_on_path_still_runs(ws):
+    folder = ws.make("onpath", {"image": IMAGE, "remoteUser": "vscode",
+                                "remoteEnv": {"PATH": "/workspaces/onpath/bin:/bin:/usr/bin"}})
+    (folder / "bin").mkdir()
+    tool = folder / "bin" / "mytool"
+    tool.write_text("#!/bin/sh\necho from the workspace\n")
+    tool.chmod(0o755)
+    os.chown(folder / "bin", 1000, 1000)
+    up(ws.d, folder)
+    assert ws.d("exec", folder, "--", "mytool").stdout == "from the workspace\n"
+
+
+def test_no_command_runs_the_login_shell_of_passwd(ws):
+    folder = ws.make("shell", {"image": IMAGE, "remoteUser": "vscode"})
+    cid = up(ws.d, folder)["containerId"]
+    # give vscode another shell (a link to busybox) in the container's /etc/passwd, from the host
+    root = ws.store.path / "containers" / cid / "rootfs"
+    os.symlink("/bin/busybox", root / "tmp" / "ash")
+    passwd = root / "etc" / "passwd"
+    passwd.write_text(passwd.read_text().replace("/home/vscode:/bin/sh", "/home/vscode:/tmp/ash"))
+    p = ws.d("exec", folder, input="echo shell=$0\n")
+    assert "shell=/tmp/ash" in p.stdout or "shell=-ash" in p.stdout, p.stdout
+    # a shell that is not in the root falls back to /bin/sh
+    passwd.write_text(passwd.read_text().replace("/tmp/ash", "/no/such/shell"))
+    p = ws.d("exec", folder, input="echo shell=$0\n")
+    assert "shell=/bin/sh" in p.stdout or "shell=-sh" in p.stdout, p.stdout
