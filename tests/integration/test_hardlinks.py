@@ -88,21 +88,25 @@ def lower_layer(root: Path):
     os.link(root / "b/one", root / "b/three")
     put(root, "c/perl", b"old perl\n", 0o755, (0, 0), {"user.v": b"old"})
     os.link(root / "c/perl", root / "c/perl5.36")
+    (root / "d").mkdir()
+    os.symlink("../a/perl5.36", root / "d/s1")
+    os.link(root / "d/s1", root / "d/s2", follow_symlinks=False)
     settle_times(root)
 
 
 def upper_layer(root: Path):
-    """Whites out a/perl and b/one, replaces c/perl with another file."""
+    """Whites out a/perl, b/one and d/s1, replaces c/perl with another file."""
     whiteout(root, "a/perl")
     whiteout(root, "b/one")
+    whiteout(root, "d/s1")
     put(root, "c/perl", b"new perl\n", 0o700, (0, 0))
     settle_times(root)
 
 
 def oci_layer(root: Path) -> bytes:
     """An OCI layer tar of an overlayfs folder: whiteouts become `.wh.NAME`, hardlinks tar
-    hardlinks (tarfile finds them by inode), xattrs SCHILY.xattr records."""
-    buf = io.BytesIO()
+    hardlinks (by inode, symlinks too), xattrs SCHILY.xattr records."""
+    buf, first = io.BytesIO(), {}
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
@@ -116,6 +120,10 @@ def oci_layer(root: Path) -> bytes:
                     tf.addfile(ti)
                     continue
                 ti = tf.gettarinfo(str(full), arcname=rel)
+                if st.st_nlink > 1 and not stat.S_ISDIR(st.st_mode):
+                    if st.st_ino in first and not ti.islnk():
+                        ti.type, ti.linkname, ti.size = tarfile.LNKTYPE, first[st.st_ino], 0
+                    first.setdefault(st.st_ino, rel)
                 for x in os.listxattr(full, follow_symlinks=False):
                     ti.pax_headers["SCHILY.xattr." + x] = \
                         os.getxattr(full, x, follow_symlinks=False).decode()
@@ -266,10 +274,16 @@ def reference(env):
 
 
 def test_whited_out_first_name_keeps_content_in_the_view(env, reference):
-    """(a) a/perl whited out: a/perl5.36 reads back its content, mode, owner, times, xattrs."""
+    """(a) a/perl whited out: a/perl5.36 reads back its content, mode, owner, times, xattrs.
+    A hardlinked symlink (d/s1 whited out) stays a symlink."""
+    links = {r["path"]: r["target"] for r in env.d.store.query(
+        "SELECT path, target FROM entries WHERE type = 'h'")}
+    assert links == {"a/perl5.36": "a/perl", "b/three": "b/one", "b/two": "b/one",
+                     "c/perl5.36": "c/perl", "d/s2": "d/s1"}, "the layers are not as meant"
     mnt = env.mount(env.ref)
     assert_groups(mnt)
     assert os.stat(mnt / "a/perl5.36").st_nlink == 1
+    assert os.readlink(mnt / "d/s2") == "../a/perl5.36" and not os.path.lexists(mnt / "d/s1")
     assert_like_reference(reference[1], mnt)
 
 
