@@ -1,6 +1,8 @@
 /* Loading an image's merged tree (see image_tree.h). One query reads the merged index joined
  * with the layer entries in path order, so a parent always comes before its children; a second
- * reads the extents of every file the tree holds. Hardlinks become extra names of one inode. */
+ * reads the extents of every file the tree holds. Hardlinks become extra names of one inode,
+ * resolved within their own layer, so that a group keeps its inode when an upper layer hides its
+ * first name. */
 #include "image_tree.h"
 
 #include <stdlib.h>
@@ -101,6 +103,34 @@ static char *col_dup(sqlite3_stmt *st, int col)
 	return s ? strdup((const char *)s) : NULL;
 }
 
+/* The inode attributes of a row of the tree queries (columns 1 to 9: type, mode, uid, gid,
+ * mtime_ns, size, target, rdev, xattrs); the name, parent and link count are the caller's. */
+static int set_inode(dcfs_tree_node *n, sqlite3_stmt *st, dcfs_error *e)
+{
+	const char *type = (const char *)sqlite3_column_text(st, 1);
+	n->type = type ? type[0] : DCFS_T_FILE;
+	n->mode = (uint32_t)sqlite3_column_int64(st, 2);
+	n->uid = (uint32_t)sqlite3_column_int64(st, 3);
+	n->gid = (uint32_t)sqlite3_column_int64(st, 4);
+	n->mtime_ns = sqlite3_column_int64(st, 5);
+	n->size = (uint64_t)sqlite3_column_int64(st, 6);
+	n->rdev = (uint64_t)sqlite3_column_int64(st, 8);
+	free(n->target);
+	n->target = col_dup(st, 7);
+	free(n->xattrs);
+	n->xattrs = NULL;
+	n->xattrs_len = 0;
+	int xlen = sqlite3_column_bytes(st, 9);
+	if (xlen > 0) {
+		n->xattrs = malloc((size_t)xlen);
+		if (!n->xattrs)
+			return oom(e);
+		memcpy(n->xattrs, sqlite3_column_blob(st, 9), (size_t)xlen);
+		n->xattrs_len = (size_t)xlen;
+	}
+	return 0;
+}
+
 static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
@@ -125,29 +155,13 @@ static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
 	}
 	size_t ino = t->nnodes + 1;
 	dcfs_tree_node *n = &t->nodes[ino - 1];
-	*n = (dcfs_tree_node){
-		.type = type[0],
-		.mode = (uint32_t)sqlite3_column_int64(st, 2),
-		.uid = (uint32_t)sqlite3_column_int64(st, 3),
-		.gid = (uint32_t)sqlite3_column_int64(st, 4),
-		.mtime_ns = sqlite3_column_int64(st, 5),
-		.size = (uint64_t)sqlite3_column_int64(st, 6),
-		.target = col_dup(st, 7),
-		.rdev = (uint64_t)sqlite3_column_int64(st, 8),
-		.nlink = type[0] == 'd' ? 2 : 1,
-		.first_extent = NONE,
-	};
+	*n = (dcfs_tree_node){.nlink = type[0] == 'd' ? 2 : 1, .first_extent = NONE};
 	t->nnodes++;
 	l->blobs[ino - 1] = sqlite3_column_int64(st, 10);
 	l->layers[ino - 1] = sqlite3_column_int64(st, 11);
-	int xlen = sqlite3_column_bytes(st, 9);
-	if (xlen > 0) {
-		n->xattrs = malloc((size_t)xlen);
-		if (!n->xattrs)
-			return oom(e);
-		memcpy(n->xattrs, sqlite3_column_blob(st, 9), (size_t)xlen);
-		n->xattrs_len = (size_t)xlen;
-	}
+	int r = set_inode(n, st, e);
+	if (r < 0)
+		return r;
 	n->name = strdup(dcfs_path_base(path));
 	if (!n->name || dcfs_map_put(&l->paths, path, strlen(path), ino) < 0)
 		return oom(e);
@@ -163,27 +177,92 @@ static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
 	return 0;
 }
 
-/* Turn hardlink nodes into names of their target's inode. */
-static void resolve_hardlinks(loader *l, uint64_t *alias)
+/* A hardlink's inode is its target's entry in the link's own layer. When the merged tree shows
+ * that very entry at the target's path, the link is one more name of its node. */
+static bool link_to_visible(loader *l, size_t i, uint64_t *alias)
+{
+	dcfs_tree *t = l->t;
+	dcfs_tree_node *n = &t->nodes[i];
+	size_t tino;
+	if (!dcfs_map_get(&l->paths, n->target, strlen(n->target), &tino) ||
+	    l->layers[tino - 1] != l->layers[i] || t->nodes[tino - 1].type == DCFS_T_HARDLINK)
+		return false;
+	alias[i] = tino;
+	t->nodes[tino - 1].nlink++;
+	return true;
+}
+
+/* An upper layer whited out or replaced the link's target: the link, the first surviving name
+ * of its group, takes the inode (content, mode, owner, times, xattrs) from the hidden entry, as
+ * overlayfs keeps it. */
+static int adopt_hidden_target(loader *l, sqlite3 *db, sqlite3_stmt **st, size_t i, dcfs_error *e)
+{
+	dcfs_tree_node *n = &l->t->nodes[i];
+	if (!*st) {
+		int r = dcfs_catalog_prepare(db,
+					     "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev,"
+					     " xattrs, blob_id FROM entries WHERE layer_id = ?1 AND path = ?2"
+					     " AND type NOT IN ('h', 'd', 'w')",
+					     st, e);
+		if (r < 0)
+			return r;
+	}
+	sqlite3_bind_int64(*st, 1, l->layers[i]);
+	sqlite3_bind_text(*st, 2, n->target, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(*st), r = 0;
+	if (rc == SQLITE_ROW) {
+		r = set_inode(n, *st, e);
+		l->blobs[i] = sqlite3_column_int64(*st, 10);
+	} else if (rc == SQLITE_DONE) {
+		/* a damaged layer without the link's target: an empty file */
+		n->type = DCFS_T_FILE;
+		n->size = 0;
+	} else {
+		r = dcfs_catalog_error(db, e, "reading a hardlink's target");
+	}
+	sqlite3_reset(*st);
+	return r;
+}
+
+/* Turn hardlink nodes into names of one inode: their target's node when the merged tree shows
+ * it, otherwise the first surviving name of the group (same layer, same target), so that the
+ * remaining names keep their content and still share one inode. */
+static int resolve_hardlinks(loader *l, sqlite3 *db, uint64_t *alias, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
 	for (size_t i = 0; i < t->nnodes; i++) {
-		alias[i] = i + 1;
 		dcfs_tree_node *n = &t->nodes[i];
-		if (n->type != DCFS_T_HARDLINK || !n->target)
-			continue;
-		size_t tino;
-		if (dcfs_map_get(&l->paths, n->target, strlen(n->target), &tino) &&
-		    l->layers[tino - 1] == l->layers[i] && t->nodes[tino - 1].type != DCFS_T_HARDLINK) {
-			alias[i] = tino;
-			t->nodes[tino - 1].nlink++;
-		} else {
-			/* The link's first name was replaced by an upper layer: the link keeps the
-			 * layer's inode as an ordinary file (its content is not reachable here). */
-			n->type = DCFS_T_FILE;
+		alias[i] = i + 1;
+		if (n->type == DCFS_T_HARDLINK && n->target && !link_to_visible(l, i, alias))
+			alias[i] = 0;
+	}
+	dcfs_map groups = {0}; /* layer id and target path -> the inode that carries the group */
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = 0;
+	for (size_t i = 0; i < t->nnodes && r >= 0; i++) {
+		dcfs_tree_node *n = &t->nodes[i];
+		if (n->type == DCFS_T_HARDLINK && !n->target) {
+			n->type = DCFS_T_FILE; /* damaged: a link to nothing is an empty file */
 			n->size = 0;
 		}
+		if (alias[i])
+			continue;
+		_cleanup_free_ char *key = NULL;
+		size_t klen, ino;
+		if (lookup_key((uint64_t)l->layers[i], n->target, &key, &klen) < 0) {
+			r = oom(e);
+		} else if (dcfs_map_get(&groups, key, klen, &ino)) {
+			alias[i] = ino;
+			t->nodes[ino - 1].nlink++;
+		} else {
+			alias[i] = i + 1;
+			r = adopt_hidden_target(l, db, &st, i, e);
+			if (r >= 0 && dcfs_map_put(&groups, key, klen, i + 1) < 0)
+				r = oom(e);
+		}
 	}
+	dcfs_map_free(&groups);
+	return r;
 }
 
 /* Directory listings and the (parent, name) map; hardlinks point at their target inode. */
@@ -296,8 +375,9 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 		if (!alias)
 			r = oom(e);
 		else {
-			resolve_hardlinks(&l, alias);
-			r = link_children(&l, alias, e);
+			r = resolve_hardlinks(&l, s->db, alias, e);
+			if (r >= 0)
+				r = link_children(&l, alias, e);
 			free(alias);
 		}
 	}
