@@ -129,7 +129,7 @@ static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, 
 	return 0;
 }
 
-static void drain(int fd, tail *t)
+static void drain(int fd, tail *t, FILE *log)
 {
 	char buf[4096];
 	ssize_t n;
@@ -137,9 +137,24 @@ static void drain(int fd, tail *t)
 		if (n <= 0)
 			continue;
 		fwrite(buf, 1, (size_t)n, stderr);
+		if (log)
+			fwrite(buf, 1, (size_t)n, log);
 		tail_add(t, buf, (size_t)n);
 	}
 	fflush(stderr);
+	if (log)
+		fflush(log);
+}
+
+/* "Running the postCreateCommand...", as the reference CLI says it, on stderr and in the log. */
+static void label(const dcfs_lifecycle *l, const char *name)
+{
+	fprintf(stderr, "Running the %s%s...\n", name, l->id ? "" : " on the host");
+	fflush(stderr);
+	if (l->log) {
+		fprintf(l->log, "Running the %s%s...\n", name, l->id ? "" : " on the host");
+		fflush(l->log);
+	}
 }
 
 static bool empty(const cJSON *c)
@@ -153,6 +168,7 @@ int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *c
 {
 	if (empty(command))
 		return 0;
+	label(l, name);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return dcfs_error_set(e, errno, "%s: %m", name);
@@ -161,7 +177,7 @@ int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *c
 	int started = start_all(l, command, p[1], pids, &n);
 	close(p[1]);
 	tail t = {.len = 0};
-	drain(p[0], &t);
+	drain(p[0], &t, l->log);
 	close(p[0]);
 	int failed = 0;
 	for (int i = 0; i < n; i++) {

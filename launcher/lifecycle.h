@@ -1,10 +1,12 @@
 /* Lifecycle commands of devcontainer.json: initializeCommand on the host, the others in the
  * container through `runc exec`. A command is a string (run by /bin/sh -c), an array (run as
  * is) or an object whose entries (strings or arrays) run in parallel and must all succeed.
- * Output goes to our stderr; a failure's message ends with the output's last lines. */
+ * Each command is labelled ("Running the postCreateCommand..."); its output goes to our stderr
+ * (and the container's log); a failure's message ends with the output's last lines. */
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "runtime.h"
@@ -15,6 +17,7 @@ typedef struct dcfs_lifecycle {
 	const dcfs_user *user;  /* in the container */
 	const char *cwd;        /* in the container, or on the host */
 	const cJSON *env;       /* extra "K=V" (remoteEnv) for container commands; may be NULL */
+	FILE *log;              /* also gets each command's label and output; may be NULL */
 } dcfs_lifecycle;
 
 /* Run one command value (string, array or object) named `name` for messages

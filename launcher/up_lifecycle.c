@@ -1,6 +1,7 @@
 /* The lifecycle commands in a container: onCreate, updateContent and postCreate once (markers),
  * postStart at each start, postAttach at each up; with waitFor, those after it in a detached
- * child writing to the container's log; a prebuild's container runs only the first two. */
+ * child writing to the container's log; a prebuild's container runs only the first two. Every
+ * command's label and output also go to the container's log (`dcfs logs`). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,9 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
 	setsid();
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(1);
-	int r = run_steps(u, l, started, from, ELEMENTSOF(steps));
+	dcfs_lifecycle quiet = *l;
+	quiet.log = NULL; /* stderr is the log already */
+	int r = run_steps(u, &quiet, started, from, ELEMENTSOF(steps));
 	if (r < 0)
 		dprintf(2, "dcfs: up: %s\n", u->e->msg ? u->e->msg : strerror(-r));
 	_exit(r < 0 ? 1 : 0);
@@ -82,12 +85,14 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
  * editors that attach at once), so an unset waitFor runs them all here too. */
 int up_lifecycle(up *u, bool started)
 {
+	_cleanup_fclose_ FILE *log = fopen(u->log, "ae"); /* for `dcfs logs`; none is no error */
 	dcfs_lifecycle l = {
 		.runc = &u->runc,
 		.id = u->c.id,
 		.user = &u->remote.user,
 		.cwd = u->remote.workspace_folder,
 		.env = u->remote.env,
+		.log = log,
 	};
 	if (u->o->prebuild) /* onCreate and updateContent: what a prebuild snapshot holds */
 		return run_steps(u, &l, started, 0, 2);

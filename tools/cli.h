@@ -42,6 +42,7 @@ int cmd_exec(int argc, char **argv, dcfs_cli *cli);
 int cmd_down(int argc, char **argv, dcfs_cli *cli);
 int cmd_rm(int argc, char **argv, dcfs_cli *cli);
 int cmd_ls(int argc, char **argv, dcfs_cli *cli);
+int cmd_logs(int argc, char **argv, dcfs_cli *cli);
 int cmd_pull(int argc, char **argv, dcfs_cli *cli);
 int cmd_push(int argc, char **argv, dcfs_cli *cli);
 int cmd_snapshot(int argc, char **argv, dcfs_cli *cli);

@@ -39,6 +39,7 @@ static const dcfs_command commands[] = {
 	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration", false},
 	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container", true},
 	{"ls", cmd_ls, "ls [--json]", "list dev containers", false},
+	{"logs", cmd_logs, "logs [FOLDER]", "show a dev container's lifecycle output and log", false},
 	{"down", cmd_down, "down [-f] [FOLDER]", "stop a dev container and unmount it", true},
 	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)", true},
 };

@@ -6,7 +6,7 @@ import pytest
 
 COMMANDS = ["import", "pull", "push", "images", "rmi", "du", "prune", "fsck", "mount", "umount",
             "read-configuration", "up", "prebuild", "rebuild", "snapshot", "snapshots", "exec",
-            "ls", "down", "rm"]
+            "ls", "logs", "down", "rm"]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS)

@@ -44,3 +44,26 @@ def test_no_command_runs_the_login_shell_of_passwd(ws):
     passwd.write_text(passwd.read_text().replace("/tmp/ash", "/no/such/shell"))
     p = ws.d("exec", folder, input="echo shell=$0\n")
     assert "shell=/bin/sh" in p.stdout or "shell=-sh" in p.stdout, p.stdout
+
+
+def test_logs_show_each_lifecycle_step_background_ones_too(ws):
+    import time
+    folder = ws.make("logs", {"image": IMAGE, "waitFor": "onCreateCommand",
+                              "onCreateCommand": "echo made-once",
+                              "postCreateCommand": "echo after-create",
+                              "postStartCommand": "echo at-start"})
+    p = ws.d("up", folder)
+    assert "Running the onCreateCommand..." in p.stderr and "made-once" in p.stderr
+    text = ""
+    for _ in range(100):  # the background steps finish within seconds
+        text = ws.d("logs", folder).stdout
+        if "at-start" in text:
+            break
+        time.sleep(0.1)
+    labels = [line for line in text.splitlines() if line.startswith("Running the ")]
+    assert labels == ["Running the onCreateCommand...", "Running the postCreateCommand...",
+                      "Running the postStartCommand..."], text
+    for out in ("made-once", "after-create", "at-start"):
+        assert out in text
+    p = ws.d("logs", ws.root / "nothing-here", check=1)
+    assert "no dev container" in p.stderr
