@@ -72,6 +72,10 @@ struct option;
  * '?' after printing the problem. */
 int cli_getopt(dcfs_cli *cli, int argc, char **argv, const char *shortopts, const struct option *opts);
 
+/* The man page (roff) and the bash completion script, made from the command table. */
+void cli_print_man(FILE *f, const dcfs_command *cmds, size_t n);
+void cli_print_bash_completion(FILE *f, const dcfs_command *cmds, size_t n);
+
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));
 

@@ -55,7 +55,8 @@ static void help(FILE *f)
 			fprintf(f, "  %s\n  %-34s %s\n", commands[i].usage, "", commands[i].summary);
 	}
 	fprintf(f, "\nThe store is --store DIR, else $DCFS_STORE, else %s.\n"
-		   "'dcfs help COMMAND' or 'dcfs COMMAND --help' shows one command.\n",
+		   "'dcfs help COMMAND' or 'dcfs COMMAND --help' shows one command; 'dcfs help --man'\n"
+		   "prints the man page, 'dcfs completion bash' a bash completion script.\n",
 		DCFS_DEFAULT_STORE);
 }
 
@@ -197,9 +198,21 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[optind];
 	if (!strcmp(name, "help")) {
+		if (optind + 1 < argc && !strcmp(argv[optind + 1], "--man")) {
+			cli_print_man(stdout, commands, ELEMENTSOF(commands));
+			return 0;
+		}
 		if (optind + 1 < argc)
 			return command_help(argv[optind + 1]);
 		help(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "completion")) {
+		if (optind + 2 != argc || strcmp(argv[optind + 1], "bash")) {
+			fprintf(stderr, "usage: dcfs completion bash\n");
+			return EXIT_USAGE;
+		}
+		cli_print_bash_completion(stdout, commands, ELEMENTSOF(commands));
 		return 0;
 	}
 	const dcfs_command *cmd = find_command(name);

@@ -63,3 +63,21 @@ def test_listing_a_store_that_does_not_exist(dcfs, tmp_path):
         p = dcfs(cmd, store=missing)
         assert p.stderr == "", (cmd, p.stderr)
     assert not missing.exists()
+
+
+def test_man_page_and_completion_come_from_the_command_table(dcfs, tmp_path):
+    man = dcfs("help", "--man").stdout
+    assert man.startswith(".TH DCFS 1")
+    for cmd in COMMANDS:
+        assert f".B dcfs {cmd.replace('-', chr(92) + '-')}" in man, cmd
+    script = tmp_path / "dcfs.bash"
+    script.write_text(dcfs("completion", "bash").stdout)
+    def complete(*words):
+        p = subprocess.run(["bash", "-c", f"source {script}; COMP_WORDS=({' '.join(words)}); "
+                            f"COMP_CWORD={len(words) - 1}; _dcfs; echo \"${{COMPREPLY[@]}}\""],
+                           capture_output=True, text=True, check=True)
+        return p.stdout.split()
+    assert complete("dcfs", "reb") == ["rebuild"]
+    assert complete("dcfs", "--store", "/x", "rebuild", "--f") == ["--full"]
+    assert "--include-merged-configuration" in complete("dcfs", "read-configuration", "--")
+    dcfs("completion", "fish", check=2)
