@@ -194,9 +194,9 @@ static int flush_file_chunk(dcfs_ingest *in, dcfs_error *e)
 
 /* ---- files ----------------------------------------------------------------------------- */
 
-/* The domain tag each kind of blob key hashes first: "dcfs-blob-v2", NUL, the kind, NUL. The
- * kinds differ in their first bytes, so a key of one kind is never the hash of an input that
- * also makes a key of another kind. */
+/* The domain tag each kind of blob key hashes first: "dcfs-blob-v2", NUL, the kind, NUL. No
+ * kind with its NUL is a prefix of another, so an input that makes a key of one kind never makes
+ * a key of another kind. */
 static void key_domain(dcfs_hasher *h, const char *kind)
 {
 	static const char tag[] = "dcfs-blob-v2";
