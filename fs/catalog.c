@@ -65,6 +65,16 @@ int64_t dcfs_catalog_sum(sqlite3 *db, const char *name)
 	return v;
 }
 
+int dcfs_catalog_step(sqlite3_stmt *st, dcfs_error *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return dcfs_catalog_error(sqlite3_db_handle(st), e, "catalog");
+}
+
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -73,16 +83,21 @@ int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *o
 		return r;
 	if (param)
 		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		return 1;
-	}
-	if (rc == SQLITE_DONE) {
-		*out = 0;
-		return 0;
-	}
-	return dcfs_catalog_error(db, e, "catalog");
+	r = dcfs_catalog_step(st, e);
+	*out = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+	return r;
+}
+
+int dcfs_catalog_check_sums(sqlite3 *db, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "SELECT name FROM sums WHERE typeof(value) != 'integer'", &st, e);
+	if (r >= 0)
+		r = dcfs_catalog_step(st, e);
+	if (r <= 0)
+		return r;
+	return dcfs_error_set(e, EOVERFLOW, "catalog: the store's sum '%s' would overflow",
+			      (const char *)sqlite3_column_text(st, 0));
 }
 
 static int migrate(sqlite3 *db, dcfs_error *e)

@@ -31,6 +31,15 @@ int64_t dcfs_catalog_sum(sqlite3 *db, const char *name);
 /* A text column's value, malloc'd; NULL when it is NULL (or out of memory). */
 char *dcfs_catalog_text(sqlite3_stmt *st, int col);
 
+/* Step a statement: 1 when it gave a row, 0 when it is done, -errno (with SQLite's message in
+ * `e`) on an error, which a loop must never take for the end of its rows. */
+int dcfs_catalog_step(sqlite3_stmt *st, dcfs_error *e);
+
+/* Fail (-EOVERFLOW, naming the sum) when a sum in the `sums` table is no longer an integer:
+ * SQLite turns an integer overflow in the triggers' arithmetic into a float. Call it before
+ * committing a transaction that adds sizes. */
+int dcfs_catalog_check_sums(sqlite3 *db, dcfs_error *e);
+
 /* Run a query with one integer result (bound with up to one text parameter). */
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e);
 

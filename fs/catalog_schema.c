@@ -321,10 +321,18 @@ static const char schema_v4[] =
 	"  WHERE name IN ('images','snapshots');"
 	"END;";
 
+/* v5: blob keys are made in separate domains (ingest.c: blob_key). Keys made before could
+ * collide across kinds (a small file's bytes equal to a large file's chunk list), so they are
+ * retired: each becomes 'legacy-key' and its id, 32 bytes no SHA-256 reaches, which no new key
+ * matches. An old content is found again by chunk name (its large files cost no new chunk
+ * bytes) and gets a new key on its next import. One pass over the blobs, once. */
+static const char schema_v5[] = "UPDATE blobs SET hash = CAST(printf('legacy-key%022d', id) AS BLOB);";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

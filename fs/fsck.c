@@ -13,6 +13,7 @@
 #include "chunk.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "ingest.h"
 #include "orphans.h"
 
 typedef struct ctx {
@@ -53,8 +54,9 @@ static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(c->s->db, e, "catalog");
+	r = dcfs_catalog_step(st, e);
+	if (r < 0)
+		return r;
 	c->rep->repaired++;
 	return 0;
 }
@@ -71,8 +73,7 @@ static int check_chunks(ctx *c, dcfs_error *e)
 	_cleanup_free_ void *buf = malloc(DCFS_CHUNK_MAX);
 	if (!dctx || !buf)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		dcfs_hash h;
 		if (sqlite3_column_bytes(st, 1) != DCFS_HASH_LEN)
@@ -120,7 +121,7 @@ static int check_chunks(ctx *c, dcfs_error *e)
 				return r;
 		}
 	}
-	return rc == SQLITE_DONE ? 0 : dcfs_catalog_error(c->s->db, e, "catalog");
+	return r;
 }
 
 /* A query returning (what, key, recorded, actual) rows for each mismatch, and the statement
@@ -191,8 +192,9 @@ static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text,
 		sqlite3_bind_text(st, 2, key_text, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_int64(st, 2, key);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(c->s->db, e, "catalog");
+	r = dcfs_catalog_step(st, e);
+	if (r < 0)
+		return r;
 	c->rep->repaired++;
 	return 0;
 }
@@ -204,7 +206,7 @@ static int check_counts(ctx *c, dcfs_error *e)
 		int r = dcfs_catalog_prepare(c->s->db, count_checks[i].query, &st, e);
 		if (r < 0)
 			return r;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((r = dcfs_catalog_step(st, e)) > 0) {
 			int64_t id = sqlite3_column_int64(st, 0), rec = sqlite3_column_int64(st, 1),
 				act = sqlite3_column_int64(st, 2);
 			c->rep->problems++;
@@ -216,32 +218,54 @@ static int check_counts(ctx *c, dcfs_error *e)
 					return r;
 			}
 		}
+		if (r < 0)
+			return dcfs_error_wrap(e, "checking %s", count_checks[i].what);
 	}
 	return 0;
 }
 
+/* A sum as recorded: its value, and whether it is still an integer (an overflow in a trigger
+ * makes it a float). */
+static int recorded_sum(sqlite3_stmt *st, const char *name, int64_t *value, bool *integer,
+			dcfs_error *e)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	int r = dcfs_catalog_step(st, e);
+	*value = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+	*integer = r <= 0 || sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
 static int check_sums(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rec = NULL;
 	int r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
+	if (r >= 0)
+		r = dcfs_catalog_prepare(c->s->db, "SELECT value FROM sums WHERE name = ?1", &rec, e);
 	if (r < 0)
 		return r;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int64_t actual = sqlite3_column_int64(st, 1);
-		int64_t recorded = dcfs_catalog_sum(c->s->db, name);
-		if (recorded == actual)
+		int64_t actual = sqlite3_column_int64(st, 1), recorded = 0;
+		bool integer = true;
+		r = recorded_sum(rec, name, &recorded, &integer, e);
+		if (r < 0)
+			return r;
+		if (recorded == actual && integer)
 			continue;
 		c->rep->problems++;
-		say(c, "sum %s: recorded %lld, actual %lld%s", name, (long long)recorded,
-		    (long long)actual, c->repair ? " (fixed)" : "");
+		say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
+		    integer ? "" : " (overflowed: not an integer)", (long long)actual,
+		    c->repair ? " (fixed)" : "");
 		if (c->repair) {
 			r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
 			if (r < 0)
 				return r;
 		}
 	}
-	return 0;
+	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
 }
 
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
@@ -271,22 +295,26 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		int r = dcfs_catalog_prepare(c->s->db, checks[i].query, &st, e);
 		if (r < 0)
 			return r;
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((r = dcfs_catalog_step(st, e)) > 0) {
 			c->rep->problems++;
 			say(c, "%s %lld", checks[i].what, (long long)sqlite3_column_int64(st, 0));
 		}
+		if (r < 0)
+			return r;
 	}
 	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
 	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
 	int r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
 	if (r < 0)
 		return r;
-	while (sqlite3_step(fk) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(fk, e)) > 0) {
 		const char *table = (const char *)sqlite3_column_text(fk, 0);
 		const char *parent = (const char *)sqlite3_column_text(fk, 2);
 		c->rep->problems++;
 		say(c, "dangling row in %s: its %s row is missing", table, parent);
 	}
+	if (r < 0)
+		return r;
 	if (c->repair) {
 		static const char drop[] =
 			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
@@ -306,6 +334,37 @@ static int check_dangling(ctx *c, dcfs_error *e)
 	return 0;
 }
 
+/* Entries whose size is not their content's (the file would read as other bytes) or is more than
+ * a layer may hold (its sums could overflow). Neither can be repaired: the content is unknown. */
+static int check_entry_sizes(ctx *c, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "SELECT en.layer_id, en.path, en.size, b.size FROM entries en"
+		 " LEFT JOIN blobs b ON b.id = en.blob_id"
+		 " WHERE (en.type IN ('f','h') AND (typeof(en.size) != 'integer' OR en.size < 0"
+		 " OR en.size > %llu)) OR en.size != b.size",
+		 (unsigned long long)DCFS_LAYER_BYTES_MAX);
+	int r = dcfs_catalog_prepare(c->s->db, sql, &st, e);
+	if (r < 0)
+		return r;
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
+		int64_t layer = sqlite3_column_int64(st, 0), size = sqlite3_column_int64(st, 2);
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+		c->rep->problems++;
+		if (sqlite3_column_type(st, 3) == SQLITE_NULL ||
+		    sqlite3_column_type(st, 2) != SQLITE_INTEGER || size < 0 ||
+		    (uint64_t)size > DCFS_LAYER_BYTES_MAX)
+			say(c, "entry '%s' of layer %lld: size %s is out of range", path, (long long)layer,
+			    (const char *)sqlite3_column_text(st, 2));
+		else
+			say(c, "entry '%s' of layer %lld: %lld bytes, but its content has %lld", path,
+			    (long long)layer, (long long)size, (long long)sqlite3_column_int64(st, 3));
+	}
+	return r < 0 ? dcfs_error_wrap(e, "checking entry sizes") : 0;
+}
+
 int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u), void *u,
 	      dcfs_fsck_report *rep, dcfs_error *e)
 {
@@ -316,7 +375,7 @@ int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u
 	int r = dcfs_catalog_prepare(s->db, "PRAGMA quick_check", &qc, e);
 	if (r < 0)
 		return r;
-	while (sqlite3_step(qc) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(qc, e)) > 0) {
 		const char *line = (const char *)sqlite3_column_text(qc, 0);
 		if (line && strcmp(line, "ok") == 0) {
 			ok = 1;
@@ -325,6 +384,8 @@ int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u
 		rep->problems++;
 		say(&c, "catalog: %s", line ? line : "damaged");
 	}
+	if (r < 0)
+		return r;
 	if (!ok)
 		return dcfs_error_set(e, EIO, "catalog '%s/catalog.db' is damaged", s->root);
 	r = dcfs_catalog_exec(s->db, repair ? "BEGIN IMMEDIATE" : "BEGIN", e);
@@ -333,6 +394,8 @@ int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u
 	r = check_chunks(&c, e);
 	if (r >= 0)
 		r = check_dangling(&c, e);
+	if (r >= 0)
+		r = check_entry_sizes(&c, e);
 	if (r >= 0)
 		r = check_counts(&c, e);
 	if (r >= 0)

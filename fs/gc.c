@@ -22,8 +22,7 @@ static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_e
 		return r;
 	dcfs_hash *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		if (count == cap) {
 			cap = cap ? cap * 2 : 64;
 			dcfs_hash *nl = realloc(list, cap * sizeof(*nl));
@@ -36,9 +35,9 @@ static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_e
 		if (sqlite3_column_bytes(st, 0) == DCFS_HASH_LEN)
 			memcpy(list[count++].b, sqlite3_column_blob(st, 0), DCFS_HASH_LEN);
 	}
-	if (rc != SQLITE_DONE) {
+	if (r < 0) {
 		free(list);
-		return dcfs_catalog_error(s->db, e, "catalog");
+		return r;
 	}
 	*out = list;
 	*n = count;

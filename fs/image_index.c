@@ -41,7 +41,7 @@ int dcfs_image_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
 		r = dcfs_catalog_prepare(db, steps[i], &st[i], e);
 	int64_t nlayers = 0;
 	sqlite3_bind_int64(layers, 1, image_id);
-	while (r >= 0 && sqlite3_step(layers) == SQLITE_ROW) {
+	while (r >= 0 && (r = dcfs_catalog_step(layers, e)) > 0) {
 		int64_t layer = sqlite3_column_int64(layers, 0);
 		/* The bottom layer has nothing beneath it to hide. */
 		for (int i = nlayers ? 0 : 3; i < 4 && r >= 0; i++) {

@@ -10,13 +10,11 @@
 #include "hash.h"
 #include "image_index.h"
 
-static int step(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
+static int step(sqlite3_stmt *st, dcfs_error *e)
 {
-	int rc = sqlite3_step(st);
+	int r = dcfs_catalog_step(st, e);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return dcfs_catalog_error(db, e, "catalog");
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static int insert_image(sqlite3 *db, const char *ref, const char *kind, const char *config,
@@ -27,7 +25,7 @@ static int insert_image(sqlite3 *db, const char *ref, const char *kind, const ch
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(del, 1, ref, -1, SQLITE_STATIC);
-	r = step(db, del, e);
+	r = step(del, e);
 	if (r < 0)
 		return r;
 	r = dcfs_catalog_prepare(db,
@@ -41,7 +39,7 @@ static int insert_image(sqlite3 *db, const char *ref, const char *kind, const ch
 	sqlite3_bind_text(ins, 3, digest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins, 4, config, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(ins, 5, (int64_t)time(NULL));
-	r = step(db, ins, e);
+	r = step(ins, e);
 	if (r < 0)
 		return r;
 	*id = sqlite3_last_insert_rowid(db);
@@ -58,7 +56,7 @@ static int insert_layers(sqlite3 *db, int64_t image_id, const int64_t *layer_ids
 		sqlite3_bind_int64(link, 1, image_id);
 		sqlite3_bind_int64(link, 2, (int64_t)i);
 		sqlite3_bind_int64(link, 3, layer_ids[i]);
-		r = step(db, link, e);
+		r = step(link, e);
 	}
 	return r;
 }
@@ -72,6 +70,8 @@ int dcfs_image_record_in(sqlite3 *db, const char *ref, const char *kind, const c
 		r = insert_layers(db, image_id, layer_ids, n, e);
 	if (r >= 0)
 		r = dcfs_image_index_build(db, image_id, e);
+	if (r >= 0)
+		r = dcfs_catalog_check_sums(db, e); /* the image's bytes are added to image_bytes */
 	return r < 0 ? r : 0;
 }
 
@@ -82,7 +82,7 @@ static int mark_pulled(sqlite3 *db, const char *ref, dcfs_error *e)
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	return step(db, st, e);
+	return step(st, e);
 }
 
 int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,

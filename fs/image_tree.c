@@ -305,7 +305,7 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 			continue;
 		n->first_extent = t->nextents;
 		sqlite3_bind_int64(st, 1, l->blobs[i]);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((r = dcfs_catalog_step(st, e)) > 0) {
 			if (t->nextents == cap) {
 				cap = cap ? cap * 2 : 1024;
 				dcfs_tree_extent *x = realloc(t->extents, cap * sizeof(*x));
@@ -321,6 +321,8 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 			n->blocks += (x->len + 4095) / 4096 * 8; /* as a 4 KiB-block file system counts */
 		}
 		sqlite3_reset(st);
+		if (r < 0)
+			return r;
 		n->nextents = t->nextents - n->first_extent;
 	}
 	return 0;
@@ -364,8 +366,7 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 			&st, e);
 	if (r >= 0) {
 		sqlite3_bind_int64(st, 1, t->image_id);
-		int rc;
-		while (r >= 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
 			r = add_node(&l, st, e);
 		if (r >= 0 && t->nnodes == 0)
 			r = dcfs_error_set(e, EIO, "image '%s' has an empty merged index", ref);

@@ -37,8 +37,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	dcfs_image_info *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		if (count == cap) {
 			cap = cap ? cap * 2 : 16;
 			dcfs_image_info *nl = realloc(list, cap * sizeof(*nl));
@@ -62,9 +61,9 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 		};
 		im->unique = im->size - im->shared;
 	}
-	if (rc != SQLITE_DONE) {
+	if (r < 0) {
 		dcfs_images_free(list, count);
-		return dcfs_catalog_error(s->db, e, "catalog");
+		return r;
 	}
 	*out = list;
 	*n = count;
@@ -132,7 +131,10 @@ int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(users, 1, id);
-	if (sqlite3_step(users) == SQLITE_ROW)
+	r = dcfs_catalog_step(users, e);
+	if (r < 0)
+		return r;
+	if (r > 0)
 		return dcfs_error_set(e, EBUSY, "image '%s' is used by container '%s' (remove it with 'dcfs rm')",
 				      ref, (const char *)sqlite3_column_text(users, 0));
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

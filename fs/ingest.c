@@ -4,9 +4,10 @@
  * are cut into chunks of at most 1 MiB at file offsets, and a hole ends a chunk. Each finished
  * file is a blob: a small one keyed by the SHA-256 of its bytes (and of its hole layout when it
  * has holes), a large one by the SHA-256 of its chunk list (offset, length, chunk hash each), so
- * that its bytes are hashed only once;
- * a blob already in the catalog or earlier in this layer is referenced, not stored: for a small
- * file its bytes are taken back out of the pack. */
+ * that its bytes are hashed only once. Each kind of key hashes its own domain tag first, so no
+ * input of one kind equals an input of another;
+ * a blob already in the catalog or earlier in this layer (of the same size) is referenced, not
+ * stored: for a small file its bytes are taken back out of the pack. */
 #include "ingest.h"
 
 #include <stdlib.h>
@@ -46,7 +47,7 @@ int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_err
 		return r;
 	r = dcfs_catalog_prepare(s->db,
 				 "SELECT b.id, EXISTS (SELECT 1 FROM extents x JOIN chunks c ON c.id = x.chunk_id"
-				 " WHERE x.blob_id = b.id AND c.quarantined) FROM blobs b WHERE b.hash = ?1",
+				 " WHERE x.blob_id = b.id AND c.quarantined), b.size FROM blobs b WHERE b.hash = ?1",
 				 &in->find_blob, e);
 	if (r < 0)
 		return r;
@@ -105,19 +106,12 @@ static int chunk_in_catalog(dcfs_ingest *in, const dcfs_hash *h, bool *present, 
 	sqlite3_stmt *st = in->find_chunk;
 	sqlite3_reset(st);
 	sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*present = sqlite3_column_int(st, 0) == 0;
-		/* reset now: a statement left on a row keeps an old read snapshot open, and our
-		 * commit would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
-		sqlite3_reset(st);
-		return 0;
-	}
-	if (rc == SQLITE_DONE) {
-		*present = false;
-		return 0;
-	}
-	return dcfs_catalog_error(in->store->db, e, "catalog");
+	int r = dcfs_catalog_step(st, e);
+	*present = r > 0 && sqlite3_column_int(st, 0) == 0;
+	/* reset now: a statement left on a row keeps an old read snapshot open, and our commit
+	 * would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
 }
 
 /* Make sure chunk `h` with these bytes will exist after publish; returns its chunk index. */
@@ -200,11 +194,23 @@ static int flush_file_chunk(dcfs_ingest *in, dcfs_error *e)
 
 /* ---- files ----------------------------------------------------------------------------- */
 
+/* The domain tag each kind of blob key hashes first: "dcfs-blob-v2", NUL, the kind, NUL. No
+ * kind with its NUL is a prefix of another, so an input that makes a key of one kind never makes
+ * a key of another kind. */
+static void key_domain(dcfs_hasher *h, const char *kind)
+{
+	static const char tag[] = "dcfs-blob-v2";
+	dcfs_hasher_update(h, tag, sizeof(tag));
+	dcfs_hasher_update(h, kind, strlen(kind) + 1);
+}
+
 void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size)
 {
 	current *c = &in->cur;
 	c->entry = entry_idx;
 	c->small = size <= PACK_SMALL;
+	/* The hasher is fresh: every file ends with a final (see ingest_close_file). */
+	key_domain(&c->hasher, c->small ? "small" : "chunked");
 	c->next_off = 0;
 	c->data_bytes = 0;
 	c->first_extent = in->nextents;
@@ -272,7 +278,8 @@ int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len,
 	return 0;
 }
 
-/* The blob key: the SHA-256 of the bytes, mixed with the hole layout when there are holes. */
+/* A small file's blob key: the SHA-256 of its bytes (in the "small" domain), or when it has
+ * holes the SHA-256 of its size, its hole layout and that hash (in the "sparse" domain). */
 static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size, bool holes,
 		     dcfs_hash *out)
 {
@@ -281,7 +288,7 @@ static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size,
 		*out = *data_hash;
 		return;
 	}
-	dcfs_hasher_update(&c->hasher, "dcfs-sparse", 12);
+	key_domain(&c->hasher, "sparse");
 	dcfs_hasher_update(&c->hasher, &size, sizeof(size));
 	for (size_t i = c->first_extent; i < in->nextents; i++) {
 		uint64_t v[2] = {in->extents[i].file_off, in->extents[i].len};
@@ -291,27 +298,42 @@ static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size,
 	dcfs_hasher_final(&c->hasher, out);
 }
 
+/* A key that matches content of another size is not that content (a key made before the
+ * domains were separated, or a broken catalog): refuse rather than serve the wrong bytes. */
+static int size_mismatch(dcfs_ingest *in, const entry *en, uint64_t found, dcfs_error *e)
+{
+	return dcfs_error_set(e, EIO,
+			      "%s '%s': its content key matches stored content of %llu bytes, not %llu;"
+			      " refusing to reuse it (run 'dcfs fsck')",
+			      in->what, en->path, (unsigned long long)found, (unsigned long long)en->size);
+}
+
 /* Known content: *idx when earlier in this layer, else *id when in the catalog (*damaged when
- * one of its chunks is quarantined, so that this copy of the bytes must be kept to heal it). */
-static int find_blob(dcfs_ingest *in, const dcfs_hash *h, size_t *idx, int64_t *id, bool *damaged,
-		     dcfs_error *e)
+ * one of its chunks is quarantined, so that this copy of the bytes must be kept to heal it).
+ * A match must have the entry's size. */
+static int find_blob(dcfs_ingest *in, const entry *en, const dcfs_hash *h, size_t *idx, int64_t *id,
+		     bool *damaged, dcfs_error *e)
 {
 	*idx = NONE;
 	*id = 0;
 	*damaged = false;
 	if (dcfs_map_get(&in->blob_map, h->b, DCFS_HASH_LEN, idx))
-		return 0;
+		return in->blobs[*idx].size == en->size ? 0 : size_mismatch(in, en, in->blobs[*idx].size, e);
 	sqlite3_stmt *st = in->find_blob;
 	sqlite3_reset(st);
 	sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	int r = dcfs_catalog_step(st, e);
+	int64_t size = 0;
+	if (r > 0) {
 		*id = sqlite3_column_int64(st, 0);
 		*damaged = sqlite3_column_int(st, 1) != 0;
+		size = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st); /* see chunk_in_catalog() */
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dcfs_catalog_error(in->store->db, e, "catalog");
+	if (r < 0)
+		return r;
+	if (r > 0 && (size < 0 || (uint64_t)size != en->size))
+		return size_mismatch(in, en, (uint64_t)size, e);
 	return 0;
 }
 
@@ -328,8 +350,11 @@ int ingest_close_file(dcfs_ingest *in, dcfs_error *e)
 		r = flush_file_chunk(in, e);
 	if (r < 0)
 		return r;
-	if (en->size == 0)
-		return 0; /* empty files have no blob */
+	if (en->size == 0) {
+		/* empty files have no blob; the final leaves the hasher fresh for the next file */
+		dcfs_hasher_final(&c->hasher, &(dcfs_hash){{0}});
+		return 0;
+	}
 	bool holes = c->holes || c->next_off != en->size;
 	dcfs_hash data_hash, key;
 	if (c->small) {
@@ -337,7 +362,6 @@ int ingest_close_file(dcfs_ingest *in, dcfs_error *e)
 		blob_key(in, &data_hash, en->size, holes, &key);
 	} else {
 		/* the chunk list (offsets, lengths, hashes) already holds the layout */
-		dcfs_hasher_update(&c->hasher, "dcfs-chunked", 13);
 		dcfs_hasher_update(&c->hasher, &en->size, sizeof(en->size));
 		dcfs_hasher_final(&c->hasher, &key);
 	}
@@ -345,7 +369,7 @@ int ingest_close_file(dcfs_ingest *in, dcfs_error *e)
 	size_t idx;
 	int64_t id;
 	bool damaged;
-	r = find_blob(in, &key, &idx, &id, &damaged, e);
+	r = find_blob(in, en, &key, &idx, &id, &damaged, e);
 	if (r < 0)
 		return r;
 	if (idx != NONE || (id > 0 && !damaged)) {

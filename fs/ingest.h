@@ -29,6 +29,11 @@ enum {
 	DCFS_T_WHITEOUT = 'w',
 };
 
+/* The file bytes (holes included) one layer may hold: 1 PiB. Sizes are summed in the catalog as
+ * signed 64-bit integers; a bound far below 2^63 keeps every sum of them exact. A file or layer
+ * past it is refused. */
+#define DCFS_LAYER_BYTES_MAX (UINT64_C(1) << 50)
+
 typedef struct dcfs_entry_info {
 	const char *path; /* as found in the source; normalized by the ingest */
 	char type;

@@ -53,13 +53,11 @@ void ingest_layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX])
 	dcfs_hash_to_hex(&d, out + 7);
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st, dcfs_error *e)
+static int step_done(sqlite3_stmt *st, dcfs_error *e)
 {
-	int rc = sqlite3_step(st);
+	int r = dcfs_catalog_step(st, e);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return dcfs_catalog_error(db, e, "catalog");
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e)
@@ -79,7 +77,7 @@ int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e)
 		sqlite3_bind_blob(ins, 1, staged[i].hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 2, staged[i].plain_size);
 		sqlite3_bind_int64(ins, 3, staged[i].stored_size);
-		r = step_done(db, ins, e);
+		r = step_done(ins, e);
 		if (r < 0)
 			return r;
 	}
@@ -91,11 +89,13 @@ static int chunk_id(dcfs_ingest *in, sqlite3_stmt *sel, size_t idx, int64_t *id,
 	chunkref *c = &in->chunks[idx];
 	if (c->id == 0) {
 		sqlite3_bind_blob(sel, 1, c->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-		int rc = sqlite3_step(sel);
-		if (rc == SQLITE_ROW)
+		int r = dcfs_catalog_step(sel, e);
+		if (r > 0)
 			c->id = sqlite3_column_int64(sel, 0);
 		sqlite3_reset(sel);
-		if (rc != SQLITE_ROW)
+		if (r < 0)
+			return r;
+		if (r == 0)
 			return dcfs_error_set(e, EIO, "catalog: chunk of a new file is missing");
 	}
 	*id = c->id;
@@ -115,7 +115,7 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 	if (r >= 0)
 		r = dcfs_catalog_prepare(db, "SELECT id FROM chunks WHERE hash = ?1", &sel, e);
 	if (r >= 0)
-		r = dcfs_catalog_prepare(db, "SELECT id FROM blobs WHERE hash = ?1", &find, e);
+		r = dcfs_catalog_prepare(db, "SELECT id, size FROM blobs WHERE hash = ?1", &find, e);
 	if (r >= 0)
 		r = dcfs_catalog_prepare(db, "DELETE FROM extents WHERE blob_id = ?1", &drop, e);
 	if (r < 0)
@@ -127,20 +127,29 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 		if (b->heal) {
 			/* The stored copy lost a chunk: point the blob at the bytes just stored. */
 			sqlite3_bind_int64(drop, 1, b->id);
-			r = step_done(db, drop, e);
+			r = step_done(drop, e);
 			if (r < 0)
 				return r;
 		} else {
 			/* Another writer may have added the same content since we looked. */
 			sqlite3_bind_blob(find, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-			if (sqlite3_step(find) == SQLITE_ROW)
+			r = dcfs_catalog_step(find, e);
+			if (r > 0) {
 				b->id = sqlite3_column_int64(find, 0);
+				if (sqlite3_column_int64(find, 1) != (int64_t)b->size)
+					r = dcfs_error_set(e, EIO, "catalog: content of %llu bytes has the key of"
+							   " stored content of %lld bytes; refusing to reuse it",
+							   (unsigned long long)b->size,
+							   (long long)sqlite3_column_int64(find, 1));
+			}
 			sqlite3_reset(find);
+			if (r < 0)
+				return r;
 			if (b->id > 0)
 				continue;
 			sqlite3_bind_blob(ins, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
 			sqlite3_bind_int64(ins, 2, (int64_t)b->size);
-			r = step_done(db, ins, e);
+			r = step_done(ins, e);
 			if (r < 0)
 				return r;
 			b->id = sqlite3_last_insert_rowid(db);
@@ -156,7 +165,7 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 			sqlite3_bind_int64(ext, 3, cid);
 			sqlite3_bind_int64(ext, 4, x->chunk_off);
 			sqlite3_bind_int64(ext, 5, x->len);
-			r = step_done(db, ext, e);
+			r = step_done(ext, e);
 			if (r < 0)
 				return r;
 		}
@@ -200,7 +209,7 @@ int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source,
 	sqlite3_bind_int64(ins, 4, (int64_t)in->nentries);
 	sqlite3_bind_int64(ins, 5, (int64_t)files);
 	sqlite3_bind_int64(ins, 6, (int64_t)size);
-	r = step_done(db, ins, e);
+	r = step_done(ins, e);
 	if (r < 0)
 		return r;
 	*layer_id = sqlite3_last_insert_rowid(db);
@@ -236,7 +245,7 @@ int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source,
 			sqlite3_bind_int64(ent, 13, in->blobs[en->blob].id);
 		else
 			sqlite3_bind_null(ent, 13);
-		r = step_done(db, ent, e);
+		r = step_done(ent, e);
 		if (r < 0)
 			return r;
 	}
@@ -300,6 +309,8 @@ int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, co
 		r = ingest_insert_layer(in, digest, source, layer_id, e);
 	if (r >= 0 && ref)
 		r = insert_image(in, ref, kind, config_json, digest, *layer_id, e);
+	if (r >= 0)
+		r = dcfs_catalog_check_sums(db, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)

@@ -156,6 +156,11 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 		return dcfs_error_set(e, EINVAL, "%s '%s': the root must be a directory", in->what, info->path);
 	if (strlen(path) > 4095)
 		return dcfs_error_set(e, ENAMETOOLONG, "%s '%.64s...': path too long", in->what, path);
+	if (info->type == DCFS_T_FILE && info->size > DCFS_LAYER_BYTES_MAX - in->stats.file_bytes)
+		return dcfs_error_set(e, EFBIG,
+				      "%s '%s': its %llu bytes would take the layer past %llu bytes (1 PiB)",
+				      in->what, path, (unsigned long long)info->size,
+				      (unsigned long long)DCFS_LAYER_BYTES_MAX);
 
 	_cleanup_free_ char *target = NULL;
 	size_t link = NONE; /* an index: adding parents may move the entries array */

@@ -9,7 +9,9 @@
 #include "catalog.h"
 #include "cleanup.h"
 
-static void scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint64_t *bytes)
+/* A catalog error stops the scan: a file whose row could not be looked up is not an orphan. */
+static int scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint64_t *bytes,
+		    dcfs_error *e)
 {
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -18,8 +20,10 @@ static void scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint
 		dcfs_hash h;
 		if (dcfs_hash_from_hex(de->d_name, &h)) {
 			sqlite3_bind_blob(q, 1, h.b, DCFS_HASH_LEN, SQLITE_STATIC);
-			bool known = sqlite3_step(q) == SQLITE_ROW;
+			int known = dcfs_catalog_step(q, e);
 			sqlite3_reset(q);
+			if (known < 0)
+				return known;
 			if (known)
 				continue;
 		}
@@ -31,6 +35,7 @@ static void scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint
 		(*count)++;
 		*bytes += (uint64_t)sb.st_size;
 	}
+	return 0;
 }
 
 int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *bytes, dcfs_error *e)
@@ -50,7 +55,9 @@ int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *by
 			close(fd);
 			continue;
 		}
-		scan_dir(d, q, remove, count, bytes);
+		r = scan_dir(d, q, remove, count, bytes, e);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

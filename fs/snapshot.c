@@ -68,8 +68,7 @@ static int layer_list(sqlite3 *db, int64_t base_id, int64_t top, int64_t **out, 
 	sqlite3_bind_int64(st, 1, base_id);
 	size_t count = 0, cap = 16;
 	_cleanup_free_ int64_t *ids = malloc(cap * sizeof(*ids));
-	int rc;
-	while (ids && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (ids && (r = dcfs_catalog_step(st, e)) > 0) {
 		if (count + 1 == cap) {
 			int64_t *more = realloc(ids, 2 * cap * sizeof(*ids));
 			if (!more)
@@ -80,8 +79,8 @@ static int layer_list(sqlite3 *db, int64_t base_id, int64_t top, int64_t **out, 
 	}
 	if (!ids)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (rc != SQLITE_DONE)
-		return dcfs_catalog_error(db, e, "reading the base image's layers");
+	if (r < 0)
+		return dcfs_error_wrap(e, "reading the base image's layers");
 	ids[count++] = top;
 	*out = TAKE_PTR(ids);
 	*n = count;
@@ -120,8 +119,9 @@ static int check_name(dcfs_store *s, const char *ref, dcfs_error *e)
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return 0;
+	r = dcfs_catalog_step(st, e);
+	if (r <= 0)
+		return r;
 	const char *kind = (const char *)sqlite3_column_text(st, 0);
 	return dcfs_error_set(e, EEXIST, "'%s' is already %s: give the snapshot another name (or "
 			      "'dcfs rmi %s' first)", ref,
@@ -228,8 +228,7 @@ int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error
 		return r;
 	dcfs_snapshot *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		if (count == cap) {
 			cap = cap ? 2 * cap : 8;
 			dcfs_snapshot *more = realloc(list, cap * sizeof(*more));
@@ -241,13 +240,13 @@ int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error
 			break;
 		count++;
 	}
-	if (rc == SQLITE_ROW) {
+	if (r > 0) {
 		dcfs_snapshot_list_free(list, count);
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	}
-	if (rc != SQLITE_DONE) {
+	if (r < 0) {
 		dcfs_snapshot_list_free(list, count);
-		return dcfs_catalog_error(s->db, e, "reading snapshots");
+		return dcfs_error_wrap(e, "reading snapshots");
 	}
 	*out = list, *n = count;
 	return 0;

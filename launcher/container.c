@@ -213,7 +213,7 @@ int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_err
 	if (r < 0)
 		return r;
 	size_t cap = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			dcfs_container *grown = realloc(*out, cap * sizeof(**out));
@@ -223,8 +223,8 @@ int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_err
 		}
 		read_row(st, &(*out)[(*n)++]);
 	}
-	if (r != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "listing containers");
+	if (r < 0)
+		return dcfs_error_wrap(e, "listing containers");
 	return 0;
 }
 

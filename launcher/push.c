@@ -292,7 +292,10 @@ static int find_image(dcfs_store *s, const char *src, int64_t *id, char **config
 			continue;
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
+		int r = dcfs_catalog_step(st, e);
+		if (r < 0)
+			return r;
+		if (r > 0) {
 			*id = sqlite3_column_int64(st, 0);
 			const char *c = (const char *)sqlite3_column_text(st, 1);
 			*config = strdup(c ? c : "{}");
@@ -312,14 +315,15 @@ static int image_layers(dcfs_store *s, int64_t image_id, int64_t **ids, size_t *
 	sqlite3_bind_int64(st, 1, image_id);
 	*ids = NULL;
 	*n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int r;
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		int64_t *p = realloc(*ids, (*n + 1) * sizeof(**ids));
 		if (!p)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		*ids = p;
 		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
 	}
-	return 0;
+	return r;
 }
 
 static cJSON *descriptor(const char *media_type, const char *digest, uint64_t size)

@@ -194,13 +194,13 @@ static int write_data(writer *w, struct archive *a, int64_t blob_id, uint64_t si
 		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
 	sqlite3_bind_int64(st, 1, blob_id);
 	uint64_t pos = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int r;
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
 		uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
 		if (off < pos || off + len > size)
 			return dcfs_error_set(e, EIO, "overlapping extents");
-		int r = zeros(a, off - pos);
+		r = zeros(a, off - pos);
 		if (r >= 0)
 			r = write_extent(w, a, sqlite3_column_blob(st, 3),
 					 (uint32_t)sqlite3_column_int64(st, 1), len, e);
@@ -208,8 +208,8 @@ static int write_data(writer *w, struct archive *a, int64_t blob_id, uint64_t si
 			return r;
 		pos = off + len;
 	}
-	if (rc != SQLITE_DONE)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
+	if (r < 0)
+		return r;
 	return zeros(a, size - pos);
 }
 
@@ -335,15 +335,13 @@ static int write_entries(writer *w, struct archive *a, int64_t layer_id, bool ha
 		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
 	sqlite3_bind_int64(st, 1, layer_id);
 	sqlite3_bind_int(st, 2, hardlinks);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int r = write_entry(w, a, st, e);
+	int r;
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
+		r = write_entry(w, a, st, e);
 		if (r < 0)
 			return r;
 	}
-	if (rc != SQLITE_DONE)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
-	return 0;
+	return r;
 }
 
 static void digest_of(dcfs_hasher *h, char out[8 + 64])

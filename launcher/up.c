@@ -64,7 +64,10 @@ static int find_image(up *u)
 				 &st, e) < 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, u->ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	int r = dcfs_catalog_step(st, e);
+	if (r < 0)
+		return r;
+	if (r == 0)
 		return dcfs_error_set(e, ENOENT, "image '%s' is not in the store", u->ref);
 	u->image_id = sqlite3_column_int64(st, 0);
 	u->image_config = cJSON_Parse((const char *)sqlite3_column_text(st, 1));

@@ -125,7 +125,7 @@ static int forget_missing(dcfs_store *s, char **present, size_t n, dcfs_error *e
 		return r;
 	char **gone = NULL;
 	size_t ngone = 0;
-	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		if (name && !contains(present, n, name))
 			r = push_name(&gone, &ngone, name, e);

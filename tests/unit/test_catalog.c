@@ -397,6 +397,27 @@ int main(void)
 	r = dcfs_catalog_exec(db, "INSERT INTO sums(name, value) VALUES ('chunks', 1)", &e);
 	CHECK_INT(r, -EEXIST);
 	dcfs_error_clear(&e);
+	/* dcfs_catalog_step: a row, the end, and an error that is not the end (sum() overflows
+	 * on its second row). */
+	sqlite3_stmt *st = NULL;
+	CHECK(dcfs_catalog_prepare(db, "SELECT sum(x) FROM (SELECT 9223372036854775807 AS x"
+				   " UNION ALL SELECT 1) UNION ALL SELECT 0", &st, &e) == 0);
+	r = dcfs_catalog_step(st, &e);
+	CHECK(r < 0 && e.msg && strstr(e.msg, "overflow"));
+	dcfs_error_clear(&e);
+	sqlite3_finalize(st);
+	CHECK(dcfs_catalog_prepare(db, "SELECT 1", &st, &e) == 0);
+	CHECK_INT(dcfs_catalog_step(st, &e), 1);
+	CHECK_INT(dcfs_catalog_step(st, &e), 0);
+	sqlite3_finalize(st);
+	/* A sum that overflowed into a float fails the check before a commit. */
+	CHECK_INT(dcfs_catalog_check_sums(db, &e), 0);
+	execf(db, "UPDATE sums SET value = 9223372036854775807 WHERE name = 'blob_bytes'");
+	execf(db, "UPDATE sums SET value = value + 1 WHERE name = 'blob_bytes'");
+	r = dcfs_catalog_check_sums(db, &e);
+	CHECK(r == -EOVERFLOW && e.msg && strstr(e.msg, "blob_bytes"));
+	dcfs_error_clear(&e);
+	execf(db, "UPDATE sums SET value = 0 WHERE name = 'blob_bytes'");
 
 	/* Random batches, each in a transaction. */
 	int batches = 60, ops = 40;
