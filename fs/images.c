@@ -158,7 +158,7 @@ int dcfs_image_config_by_digest(dcfs_store *s, const char *digest, char **config
 	int r = dcfs_catalog_prepare(s->db, "SELECT DISTINCT config FROM images", &st, e);
 	if (r < 0)
 		return r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = dcfs_catalog_step(st, e)) > 0) {
 		const void *text = sqlite3_column_blob(st, 0);
 		size_t len = (size_t)sqlite3_column_bytes(st, 0);
 		dcfs_hash h;
@@ -170,7 +170,5 @@ int dcfs_image_config_by_digest(dcfs_store *s, const char *digest, char **config
 		*config_json = strndup(text ? text : "", len);
 		return *config_json ? 1 : dcfs_error_set(e, ENOMEM, "out of memory");
 	}
-	if (r != SQLITE_DONE)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
-	return 0;
+	return r;
 }
