@@ -14,16 +14,21 @@
 #include "images.h"
 #include "jsonc.h"
 #include "runtime.h"
+#include "snapshot.h"
 #include "volumes.h"
 
 typedef struct planner {
 	dcfs_store *s;
 	dcfs_purge_plan *p;
 	char *volumes;      /* STORE/volumes, absolute */
-	int64_t *protected; /* image ids running containers use */
+	int64_t *protected; /* image ids other folders' containers use */
 	size_t nprotected;
-	char **busy_volumes; /* volumes running containers bind */
+	int64_t *used; /* image ids the rebuilt folder's container used */
+	size_t nused;
+	char **busy_volumes; /* volumes other folders' containers bind */
 	size_t nbusy;
+	char **own_volumes; /* volumes the rebuilt folder's container binds */
+	size_t nown;
 } planner;
 
 static int add(planner *pl, dcfs_purge_kind kind, const char *name, uint64_t bytes,
@@ -39,36 +44,49 @@ static int add(planner *pl, dcfs_purge_kind kind, const char *name, uint64_t byt
 	return it->name ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
 }
 
-static bool image_protected(const planner *pl, int64_t id)
+static bool has_id(const int64_t *ids, size_t n, int64_t id)
 {
-	for (size_t i = 0; i < pl->nprotected; i++)
-		if (pl->protected[i] == id)
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
 			return true;
 	return false;
 }
 
-static bool volume_busy(const planner *pl, const char *name)
+static int add_id(int64_t **ids, size_t *n, int64_t id, dcfs_error *e)
 {
-	for (size_t i = 0; i < pl->nbusy; i++)
-		if (!strcmp(pl->busy_volumes[i], name))
+	if (has_id(*ids, *n, id))
+		return 0;
+	int64_t *grown = realloc(*ids, (*n + 1) * sizeof(*grown));
+	if (!grown)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	*ids = grown;
+	grown[(*n)++] = id;
+	return 0;
+}
+
+static bool has_name(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
 			return true;
 	return false;
 }
 
-/* The volume folders a running container's bundle binds. */
-static int note_volumes(planner *pl, const dcfs_container *c, dcfs_error *e)
+/* The volume folders container `c`'s bundle binds, added to `names`. */
+static int note_volumes(planner *pl, const dcfs_container *c, char ***list, size_t *count,
+			dcfs_error *e)
 {
 	char **names = NULL;
 	size_t n = 0;
 	int r = dcfs_container_volumes(pl->s, c->id, &names, &n, e);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		char **grown = realloc(pl->busy_volumes, (pl->nbusy + 1) * sizeof(*grown));
+		char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
 		if (!grown) {
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 			break;
 		}
-		pl->busy_volumes = grown;
-		grown[pl->nbusy++] = names[i];
+		*list = grown;
+		grown[(*count)++] = names[i];
 		names[i] = NULL;
 	}
 	dcfs_names_free(names, n);
@@ -82,45 +100,54 @@ static bool alive(const char *state)
 			 !strcmp(state, "created"));
 }
 
+/* Only the rebuilt folder's container is removed. Every other container, running or stopped,
+ * stays, and so do the images it was made from and the volumes it binds. */
 static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 {
 	dcfs_container *list = NULL;
 	size_t n = 0;
 	int r = dcfs_container_list(pl->s, &list, &n, e);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *runc_root = dcfs_container_runc_root(pl->s, e);
-	if (!runc_root)
-		r = -EIO;
-	dcfs_runc runc = {.root = runc_root};
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const dcfs_container *c = &list[i];
-		_cleanup_free_ char *state = NULL;
-		dcfs_runc_state(&runc, c->id, &state);
 		bool mine = c->folder && !strcmp(c->folder, folder);
-		bool other_running = alive(state) && !mine;
-		if (other_running) {
-			int64_t *grown = realloc(pl->protected, (pl->nprotected + 1) * sizeof(*grown));
-			if (!grown) {
-				r = dcfs_error_set(e, ENOMEM, "out of memory");
-				break;
-			}
-			pl->protected = grown;
-			pl->protected[pl->nprotected++] = c->image_id;
-			if ((r = note_volumes(pl, c, e)) < 0)
-				break;
+		if (!mine) {
+			r = add_id(&pl->protected, &pl->nprotected, c->image_id, e);
+			r = r ?: note_volumes(pl, c, &pl->busy_volumes, &pl->nbusy, e);
+			continue;
 		}
-		r = add(pl, DCFS_PURGE_CONTAINER, c->name, (uint64_t)c->upper_bytes,
-			other_running ? "running" : NULL, e);
+		r = add_id(&pl->used, &pl->nused, c->image_id, e);
+		r = r ?: note_volumes(pl, c, &pl->own_volumes, &pl->nown, e);
+		r = r ?: add(pl, DCFS_PURGE_CONTAINER, c->name, (uint64_t)c->upper_bytes, NULL, e);
 		if (r >= 0 && !(pl->p->items[pl->p->n - 1].id = strdup(c->id)))
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
-		if (r >= 0 && c->folder && !(pl->p->items[pl->p->n - 1].folder = strdup(c->folder)))
+		if (r >= 0 && !(pl->p->items[pl->p->n - 1].folder = strdup(c->folder)))
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 		if (r >= 0)
-			pl->p->items[pl->p->n - 1].rebuilt = mine;
+			pl->p->items[pl->p->n - 1].rebuilt = true;
 	}
 	dcfs_container_list_free(list, n);
 	return r;
+}
+
+/* The folder's snapshots and prebuilds, and the images they were taken over, are what its
+ * configuration used too. */
+static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
+{
+	dcfs_snapshot *list = NULL;
+	size_t n = 0;
+	int r = dcfs_snapshot_list(pl->s, &list, &n, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (!list[i].folder || strcmp(list[i].folder, folder))
+			continue;
+		r = add_id(&pl->used, &pl->nused, list[i].image_id, e);
+		int64_t base = 0;
+		if (r >= 0 && list[i].base_ref &&
+		    (r = dcfs_catalog_int(pl->s->db, "SELECT id FROM images WHERE ref = ?1",
+					  list[i].base_ref, &base, e)) > 0)
+			r = add_id(&pl->used, &pl->nused, base, e);
+	}
+	dcfs_snapshot_list_free(list, n);
+	return r < 0 ? r : 0;
 }
 
 /* A pulled image comes back with a pull; an imported one would not. */
@@ -142,10 +169,13 @@ static int plan_images(planner *pl, dcfs_error *e)
 	int r = dcfs_images_list(pl->s, NULL, &list, &n, e);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const dcfs_image_info *im = &list[i];
+		if (!has_id(pl->used, pl->nused, im->id))
+			continue; /* not this configuration's */
 		bool snapshot = !strcmp(im->kind, "snapshot"), can_pull = true;
 		if (!snapshot && (r = pullable(pl->s, im->id, &can_pull, e)) < 0)
 			break;
-		const char *kept = image_protected(pl, im->id) ? "used by a running container"
+		const char *kept = has_id(pl->protected, pl->nprotected, im->id)
+					   ? "used by another folder's container"
 				   : !can_pull ? "imported, not pulled: no registry can give it back"
 					       : NULL;
 		r = add(pl, snapshot ? DCFS_PURGE_SNAPSHOT : DCFS_PURGE_IMAGE, im->ref,
@@ -157,27 +187,27 @@ static int plan_images(planner *pl, dcfs_error *e)
 
 static int plan_volumes(planner *pl, dcfs_error *e)
 {
-	_cleanup_closedir_ DIR *d = opendir(pl->volumes);
-	if (!d)
-		return 0; /* no volume was ever made */
-	struct dirent *de;
 	int r = 0;
-	while (r >= 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+	for (size_t i = 0; r >= 0 && i < pl->nown; i++) {
+		const char *name = pl->own_volumes[i];
+		if (has_name(pl->own_volumes, i, name))
+			continue; /* bound twice */
 		_cleanup_free_ char *path = NULL;
-		if (asprintf(&path, "%s/%s", pl->volumes, de->d_name) < 0)
+		if (asprintf(&path, "%s/%s", pl->volumes, name) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		uint64_t bytes = 0;
 		if ((r = dcfs_tree_bytes(path, &bytes, e)) < 0)
 			break;
-		r = add(pl, DCFS_PURGE_VOLUME, de->d_name, bytes,
-			volume_busy(pl, de->d_name) ? "used by a running container" : NULL, e);
+		r = add(pl, DCFS_PURGE_VOLUME, name, bytes,
+			has_name(pl->busy_volumes, pl->nbusy, name) ? "used by another folder's container"
+								    : NULL,
+			e);
 	}
 	return r;
 }
 
-int dcfs_purge_plan_make(dcfs_store *s, const char *folder, dcfs_purge_plan *p, dcfs_error *e)
+int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *image,
+			 dcfs_purge_plan *p, dcfs_error *e)
 {
 	*p = (dcfs_purge_plan){0};
 	planner pl = {.s = s, .p = p};
@@ -185,15 +215,19 @@ int dcfs_purge_plan_make(dcfs_store *s, const char *folder, dcfs_purge_plan *p, 
 	if (!root || asprintf(&pl.volumes, "%s/volumes", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	int r = plan_containers(&pl, folder, e);
-	if (r >= 0)
-		r = plan_images(&pl, e);
-	if (r >= 0)
-		r = plan_volumes(&pl, e);
+	r = r ?: note_snapshots(&pl, folder, e);
+	int64_t image_id = 0;
+	if (r >= 0 && image &&
+	    (r = dcfs_catalog_int(s->db, "SELECT id FROM images WHERE ref = ?1", image, &image_id, e)) > 0)
+		r = add_id(&pl.used, &pl.nused, image_id, e);
+	r = r < 0 ? r : 0;
+	r = r ?: plan_images(&pl, e);
+	r = r ?: plan_volumes(&pl, e);
 	free(pl.volumes);
 	free(pl.protected);
-	for (size_t i = 0; i < pl.nbusy; i++)
-		free(pl.busy_volumes[i]);
-	free(pl.busy_volumes);
+	free(pl.used);
+	dcfs_names_free(pl.busy_volumes, pl.nbusy);
+	dcfs_names_free(pl.own_volumes, pl.nown);
 	if (r < 0)
 		dcfs_purge_plan_free(p);
 	return r;

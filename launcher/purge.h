@@ -1,8 +1,10 @@
-/* The purge of a full rebuild, as a Codespaces full rebuild does it: every container, image,
- * snapshot and volume in the store that no other running container uses. Workspaces are never
- * touched (they are the user's folders on the host). An image that was imported rather than
- * pulled is kept: no registry could give it back. The plan is made first, so that the user can
- * see it (with sizes) before anything is removed. */
+/* The purge of a full rebuild, as a Codespaces full rebuild purges a codespace's own cache:
+ * what the folder's configuration used (its container, the image it was made from, its
+ * snapshots and prebuilds and the images they were taken over, the volumes it binds) and no
+ * other folder's container (running or stopped) uses. Other folders' containers, snapshots and
+ * prebuilds are not touched, nor are workspaces (the user's folders on the host). An image that
+ * was imported rather than pulled is kept: no registry could give it back. The plan is made
+ * first, so that the user can see it (with sizes) before anything is removed. */
 #pragma once
 
 #include <stdbool.h>
@@ -33,9 +35,10 @@ typedef struct dcfs_purge_plan {
 	size_t n;
 } dcfs_purge_plan;
 
-/* Plan the purge; `folder`'s own container is removed even when it runs (it is the one being
- * rebuilt). */
-int dcfs_purge_plan_make(dcfs_store *s, const char *folder, dcfs_purge_plan *p, dcfs_error *e);
+/* Plan the purge of `folder`'s configuration, whose image is `image` (NULL: none named); the
+ * folder's own container is removed even when it runs (it is the one being rebuilt). */
+int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *image,
+			 dcfs_purge_plan *p, dcfs_error *e);
 
 /* Carry out the plan's removals on the store at `root` (opened here: the containers with the
  * store shared, the images, snapshots, volumes and the chunks they free with it alone, so the

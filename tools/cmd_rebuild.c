@@ -74,7 +74,7 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	if (!folder)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	dcfs_purge_plan plan;
-	if ((r = dcfs_purge_plan_make(*s, folder, &plan, e)) < 0)
+	if ((r = dcfs_purge_plan_make(*s, folder, image, &plan, e)) < 0)
 		return r;
 	uint64_t total;
 	size_t count;
