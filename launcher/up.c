@@ -117,6 +117,16 @@ static int apply_run_args(up *u)
 	return dcfs_run_args_apply(u->merged, name, &u->run_args, u->e);
 }
 
+/* The mounts are checked before anything is made: a bad one refuses the configuration. */
+static int check_mounts(up *u)
+{
+	_cleanup_json_ cJSON *scratch = cJSON_CreateArray();
+	if (!scratch)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	int r = dcfs_mounts_convert(cfg(u, "mounts"), NULL, scratch, u->e);
+	return r < 0 ? dcfs_error_wrap(u->e, "%s", u->d.config_file) : 0;
+}
+
 static int load_config(up *u)
 {
 	dcfs_error *e = u->e;
@@ -129,7 +139,7 @@ static int load_config(up *u)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;
-	if ((r = apply_run_args(u)) < 0)
+	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0)
 		return r;
 	return find_image(u);
 }
