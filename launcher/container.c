@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "catalog.h"
@@ -71,7 +72,8 @@ char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub)
 	return p;
 }
 
-/* /run/dcfs/<store's hash>/<id>: per store, so two stores never share a mount point. */
+/* /run/dcfs/<store's hash>/<id>: per store, so two stores never share a mount point. Both
+ * folders are 0700 (see dcfs_container_workspace_mnt). */
 static char *run_dir(dcfs_store *s, const char *id)
 {
 	_cleanup_free_ char *root = realpath(s->root, NULL);
@@ -88,6 +90,21 @@ static char *run_dir(dcfs_store *s, const char *id)
 	return p;
 }
 
+/* `dir` made root's alone (0700), also when an older dcfs made it 0711. */
+static int make_private(const char *dir, dcfs_error *e)
+{
+	if (dcfs_mkdir_p(dir, 0700) < 0)
+		return dcfs_error_set(e, errno, "cannot create '%s': %m", dir);
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0700) < 0)
+		return dcfs_error_set(e, errno, "cannot make '%s' private: %m", dir);
+	return 0;
+}
+
+/* The workspace view is mounted with allow_other (the container's users reach it through
+ * runc's bind mount, which needs no path) and its path is in /proc/self/mounts: the folders
+ * above it are root's alone, or a folder under a private parent (/root/proj) would be open
+ * to every local user through the view. */
 char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, dcfs_error *e)
 {
 	_cleanup_free_ char *dir = run_dir(s, id);
@@ -96,8 +113,17 @@ char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, d
 		dcfs_error_set(e, ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (create && dcfs_mkdir_p(p, 0711) < 0) {
-		dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+	/* the store's folder (shared by its containers), the container's, then the mount point
+	 * (left alone when mounted: its mode is then the user's folder's) */
+	char *slash = strrchr(dir, '/');
+	*slash = 0;
+	int r = create ? make_private(dir, e) : 0;
+	*slash = '/';
+	if (r >= 0 && create)
+		r = make_private(dir, e);
+	if (r >= 0 && create && dcfs_mkdir_p(p, 0700) < 0)
+		r = dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+	if (r < 0) {
 		free(p);
 		return NULL;
 	}
@@ -158,9 +184,11 @@ int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_
 	sqlite3_bind_text(st, 6, config_file, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(s->db, e, "recording the container");
-	if ((r = make_dirs(s, id, e)) < 0)
-		return r;
-	return dcfs_container_find(s, folder, out, e);
+	if ((r = make_dirs(s, id, e)) < 0 || (r = dcfs_container_find(s, folder, out, e)) < 0) {
+		_cleanup_error_ dcfs_error ignored = {0}; /* no record of a container not made */
+		dcfs_container_delete(s, id, &ignored);
+	}
+	return r;
 }
 
 int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e)

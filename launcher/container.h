@@ -51,8 +51,9 @@ int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_err
 char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub);
 
 /* The workspace view's mount point, /run/dcfs/<sha256(store)[:16]>/<id>/workspace (under
- * $DCFS_RUN_DIR instead of /run/dcfs when set); created when `create`. malloc'd, NULL with
- * `e` filled on failure. */
+ * $DCFS_RUN_DIR instead of /run/dcfs when set); created when `create`, its two folders made
+ * (or tightened to) 0700: only root reaches the view by its path. malloc'd, NULL with `e`
+ * filled on failure. */
 char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, dcfs_error *e);
 
 void dcfs_container_free(dcfs_container *c);

@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "map.h"
+#include "utf8.h"
 
 typedef struct parser {
 	const char *p, *end;
@@ -461,6 +462,24 @@ static int parse_value(parser *ps, cJSON **out)
 	return parse_literal(ps, out);
 }
 
+/* JSON text is UTF-8: the first byte that is not fails with its place. */
+static int check_utf8(parser *ps)
+{
+	int line = ps->line;
+	const char *line_start = ps->line_start;
+	for (const char *q = ps->p; q < ps->end;) {
+		uint32_t cp;
+		size_t n = (unsigned char)*q < 0x80 ? 1 : dcfs_utf8_char(q, (size_t)(ps->end - q), &cp);
+		if (n == 0)
+			return fail_at(ps, q, line, line_start, "invalid UTF-8 (byte 0x%02x)",
+				       (unsigned char)*q);
+		if (*q == '\n')
+			line++, line_start = q + 1;
+		q += n;
+	}
+	return 0;
+}
+
 int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out, dcfs_error *e)
 {
 	parser ps = {
@@ -469,8 +488,8 @@ int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		ps.p = ps.line_start = text + 3;
 	_cleanup_json_ cJSON *v = NULL;
-	int r = parse_value(&ps, &v);
-	if (r < 0 || (r = skip_ws(&ps)) < 0)
+	int r = check_utf8(&ps);
+	if (r < 0 || (r = parse_value(&ps, &v)) < 0 || (r = skip_ws(&ps)) < 0)
 		return r;
 	if (!at_end(&ps))
 		return fail(&ps, "expected the end of the input after the top-level value");

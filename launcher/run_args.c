@@ -86,7 +86,8 @@ static int flag_env(ctx *c, const char *v)
 	return cJSON_AddStringToObject(env, key, val) ? 0 : -ENOMEM;
 }
 
-/* -v SRC:DST[:ro|rw]: SRC absolute is a bind mount, else a volume's name. */
+/* -v SRC:DST[:ro|rw]: SRC absolute is a bind mount, else a volume's name (a relative path is
+ * neither: refused, as Docker refuses it). */
 static int flag_volume(ctx *c, const char *v)
 {
 	_cleanup_free_ char *copy = strdup(v);
@@ -96,6 +97,8 @@ static int flag_volume(ctx *c, const char *v)
 	const char *src = strsep(&p, ":"), *dst = strsep(&p, ":"), *opt = strsep(&p, ":");
 	if (!src || !*src || !dst || dst[0] != '/' || p)
 		return bad(c, "expected SRC:DST[:ro] in", v);
+	if (src[0] != '/' && (strchr(src, '/') || src[0] == '.'))
+		return bad(c, "the source of a bind mount must be an absolute path:", v);
 	bool ro = false;
 	if (opt && strcmp(opt, "rw") && !(ro = !strcmp(opt, "ro")))
 		return bad(c, "unsupported volume option in", v);

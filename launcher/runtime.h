@@ -45,7 +45,8 @@ int dcfs_bundle_write(const dcfs_bundle *b, const char *bundle_dir, dcfs_error *
 int dcfs_env_set(cJSON *env, const char *key, const char *value);
 
 /* devcontainer.json `mounts` (strings "type=bind,source=S,target=T[,readonly]" or objects)
- * into OCI mounts appended to `out`. Volumes live in VOLUMES_DIR/<name>/, created as needed. */
+ * into OCI mounts appended to `out`. Volumes live in VOLUMES_DIR/<name>/, created as needed.
+ * A bind mount's source must be absolute. VOLUMES_DIR NULL: check only (nothing is made). */
 int dcfs_mounts_convert(const cJSON *mounts, const char *volumes_dir, cJSON *out, dcfs_error *e);
 
 /* runc, with its state in `runc_root`. */

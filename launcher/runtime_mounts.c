@@ -1,7 +1,8 @@
 /* devcontainer.json `mounts` to OCI mounts. Docker's --mount syntax is accepted as a string
  * ("type=bind,source=/a,target=/b,readonly") or as an object {type, source, target}. Bind
- * mounts pass a host path through; a volume is a folder STORE/volumes/<name>/ bound in. Other
- * types (tmpfs, npipe) are refused. */
+ * mounts pass a host path through (an absolute one: runc would take a relative source from
+ * the bundle's folder, inside the store; Docker refuses it); a volume is a folder
+ * STORE/volumes/<name>/ bound in. Other types (tmpfs, npipe) are refused. */
 #include <string.h>
 
 #include "cleanup.h"
@@ -65,9 +66,16 @@ static int to_oci(const mount_spec *m, const char *volumes_dir, cJSON *out, dcfs
 		return dcfs_error_set(e, EINVAL, "mount: a %s mount needs a source and an absolute target",
 				      type);
 	_cleanup_free_ char *source = NULL;
+	if (!strcmp(type, "bind") && m->source[0] != '/')
+		return dcfs_error_set(e, EINVAL,
+				      "mount: the source of a bind mount must be an absolute path, not "
+				      "'%s'",
+				      m->source);
 	if (!strcmp(type, "volume")) {
 		if (strchr(m->source, '/') || !strcmp(m->source, "..") || !strcmp(m->source, "."))
 			return dcfs_error_set(e, EINVAL, "mount: bad volume name '%s'", m->source);
+		if (!volumes_dir)
+			return 0; /* checking only */
 		if (asprintf(&source, "%s/%s", volumes_dir, m->source) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		if (dcfs_mkdir_p(source, 0755) < 0)
@@ -75,6 +83,8 @@ static int to_oci(const mount_spec *m, const char *volumes_dir, cJSON *out, dcfs
 	} else if (strcmp(type, "bind")) {
 		return dcfs_error_set(e, ENOTSUP, "mount: type '%s' is not supported (bind, volume)",
 				      type);
+	} else if (!volumes_dir) {
+		return 0;
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "destination", m->target);

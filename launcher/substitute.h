@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -26,6 +27,9 @@ typedef struct dcfs_subst_ctx {
 	void *container_env_data;
 	/* Named in errors, e.g. "devcontainer.json". */
 	const char *source;
+	/* When set, the number of characters the scan for `${...}` looked at is added here: the
+	 * scan is linear, so a test can check that by counting. */
+	size_t *scanned;
 } dcfs_subst_ctx;
 
 /* Substitute in one string, as the reference CLI does: every `${...}` (up to the first '}' on

@@ -120,6 +120,16 @@ static int apply_run_args(up *u)
 	return dcfs_run_args_apply(u->merged, name, &u->run_args, u->e);
 }
 
+/* The mounts are checked before anything is made: a bad one refuses the configuration. */
+static int check_mounts(up *u)
+{
+	_cleanup_json_ cJSON *scratch = cJSON_CreateArray();
+	if (!scratch)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	int r = dcfs_mounts_convert(cfg(u, "mounts"), NULL, scratch, u->e);
+	return r < 0 ? dcfs_error_wrap(u->e, "%s", u->d.config_file) : 0;
+}
+
 static int load_config(up *u)
 {
 	dcfs_error *e = u->e;
@@ -132,7 +142,7 @@ static int load_config(up *u)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;
-	if ((r = apply_run_args(u)) < 0)
+	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0)
 		return r;
 	return find_image(u);
 }
@@ -228,6 +238,23 @@ static int start(up *u)
 }
 
 
+/* A container this `up` made and could not start is taken away again (runc's state, its
+ * mounts, its record and folders): `dcfs ls` shows nothing, the next `up` starts clean. The
+ * error says so when that fails too. */
+static void discard_new(up *u)
+{
+	if (!u->created || !u->c.id)
+		return;
+	_cleanup_error_ dcfs_error why = {0};
+	int r = dcfs_container_stop(u->s, &u->c, 10000, &why);
+	if (r >= 0)
+		r = dcfs_container_delete(u->s, u->c.id, &why);
+	_cleanup_free_ char *msg = u->e && u->e->msg ? strdup(u->e->msg) : NULL;
+	if (r < 0 && msg)
+		dcfs_error_set(u->e, u->e->code, "%s (and removing the new container %s failed: %s)",
+			       msg, u->c.name, why.msg ? why.msg : strerror(-r));
+}
+
 static int result(up *u, bool started, dcfs_up_result *res)
 {
 	res->started = started;
@@ -275,13 +302,14 @@ static int up_run(up *u, dcfs_up_result *res)
 	if ((r = dcfs_lifecycle_run(&host, "initializeCommand", cfg(u, "initializeCommand"), e)) < 0)
 		return r;
 	bool running;
-	if ((r = ensure_container(u, res, &running)) < 0)
+	r = ensure_container(u, res, &running);
+	if (r >= 0)
+		r = running ? dcfs_remote_load(u->s, u->c.id, &u->remote, e) : start(u);
+	if (r < 0) {
+		discard_new(u);
 		return r;
-	if (running)
-		r = dcfs_remote_load(u->s, u->c.id, &u->remote, e);
-	else
-		r = start(u);
-	if (r < 0 || (r = up_lifecycle(u, !running)) < 0 ||
+	}
+	if ((r = up_lifecycle(u, !running)) < 0 ||
 	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0 || (r = dcfs_volumes_sync(u->s, e)) < 0)
 		return r;
 	return result(u, !running, res);

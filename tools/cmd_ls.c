@@ -1,16 +1,48 @@
 /* dcfs ls: list dev containers: name, id, image, state (runc's when it knows the container,
- * else the catalog's) and host folder; --json prints an array of objects.
+ * else the catalog's) and host folder; --json prints an array of objects. The table escapes
+ * what a terminal would act on (a folder may be named "\e]0;...\a"): control characters and
+ * bytes that are not UTF-8 are written \xNN, a backslash \\.
  *
  *   dcfs ls [--json]
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "container.h"
 #include "jsonc.h"
+#include "strbuf.h"
+#include "utf8.h"
+
+/* One table cell, escaped; NULL when out of memory. */
+static char *escaped(const char *s)
+{
+	dcfs_strbuf b = {0};
+	int r = dcfs_strbuf_put(&b, "", 0);
+	for (size_t len = strlen(s); r >= 0 && *s;) {
+		uint32_t cp = 0;
+		size_t n = dcfs_utf8_char(s, len, &cp);
+		bool control = cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+		char hex[8];
+		if (n && cp == '\\')
+			r = dcfs_strbuf_put(&b, "\\\\", 2);
+		else if (n && !control)
+			r = dcfs_strbuf_put(&b, s, n);
+		for (size_t i = 0; r >= 0 && (!n || control) && i < (n ? n : 1); i++) {
+			snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)s[i]);
+			r = dcfs_strbuf_put(&b, hex, 4);
+		}
+		s += n ? n : 1;
+		len -= n ? n : 1;
+	}
+	if (r < 0)
+		free(b.s);
+	return r < 0 ? NULL : b.s;
+}
 
 static void print_json(dcfs_container *list, char **states, size_t n)
 {
@@ -38,8 +70,11 @@ static void print_table(dcfs_container *list, char **states, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char id[13];
 		snprintf(id, sizeof(id), "%.12s", list[i].id);
-		cli_table_row(&t, list[i].name, id, list[i].image ? list[i].image : "<gone>",
-			      states[i], list[i].folder);
+		_cleanup_free_ char *name = escaped(list[i].name), *state = escaped(states[i]);
+		_cleanup_free_ char *image = escaped(list[i].image ? list[i].image : "<gone>");
+		_cleanup_free_ char *folder = escaped(list[i].folder), *eid = escaped(id);
+		if (name && state && image && folder && eid)
+			cli_table_row(&t, name, eid, image, state, folder);
 	}
 	cli_table_print(&t, stdout);
 	cli_table_free(&t);

@@ -98,6 +98,17 @@ static void errors(void)
 	fails("1e+", "t:1:4: bad number: expected a digit after the exponent");
 	fails("+1", "t:1:1: bad literal '+1'");
 	fails(".5", "t:1:1: bad literal '.5'");
+	/* invalid UTF-8 anywhere, comments included: the column counts the characters before */
+	fails("{\"a\": \"\xff\"}", "t:1:8: invalid UTF-8 (byte 0xff)");
+	fails("{\n  // caf\xc3\xa9 \x80\n}", "t:2:11: invalid UTF-8 (byte 0x80)");
+	fails("\"\xc0\xaf\"", "t:1:2: invalid UTF-8 (byte 0xc0)");	  /* overlong '/' */
+	fails("\"\xed\xa0\x80\"", "t:1:2: invalid UTF-8 (byte 0xed)"); /* a surrogate */
+	fails("\"\xf4\x90\x80\x80\"", "t:1:2: invalid UTF-8");	  /* past U+10FFFF */
+	fails("\"\xf9\x80\x80\x80\"", "t:1:2: invalid UTF-8");	  /* no such lead byte */
+	fails("[\"\xe2\x82\"]", "t:1:3: invalid UTF-8");		  /* cut short */
+	fails("[1]\n\xe2\x82", "t:2:1: invalid UTF-8");		  /* at the very end */
+	parses("[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"]",
+	       "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"]");
 	fails("[tru]", "t:1:2: bad literal 'tru'");
 	fails("True", "t:1:1: bad literal 'True'");
 	fails("{} {}", "t:1:4: expected the end of the input");

@@ -103,6 +103,48 @@ static void whole_config(void)
 	cJSON_Delete(v);
 }
 
+/* `s` repeated n times, then `tail`, substituted; the characters the scan looked at. */
+static size_t scan_cost(const char *s, size_t n, const char *tail, char **out)
+{
+	size_t len = strlen(s), scanned = 0;
+	char *in = malloc(n * len + strlen(tail) + 1);
+	for (size_t i = 0; i < n; i++)
+		memcpy(in + i * len, s, len);
+	strcpy(in + n * len, tail);
+	dcfs_subst_ctx c = ctx;
+	c.scanned = &scanned;
+	*out = NULL;
+	CHECK(dcfs_subst_string(&c, in, out, NULL) == 0);
+	free(in);
+	return scanned;
+}
+
+/* 80,000 unclosed `${` on one line: each one's search for '}' must not rescan the line (which
+ * took 4 s); the work is counted, not timed: at most a few looks per input character. */
+static void linear(void)
+{
+	static const char *const cases[][2] = {
+		{"${", ""}, {"${a", ""}, {"${", "}"}, {"x${${", "${localEnv:HOME}"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *s = cases[i][0], *tail = cases[i][1];
+		size_t n = 80000, len = n * strlen(s) + strlen(tail);
+		char *out = NULL;
+		size_t cost = scan_cost(s, n, tail, &out);
+		tap_result(cost <= 2 * len + 16, __FILE__, __LINE__,
+			   "'%s' x %zu + '%s': %zu characters looked at for %zu", s, n, tail, cost,
+			   len);
+		free(out);
+	}
+	/* the output is still the reference's: the first '}' closes the first '${' of the line */
+	char *out = NULL;
+	scan_cost("${", 3, "}${localEnv:HOME}", &out);
+	CHECK_STR(out, "${${${}/home/u");
+	free(out);
+	scan_cost("${x", 2, "\n${localEnv:HOME}", &out);
+	CHECK_STR(out, "${x${x\n/home/u");
+	free(out);
+}
+
 /* Expected values computed with the reference CLI's devcontainerIdForLabels. */
 static void devcontainer_id(void)
 {
@@ -126,5 +168,6 @@ int main(void)
 	errors();
 	whole_config();
 	devcontainer_id();
+	linear();
 	return tap_done();
 }
