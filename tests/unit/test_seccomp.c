@@ -144,29 +144,40 @@ static void security_opts(void)
 	dcfs_error_clear(&e);
 }
 
-/* A profile exercising every kind of condition. */
+/* A profile exercising every kind of condition (with ' for ", see convert). */
 static const char profile_text[] =
-	"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 1, \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"],"
-	" \"archMap\": [{\"architecture\": \"SCMP_ARCH_AARCH64\", \"subArchitectures\": [\"SCMP_ARCH_ARM\"]},"
-	"  {\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"]}],"
-	" \"syscalls\": ["
-	"  {\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [], \"comment\": \"\","
-	"   \"includes\": {}, \"excludes\": {}},"
-	"  {\"names\": [\"arch_prctl\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": [\"amd64\", \"x32\"]}},"
-	"  {\"names\": [\"arm_fadvise64_64\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": [\"arm\", \"arm64\"]}},"
-	"  {\"names\": [\"not_on_arm\"], \"action\": \"SCMP_ACT_ALLOW\", \"excludes\": {\"arches\": [\"arm64\"]}},"
-	"  {\"names\": [\"bpf\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\", \"CAP_BPF\"]}},"
-	"  {\"names\": [\"bpf\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1, \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},"
-	"  {\"names\": [\"new_one\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"minKernel\": \"5.8\"}},"
-	"  {\"names\": [\"old_one\"], \"action\": \"SCMP_ACT_ALLOW\", \"excludes\": {\"minKernel\": \"5.8\"}},"
-	"  {\"name\": \"personality\", \"action\": \"SCMP_ACT_ALLOW\","
-	"   \"args\": [{\"index\": 0, \"value\": 4294967295, \"valueTwo\": 0, \"op\": \"SCMP_CMP_EQ\"}]}"
+	"{'defaultAction': 'SCMP_ACT_ERRNO', 'defaultErrnoRet': 1,"
+	" 'flags': ['SECCOMP_FILTER_FLAG_LOG'],"
+	" 'archMap': [{'architecture': 'SCMP_ARCH_AARCH64', 'subArchitectures': ['SCMP_ARCH_ARM']},"
+	"  {'architecture': 'SCMP_ARCH_X86_64',"
+	"   'subArchitectures': ['SCMP_ARCH_X86', 'SCMP_ARCH_X32']}],"
+	" 'syscalls': ["
+	"  {'names': ['read', 'write'], 'action': 'SCMP_ACT_ALLOW', 'args': [], 'comment': '',"
+	"   'includes': {}, 'excludes': {}},"
+	"  {'names': ['arch_prctl'], 'action': 'SCMP_ACT_ALLOW',"
+	"   'includes': {'arches': ['amd64', 'x32']}},"
+	"  {'names': ['arm_fadvise64_64'], 'action': 'SCMP_ACT_ALLOW',"
+	"   'includes': {'arches': ['arm', 'arm64']}},"
+	"  {'names': ['not_on_arm'], 'action': 'SCMP_ACT_ALLOW', 'excludes': {'arches': ['arm64']}},"
+	"  {'names': ['bpf'], 'action': 'SCMP_ACT_ALLOW',"
+	"   'includes': {'caps': ['CAP_SYS_ADMIN', 'CAP_BPF']}},"
+	"  {'names': ['bpf'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1,"
+	"   'excludes': {'caps': ['CAP_SYS_ADMIN']}},"
+	"  {'names': ['new_one'], 'action': 'SCMP_ACT_ALLOW', 'includes': {'minKernel': '5.8'}},"
+	"  {'names': ['old_one'], 'action': 'SCMP_ACT_ALLOW', 'excludes': {'minKernel': '5.8'}},"
+	"  {'name': 'personality', 'action': 'SCMP_ACT_ALLOW',"
+	"   'args': [{'index': 0, 'value': 4294967295, 'valueTwo': 0, 'op': 'SCMP_CMP_EQ'}]}"
 	" ]}";
 
+/* Convert `text` (JSON, with ' for ") for the machine, kernel and capabilities (JSON). */
 static char *convert(const char *text, const char *machine, const char *kernel, const char *caps,
 		     char **err)
 {
-	cJSON *p = cJSON_Parse(text), *c = cJSON_Parse(caps), *out = NULL;
+	char *json = strdup(text);
+	for (char *q = json; (q = strchr(q, '\''));)
+		*q = '"';
+	cJSON *p = cJSON_Parse(json), *c = cJSON_Parse(caps), *out = NULL;
+	free(json);
 	dcfs_error e = {0};
 	dcfs_seccomp_target t = {.machine = machine, .kernel = kernel, .caps = c};
 	char *s = dcfs_seccomp_convert(p, &t, &out, &e) == 0 ? print(out) : NULL;
@@ -220,9 +231,9 @@ static void converter(void)
 			   "{\"names\":[\"new_one\"],\"action\":\"SCMP_ACT_ALLOW\"}," PERSONALITY "]}",
 		      __LINE__);
 	/* a machine without an archMap entry: the runtime's native architecture */
-	char *err, *got = convert("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"archMap\": [{\"architecture\":"
-				  " \"SCMP_ARCH_X86_64\"}], \"syscalls\": [{\"names\": [\"mkdir\"],"
-				  " \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 13}]}",
+	char *err, *got = convert("{'defaultAction': 'SCMP_ACT_ALLOW', 'archMap': [{'architecture':"
+				  " 'SCMP_ARCH_X86_64'}], 'syscalls': [{'names': ['mkdir'],"
+				  " 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 13}]}",
 				  "sparc64", "6.1", "[]", &err);
 	CHECK_STR(got, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
 		       "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}");
