@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capability.h"
 #include "cleanup.h"
 #include "jsonc.h"
 #include "run_args.h"
+#include "security_opt.h"
 
 typedef struct ctx {
 	cJSON *config;
@@ -117,22 +119,42 @@ static int flag_mount(ctx *c, const char *v)
 	return append(c->config, "mounts", cJSON_CreateString(v));
 }
 
-static int flag_cap_add(ctx *c, const char *v)
+/* --cap-add/--cap-drop NAME: a known capability or ALL, checked here to name the flag. */
+static int check_cap(ctx *c, const char *v)
 {
-	return append(c->config, "capAdd", cJSON_CreateString(v));
+	if (dcfs_cap_number(v) == -1)
+		return dcfs_error_set(c->e, EINVAL, "runArgs: unknown capability '%s %s' in %s",
+				      c->flag, v, c->where);
+	return 0;
 }
 
-/* seccomp=unconfined is what dcfs does anyway (no profile is applied). */
+static int flag_cap_add(ctx *c, const char *v)
+{
+	return check_cap(c, v) ?: append(c->config, "capAdd", cJSON_CreateString(v));
+}
+
+/* devcontainer.json has no property for it: kept in `out`. */
+static int flag_cap_drop(ctx *c, const char *v)
+{
+	int r = check_cap(c, v);
+	if (r < 0)
+		return r;
+	if (!c->out->cap_drop && !(c->out->cap_drop = cJSON_CreateArray()))
+		return -ENOMEM;
+	return cJSON_AddItemToArray(c->out->cap_drop, cJSON_CreateString(v)) ? 0 : -ENOMEM;
+}
+
+/* Checked by the parser securityOpt has too, and kept as written for it. */
 static int flag_security_opt(ctx *c, const char *v)
 {
-	if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined") ||
-	    !strcmp(v, "no-new-privileges=false") || !strcmp(v, "no-new-privileges:false"))
-		return 0;
-	if (!strcmp(v, "no-new-privileges") || !strcmp(v, "no-new-privileges=true") ||
-	    !strcmp(v, "no-new-privileges:true"))
-		return append(c->config, "securityOpt", cJSON_CreateString("no-new-privileges"));
-	return dcfs_error_set(c->e, ENOTSUP, "runArgs: unsupported security option '%s' in %s", v,
-			      c->where);
+	dcfs_security s = {0};
+	int r = dcfs_security_opt_apply(&s, v, c->e);
+	dcfs_security_free(&s);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return dcfs_error_wrap(c->e, "runArgs: %s in %s", c->flag, c->where);
+	return append(c->config, "securityOpt", cJSON_CreateString(v));
 }
 
 static int flag_privileged(ctx *c, const char *v)
@@ -208,6 +230,7 @@ static const flag flags[] = {
 	{"volume", 'v', true, flag_volume},
 	{"mount", 0, true, flag_mount},
 	{"cap-add", 0, true, flag_cap_add},
+	{"cap-drop", 0, true, flag_cap_drop},
 	{"security-opt", 0, true, flag_security_opt},
 	{"privileged", 0, false, flag_privileged},
 	{"init", 0, false, flag_init},
@@ -295,5 +318,6 @@ void dcfs_run_args_free(dcfs_run_args *a)
 	free(a->hostname);
 	free(a->workdir);
 	cJSON_Delete(a->add_hosts);
+	cJSON_Delete(a->cap_drop);
 	*a = (dcfs_run_args){0};
 }

@@ -1,7 +1,8 @@
 /* devcontainer.json `runArgs`: the common `docker run` flags, mapped onto the configuration
  * properties that mean the same (`-e` -> containerEnv, `-v`/`--mount` -> mounts, `--cap-add`
  * -> capAdd, `--security-opt` -> securityOpt, `--privileged`, `-u` -> containerUser, `--init`
- * -> init) and the few that have no property (name, hostname, workdir, extra hosts). */
+ * -> init) and the few that have no property (name, hostname, workdir, extra hosts, dropped
+ * capabilities). */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -13,6 +14,7 @@ typedef struct dcfs_run_args {
 	char *hostname;	    /* --hostname */
 	char *workdir;	    /* -w/--workdir */
 	cJSON *add_hosts;   /* --add-host, as /etc/hosts lines "IP\tNAME"; NULL: none */
+	cJSON *cap_drop;    /* --cap-drop, names as given (checked); NULL: none */
 } dcfs_run_args;
 
 /* Apply `config`'s "runArgs" (array of strings; missing: nothing) to `config` itself and to

@@ -1,14 +1,11 @@
 /* The OCI bundle's config.json for a dev container (runtime spec 1.0): the process, the root,
  * the standard mounts (proc, a tmpfs /dev with devpts, shm and mqueue, sysfs read-only), pid,
  * ipc, uts and mount namespaces (the host's network, as the reference CLI's default has it on
- * these machines), Docker's default capabilities, rlimits capped at the host's hard limits, and
- * no-new-privileges when asked for. No seccomp profile is applied (Docker would apply its
- * default one). */
+ * these machines), the capabilities and seccomp filter of runtime_security.c, rlimits capped at
+ * the host's hard limits, and no-new-privileges when asked for. */
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -16,27 +13,6 @@
 #include "fsutil.h"
 #include "jsonc.h"
 #include "runtime.h"
-
-/* Docker's default capability set. */
-static const char *const default_caps[] = {
-	"CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",		  "CAP_FOWNER",
-	"CAP_MKNOD",  "CAP_NET_RAW",	  "CAP_SETGID",		  "CAP_SETUID",
-	"CAP_SETFCAP", "CAP_SETPCAP",	  "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-	"CAP_KILL",   "CAP_AUDIT_WRITE",
-};
-
-/* Names by number, for a privileged container's "all we hold". */
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
 
 static const char *const masked_paths[] = {
 	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -67,46 +43,12 @@ static cJSON *string_array(const char *const *v, size_t n)
 	return cJSON_CreateStringArray(v, (int)n);
 }
 
-static bool has_string(const cJSON *arr, const char *s)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, arr) if (!strcmp(cJSON_GetStringValue(it) ?: "", s)) return true;
-	return false;
-}
-
-static cJSON *capability_set(const dcfs_bundle *b)
-{
-	cJSON *caps = cJSON_CreateArray();
-	if (b->privileged) {
-		for (size_t i = 0; i < ELEMENTSOF(cap_names); i++)
-			if (prctl(PR_CAPBSET_READ, (unsigned long)i, 0, 0, 0) == 1)
-				cJSON_AddItemToArray(caps, cJSON_CreateString(cap_names[i]));
-		return caps;
-	}
-	for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
-		cJSON_AddItemToArray(caps, cJSON_CreateString(default_caps[i]));
-	const cJSON *it;
-	cJSON_ArrayForEach(it, b->cap_add)
-	{
-		const char *name = cJSON_GetStringValue(it);
-		if (!name)
-			continue;
-		char full[64];
-		snprintf(full, sizeof(full), "%s%s", strncasecmp(name, "CAP_", 4) ? "CAP_" : "", name);
-		for (char *p = full; *p; p++)
-			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		if (!has_string(caps, full))
-			cJSON_AddItemToArray(caps, cJSON_CreateString(full));
-	}
-	return caps;
-}
-
 static cJSON *capabilities(const dcfs_bundle *b)
 {
 	cJSON *c = cJSON_CreateObject();
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	for (size_t i = 0; i < ELEMENTSOF(sets); i++)
-		cJSON_AddItemToObject(c, sets[i], capability_set(b));
+		cJSON_AddItemToObject(c, sets[i], cJSON_Duplicate(b->conf->caps, true));
 	return c;
 }
 
@@ -137,7 +79,7 @@ static cJSON *process(const dcfs_bundle *b)
 	cJSON *rl = cJSON_AddArrayToObject(p, "rlimits");
 	cJSON_AddItemToArray(rl, rlimit("RLIMIT_NOFILE", RLIMIT_NOFILE, 1048576));
 	cJSON_AddItemToArray(rl, rlimit("RLIMIT_NPROC", RLIMIT_NPROC, 32768));
-	cJSON_AddBoolToObject(p, "noNewPrivileges", b->no_new_privileges);
+	cJSON_AddBoolToObject(p, "noNewPrivileges", b->conf->no_new_privileges);
 	return p;
 }
 
@@ -176,7 +118,7 @@ static cJSON *mounts(const dcfs_bundle *b)
 	return m;
 }
 
-static cJSON *linux_section(void)
+static cJSON *linux_section(const dcfs_bundle *b)
 {
 	cJSON *l = cJSON_CreateObject();
 	cJSON *ns = cJSON_AddArrayToObject(l, "namespaces");
@@ -189,6 +131,8 @@ static cJSON *linux_section(void)
 	cJSON_AddItemToObject(l, "maskedPaths", string_array(masked_paths, ELEMENTSOF(masked_paths)));
 	cJSON_AddItemToObject(l, "readonlyPaths",
 			      string_array(readonly_paths, ELEMENTSOF(readonly_paths)));
+	if (b->conf->seccomp)
+		cJSON_AddItemToObject(l, "seccomp", cJSON_Duplicate(b->conf->seccomp, true));
 	return l;
 }
 
@@ -203,7 +147,7 @@ static cJSON *spec(const dcfs_bundle *b)
 	if (b->hostname)
 		cJSON_AddStringToObject(s, "hostname", b->hostname);
 	cJSON_AddItemToObject(s, "mounts", mounts(b));
-	cJSON_AddItemToObject(s, "linux", linux_section());
+	cJSON_AddItemToObject(s, "linux", linux_section(b));
 	return s;
 }
 

@@ -23,6 +23,23 @@ typedef struct dcfs_user {
 int dcfs_user_resolve(const char *rootfs, const char *spec, dcfs_user *out, dcfs_error *e);
 void dcfs_user_free(dcfs_user *u);
 
+/* What confines a container (runtime_security.c): its capabilities and seccomp filter. */
+typedef struct dcfs_confinement {
+	cJSON *caps;		/* array of "CAP_..." names: bounding, effective and permitted */
+	cJSON *seccomp;		/* linux.seccomp; NULL: no filter */
+	bool no_new_privileges; /* securityOpt "no-new-privileges" */
+} dcfs_confinement;
+
+/* From the configuration's `capAdd`, `privileged` and `securityOpt`, and runArgs' --cap-drop
+ * (`cap_drop`, array of names; NULL: none), as Docker does it: Docker's default capabilities
+ * plus capAdd (ALL: every one) less the drops; the built-in default seccomp profile, none for
+ * seccomp=unconfined or a privileged container, or the profile file seccomp=PATH names.
+ * An unknown capability, an unsupported option or a bad profile fails with a message
+ * "WHERE: capAdd: unknown capability 'X'" (or securityOpt: ...). */
+int dcfs_confinement_make(const cJSON *config, const cJSON *cap_drop, const char *where,
+			  dcfs_confinement *out, dcfs_error *e);
+void dcfs_confinement_free(dcfs_confinement *c);
+
 /* What the bundle's config.json is made of. */
 typedef struct dcfs_bundle {
 	const char *rootfs;   /* absolute */
@@ -33,12 +50,10 @@ typedef struct dcfs_bundle {
 	const dcfs_user *user;
 	const char *cwd;
 	cJSON *mounts;	  /* extra OCI mounts (objects), appended after the standard ones */
-	const cJSON *cap_add; /* array of names, with or without "CAP_"; may be NULL */
-	bool privileged;
-	bool no_new_privileges; /* securityOpt "no-new-privileges" */
+	const dcfs_confinement *conf;
 } dcfs_bundle;
 
-/* Write BUNDLE_DIR/config.json. No seccomp profile is set (none is applied). */
+/* Write BUNDLE_DIR/config.json. */
 int dcfs_bundle_write(const dcfs_bundle *b, const char *bundle_dir, dcfs_error *e);
 
 /* Set K=V in an env array, replacing an earlier K. */

@@ -41,6 +41,7 @@ static void up_free(up *u)
 	dcfs_user_free(&u->container_user);
 	dcfs_remote_free(&u->remote);
 	dcfs_run_args_free(&u->run_args);
+	dcfs_confinement_free(&u->conf);
 }
 
 /* The image: in the store already, or a one-line error that says how to put it there. */
@@ -110,14 +111,16 @@ static int ensure_image(up *u)
 	return 0;
 }
 
-/* runArgs into the merged configuration; messages name the file relative to the folder. */
+/* runArgs into the merged configuration, then the capabilities and seccomp filter, checked
+ * before anything starts; messages name the file relative to the folder. */
 static int apply_run_args(up *u)
 {
 	const char *name = u->d.config_file;
 	size_t n = strlen(u->d.folder);
 	if (!strncmp(name, u->d.folder, n) && name[n] == '/')
 		name += n + 1;
-	return dcfs_run_args_apply(u->merged, name, &u->run_args, u->e);
+	int r = dcfs_run_args_apply(u->merged, name, &u->run_args, u->e);
+	return r ?: dcfs_confinement_make(u->merged, u->run_args.cap_drop, name, &u->conf, u->e);
 }
 
 /* The mounts are checked before anything is made: a bad one refuses the configuration. */

@@ -1,5 +1,5 @@
 /* A container's environment (`${containerEnv:V}` substituted once it is known), its command,
- * and its OCI bundle: mounts, init, hostname, hosts, capabilities. */
+ * and its OCI bundle: mounts, init, hostname, hosts, capabilities and seccomp (up.c made them). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,20 +78,6 @@ static cJSON *container_args(up *u)
 			cJSON_AddItemToArray(args, cJSON_Duplicate(it, true));
 	}
 	return args;
-}
-
-/* securityOpt holds "no-new-privileges" or "no-new-privileges:true" (Docker's spellings). */
-static bool no_new_privileges(const cJSON *opts)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, opts)
-	{
-		const char *o = cJSON_GetStringValue(it);
-		if (o && (!strcmp(o, "no-new-privileges") || !strcmp(o, "no-new-privileges:true") ||
-			  !strcmp(o, "no-new-privileges=true")))
-			return true;
-	}
-	return false;
 }
 
 /* init (or runArgs --init): dcfs-init, installed next to this binary, bound read-only at
@@ -207,9 +193,7 @@ int up_write_bundle(up *u)
 		.user = &u->container_user,
 		.cwd = u->run_args.workdir ?: u->remote.workspace_folder,
 		.mounts = mounts,
-		.cap_add = cfg(u, "capAdd"),
-		.privileged = cJSON_IsTrue(cfg(u, "privileged")),
-		.no_new_privileges = no_new_privileges(cfg(u, "securityOpt")),
+		.conf = &u->conf,
 	};
 	return dcfs_bundle_write(&b, bundle, e);
 }

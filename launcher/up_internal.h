@@ -38,6 +38,7 @@ typedef struct up {
 	dcfs_user container_user;
 	dcfs_remote remote;
 	dcfs_run_args run_args;
+	dcfs_confinement conf; /* capabilities and seccomp filter */
 } up;
 
 static inline const cJSON *cfg(const up *u, const char *key)

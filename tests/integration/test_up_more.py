@@ -60,9 +60,9 @@ def test_run_args_refused(ws):
                              ".devcontainer/devcontainer.json",
         ("--network=bridge",): "dcfs: up: runArgs: only the host network is supported, not "
                                "'--network bridge' in .devcontainer/devcontainer.json",
-        ("--security-opt", "seccomp=/x.json"): "dcfs: up: runArgs: unsupported security option "
-                                               "'seccomp=/x.json' in "
-                                               ".devcontainer/devcontainer.json",
+        ("--security-opt", "apparmor=unconfined"): "dcfs: up: runArgs: --security-opt in "
+                                                   ".devcontainer/devcontainer.json: unsupported "
+                                                   "security option 'apparmor=unconfined'",
         ("-e",): "dcfs: up: runArgs: '-e' needs a value in .devcontainer/devcontainer.json",
     }
     for i, (args, msg) in enumerate(cases.items()):

@@ -34,6 +34,7 @@ static void accepted(void)
 	cJSON *c = config_with(
 		"[\"-e\", \"A=1\", \"--env=B=x=y\", \"-eC=3\", \"-v\", \"/h:/c:ro\", \"--volume=v:/w\","
 		" \"--mount\", \"type=volume,source=m,target=/m\", \"--cap-add=SYS_PTRACE\","
+		" \"--cap-drop\", \"cap_chown\", \"--cap-drop=ALL\","
 		" \"--security-opt\", \"seccomp=unconfined\", \"--security-opt=no-new-privileges:true\","
 		" \"--privileged\", \"--init=true\", \"--name\", \"n\", \"-h\", \"hh\", \"--net=host\","
 		" \"--network\", \"host\", \"-u\", \"1000:1000\", \"--workdir=/src\","
@@ -49,7 +50,7 @@ static void accepted(void)
 		   "{\"type\":\"volume\",\"source\":\"v\",\"target\":\"/w\"},"
 		   "\"type=volume,source=m,target=/m\"]");
 	check_json(c, "capAdd", "[\"SYS_PTRACE\"]");
-	check_json(c, "securityOpt", "[\"no-new-privileges\"]");
+	check_json(c, "securityOpt", "[\"seccomp=unconfined\",\"no-new-privileges:true\"]");
 	check_json(c, "privileged", "true");
 	check_json(c, "init", "true");
 	check_json(c, "containerUser", "\"1000:1000\"");
@@ -59,6 +60,9 @@ static void accepted(void)
 	char *hosts = cJSON_PrintUnformatted(a.add_hosts);
 	CHECK_STR(hosts, "[\"1.2.3.4\\ta\",\"::1\\tb\"]");
 	free(hosts);
+	char *drop = cJSON_PrintUnformatted(a.cap_drop);
+	CHECK_STR(drop, "[\"cap_chown\",\"ALL\"]");
+	free(drop);
 	dcfs_run_args_free(&a);
 	dcfs_error_clear(&e);
 	cJSON_Delete(c);
@@ -91,5 +95,17 @@ int main(void)
 	refused("[\"--privileged=maybe\"]",
 		"runArgs: expected true or false after '--privileged maybe' in dc.json");
 	refused("{}", "runArgs: expected an array in dc.json");
+	refused("[\"--cap-add\", \"SYS_BOGUS\"]",
+		"runArgs: unknown capability '--cap-add SYS_BOGUS' in dc.json");
+	refused("[\"--cap-drop=CAP_NOPE\"]",
+		"runArgs: unknown capability '--cap-drop CAP_NOPE' in dc.json");
+	refused("[\"--security-opt\", \"apparmor=unconfined\"]",
+		"runArgs: --security-opt in dc.json: unsupported security option "
+		"'apparmor=unconfined'");
+	refused("[\"--security-opt=no-new-privileges=maybe\"]",
+		"runArgs: --security-opt in dc.json: unsupported security option "
+		"'no-new-privileges=maybe'");
+	refused("[\"--security-opt\", \"seccomp=\"]",
+		"runArgs: --security-opt in dc.json: unsupported security option 'seccomp='");
 	return tap_done();
 }
