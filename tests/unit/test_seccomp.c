@@ -302,20 +302,27 @@ static void default_profile(void)
 	actions_of(oci, "chroot", acts, sizeof(acts));
 	CHECK_STR(acts, "SCMP_ACT_ALLOW");
 	actions_of(oci, "open_by_handle_at", acts, sizeof(acts));
-	CHECK_STR(acts, "SCMP_ACT_ERRNO");
+	CHECK_STR(acts, ""); /* only with CAP_DAC_READ_SEARCH */
+	actions_of(oci, "unshare", acts, sizeof(acts));
+	CHECK_STR(acts, ""); /* Docker's: only with CAP_SYS_ADMIN */
+	actions_of(oci, "keyctl", acts, sizeof(acts));
+	CHECK_STR(acts, "");
+	CHECK(!cJSON_GetObjectItem(oci, "defaultErrnoRet")); /* runc's default: EPERM */
 	actions_of(oci, "arch_prctl", acts, sizeof(acts));
 	CHECK_STR(acts, "SCMP_ACT_ALLOW");
 	actions_of(oci, "arm_fadvise64_64", acts, sizeof(acts));
 	CHECK_STR(acts, "");
 	cJSON_Delete(oci);
 	cJSON_Delete(caps);
-	caps = cJSON_Parse("[\"CAP_DAC_READ_SEARCH\"]");
+	caps = cJSON_Parse("[\"CAP_DAC_READ_SEARCH\", \"CAP_SYS_ADMIN\"]");
 	t.caps = caps;
 	CHECK_INT(dcfs_seccomp_convert(p, &t, &oci, &e), 0);
 	actions_of(oci, "open_by_handle_at", acts, sizeof(acts));
 	CHECK_STR(acts, "SCMP_ACT_ALLOW");
+	actions_of(oci, "unshare", acts, sizeof(acts));
+	CHECK_STR(acts, "SCMP_ACT_ALLOW");
 	actions_of(oci, "chroot", acts, sizeof(acts));
-	CHECK_STR(acts, "SCMP_ACT_ERRNO");
+	CHECK_STR(acts, "");
 	cJSON_Delete(oci), cJSON_Delete(caps), cJSON_Delete(p);
 	oci = NULL;
 	CHECK_INT(dcfs_seccomp_for("/nonexistent/profile.json", NULL, &oci, &e), -ENOENT);
