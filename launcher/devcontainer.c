@@ -379,9 +379,13 @@ static int locate(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *d, char
 int dcfs_devcontainer_substitute(const dcfs_devcontainer *d, cJSON *json, dcfs_error *e)
 {
 	cJSON *wf = cJSON_GetObjectItemCaseSensitive(d->workspace, "workspaceFolder");
+	char id[53];
+	if (dcfs_devcontainer_id(d->folder, d->config_file, id, e) < 0)
+		return -ENOMEM;
 	dcfs_subst_ctx ctx = {
 		.local_workspace_folder = d->folder,
 		.container_workspace_folder = cJSON_GetStringValue(wf),
+		.devcontainer_id = id,
 		.source = base_name(d->config_file),
 	};
 	return dcfs_subst_json(&ctx, json, e);
