@@ -148,8 +148,9 @@ static void ws_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /* After the daemon changed a file's data (bracketed by ws_inode_change_begin): record what the
- * kernel now agrees with, count the size, and (with HANDLE_KILLPRIV_V2, for a write by a
- * process) drop suid/sgid as a local write by a process without CAP_FSETID would. */
+ * kernel now agrees with, count the size, and (with HANDLE_KILLPRIV_V2, for a write,
+ * fallocate or copy_file_range by a process) drop suid/sgid as a local one by a process
+ * without CAP_FSETID would. */
 static void after_data_change(fuse_req_t req, ws_inode *i, int fd, bool kill_priv)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
@@ -226,10 +227,11 @@ static void ws_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, 
 static void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
-	ws_inode *i = ws_inode_of(ws_of(req), ino);
-	ws_inode_change_begin(ws_of(req), i);
+	dcfs_workspace_fs *ws = ws_of(req);
+	ws_inode *i = ws_inode_of(ws, ino);
+	ws_inode_change_begin(ws, i);
 	int r = fallocate((int)fi->fh, mode, off, len) < 0 ? errno : 0;
-	after_data_change(req, i, (int)fi->fh, false);
+	after_data_change(req, i, (int)fi->fh, r == 0 && atomic_load(&ws->killpriv_v2));
 	fuse_reply_err(req, r);
 }
 
@@ -246,12 +248,13 @@ static void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
-	ws_inode *out = ws_inode_of(ws_of(req), ino_out);
-	ws_inode_change_begin(ws_of(req), out);
+	dcfs_workspace_fs *ws = ws_of(req);
+	ws_inode *out = ws_inode_of(ws, ino_out);
+	ws_inode_change_begin(ws, out);
 	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
 				    (unsigned)flags);
 	int err = errno;
-	after_data_change(req, out, (int)fi_out->fh, false);
+	after_data_change(req, out, (int)fi_out->fh, n > 0 && atomic_load(&ws->killpriv_v2));
 	if (n < 0)
 		return reply_err(req, -err);
 	fuse_reply_write(req, (size_t)n);

@@ -114,6 +114,24 @@ def write_at(path, data=b"x"):
         os.close(fd)
 
 
+def fallocate(path, size):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    finally:
+        os.close(fd)
+
+
+def copy_range(src, dst):
+    fi = os.open(src, os.O_RDONLY)
+    fo = os.open(dst, os.O_WRONLY)
+    try:
+        return os.copy_file_range(fi, fo, 3, 0, 0)
+    finally:
+        os.close(fi)
+        os.close(fo)
+
+
 def open_trunc(path):
     os.close(os.open(path, os.O_WRONLY | os.O_TRUNC))
 
@@ -317,6 +335,33 @@ def run_suid_truncate(r):
     r.meta("t1", "t2", "t3", "t4", "t5", "t6", "t7")
     for n in ("t1", "t2", "t3", "t6"):
         r.do(f"size {n}", ROOT, stat_size, r.p(n))
+
+
+def setup_suid_other_writes(d):
+    f(d, "fa", 0o6775, (1000, 1000))
+    f(d, "fb", 0o6775, (1000, 1000))
+    f(d, "cr", 0o6775, (1000, 1000))
+
+
+def run_suid_other_writes(r):
+    r.do("U2 (group) fallocate growing", U2, fallocate, r.p("fa"), 8192)
+    r.do("root fallocate growing", ROOT, fallocate, r.p("fb"), 8192)
+    r.do("root creates a source", ROOT, create, r.p("src"), 0o644)
+    r.do("root fills it", ROOT, append, r.p("src"), b"abcdef")
+    r.do("U2 (group) copy_file_range into", U2, copy_range, r.p("src"), r.p("cr"))
+    r.meta("fa", "fb", "cr")
+    r.do("read cr", ROOT, read_file, r.p("cr"))
+
+
+def setup_copy_from_start(d):
+    f(d, "src", 0o644, data=b"abcdef")
+    f(d, "dst", 0o666)
+
+
+def run_copy_from_start(r):
+    """copy_file_range from a file of the starting content into another one."""
+    r.do("U2 copy_file_range", U2, copy_range, r.p("src"), r.p("dst"))
+    r.do("read dst", ROOT, read_file, r.p("dst"))
 
 
 def setup_sticky(d):
