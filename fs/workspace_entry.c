@@ -382,6 +382,9 @@ static void reply_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	if (size && !buf)
 		return reply_err(req, -ENOMEM);
 	ssize_t n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
+	if (n < 0 && errno == EOPNOTSUPP && name && ws_is_acl_name(ws, name))
+		errno = ENODATA; /* a mount inside the folder without ACLs: the kernel's checks
+				  * would fail, where the host's find no ACL */
 	if (n < 0)
 		reply_err(req, -errno);
 	else if (size)

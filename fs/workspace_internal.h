@@ -239,6 +239,8 @@ void ws_creds_leave(ws_creds *c);
 /* Whether the host folder at `path` keeps POSIX ACLs (the view then has the kernel enforce
  * them: FUSE_CAP_POSIX_ACL). */
 bool ws_acl_supported(const char *path);
+/* Whether `name` is an ACL xattr the kernel fetches for its checks (ACLs negotiated). */
+bool ws_is_acl_name(dcfs_workspace_fs *ws, const char *name);
 /* The mode to create `mode` with in the folder open at `dirfd` (O_PATH): with ACLs negotiated
  * the kernel leaves the caller's umask to the daemon, and the umask does not apply where the
  * folder has a default ACL (the host then derives the mode from it). */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -21,6 +22,11 @@ bool ws_acl_supported(const char *path)
 {
 	/* ENODATA (no ACL on it) or a size: the file system keeps ACLs */
 	return getxattr(path, ACL_ACCESS, NULL, 0) >= 0 || errno == ENODATA;
+}
+
+bool ws_is_acl_name(dcfs_workspace_fs *ws, const char *name)
+{
+	return atomic_load(&ws->posix_acl) && (!strcmp(name, ACL_ACCESS) || !strcmp(name, ACL_DEFAULT));
 }
 
 static bool has_default_acl(int dirfd)

@@ -235,6 +235,23 @@ def test_acl_set_through_the_view(ws):
     assert getfacl(ws.m("g")) == getfacl(ws.h("g"))
 
 
+def test_a_mount_without_acls_inside_the_folder(ws):
+    """A file system without ACLs mounted inside the workspace (ramfs) stays usable by
+    non-owners: its EOPNOTSUPP for the ACL xattrs reads as "no ACL"."""
+    ws.dir("r")
+    subprocess.run(["mount", "-t", "ramfs", "ramfs", ws.h("r")], check=True)
+    try:
+        os.chmod(ws.h("r"), 0o755)
+        ws.file("r/f", 0o644)
+        ws.mount()
+        assert as_user(U1, read, ws.m("r", "f")) == b"data\n"
+        assert errno_of(U1, append, ws.m("r", "f")) == errno.EACCES
+    finally:
+        if os.path.ismount(ws.mnt):  # first the view, which holds the ramfs open
+            subprocess.run([DCFS, "umount", ws.mnt], timeout=60, capture_output=True)
+        subprocess.run(["umount", "-l", ws.h("r")], capture_output=True)
+
+
 def test_default_acl_is_inherited_and_overrides_the_umask(ws):
     """A new entry in a folder with a default ACL gets the ACL and a mode from it, not from the
     umask; elsewhere the umask applies. Compared with the same creations on the host."""
