@@ -135,6 +135,22 @@ static void set_times(const struct stat *attr, int valid, struct timespec tv[2])
 		tv[1] = attr->st_mtim;
 }
 
+/* Change the mode as the caller (with its groups when it sets the set-group-ID bit, which the
+ * host would drop for a non-member), or as the daemon when the change only drops
+ * set-user-ID/set-group-ID bits: the kernel's own change before a write or truncate, by a
+ * writer that may not own the file (the kernel checked every other chmod against the owner:
+ * default_permissions). 0 or -errno. */
+static long change_mode(fuse_req_t req, int fd, const char *proc, mode_t mode,
+			struct fuse_file_info *fi)
+{
+	long res;
+	WS_AS_CALLER_FROM(req, res, mode & S_ISGID,
+			  fi ? fchmod((int)fi->fh, mode) : chmod(proc, mode));
+	if (res == -EPERM && ws_mode_drops_privs_only(fd, mode))
+		res = (fi ? fchmod((int)fi->fh, mode) : chmod(proc, mode)) < 0 ? -errno : 0;
+	return res;
+}
+
 /* Apply the attribute changes one by one, as the caller; 0 or -errno. */
 static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int valid,
 			struct fuse_file_info *fi)
@@ -143,8 +159,7 @@ static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int val
 	ws_proc_path(fd, proc);
 	long res = 0;
 	if (valid & FUSE_SET_ATTR_MODE)
-		WS_AS_CALLER(req, res,
-			     fi ? fchmod((int)fi->fh, attr->st_mode) : chmod(proc, attr->st_mode));
+		res = change_mode(req, fd, proc, attr->st_mode, fi);
 	if (res >= 0 && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
@@ -155,6 +170,10 @@ static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int val
 		WS_AS_CALLER(req, res,
 			     fi ? ftruncate((int)fi->fh, attr->st_size)
 				: truncate(proc, attr->st_size));
+	struct stat st;
+	/* with HANDLE_KILLPRIV_V2: a truncate by a process without CAP_FSETID */
+	if (res >= 0 && (valid & FUSE_SET_ATTR_KILL_SUID) && fstat(fd, &st) == 0)
+		ws_drop_privs(req, fi ? (int)fi->fh : fd, &st, false);
 	if (res >= 0 && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		struct timespec tv[2];
 		set_times(attr, valid, tv);
@@ -229,12 +248,14 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	if (r < 0)
 		return reply_err(req, r);
 	ws_watch_expect(ws, dir, name, 1);
+	if (!S_ISLNK(mode))
+		mode = ws_create_mode(req, p.fd, mode);
 	if (S_ISDIR(mode))
 		WS_AS_CALLER(req, r, mkdirat(p.fd, name, mode & 07777));
 	else if (S_ISLNK(mode))
 		WS_AS_CALLER(req, r, symlinkat(link, p.fd, name));
 	else
-		WS_AS_CALLER(req, r, mknodat(p.fd, name, mode, rdev));
+		WS_AS_CALLER_FROM(req, r, mode & S_ISGID, mknodat(p.fd, name, mode, rdev));
 	if (r < 0) {
 		ws_watch_expect(ws, dir, name, -1);
 		return reply_err(req, r);
@@ -361,6 +382,9 @@ static void reply_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	if (size && !buf)
 		return reply_err(req, -ENOMEM);
 	ssize_t n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
+	if (n < 0 && errno == EOPNOTSUPP && name && ws_is_acl_name(ws, name))
+		errno = ENODATA; /* a mount inside the folder without ACLs: the kernel's checks
+				  * would fail, where the host's find no ACL */
 	if (n < 0)
 		reply_err(req, -errno);
 	else if (size)
@@ -394,8 +418,11 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 	char proc[WS_PROC_PATH_MAX];
 	ws_proc_path(f.fd, proc);
 	ws_inode_change_begin(ws, i);
+	/* setting an access ACL updates the mode, and drops the set-group-ID bit for a
+	 * non-member of the file's group: with the caller's groups */
+	bool groups = strcmp(name, "system.posix_acl_access") == 0;
 	if (value)
-		WS_AS_CALLER(req, r, setxattr(proc, name, value, size, flags));
+		WS_AS_CALLER_FROM(req, r, groups, setxattr(proc, name, value, size, flags));
 	else
 		WS_AS_CALLER(req, r, removexattr(proc, name));
 	struct stat st;

@@ -7,7 +7,9 @@
  * passthrough (>= 3.17, DCFS_HAVE_PASSTHROUGH) and the kernel accepts it, regular files get a
  * backing file shared by all open handles of the inode, and reads and writes never reach the
  * daemon; if the kernel refuses one, that inode falls back to plain reads and writes until its
- * last handle closes. keep_cache is set when the file is as the kernel last saw it. */
+ * last handle closes. A file with set-user-ID or set-group-ID bits gets no backing file: a
+ * passthrough write would keep the bits, which a write by a process without CAP_FSETID drops
+ * (workspace_mode.c). keep_cache is set when the file is as the kernel last saw it. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +51,9 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 #ifdef DCFS_HAVE_PASSTHROUGH
 	if (atomic_load(&ws->passthrough) && i->type == S_IFREG) {
 		if (i->nopen == 0 && !i->backing_id && !i->no_passthrough) {
-			int id = fuse_passthrough_open(req, fd);
+			int id = have_st && !ws_mode_is_privileged(st.st_mode)
+					 ? fuse_passthrough_open(req, fd)
+					 : 0;
 			if (id > 0)
 				i->backing_id = id;
 			else
@@ -88,10 +92,15 @@ static void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int fd = open(proc, host_flags(ws, fi->flags));
 	int err = errno;
 	struct stat st;
+	bool have_st = trunc && fd >= 0 && fstat(fd, &st) == 0;
+	bool dropped = have_st && ws_drop_privs(req, fd, &st, true);
 	if (trunc) /* the kernel empties its own cache for O_TRUNC */
-		ws_inode_change_end(ws, i, fd >= 0 && fstat(fd, &st) == 0 ? &st : NULL);
+		ws_inode_change_end(ws, i, have_st ? &st : NULL);
 	if (fd < 0)
 		return reply_err(req, -err);
+	if (dropped) /* the kernel's cached attributes still show the bits (attributes only: takes
+		      * no lock the open holds) */
+		fuse_lowlevel_notify_inval_inode(ws->se, ino, -1, 0);
 	setup_handle(req, i, fd, fi);
 	fuse_reply_open(req, fi);
 }
@@ -107,7 +116,8 @@ static void ws_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		return reply_err(req, r);
 	ws_watch_expect(ws, dir, name, 1);
 	int flags = host_flags(ws, fi->flags) | O_CREAT;
-	WS_AS_CALLER(req, r, openat(p.fd, name, flags, mode));
+	mode = ws_create_mode(req, p.fd, mode);
+	WS_AS_CALLER_FROM(req, r, mode & S_ISGID, openat(p.fd, name, flags, mode));
 	if (r < 0) {
 		ws_watch_expect(ws, dir, name, -1);
 		return reply_err(req, r);
@@ -138,8 +148,9 @@ static void ws_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /* After the daemon changed a file's data (bracketed by ws_inode_change_begin): record what the
- * kernel now agrees with, count the size, and (with HANDLE_KILLPRIV_V2, for a write by a
- * process) drop suid/sgid like a local write by an unprivileged writer would. */
+ * kernel now agrees with, count the size, and (with HANDLE_KILLPRIV_V2, for a write,
+ * fallocate or copy_file_range by a process) drop suid/sgid as a local one by a process
+ * without CAP_FSETID would. */
 static void after_data_change(fuse_req_t req, ws_inode *i, int fd, bool kill_priv)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
@@ -148,10 +159,8 @@ static void after_data_change(fuse_req_t req, ws_inode *i, int fd, bool kill_pri
 		ws_inode_change_end(ws, i, NULL);
 		return;
 	}
-	mode_t sgid = (st.st_mode & S_IXGRP) ? S_ISGID : 0;
-	if (kill_priv && (st.st_mode & (S_ISUID | sgid)) &&
-	    fchmod(fd, st.st_mode & ~(S_ISUID | sgid)) == 0)
-		fstat(fd, &st);
+	if (kill_priv)
+		ws_drop_privs(req, fd, &st, true);
 	ws_inode_change_end(ws, i, &st);
 	ws_acct_size(ws, &st);
 }
@@ -218,10 +227,11 @@ static void ws_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, 
 static void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
-	ws_inode *i = ws_inode_of(ws_of(req), ino);
-	ws_inode_change_begin(ws_of(req), i);
+	dcfs_workspace_fs *ws = ws_of(req);
+	ws_inode *i = ws_inode_of(ws, ino);
+	ws_inode_change_begin(ws, i);
 	int r = fallocate((int)fi->fh, mode, off, len) < 0 ? errno : 0;
-	after_data_change(req, i, (int)fi->fh, false);
+	after_data_change(req, i, (int)fi->fh, r == 0 && atomic_load(&ws->killpriv_v2));
 	fuse_reply_err(req, r);
 }
 
@@ -238,12 +248,13 @@ static void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
-	ws_inode *out = ws_inode_of(ws_of(req), ino_out);
-	ws_inode_change_begin(ws_of(req), out);
+	dcfs_workspace_fs *ws = ws_of(req);
+	ws_inode *out = ws_inode_of(ws, ino_out);
+	ws_inode_change_begin(ws, out);
 	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
 				    (unsigned)flags);
 	int err = errno;
-	after_data_change(req, out, (int)fi_out->fh, false);
+	after_data_change(req, out, (int)fi_out->fh, n > 0 && atomic_load(&ws->killpriv_v2));
 	if (n < 0)
 		return reply_err(req, -err);
 	fuse_reply_write(req, (size_t)n);

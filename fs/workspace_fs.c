@@ -60,7 +60,8 @@ static void ws_init(void *userdata, struct fuse_conn_info *conn)
 	unwant(conn, FUSE_CAP_HANDLE_KILLPRIV);
 #ifdef FUSE_CAP_HANDLE_KILLPRIV_V2
 	/* Version 2 lets the kernel skip a getxattr(security.capability) round trip per write;
-	 * the write handler then drops suid/sgid itself (workspace_file.c). */
+	 * the daemon then drops suid/sgid itself on writes, truncates and opens with O_TRUNC by
+	 * a caller without CAP_FSETID (workspace_mode.c). */
 	atomic_store(&ws->killpriv_v2, want(conn, FUSE_CAP_HANDLE_KILLPRIV_V2));
 #endif
 #ifdef DCFS_HAVE_PASSTHROUGH
@@ -75,6 +76,15 @@ static void ws_init(void *userdata, struct fuse_conn_info *conn)
 	bool watching = ws->ifd >= 0 && !ws->watch_full;
 	if (!atomic_load(&ws->passthrough) && watching && atomic_load(&ws->killpriv_v2))
 		atomic_store(&ws->writeback, want(conn, FUSE_CAP_WRITEBACK_CACHE));
+	/* The kernel checks the host's POSIX ACLs (fetched as system.posix_acl_* xattrs, which
+	 * pass through) and leaves the umask to the daemon, which must skip it where a default
+	 * ACL applies. Only where the host keeps ACLs: else every check would fail. */
+	if (ws_acl_supported(ws->path) && want(conn, FUSE_CAP_POSIX_ACL)) {
+		if (want(conn, FUSE_CAP_DONT_MASK))
+			atomic_store(&ws->posix_acl, true);
+		else
+			unwant(conn, FUSE_CAP_POSIX_ACL);
+	}
 	conn->max_write = MAX_WRITE;
 	conn->time_gran = 1;
 }

@@ -10,8 +10,16 @@
  * - Credentials: operations that create or modify run with the caller's fsuid/fsgid (raw
  *   per-thread syscalls); supplementary groups are fetched and set only when the first attempt
  *   fails with EACCES/EPERM, since reading them costs a /proc read. Opening an existing file
- *   runs as the daemon: the kernel already checked the caller (default_permissions) and the
+ *   runs as the daemon: the kernel already checked the caller (default_permissions, and the
+ *   host's POSIX ACLs, which it fetches and caches as system.posix_acl_* xattrs) and the
  *   writeback cache needs O_RDWR for files opened write-only.
+ * - Set-user-ID and set-group-ID bits must go on a write or truncate by a process without
+ *   CAP_FSETID, owner or not. Without HANDLE_KILLPRIV_V2 (libfuse 3.14) the kernel sends the
+ *   mode change, which the daemon makes as itself when the writer does not own the file. With
+ *   it (3.17) the kernel leaves it to the daemon, whose write, truncate and open(O_TRUNC)
+ *   handlers drop the bits; libfuse passes the kernel's verdict on CAP_FSETID only for
+ *   truncate, so the others read the caller's capabilities from /proc, for files with such
+ *   bits only. Those files get no FUSE passthrough: its writes never reach the daemon.
  * - Invalidation: every folder of the workspace carries an inotify watch (placed by the walk at
  *   mount and for new folders; lookups add one too). A host-side change invalidates the kernel's
  *   entry and inode caches. Changes the daemon made itself are recognised and skipped: entry
@@ -118,6 +126,7 @@ struct dcfs_workspace_fs {
 	atomic_bool writeback;
 	atomic_bool passthrough;
 	atomic_bool killpriv_v2;
+	atomic_bool posix_acl; /* the kernel enforces the host's ACLs (workspace_mode.c) */
 
 	/* the daemon's own identity, restored after each caller switch */
 	uid_t uid;
@@ -202,9 +211,13 @@ void ws_creds_leave(ws_creds *c);
 
 /* Evaluate `call` (a system call expression: -1 and errno on failure) as the caller; `res`
  * gets its value or -errno. Retries once with the supplementary groups on EACCES/EPERM. */
-#define WS_AS_CALLER(req, res, call)                                                               \
+#define WS_AS_CALLER(req, res, call) WS_AS_CALLER_FROM(req, res, false, call)
+/* The same, with the supplementary groups from the start when `groups` is true: for calls
+ * whose outcome depends on them without failing (a set-group-ID bit the host drops silently
+ * for a non-member). */
+#define WS_AS_CALLER_FROM(req, res, groups, call)                                                  \
 	do {                                                                                       \
-		for (int ws_pass_ = 0; ws_pass_ < 2; ws_pass_++) {                                 \
+		for (int ws_pass_ = (groups) ? 1 : 0; ws_pass_ < 2; ws_pass_++) {                  \
 			ws_creds ws_c_ = {0};                                                      \
 			int ws_r_ = ws_creds_enter((req), &ws_c_, ws_pass_ == 1);                  \
 			if (ws_r_ < 0) {                                                           \
@@ -220,6 +233,33 @@ void ws_creds_leave(ws_creds *c);
 				break;                                                             \
 		}                                                                                  \
 	} while (0)
+
+/* ---- modes and ACLs (workspace_mode.c) ---- */
+
+/* Whether the host folder at `path` keeps POSIX ACLs (the view then has the kernel enforce
+ * them: FUSE_CAP_POSIX_ACL). */
+bool ws_acl_supported(const char *path);
+/* Whether `name` is an ACL xattr the kernel fetches for its checks (ACLs negotiated). */
+bool ws_is_acl_name(dcfs_workspace_fs *ws, const char *name);
+/* The mode to create `mode` with in the folder open at `dirfd` (O_PATH): with ACLs negotiated
+ * the kernel leaves the caller's umask to the daemon, and the umask does not apply where the
+ * folder has a default ACL (the host then derives the mode from it). */
+mode_t ws_create_mode(fuse_req_t req, int dirfd, mode_t mode);
+/* Whether changing the mode of the inode open at `fd` to `mode` only drops its set-user-ID
+ * and/or set-group-ID bits: the change the kernel asks for on a write or truncate by a process
+ * without CAP_FSETID, owner or not. */
+bool ws_mode_drops_privs_only(int fd, mode_t mode);
+/* After the caller's write, truncate or open(O_TRUNC) of the host file `fd` (of attributes
+ * `st`): drop its set-user-ID bit, and its set-group-ID bit where it is group-executable, as
+ * the host does for a local one by a process without CAP_FSETID. `check_caller`: read the
+ * caller's capabilities from /proc (only for a file with such bits), else the kernel found it
+ * without CAP_FSETID. True (and `st` updated) when bits were dropped. */
+bool ws_drop_privs(fuse_req_t req, int fd, struct stat *st, bool check_caller);
+/* Whether a write to a file of mode `mode` by a process without CAP_FSETID drops bits. */
+static inline bool ws_mode_is_privileged(mode_t mode)
+{
+	return (mode & S_ISUID) || (mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+}
 
 /* "/proc/self/fd/N" for reaching an O_PATH descriptor through path-only system calls. */
 #define WS_PROC_PATH_MAX 32

@@ -9,7 +9,7 @@ packages=(
 	build-essential meson ninja-build pkg-config
 	libfuse3-dev fuse3 libsqlite3-dev libcjson-dev libcurl4-openssl-dev libzstd-dev
 	libarchive-dev libssl-dev libisal-dev zlib1g-dev
-	python3-pytest busybox-static attr zstd sqlite3 xz-utils bzip2 procps util-linux git
+	python3-pytest busybox-static attr acl zstd sqlite3 xz-utils bzip2 procps util-linux git
 	docker-registry apache2-utils
 	runc
 	"$@"
