@@ -175,3 +175,21 @@ def test_oversized_manifest_says_so(dcfs, store, servers):
     line = one_line(dcfs("pull", f"{reg.host}/img:v1", check=1))
     assert f"manifest of {reg.host}/img:v1 is larger than {MAX_BODY} bytes" in line, line
     assert "Failed writing" not in line, line
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(dcfs, store, servers):
+    auth = servers(challenge("unused"), addr="127.0.0.2")
+    holder = {}
+    reg = servers(lambda path, headers: holder["answer"](path, headers))
+    registry = challenge(f"http://{reg.host}/token")
+
+    def answer(path, headers):
+        if path.startswith("/token"):  # the realm is the registry, which sends us elsewhere
+            return 302, [("Location", f"http://{auth.host}{path}")], b""
+        return registry(path, headers)
+    holder["answer"] = answer
+    line = one_line(pull(dcfs, reg.host))
+    assert "manifest unknown" in line, line
+    assert [a for p, a in reg.seen if p.startswith("/token")] == [BASIC], reg.seen
+    tokens = [s for s in auth.seen if s[0].startswith("/token")]
+    assert tokens and all(a is None for _, a in tokens), tokens
