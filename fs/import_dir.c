@@ -5,11 +5,19 @@
  * overlayfs's own markers turned into layer semantics: a 0/0 character device is a whiteout,
  * `trusted.overlay.opaque=y` makes a directory opaque, and the other `trusted.overlay.*`
  * attributes (overlayfs's bookkeeping) are not content. A redirected directory or a metacopy
- * file only makes sense next to its lower layer, so it is refused by name. */
+ * file only makes sense next to its lower layer, so it is refused by name.
+ *
+ * The walk never follows a symbolic link below the source: every entry is opened relative to
+ * its directory's descriptor with O_NOFOLLOW (a directory with O_DIRECTORY, a regular file to
+ * read it, anything else with O_PATH), and what was opened is what is read (fstat, attributes,
+ * link target, data all through that descriptor). An entry whose type changed between readdir
+ * and open (a directory swapped for a symlink to somewhere else) stops the import with an error
+ * naming it; it is never followed. */
 #include "import.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +42,14 @@ typedef struct walk {
 	bool opaque; /* set by read_xattrs: the entry is an opaque directory */
 } walk;
 
+/* An entry opened for reading: its descriptor, and for an O_PATH one (which the f*xattr calls
+ * refuse) the /proc/self/fd name that reaches the same inode without following it. */
+typedef struct opened {
+	int fd;
+	bool by_path;
+	char proc[32];
+} opened;
+
 #define OVL_XATTR "trusted.overlay."
 
 /* An overlayfs attribute of an upper directory's entry: note an opaque directory, refuse what
@@ -52,10 +68,23 @@ static int overlay_xattr(walk *w, const char *full, const char *name, const char
 	return 1;
 }
 
-static int read_xattrs(walk *w, const char *full, dcfs_xattrs *x, dcfs_error *e)
+/* listxattr/getxattr of the opened inode. Through /proc/self/fd/N the magic link leads to the
+ * inode itself, a symlink included: the link is not followed any further. */
+static ssize_t list_attrs(const opened *o, char *names, size_t size)
+{
+	return o->by_path ? listxattr(o->proc, names, size) : flistxattr(o->fd, names, size);
+}
+
+static ssize_t get_attr(const opened *o, const char *name, void *value, size_t size)
+{
+	return o->by_path ? getxattr(o->proc, name, value, size)
+			  : fgetxattr(o->fd, name, value, size);
+}
+
+static int read_xattrs(walk *w, const opened *o, const char *full, dcfs_xattrs *x, dcfs_error *e)
 {
 	w->opaque = false;
-	ssize_t n = llistxattr(full, NULL, 0);
+	ssize_t n = list_attrs(o, NULL, 0);
 	if (n < 0) {
 		if (errno == ENOTSUP || errno == ENODATA)
 			return 0;
@@ -66,11 +95,11 @@ static int read_xattrs(walk *w, const char *full, dcfs_xattrs *x, dcfs_error *e)
 	_cleanup_free_ char *names = malloc((size_t)n);
 	if (!names)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	n = llistxattr(full, names, (size_t)n);
+	n = list_attrs(o, names, (size_t)n);
 	if (n < 0)
 		return dcfs_error_set(e, errno, "cannot list attributes of '%s': %m", full);
 	for (char *name = names; name < names + n; name += strlen(name) + 1) {
-		ssize_t vlen = lgetxattr(full, name, NULL, 0);
+		ssize_t vlen = get_attr(o, name, NULL, 0);
 		if (vlen < 0) {
 			if (errno == ENODATA)
 				continue;
@@ -79,7 +108,7 @@ static int read_xattrs(walk *w, const char *full, dcfs_xattrs *x, dcfs_error *e)
 		_cleanup_free_ char *value = malloc((size_t)vlen + 1);
 		if (!value)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
-		vlen = lgetxattr(full, name, value, (size_t)vlen);
+		vlen = get_attr(o, name, value, (size_t)vlen);
 		if (vlen < 0)
 			return dcfs_error_set(e, errno, "cannot read attribute '%s' of '%s': %m", name, full);
 		int r = w->upper ? overlay_xattr(w, full, name, value, (size_t)vlen, e) : 0;
@@ -113,13 +142,9 @@ static int read_dense(walk *w, int fd, const char *full, uint64_t size, dcfs_err
 	return 0;
 }
 
-static int read_file_data(walk *w, const char *full, uint64_t size, bool sparse, dcfs_error *e)
+static int read_file_data(walk *w, int fd, const char *full, uint64_t size, bool sparse,
+			  dcfs_error *e)
 {
-	_cleanup_close_ int fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return dcfs_error_set(e, errno, "cannot open '%s': %m", full);
 	if (!sparse)
 		return read_dense(w, fd, full, size, e);
 	uint64_t off = 0;
@@ -169,6 +194,16 @@ static char entry_type(mode_t m)
 	}
 }
 
+static const char *type_name(unsigned char dtype)
+{
+	switch (dtype) {
+	case DT_REG: return "a regular file";
+	case DT_DIR: return "a directory";
+	case DT_LNK: return "a symbolic link";
+	default: return "a special file";
+	}
+}
+
 /* A second or later name of a multiply linked inode becomes a hardlink entry. */
 static int hardlink_of(walk *w, const struct stat *st, const char *rel, const char **first,
 		       dcfs_error *e)
@@ -197,82 +232,131 @@ static int hardlink_of(walk *w, const struct stat *st, const char *rel, const ch
 	return 0;
 }
 
-/* Add the entry at `rel`; *is_dir tells whether to descend into it. */
-static int add_one(walk *w, const char *rel, bool *is_dir, dcfs_error *e)
+static int changed(const char *full, unsigned char was, dcfs_error *e)
 {
-	_cleanup_free_ char *full = NULL;
-	if (asprintf(&full, "%s%s%s", w->root, *rel ? "/" : "", rel) < 0)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	struct stat st;
-	if (lstat(full, &st) < 0)
+	return dcfs_error_set(e, EAGAIN,
+			      "'%s' changed while it was being imported (it was %s); nothing was "
+			      "imported",
+			      full, type_name(was));
+}
+
+/* Open `name` in `dfd` as readdir saw it (`dtype`), never following a symlink: a directory to
+ * list it, a regular file to read it, anything else O_PATH. *st is what was opened. */
+static int open_entry(int dfd, const char *name, unsigned char dtype, const char *full,
+		      opened *o, struct stat *st, dcfs_error *e)
+{
+	if (dtype == DT_UNKNOWN) {
+		if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+			return dcfs_error_set(e, errno, "cannot stat '%s': %m", full);
+		dtype = IFTODT(st->st_mode);
+	}
+	int flags = O_CLOEXEC | O_NOFOLLOW;
+	if (dtype == DT_DIR)
+		flags |= O_RDONLY | O_DIRECTORY;
+	else if (dtype == DT_REG)
+		flags |= O_RDONLY | O_NONBLOCK | O_NOATIME; /* no FIFO swapped in blocks us */
+	else
+		flags |= O_PATH;
+	o->fd = openat(dfd, name, flags);
+	if (o->fd < 0 && errno == EPERM && (flags & O_NOATIME))
+		o->fd = openat(dfd, name, flags & ~O_NOATIME);
+	if (o->fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			return changed(full, dtype, e);
+		return dcfs_error_set(e, errno, "cannot open '%s': %m", full);
+	}
+	if (fstat(o->fd, st) < 0)
 		return dcfs_error_set(e, errno, "cannot stat '%s': %m", full);
+	if (IFTODT(st->st_mode) != dtype)
+		return changed(full, dtype, e);
+	o->by_path = flags & O_PATH;
+	if (o->by_path)
+		snprintf(o->proc, sizeof(o->proc), "/proc/self/fd/%d", o->fd);
+	return 0;
+}
+
+static int read_link(const opened *o, const struct stat *st, const char *full, char **target,
+		     dcfs_error *e)
+{
+	*target = malloc((size_t)st->st_size + 1);
+	if (!*target)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	ssize_t n = readlinkat(o->fd, "", *target, (size_t)st->st_size + 1);
+	if (n < 0 || n > st->st_size)
+		return dcfs_error_set(e, n < 0 ? errno : EIO, "cannot read link '%s'", full);
+	(*target)[n] = '\0';
+	return 0;
+}
+
+/* Add the entry opened as `o` (`st`) at `rel`. */
+static int add_one(walk *w, const opened *o, const struct stat *st, const char *rel,
+		   const char *full, dcfs_error *e)
+{
 	const char *first = NULL;
-	int r = hardlink_of(w, &st, rel, &first, e);
+	int r = hardlink_of(w, st, rel, &first, e);
 	if (r < 0)
 		return r;
 	_cleanup_(dcfs_xattrs_free) dcfs_xattrs x = {0};
 	_cleanup_free_ char *target = NULL;
 	dcfs_entry_info info = {
 		.path = rel,
-		.type = first ? DCFS_T_HARDLINK : entry_type(st.st_mode),
-		.mode = st.st_mode & 07777,
-		.uid = st.st_uid,
-		.gid = st.st_gid,
-		.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-		.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
-		.rdev = st.st_rdev,
+		.type = first ? DCFS_T_HARDLINK : entry_type(st->st_mode),
+		.mode = st->st_mode & 07777,
+		.uid = st->st_uid,
+		.gid = st->st_gid,
+		.mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+		.size = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0,
+		.rdev = st->st_rdev,
 		.target = first,
 	};
 	if (!first) {
-		r = read_xattrs(w, full, &x, e);
+		r = read_xattrs(w, o, full, &x, e);
 		if (r < 0)
 			return r;
 		info.xattrs = x.buf;
 		info.xattrs_len = x.len;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		target = malloc((size_t)st.st_size + 1);
-		if (!target)
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		ssize_t n = readlink(full, target, (size_t)st.st_size + 1);
-		if (n < 0 || n > st.st_size)
-			return dcfs_error_set(e, n < 0 ? errno : EIO, "cannot read link '%s'", full);
-		target[n] = '\0';
+	if (S_ISLNK(st->st_mode)) {
+		if ((r = read_link(o, st, full, &target, e)) < 0)
+			return r;
 		info.target = target;
 	}
-	if (w->upper && S_ISCHR(st.st_mode) && st.st_rdev == 0)
-		info = (dcfs_entry_info){.path = rel, .type = DCFS_T_WHITEOUT, .uid = st.st_uid,
-					 .gid = st.st_gid, .mtime_ns = info.mtime_ns};
+	if (w->upper && S_ISCHR(st->st_mode) && st->st_rdev == 0)
+		info = (dcfs_entry_info){.path = rel, .type = DCFS_T_WHITEOUT, .uid = st->st_uid,
+					 .gid = st->st_gid, .mtime_ns = info.mtime_ns};
 	r = dcfs_ingest_add(w->in, &info, e);
-	if (r >= 0 && w->upper && w->opaque && S_ISDIR(st.st_mode))
+	if (r >= 0 && w->upper && w->opaque && S_ISDIR(st->st_mode))
 		r = dcfs_ingest_set_opaque(w->in, rel, e);
 	if (r < 0)
 		return r;
-	*is_dir = S_ISDIR(st.st_mode);
 	if (info.type == DCFS_T_FILE && info.size > 0)
-		return read_file_data(w, full, info.size,
-				      (uint64_t)st.st_blocks * 512 < (uint64_t)st.st_size, e);
+		return read_file_data(w, o->fd, full, info.size,
+				      (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size, e);
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* A name readdir returned, with the type it gave. */
+typedef struct dirent_name {
+	char *name;
+	unsigned char dtype;
+} dirent_name;
+
+static int cmp_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const dirent_name *)a)->name, ((const dirent_name *)b)->name);
 }
 
-static void free_names(char **names, size_t n)
+static void free_names(dirent_name *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+		free(names[i].name);
 	free(names);
 }
 
-static int list_dir(const char *full, char ***out, size_t *count, dcfs_error *e)
+/* The entries of the open directory `d`, sorted by name. */
+static int list_dir(DIR *d, const char *full, dirent_name **out, size_t *count, dcfs_error *e)
 {
-	_cleanup_closedir_ DIR *d = opendir(full);
-	if (!d)
-		return dcfs_error_set(e, errno, "cannot open directory '%s': %m", full);
-	char **names = NULL;
+	dirent_name *names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((errno = 0, de = readdir(d))) {
@@ -280,15 +364,16 @@ static int list_dir(const char *full, char ***out, size_t *count, dcfs_error *e)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof(*nn));
+			dirent_name *nn = realloc(names, cap * sizeof(*nn));
 			if (!nn) {
 				free_names(names, n);
 				return dcfs_error_set(e, ENOMEM, "out of memory");
 			}
 			names = nn;
 		}
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
+		names[n].name = strdup(de->d_name);
+		names[n].dtype = de->d_type;
+		if (!names[n].name) {
 			free_names(names, n);
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		}
@@ -299,35 +384,66 @@ static int list_dir(const char *full, char ***out, size_t *count, dcfs_error *e)
 		return dcfs_error_set(e, errno, "cannot read directory '%s': %m", full);
 	}
 	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_str);
+		qsort(names, n, sizeof(*names), cmp_name);
 	*out = names;
 	*count = n;
 	return 0;
 }
 
-static int walk_dir(walk *w, const char *rel, dcfs_error *e)
+static int walk_dir(walk *w, int dfd, const char *rel, const char *full, dcfs_error *e);
+
+/* Open, add and (a directory) walk the entry `name` of the directory `dfd`. */
+static int walk_entry(walk *w, int dfd, const dirent_name *de, const char *rel, dcfs_error *e)
 {
-	_cleanup_free_ char *full = NULL;
-	if (asprintf(&full, "%s%s%s", w->root, *rel ? "/" : "", rel) < 0)
+	_cleanup_free_ char *child = NULL, *full = NULL;
+	if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", de->name) < 0 ||
+	    asprintf(&full, "%s/%s", w->root, child) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	char **names = NULL;
-	size_t n = 0;
-	int r = list_dir(full, &names, &n, e);
+	_cleanup_close_ int fd = -1;
+	opened o = {.fd = -1};
+	struct stat st;
+	int r = open_entry(dfd, de->name, de->dtype, full, &o, &st, e);
+	fd = o.fd;
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		_cleanup_free_ char *child = NULL;
-		if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", names[i]) < 0) {
-			r = dcfs_error_set(e, ENOMEM, "out of memory");
-			break;
-		}
-		bool is_dir = false;
-		r = add_one(w, child, &is_dir, e);
-		if (r >= 0 && is_dir)
-			r = walk_dir(w, child, e);
+	r = add_one(w, &o, &st, child, full, e);
+	if (r < 0 || !S_ISDIR(st.st_mode))
+		return r;
+	return walk_dir(w, TAKE_FD(fd), child, full, e);
+}
+
+/* Walk the directory open as `dfd` (taken over) at `rel`. */
+static int walk_dir(walk *w, int dfd, const char *rel, const char *full, dcfs_error *e)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		int err = errno;
+		close(dfd);
+		return dcfs_error_set(e, err, "cannot open directory '%s': %s", full, strerror(err));
 	}
+	dirent_name *names = NULL;
+	size_t n = 0;
+	int r = list_dir(d, full, &names, &n, e);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = walk_entry(w, dirfd(d), &names[i], rel, e);
 	free_names(names, n);
 	return r;
+}
+
+/* The source directory itself: the one path that is followed (it is the caller's). */
+static int walk_root(walk *w, dcfs_error *e)
+{
+	opened o = {.fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+	if (o.fd < 0)
+		return dcfs_error_set(e, errno, "cannot open directory '%s': %m", w->root);
+	struct stat st;
+	int r = fstat(o.fd, &st) < 0 ? dcfs_error_set(e, errno, "cannot stat '%s': %m", w->root)
+				     : add_one(w, &o, &st, "", w->root, e);
+	if (r < 0) {
+		close(o.fd);
+		return r;
+	}
+	return walk_dir(w, o.fd, "", w->root, e);
 }
 
 static int read_tree(dcfs_ingest *in, const char *dir, bool upper, dcfs_error *e)
@@ -338,12 +454,7 @@ static int read_tree(dcfs_ingest *in, const char *dir, bool upper, dcfs_error *e
 		return dcfs_error_set(e, errno, "cannot resolve '%s': %m", dir);
 	walk w = {.in = in, .root = root, .upper = upper};
 	w.buf = malloc(DCFS_CHUNK_MAX);
-	int r = w.buf ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
-	bool is_dir = false;
-	if (r == 0)
-		r = add_one(&w, "", &is_dir, e);
-	if (r == 0)
-		r = walk_dir(&w, "", e);
+	int r = w.buf ? walk_root(&w, e) : dcfs_error_set(e, ENOMEM, "out of memory");
 	for (size_t i = 0; i < w.nlinks; i++)
 		free(w.links[i]);
 	free(w.links);

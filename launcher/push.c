@@ -123,6 +123,8 @@ static int perform(pusher *p, const char *method, const char *url, const char *c
 		if (!registry_retryable(rc, *status) || !registry_backoff(p->curl, attempt))
 			break;
 	}
+	if (rc != CURLE_OK && registry_refusal(p->reg, p->curl, rc, e) < 0)
+		return -EPERM;
 	if (rc != CURLE_OK)
 		return dcfs_error_set(e, EIO, "%s %s: %s", method, url, curl_easy_strerror(rc));
 	return 0;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "hash.h"
+#include "registry_url.h"
 
 #define MAX_BODY (16u << 20) /* manifests and configs are small */
 #define MAX_RETRIES 4
@@ -30,18 +31,10 @@ struct dcfs_registry {
 	char *repository;
 	char *basic;       /* base64 "user:password", or NULL */
 	char *auth_header; /* "Authorization: ..." once a challenge is answered */
+	bool insecure;     /* --insecure: plain http to any host */
+	char *refused;     /* why the URL policy stopped the last transfer, or NULL */
 	CURL *curl;
 };
-
-static bool loopback(const char *host)
-{
-	if (!strncmp(host, "[::1]", 5))
-		return host[5] == '\0' || host[5] == ':';
-	size_t n = strcspn(host, ":");
-	if (n == 9 && !strncmp(host, "localhost", 9))
-		return true;
-	return !strncmp(host, "127.", 4) && strspn(host, "0123456789.") == n;
-}
 
 static char *base64(const char *s)
 {
@@ -111,7 +104,8 @@ int dcfs_registry_open(const dcfs_ref *ref, bool insecure, dcfs_registry **out, 
 		   !strcmp(ref->registry, "index.docker.io");
 	r->host = strdup(hub ? HUB_HOST : ref->registry);
 	r->repository = strdup(ref->repository);
-	r->scheme = strdup(r->host && (insecure || loopback(r->host)) ? "http" : "https");
+	r->scheme = strdup(r->host && (insecure || registry_loopback(r->host)) ? "http" : "https");
+	r->insecure = insecure;
 	r->curl = curl_easy_init();
 	if (!r->host || !r->repository || !r->scheme || !r->curl) {
 		dcfs_registry_free(r);
@@ -142,6 +136,7 @@ int dcfs_registry_clone(const dcfs_registry *r, dcfs_registry **out, dcfs_error 
 	c->repository = strdup_null(r->repository, &oom);
 	c->basic = strdup_null(r->basic, &oom);
 	c->auth_header = strdup_null(r->auth_header, &oom);
+	c->insecure = r->insecure;
 	c->curl = curl_easy_init();
 	if (oom || !c->curl) {
 		dcfs_registry_free(c);
@@ -162,6 +157,7 @@ void dcfs_registry_free(dcfs_registry *r)
 	free(r->repository);
 	free(r->basic);
 	free(r->auth_header);
+	free(r->refused);
 	free(r);
 }
 
@@ -190,16 +186,44 @@ struct curl_slist *registry_headers(dcfs_registry *r, const char *accept)
 	return h;
 }
 
+/* Before each request curl sends (the first and every redirect's): may its URL be fetched? */
+static int check_request(void *opaque, char *ip, char *local_ip, int port, int local_port)
+{
+	(void)ip, (void)local_ip, (void)port, (void)local_port;
+	CURL *c = opaque;
+	dcfs_registry *r = NULL;
+	char *url = NULL;
+	if (curl_easy_getinfo(c, CURLINFO_PRIVATE, (char **)&r) != CURLE_OK || !r)
+		return CURL_PREREQFUNC_ABORT;
+	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url);
+	_cleanup_error_ dcfs_error e = {0};
+	if (url && registry_url_check(url, r->insecure, &e) == 0)
+		return CURL_PREREQFUNC_OK;
+	free(r->refused);
+	r->refused = e.msg ? strdup(e.msg) : NULL;
+	return CURL_PREREQFUNC_ABORT;
+}
+
 void registry_setup(dcfs_registry *r, CURL *c, const char *url, struct curl_slist *headers)
 {
 	curl_easy_reset(c);
+	free(r->refused);
+	r->refused = NULL;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	/* no redirect from HTTPS down to plain HTTP */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			 strcmp(r->scheme, "https") ? "http,https" : "https");
+	/* https only, unless plain http is allowed for this URL (this machine, or --insecure); no
+	 * redirect from https down to plain http; each request's URL is checked again before it
+	 * is sent (a redirect from a local registry to plain http elsewhere is refused) */
+	bool plain = strncasecmp(url, "https:", 6) && registry_url_check(url, r->insecure, NULL) == 0;
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, plain ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)r);
+	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, check_request);
+	curl_easy_setopt(c, CURLOPT_PREREQDATA, c);
+	/* credentials set as headers are not sent on to another host after a redirect */
+	curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a transfer slower than 1 kB/s for a minute is broken */
@@ -229,6 +253,18 @@ void registry_digest(const void *buf, size_t len, char out[8 + 64])
 	dcfs_hash_buf(buf, len, &h);
 	memcpy(out, "sha256:", 7);
 	dcfs_hash_to_hex(&h, out + 7);
+}
+
+int registry_refusal(dcfs_registry *r, CURL *c, CURLcode rc, dcfs_error *e)
+{
+	if (rc == CURLE_ABORTED_BY_CALLBACK && r->refused)
+		return dcfs_error_set(e, EPERM, "%s", r->refused);
+	char *url = NULL;
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL &&
+	    curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url &&
+	    registry_url_check(url, r->insecure, e) < 0)
+		return -EPERM;
+	return 0;
 }
 
 bool registry_retryable(CURLcode rc, long status)
@@ -265,12 +301,21 @@ bool registry_backoff(CURL *c, int attempt)
 
 /* ---- whole-body GETs ----------------------------------------------------------------------- */
 
+/* Where a whole body goes: the body, and whether it outgrew MAX_BODY. */
+typedef struct sink {
+	dcfs_http_body *body;
+	bool too_big;
+} sink;
+
 static size_t body_write(char *data, size_t size, size_t n, void *opaque)
 {
-	dcfs_http_body *b = opaque;
+	sink *k = opaque;
+	dcfs_http_body *b = k->body;
 	size_t len = size * n;
-	if (b->len + len + 1 > MAX_BODY)
+	if (b->len + len + 1 > MAX_BODY) {
+		k->too_big = true;
 		return 0;
+	}
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = (b->len + len + 1) * 2;
 		char *p = realloc(b->data, cap);
@@ -285,19 +330,22 @@ static size_t body_write(char *data, size_t size, size_t n, void *opaque)
 	return len;
 }
 
-static int perform(dcfs_registry *r, const char *url, const char *accept, dcfs_http_body *out,
-		   long *status, dcfs_error *e)
+/* GET `url` whole into `out`; `what` names it in errors ("manifest of REF"). */
+static int perform(dcfs_registry *r, const char *url, const char *accept, const char *what,
+		   dcfs_http_body *out, long *status, dcfs_error *e)
 {
 	dcfs_http_body_free(out);
 	struct curl_slist *h = registry_headers(r, accept);
 	if (!h)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	registry_setup(r, r->curl, url, h);
+	sink k = {.body = out};
 	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &k);
 	CURLcode rc = CURLE_OK;
 	for (int attempt = 0;; attempt++) {
 		*status = 0;
+		k.too_big = false;
 		out->len = 0;
 		if (out->data)
 			out->data[0] = '\0';
@@ -307,18 +355,23 @@ static int perform(dcfs_registry *r, const char *url, const char *accept, dcfs_h
 		if (!registry_retryable(rc, *status) || !registry_backoff(r->curl, attempt))
 			break;
 	}
+	curl_easy_setopt(r->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(h);
+	if (k.too_big)
+		return dcfs_error_set(e, EFBIG, "%s is larger than %u bytes", what, MAX_BODY);
+	if (rc != CURLE_OK && registry_refusal(r, r->curl, rc, e) < 0)
+		return -EPERM;
 	if (rc != CURLE_OK)
 		return dcfs_error_set(e, EIO, "%s: %s", r->host, curl_easy_strerror(rc));
 	return 0;
 }
 
 /* GET `url`, answering one authentication challenge. */
-static int get(dcfs_registry *r, const char *url, const char *accept, dcfs_http_body *out,
-	       long *status, dcfs_error *e)
+static int get(dcfs_registry *r, const char *url, const char *accept, const char *what,
+	       dcfs_http_body *out, long *status, dcfs_error *e)
 {
 	for (int attempt = 0;; attempt++) {
-		int k = perform(r, url, accept, out, status, e);
+		int k = perform(r, url, accept, what, out, status, e);
 		if (k < 0 || *status != 401 || attempt > 0)
 			return k;
 		k = registry_authenticate(r, r->curl, e);
@@ -332,10 +385,12 @@ int dcfs_registry_manifest(dcfs_registry *r, const char *reference, dcfs_http_bo
 {
 	*media_type = NULL;
 	_cleanup_free_ char *url = registry_url(r, "manifests", reference);
-	if (!url)
+	_cleanup_free_ char *what = NULL;
+	if (!url || asprintf(&what, "manifest of %s/%s%c%s", r->host, r->repository,
+			     strncmp(reference, "sha256:", 7) ? ':' : '@', reference) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	long status = 0;
-	int k = get(r, url, manifest_accept, out, &status, e);
+	int k = get(r, url, manifest_accept, what, out, &status, e);
 	if (k < 0)
 		return k;
 	if (status != 200)
@@ -358,10 +413,11 @@ int dcfs_registry_manifest(dcfs_registry *r, const char *reference, dcfs_http_bo
 int dcfs_registry_blob(dcfs_registry *r, const char *digest, dcfs_http_body *out, dcfs_error *e)
 {
 	_cleanup_free_ char *url = registry_url(r, "blobs", digest);
-	if (!url)
+	_cleanup_free_ char *what = NULL;
+	if (!url || asprintf(&what, "blob %s", digest) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	long status = 0;
-	int k = get(r, url, NULL, out, &status, e);
+	int k = get(r, url, NULL, what, out, &status, e);
 	if (k < 0)
 		return k;
 	if (status != 200)
@@ -432,19 +488,32 @@ static char *token_url(dcfs_registry *r, const char *params)
 	return url;
 }
 
-/* Ask the realm for a token (with the Basic credentials, when there are some). */
+/* Whether the Basic credentials may go to the token realm `url`: over https (as Docker does), or
+ * to the registry itself; never over plain http to another host. */
+static bool realm_gets_credentials(dcfs_registry *r, const char *url)
+{
+	_cleanup_free_ char *base = NULL;
+	if (asprintf(&base, "%s://%s/", r->scheme, r->host) < 0)
+		return false;
+	return registry_url_may_get_credentials(url, base);
+}
+
+/* Ask the realm for a token (with the Basic credentials, when there are some and it may have
+ * them). The realm is any URL the registry names: it must pass the URL policy first. */
 static int bearer(dcfs_registry *r, const char *params, dcfs_error *e)
 {
 	_cleanup_free_ char *url = token_url(r, params);
 	if (!url)
 		return dcfs_error_set(e, EPROTO, "%s: bearer challenge without a realm", r->host);
+	if (registry_url_check(url, r->insecure, e) < 0)
+		return dcfs_error_wrap(e, "token realm of %s", r->host);
 	free(r->auth_header);
 	r->auth_header = NULL;
-	if (r->basic && set_auth(r, "Basic", r->basic, e) < 0)
+	if (r->basic && realm_gets_credentials(r, url) && set_auth(r, "Basic", r->basic, e) < 0)
 		return -ENOMEM;
 	_cleanup_(dcfs_http_body_free) dcfs_http_body body = {0};
 	long status = 0;
-	int k = perform(r, url, NULL, &body, &status, e);
+	int k = perform(r, url, NULL, "token response", &body, &status, e);
 	free(r->auth_header);
 	r->auth_header = NULL;
 	if (k < 0)

@@ -172,6 +172,8 @@ static int check_end(dcfs_blob_reader *b, dcfs_error *e)
 	if (b->too_big)
 		return dcfs_error_set(e, EBADMSG, "blob is larger than its %llu bytes",
 				      (unsigned long long)b->limit);
+	if (b->result != CURLE_OK && registry_refusal(b->reg, b->easy, b->result, e) < 0)
+		return -EPERM;
 	if (b->result != CURLE_OK)
 		return dcfs_error_set(e, EIO, "download failed: %s", curl_easy_strerror(b->result));
 	curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &b->status);

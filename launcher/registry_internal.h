@@ -5,12 +5,16 @@
 
 #include "registry.h"
 
-/* Set the options every request shares on `c` (URL, headers, redirects, timeouts). */
+/* Set the options every request shares on `c` (URL, headers, redirects, timeouts), with the URL
+ * policy of registry_url.h checked by curl before every request it sends. */
 void registry_setup(dcfs_registry *r, CURL *c, const char *url, struct curl_slist *headers);
 /* The headers for a request to the registry (Accept when given, Authorization when known). */
 struct curl_slist *registry_headers(dcfs_registry *r, const char *accept);
 /* "https://host/v2/REPO/blobs/DIGEST" (malloc'd). */
 char *registry_url(dcfs_registry *r, const char *kind, const char *reference);
+/* After a transfer on `c` failed with `rc`: when the URL policy (registry_url.h) refused it
+ * (the first URL or a redirect), fill `e` with why and return -EPERM; otherwise 0. */
+int registry_refusal(dcfs_registry *r, CURL *c, CURLcode rc, dcfs_error *e);
 /* An error for HTTP `status` on `what` ("manifest", "blob sha256:..."). */
 int registry_status_error(long status, const char *what, dcfs_error *e);
 /* After a 401 on `c`: answer its challenge. 1 when there are new credentials to retry with. */

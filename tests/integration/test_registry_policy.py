@@ -1,0 +1,195 @@
+"""The registry client's URL policy: a registry (or a token realm it names, or a redirect it
+answers with) cannot make dcfs fetch anything but https, or plain http to this machine; Basic
+credentials never go over plain http to another host; an oversized manifest says so.
+
+Each test runs small HTTP stand-ins on loopback addresses that record what they receive."""
+import http.server
+import json
+import socket
+import subprocess
+import threading
+
+import pytest
+
+USER = "dev:s3cret"
+BASIC = "Basic ZGV2OnMzY3JldA=="  # base64 of USER
+MAX_BODY = 16 << 20
+
+
+class StandIn(http.server.ThreadingHTTPServer):
+    """Answers every GET with `answer(path, headers) -> (status, headers, body)` and records
+    (path, Authorization) of each request."""
+
+    def __init__(self, answer, addr="127.0.0.1"):
+        self.answer = answer
+        self.seen = []
+        super().__init__((addr, 0), Handler)
+        self.host = f"{addr}:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        srv.seen.append((self.path, self.headers.get("Authorization")))
+        status, headers, body = srv.answer(self.path, self.headers)
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass  # dcfs hung up: what these tests expect of an oversized body
+
+
+@pytest.fixture
+def servers():
+    started = []
+
+    def start(answer, addr="127.0.0.1"):
+        s = StandIn(answer, addr)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.close()
+
+
+def challenge(realm):
+    def answer(path, headers):
+        if path.startswith("/v2/") and "/manifests/" in path:
+            if headers.get("Authorization") == "Bearer tok":
+                return 404, [("Content-Type", "application/json")], b'{"errors":[]}'
+            return 401, [("WWW-Authenticate",
+                          f'Bearer realm="{realm}",service="test",scope="repository:img:pull"')], b""
+        if path.startswith("/token"):
+            return 200, [("Content-Type", "application/json")], json.dumps({"token": "tok"}).encode()
+        return 404, [], b""
+    return answer
+
+
+def one_line(p):
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+def pull(dcfs, host, env=None):
+    return dcfs("pull", f"{host}/img:v1", check=1, env={"DCFS_REGISTRY_AUTH": USER, **(env or {})})
+
+
+def test_gopher_realm_is_refused_before_connecting(dcfs, store, servers):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    realm = f"gopher://127.0.0.1:{listener.getsockname()[1]}/1token"
+    try:
+        reg = servers(challenge(realm))
+        line = one_line(pull(dcfs, reg.host))
+        assert "refusing to fetch gopher://127.0.0.1" in line, line
+        assert "not gopher" in line, line
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing ever connected
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("realm", ["file:///etc/passwd", "dict://127.0.0.1:2628/d:x"])
+def test_other_scheme_realms_are_refused(dcfs, store, servers, realm):
+    reg = servers(challenge(realm))
+    line = one_line(pull(dcfs, reg.host))
+    assert f"refusing to fetch {realm}" in line, line
+    assert "token realm" in line, line
+    assert all(auth is None for _, auth in reg.seen), reg.seen
+
+
+def test_plain_http_realm_on_another_host_gets_no_credentials(dcfs, store, servers):
+    auth = servers(challenge("unused"), addr="127.0.0.2")
+    reg = servers(challenge(f"http://{auth.host}/token"))
+    line = one_line(pull(dcfs, reg.host))
+    assert "manifest unknown" in line, line  # the token was fetched and used
+    tokens = [s for s in auth.seen if s[0].startswith("/token")]
+    assert tokens, auth.seen
+    assert all(a is None for _, a in tokens), f"credentials sent over http to another host: {tokens}"
+    assert ("Bearer tok" in [a for _, a in reg.seen]), reg.seen
+
+
+def test_realm_on_the_registry_itself_gets_the_credentials(dcfs, store, servers):
+    holder = {}
+    reg = servers(lambda path, headers: holder["answer"](path, headers))
+    holder["answer"] = challenge(f"http://{reg.host}/token")
+    line = one_line(pull(dcfs, reg.host))
+    assert "manifest unknown" in line, line
+    tokens = [a for p, a in reg.seen if p.startswith("/token")]
+    assert tokens == [BASIC], reg.seen
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:1/x"])
+def test_redirect_to_another_scheme_is_refused(dcfs, store, servers, target):
+    reg = servers(lambda path, headers: (302, [("Location", target)], b""))
+    line = one_line(pull(dcfs, reg.host))
+    assert f"refusing to fetch {target}" in line, line
+
+
+def local_address():
+    """An address of this machine that is not loopback, or None."""
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[1] != "lo":
+            return fields[3].split("/")[0]
+    return None
+
+
+def test_redirect_to_plain_http_elsewhere_is_refused(dcfs, store, servers):
+    addr = local_address()
+    if not addr:
+        pytest.skip("no non-loopback address to redirect to")
+    other = servers(lambda path, headers: (404, [], b""), addr=addr)
+    target = f"http://{other.host}/v2/img/manifests/v1"
+    reg = servers(lambda path, headers: (302, [("Location", target)], b""))
+    line = one_line(pull(dcfs, reg.host))
+    assert f"refusing to fetch {target}" in line and "plain http" in line, line
+    assert other.seen == [], other.seen
+    # With --insecure plain http anywhere is allowed: the redirect is followed.
+    line = one_line(dcfs("pull", "--insecure", f"{reg.host}/img:v1", check=1))
+    assert "manifest unknown" in line, line
+    assert [s[0] for s in other.seen] == ["/v2/img/manifests/v1"], other.seen
+
+
+def test_oversized_manifest_says_so(dcfs, store, servers):
+    big = b"{" + b" " * (MAX_BODY + 100) + b"}"
+    reg = servers(lambda path, headers: (200, [("Content-Type",
+                                                "application/vnd.oci.image.manifest.v1+json")], big))
+    line = one_line(dcfs("pull", f"{reg.host}/img:v1", check=1))
+    assert f"manifest of {reg.host}/img:v1 is larger than {MAX_BODY} bytes" in line, line
+    assert "Failed writing" not in line, line
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(dcfs, store, servers):
+    auth = servers(challenge("unused"), addr="127.0.0.2")
+    holder = {}
+    reg = servers(lambda path, headers: holder["answer"](path, headers))
+    registry = challenge(f"http://{reg.host}/token")
+
+    def answer(path, headers):
+        if path.startswith("/token"):  # the realm is the registry, which sends us elsewhere
+            return 302, [("Location", f"http://{auth.host}{path}")], b""
+        return registry(path, headers)
+    holder["answer"] = answer
+    line = one_line(pull(dcfs, reg.host))
+    assert "manifest unknown" in line, line
+    assert [a for p, a in reg.seen if p.startswith("/token")] == [BASIC], reg.seen
+    tokens = [s for s in auth.seen if s[0].startswith("/token")]
+    assert tokens and all(a is None for _, a in tokens), tokens
