@@ -7,72 +7,13 @@ behind. Needs root, /dev/fuse and runc (skipped otherwise).
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Dcfs, Store, dcfs_binary
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
-    pytest.mark.skipif(not os.path.exists("/dev/fuse"), reason="needs /dev/fuse"),
-    pytest.mark.skipif(shutil.which("runc") is None, reason="needs runc (apt-get install runc)"),
-]
-
-IMAGE = "busybox:demo"
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    """(Dcfs, Store, base folder) with busybox:demo imported."""
-    base = tmp_path_factory.mktemp("small")
-    rootfs = base / "rootfs"
-    subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"), str(rootfs)],
-                   check=True, capture_output=True)
-    store = Store(base / "store")
-    d = Dcfs(dcfs_binary(), store)
-    d("import", rootfs, IMAGE)
-    return d, store, base
-
-
-class Workspaces:
-    def __init__(self, env, request):
-        self.d, self.store, base = env
-        self.root = base / request.node.name
-        self.root.mkdir()
-        self.made = []
-
-    def make(self, name, config=None, text=None):
-        folder = self.root / name
-        (folder / ".devcontainer").mkdir(parents=True, exist_ok=True)
-        f = folder / ".devcontainer" / "devcontainer.json"
-        if text is not None:
-            f.write_bytes(text)
-        else:
-            f.write_text(json.dumps(config))
-        for p in (folder, folder / ".devcontainer"):
-            os.chown(p, 1000, 1000)
-        if folder not in self.made:
-            self.made.append(folder)
-        return folder
-
-    def cleanup(self):
-        for f in self.made:
-            self.d("rm", "-f", f, check=False)
-
-
-@pytest.fixture
-def ws(env, request):
-    w = Workspaces(env, request)
-    yield w
-    w.cleanup()
-
-
-def up(d, folder, check=True):
-    p = d("up", "--json", folder, check=check)
-    return json.loads(p.stdout.strip().splitlines()[-1]) if p.returncode == 0 else p
+from conftest import Dcfs, Store, dcfs_binary
+from test_up import IMAGE, env, pytestmark, up, ws  # noqa: F401 (fixtures and marks)
 
 
 def fails(d, folder, *expect):

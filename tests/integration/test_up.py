@@ -44,13 +44,19 @@ class Workspaces:
         self.root.mkdir()
         self.made = []
 
-    def make(self, name, config):
+    def make(self, name, config=None, text=None):
+        """FOLDER/.devcontainer/devcontainer.json of `config`, or of the bytes `text`."""
         folder = self.root / name
-        (folder / ".devcontainer").mkdir(parents=True)
-        (folder / ".devcontainer" / "devcontainer.json").write_text(json.dumps(config))
+        (folder / ".devcontainer").mkdir(parents=True, exist_ok=True)
+        f = folder / ".devcontainer" / "devcontainer.json"
+        if text is not None:
+            f.write_bytes(text)
+        else:
+            f.write_text(json.dumps(config))
         for p in (folder, folder / ".devcontainer"):
             os.chown(p, 1000, 1000)
-        self.made.append(folder)
+        if folder not in self.made:
+            self.made.append(folder)
         return folder
 
     def cleanup(self):
