@@ -5,7 +5,6 @@ terminal would act on, and an `up` that fails after its container was recorded l
 behind. Needs root, /dev/fuse and runc (skipped otherwise).
 """
 import hashlib
-import json
 import os
 import subprocess
 from pathlib import Path
