@@ -63,11 +63,11 @@ def installed_by_readme() -> set:
     """What a fresh minbase plus install-deps.sh has: the listed packages and their dependencies,
     and every required or essential package."""
     pkgs, provides = dpkg_status()
-    todo = [p for p in listed_packages()]
-    todo += [p for p, (prio, essential, _) in pkgs.items() if prio == "required" or essential]
+    pending = [p for p in listed_packages()]
+    pending += [p for p, (prio, essential, _) in pkgs.items() if prio == "required" or essential]
     seen = set()
-    while todo:
-        p = todo.pop()
+    while pending:
+        p = pending.pop()
         if p in seen:
             continue
         seen.add(p)
@@ -75,7 +75,7 @@ def installed_by_readme() -> set:
             if real in pkgs:
                 seen.add(real)
                 for group in pkgs[real][2]:
-                    todo.extend(group)
+                    pending.extend(group)
     return seen
 
 
