@@ -380,12 +380,12 @@ int dcfs_devcontainer_substitute(const dcfs_devcontainer *d, cJSON *json, dcfs_e
 {
 	cJSON *wf = cJSON_GetObjectItemCaseSensitive(d->workspace, "workspaceFolder");
 	char id[53];
-	if (dcfs_devcontainer_id(d->folder, d->config_file, id, e) < 0)
+	if (d->with_id && dcfs_devcontainer_id(d->folder, d->config_file, id, e) < 0)
 		return -ENOMEM;
 	dcfs_subst_ctx ctx = {
 		.local_workspace_folder = d->folder,
 		.container_workspace_folder = cJSON_GetStringValue(wf),
-		.devcontainer_id = id,
+		.devcontainer_id = d->with_id ? id : NULL,
 		.source = base_name(d->config_file),
 	};
 	return dcfs_subst_json(&ctx, json, e);
@@ -405,7 +405,7 @@ static int substitute_all(dcfs_devcontainer *d, dcfs_error *e)
 int dcfs_devcontainer_read(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *out,
 			   dcfs_error *e)
 {
-	dcfs_devcontainer d = {0};
+	dcfs_devcontainer d = {.with_id = opts->with_id};
 	_cleanup_free_ char *shown = NULL;
 	int r = locate(opts, &d, &shown, e);
 	if (r == 0)

@@ -13,6 +13,7 @@ typedef struct dcfs_devcontainer {
 	char *folder;	   /* the workspace folder on the host, absolute */
 	char *config_file; /* the devcontainer.json read, absolute */
 	bool given;	   /* config_file came from the options, not a search of the folder */
+	bool with_id;	   /* ${devcontainerId} substituted (see dcfs_devcontainer_opts) */
 	/* The configuration after normalization and substitution, with "configFilePath" added as
 	 * the reference prints it. */
 	cJSON *config;
@@ -27,6 +28,9 @@ typedef struct dcfs_devcontainer_opts {
 	/* Mount the enclosing git repository's root rather than the folder (the reference CLI's
 	 * --mount-workspace-git-root, on by default there). */
 	bool mount_git_root;
+	/* Substitute ${devcontainerId}: a container is being made for the configuration (`up`).
+	 * Otherwise it is left as written, as the reference CLI's read-configuration leaves it. */
+	bool with_id;
 } dcfs_devcontainer_opts;
 
 /* Lexical absolute path (as Node's path.resolve: no symlinks followed). malloc'd. */

@@ -136,7 +136,8 @@ static int check_mounts(up *u)
 static int load_config(up *u)
 {
 	dcfs_error *e = u->e;
-	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file};
+	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file,
+				    .with_id = true};
 	int r = dcfs_devcontainer_read(&o, &u->d, e);
 	if (r < 0 || (r = ensure_image(u)) < 0)
 		return r;

@@ -25,8 +25,9 @@ def test_devcontainer_id_gives_each_container_its_volume(ws):
               "mounts": [{"type": "volume", "source": "data-${devcontainerId}", "target": "/data"}]}
     a, b = ws.make("ida", config), ws.make("idb", config)
     want = spec_id(a, a / ".devcontainer" / "devcontainer.json")
+    # read-configuration leaves it, as the reference CLI does before a container exists
     rc = ws.d.json("read-configuration", a)
-    assert rc["configuration"]["containerEnv"]["ID"] == want
+    assert rc["configuration"]["containerEnv"]["ID"] == "${devcontainerId}"
     up(ws.d, a)
     up(ws.d, b)
     ws.d("exec", a, "--", "sh", "-c", "echo from-a > /data/f")
