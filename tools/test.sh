@@ -172,7 +172,8 @@ else
 	grep -q '#define DCFS_HAVE_PASSTHROUGH' build-fuse317/config.h || fail "3.17 build lacks passthrough"
 	run_pytest "filesystem tests on libfuse 3.17" "$root/build-fuse317/tools/dcfs" \
 		"$root/build-fuse317/pytest-junit.xml" tests/integration/test_workspace.py \
-		tests/integration/test_rootfs.py
+		tests/integration/test_rootfs.py tests/integration/test_workspace_acl.py \
+		tests/integration/test_posix_conformance.py
 fi
 
 summary
