@@ -309,6 +309,8 @@ static int up_run(up *u, dcfs_up_result *res)
 	r = ensure_container(u, res, &running);
 	if (r >= 0)
 		r = running ? dcfs_remote_load(u->s, u->c.id, &u->remote, e) : start(u);
+	if (r >= 0 && !u->o->prebuild)
+		r = up_config_check(u);
 	if (r < 0) {
 		discard_new(u);
 		return r;

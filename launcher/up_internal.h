@@ -66,6 +66,9 @@ int up_update_uid(up *u);
 /* $HOME/config -> the workspace's .devcontainer/config, unless it exists (after postCreateCommand). */
 int up_link_config(up *u);
 int up_home_files(up *u);
+/* Remember the configuration a new container is made from, or say (in the notes) that an
+ * existing one's configuration changed since: launcher/up_config_check.c. */
+int up_config_check(up *u);
 
 /* up_bundle.c: `${containerEnv:V}`, and the OCI bundle. */
 int up_substitute_container_env(up *u);

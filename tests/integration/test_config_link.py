@@ -48,3 +48,17 @@ def test_link_is_made_after_post_create(ws):
     up(ws.d, folder)
     p = ws.d("exec", folder, "--", "sh", "-c", 'cat /tmp/seen 2>/dev/null; readlink "$HOME/config"')
     assert p.stdout == "/workspaces/order/.devcontainer/config\n"
+
+
+def test_up_says_when_the_configuration_changed_since_the_container_was_made(ws):
+    import json
+    folder = ws.make("changed", {"image": IMAGE, "containerEnv": {"A": "1"}})
+    up(ws.d, folder)
+    assert "note:" not in ws.d("up", folder).stdout
+    f = folder / ".devcontainer" / "devcontainer.json"
+    f.write_text(json.dumps({"image": IMAGE, "containerEnv": {"A": "2"}}))
+    p = ws.d("up", folder)
+    assert f"was made from an earlier {f}; 'dcfs rebuild {folder}' applies the change" in p.stdout
+    ws.d("rebuild", folder)
+    assert "note:" not in ws.d("up", folder).stdout
+    assert ws.d("exec", folder, "--", "sh", "-c", "echo $A").stdout == "2\n"
