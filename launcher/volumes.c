@@ -175,3 +175,38 @@ int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
 	dcfs_names_free(present, npresent);
 	return r;
 }
+
+int dcfs_volumes_list(dcfs_store *s, dcfs_volume_info **out, size_t *n, dcfs_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT name, bytes, in_use FROM volumes ORDER BY name",
+				     &st, e);
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0) {
+		dcfs_volume_info *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (!grown || !(name = strdup(name ? name : ""))) {
+			if (grown)
+				*out = grown;
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+			break;
+		}
+		*out = grown;
+		grown[(*n)++] = (dcfs_volume_info){.name = (char *)name,
+						   .bytes = (uint64_t)sqlite3_column_int64(st, 1),
+						   .in_use = sqlite3_column_int(st, 2) != 0};
+	}
+	if (r < 0) {
+		dcfs_volumes_list_free(*out, *n);
+		*out = NULL, *n = 0;
+	}
+	return r;
+}
+
+void dcfs_volumes_list_free(dcfs_volume_info *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+}

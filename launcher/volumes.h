@@ -3,7 +3,9 @@
  * brought up to date whenever a container starts, stops or is removed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "store.h"
@@ -15,5 +17,15 @@ int dcfs_container_volumes(dcfs_store *s, const char *id, char ***names, size_t 
 /* One row per folder under STORE/volumes with its bytes, in use when a running container binds
  * it; rows whose folder is gone are deleted. */
 int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e);
+
+typedef struct dcfs_volume_info {
+	char *name;
+	uint64_t bytes;
+	bool in_use;
+} dcfs_volume_info;
+
+/* The volumes' rows, by name (as the last sync left them). */
+int dcfs_volumes_list(dcfs_store *s, dcfs_volume_info **out, size_t *n, dcfs_error *e);
+void dcfs_volumes_list_free(dcfs_volume_info *list, size_t n);
 
 void dcfs_names_free(char **names, size_t n);

@@ -6,6 +6,8 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "container.h"
+#include "volumes.h"
 #include "du.h"
 #include "images.h"
 #include "snapshot.h"
@@ -172,6 +174,46 @@ static void print_images(dcfs_image_info *imgs, size_t n, bool human)
 	cli_table_free(&t);
 }
 
+/* du -v: each container (its writes as last measured) and each volume. */
+static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, bool human)
+{
+	dcfs_container *list = NULL;
+	size_t n = 0;
+	dcfs_volume_info *vols = NULL;
+	size_t nvols = 0;
+	if (dcfs_container_list(s, &list, &n, &cli->err) < 0 ||
+	    dcfs_volumes_list(s, &vols, &nvols, &cli->err) < 0) {
+		dcfs_container_list_free(list, n);
+		return -1;
+	}
+	printf("\nContainers space usage:\n\n");
+	cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "SIZE", "FOLDER");
+	for (size_t i = 0; i < n; i++) {
+		char size[32], id[13];
+		size_cell((uint64_t)list[i].upper_bytes, human, size);
+		snprintf(id, sizeof(id), "%.12s", list[i].id);
+		cli_table_row(&t, list[i].name, id, list[i].image ? list[i].image : "(removed)", size,
+			      list[i].folder ? list[i].folder : "");
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	printf("\nLocal volumes space usage:\n\n");
+	cli_table_init(&t, 3);
+	cli_table_row(&t, "VOLUME NAME", "IN USE", "SIZE");
+	for (size_t i = 0; i < nvols; i++) {
+		char size[32];
+		size_cell(vols[i].bytes, human, size);
+		cli_table_row(&t, vols[i].name, vols[i].in_use ? "yes" : "no", size);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	dcfs_container_list_free(list, n);
+	dcfs_volumes_list_free(vols, nvols);
+	return 0;
+}
+
 int cmd_du(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -212,6 +254,11 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 		print_snapshots(snaps, nsnaps, human);
 		if (verbose)
 			print_images(imgs, n, human);
+		if (verbose && print_containers_volumes(cli, s, human) < 0) {
+			dcfs_images_free(imgs, n);
+			dcfs_snapshot_list_free(snaps, nsnaps);
+			return 1;
+		}
 	}
 	dcfs_images_free(imgs, n);
 	dcfs_snapshot_list_free(snaps, nsnaps);

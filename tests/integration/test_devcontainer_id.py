@@ -37,3 +37,9 @@ def test_devcontainer_id_gives_each_container_its_volume(ws):
     # stable across a rebuild: the same volume comes back
     ws.d("rebuild", a)
     assert ws.d("exec", a, "--", "cat", "/data/f").stdout == "from-a\n"
+    # du -v lists each container and each volume
+    out = ws.d("du", "-v").stdout
+    containers = out[out.index("Containers space usage:"):out.index("Local volumes space usage:")]
+    volumes = out[out.index("Local volumes space usage:"):]
+    assert str(a) in containers and str(b) in containers
+    assert f"data-{want}" in volumes
