@@ -91,8 +91,8 @@ int dcfs_gc(dcfs_store *s, bool orphans, dcfs_gc_stats *st, dcfs_error *e)
 	return orphans ? dcfs_store_orphans(s, true, &st->orphans, &st->orphan_bytes, e) : 0;
 }
 
-int dcfs_gc_max_size(dcfs_store *s, uint64_t max, void (*evicted)(const char *ref, void *u), void *u,
-		     dcfs_gc_stats *st, dcfs_error *e)
+int dcfs_gc_max_size(dcfs_store *s, uint64_t max, const dcfs_gc_evict *how, dcfs_gc_stats *st,
+		     dcfs_error *e)
 {
 	int r = dcfs_gc(s, true, st, e);
 	if (r < 0 || (uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") <= max)
@@ -106,11 +106,13 @@ int dcfs_gc_max_size(dcfs_store *s, uint64_t max, void (*evicted)(const char *re
 	for (size_t i = n; i-- > 0 && r >= 0;) {
 		if ((uint64_t)dcfs_catalog_sum(s->db, "chunk_stored") <= max)
 			break;
+		if (list[i].precious && how->may_evict && !how->may_evict(&list[i], how->u))
+			continue;
 		dcfs_error busy _cleanup_error_ = {0};
 		if (dcfs_image_remove(s, list[i].ref, &busy) < 0)
 			continue; /* in use by a mount: keep it */
-		if (evicted)
-			evicted(list[i].ref, u);
+		if (how->evicted)
+			how->evicted(list[i].ref, how->u);
 		r = dcfs_gc(s, false, st, e);
 	}
 	dcfs_images_free(list, n);

@@ -25,7 +25,9 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 		s->db,
 		"SELECT i.id, i.ref, i.kind, i.digest, i.created, i.last_used, count(il.layer_id),"
 		" coalesce(sum(l.size), 0),"
-		" coalesce(sum(CASE WHEN l.refs > 1 THEN l.size ELSE 0 END), 0)"
+		" coalesce(sum(CASE WHEN l.refs > 1 THEN l.size ELSE 0 END), 0),"
+		" CASE WHEN i.kind = 'image' THEN i.pulled = 0 ELSE coalesce((SELECT sn.origin"
+		"  FROM snapshots sn WHERE sn.image_id = i.id), 'snapshot') != 'prebuild' END"
 		" FROM images i LEFT JOIN image_layers il ON il.image_id = i.id"
 		" LEFT JOIN layers l ON l.id = il.layer_id"
 		" WHERE ?1 IS NULL OR i.kind = ?1"
@@ -58,6 +60,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 			.layers = sqlite3_column_int(st, 6),
 			.size = (uint64_t)sqlite3_column_int64(st, 7),
 			.shared = (uint64_t)sqlite3_column_int64(st, 8),
+			.precious = sqlite3_column_int(st, 9) != 0,
 		};
 		im->unique = im->size - im->shared;
 	}

@@ -1,6 +1,7 @@
 /* Listing and removing images and snapshots, and their size sums. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -14,6 +15,9 @@ typedef struct dcfs_image_info {
 	uint64_t size;   /* sum of its layers' sizes */
 	uint64_t shared; /* of that, in layers other images use too */
 	uint64_t unique; /* size - shared */
+	/* What no registry or prebuild can give back: an imported image (not pulled), or a
+	 * snapshot that is not a prebuild (one the user took, or tagged). */
+	bool precious;
 } dcfs_image_info;
 
 /* All images, most recently used first; `kind` "image", "snapshot" or NULL for both. */

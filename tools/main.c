@@ -18,7 +18,7 @@ static const dcfs_command commands[] = {
 	{"images", cmd_images, "images [--json] [-q]", "list images", false},
 	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used", false},
 	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums", false},
-	{"prune", cmd_prune, "prune [--max-size SIZE] [--json]", "reclaim unreferenced data", false},
+	{"prune", cmd_prune, "prune [--max-size SIZE [--yes]] [--json]", "reclaim unreferenced data", false},
 	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums", false},
 	{"mount", cmd_mount, "mount [-f] --image REF [--upper DIR [--work DIR]] MNT",
 	 "serve an image's root (under an overlay with --upper)", false},

@@ -265,15 +265,24 @@ def test_prune_max_size_evicts_least_recently_used(dcfs, store, tree):
     assert "Evicted" not in p.stdout
     assert sorted(dcfs.images()) == ["a:latest", "b:latest", "c:latest"]
 
-    # Room for a and c: b goes.
+    # Room for a and c, but these are imported images that no registry could give back: not
+    # without --yes (or a "y" on a terminal; stdin is not one here).
     limit = stored["a:latest"] + stored["c:latest"]
     p = dcfs("prune", "--max-size", str(limit))
+    assert "Evicted" not in p.stdout
+    assert "dcfs: prune: kept b:latest (imported image, no registry can give it back): --yes " \
+        "evicts it too" in p.stderr, p.stderr
+    assert sorted(dcfs.images()) == ["a:latest", "b:latest", "c:latest"]
+    dcfs("prune", "--yes", check=2)  # --yes only means something with --max-size
+
+    # With --yes: b goes.
+    p = dcfs("prune", "--max-size", str(limit), "--yes")
     assert [l for l in p.stdout.splitlines() if l.startswith("Evicted")] == ["Evicted: b:latest"]
     assert sorted(dcfs.images()) == ["a:latest", "c:latest"]
 
     # Room for a alone: c goes next; --json prints JSON only.
     limit = stored["a:latest"] + 100
-    out = json.loads(dcfs("prune", "--max-size", str(limit), "--json").stdout)
+    out = json.loads(dcfs("prune", "--max-size", str(limit), "--json", "--yes").stdout)
     assert out["layers"] == 1, out
     assert dcfs.images() == ["a:latest"]
     du = dcfs.json("du", "--json")
@@ -283,7 +292,7 @@ def test_prune_max_size_evicts_least_recently_used(dcfs, store, tree):
     dcfs("fsck")
 
     # Human-readable sizes are accepted; 0 empties the store.
-    p = dcfs("prune", "--max-size", "0B")
+    p = dcfs("prune", "--max-size", "0B", "--yes")
     assert "Evicted: a:latest" in p.stdout
     assert dcfs.images() == [] and store.chunk_files() == {}
     dcfs("fsck")
