@@ -95,8 +95,9 @@ static bool asks_help(int argc, char **argv)
 static const char *abbreviated(char **argv, const struct option *opts, int idx)
 {
 	const char *t = argv[optind - 1];
-	if (strncmp(t, "--", 2) && optind >= 2)
-		t = argv[optind - 2];
+	bool inline_value = !strncmp(t, "--", 2) && strchr(t, '=');
+	if (opts[idx].has_arg == required_argument && !inline_value && optind >= 2)
+		t = argv[optind - 2]; /* "--config FILE": FILE was taken too */
 	size_t len = strcspn(t + 2, "=");
 	if (len == strlen(opts[idx].name) && !strncmp(t + 2, opts[idx].name, len))
 		return NULL;

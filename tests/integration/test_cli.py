@@ -41,6 +41,11 @@ def test_destructive_flags_are_not_abbreviated(dcfs, tmp_path, store):
     p = dcfs("--sto", store.path, "images", store=False, check=2)
     assert "did you mean '--store'?" in p.stderr
     dcfs(f"--store={store.path}", "images", store=False)
+    # an option's value that starts with "--" is the value, not a mistyped option
+    p = dcfs("read-configuration", "--config", "--x", tmp_path, check=1)
+    assert "did you mean" not in p.stderr and "'--x'" in p.stderr, p.stderr
+    p = dcfs("read-configuration", "--conf=x", tmp_path, check=2)
+    assert "did you mean '--config'?" in p.stderr
 
 
 def test_container_commands_need_root(dcfs, tmp_path):
