@@ -496,3 +496,17 @@ def tree(tmp_path):
     def make(name="tree"):
         return Tree(tmp_path / name)
     return make
+
+
+def mounted_at(path) -> bool:
+    """Whether something is mounted at `path`, a dead FUSE mount too (os.path.ismount says no
+    when stat fails with ENOTCONN, and a teardown would then leave the mount behind)."""
+    if os.path.ismount(path):
+        return True
+    target = os.path.abspath(path)
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            point = line.split()[1].encode().decode("unicode_escape")
+            if point == target:
+                return True
+    return False

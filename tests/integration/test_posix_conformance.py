@@ -15,6 +15,8 @@ import tempfile
 
 import pytest
 
+from conftest import mounted_at
+
 import posix_battery as pb
 
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
@@ -35,7 +37,7 @@ def unmount(mnt):
     with contextlib.suppress(Exception):
         dcfs("umount", mnt, check=False)
     for _ in range(3):
-        if not os.path.ismount(mnt):
+        if not mounted_at(mnt):
             break
         subprocess.run(["umount", "-l", mnt], capture_output=True)
 
@@ -59,7 +61,7 @@ def base():
     b = tempfile.mkdtemp(prefix="dcfs-posix-", dir="/tmp")
     os.chmod(b, 0o755)
     yield b
-    mounted = [m for m in (os.path.join(b, n) for n in ("mnt", "croot")) if os.path.ismount(m)]
+    mounted = [m for m in (os.path.join(b, n) for n in ("mnt", "croot")) if mounted_at(m)]
     if not mounted:
         shutil.rmtree(b, ignore_errors=True)
 

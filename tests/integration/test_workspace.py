@@ -21,6 +21,8 @@ import time
 
 import pytest
 
+from conftest import mounted_at
+
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
 UID = 1000
 GID = 1000
@@ -188,10 +190,10 @@ def ws():
     finally:
         with contextlib.suppress(Exception):
             subprocess.run([DCFS, "umount", w.mnt], timeout=60)
-        if os.path.ismount(w.mnt):
+        if mounted_at(w.mnt):
             subprocess.run(["umount", "-l", w.mnt])
         w.wait_daemons_gone()
-        if not os.path.ismount(w.mnt):
+        if not mounted_at(w.mnt):
             shutil.rmtree(base, ignore_errors=True)
 
 

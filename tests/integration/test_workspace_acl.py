@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from conftest import mounted_at
+
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
 U1 = (1000, 1000, ())  # owns the users' files
 U2 = (1001, 1001, (1000,))  # in U1's group
@@ -153,9 +155,9 @@ def ws():
     finally:
         with contextlib.suppress(Exception):
             subprocess.run([DCFS, "umount", w.mnt], timeout=60, capture_output=True)
-        if os.path.ismount(w.mnt):
+        if mounted_at(w.mnt):
             subprocess.run(["umount", "-l", w.mnt])
-        if not os.path.ismount(w.mnt):
+        if not mounted_at(w.mnt):
             shutil.rmtree(base, ignore_errors=True)
 
 
@@ -247,7 +249,7 @@ def test_a_mount_without_acls_inside_the_folder(ws):
         assert as_user(U1, read, ws.m("r", "f")) == b"data\n"
         assert errno_of(U1, append, ws.m("r", "f")) == errno.EACCES
     finally:
-        if os.path.ismount(ws.mnt):  # first the view, which holds the ramfs open
+        if mounted_at(ws.mnt):  # first the view, which holds the ramfs open
             subprocess.run([DCFS, "umount", ws.mnt], timeout=60, capture_output=True)
         subprocess.run(["umount", "-l", ws.h("r")], capture_output=True)
 
