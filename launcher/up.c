@@ -101,7 +101,14 @@ static int ensure_image(up *u)
 		fprintf(u->o->notes, "pulling %s: it is not in the store\n", name);
 	_cleanup_error_ dcfs_error perr = {0};
 	dcfs_pull_result pulled = {0};
-	r = dcfs_pull(u->s, image, &(dcfs_pull_opts){0}, &pulled, &perr);
+	dcfs_pull_opts po = {.progress = u->o->pull_progress, .opaque = u->o->pull_opaque};
+	r = dcfs_pull(u->s, image, &po, &pulled, &perr);
+	if (r >= 0 && u->o->notes) {
+		char got[32];
+		snprintf(got, sizeof(got), "%.1f MB", (double)pulled.bytes / 1e6);
+		fprintf(u->o->notes, "pulled %s (%.19s): %zu layers, %zu already stored, %s downloaded\n",
+			name, pulled.manifest, pulled.layers, pulled.cached, got);
+	}
 	dcfs_pull_result_free(&pulled);
 	if (r < 0)
 		return dcfs_error_set(e, ENOENT,

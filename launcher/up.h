@@ -4,6 +4,8 @@
  * commands. */
 #pragma once
 
+#include "pull.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -21,6 +23,9 @@ typedef struct dcfs_up_opts {
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
 	bool prebuild;
 	FILE *notes; /* where to say which prebuild was used or why none matched; NULL: quiet */
+	/* the progress of a pull `up` makes of a missing image (NULL: none shown) */
+	dcfs_pull_progress_fn pull_progress;
+	void *pull_opaque;
 	/* a prebuild queued under this key: the configuration must still have it */
 	const char *expect_key;
 } dcfs_up_opts;

@@ -27,6 +27,16 @@ typedef struct dcfs_command {
 	bool needs_root; /* runs containers or mounts: refused at once for other users */
 } dcfs_command;
 
+struct dcfs_pull_event;
+/* Pull progress as `dcfs pull` shows it: a line per layer rewritten in place on a terminal
+ * (`tty`), JSON events with `json`, nothing otherwise; for dcfs_pull_opts.progress. */
+typedef struct cli_pull_progress_state {
+	bool json, tty;
+	FILE *out;
+	size_t lines; /* layer lines printed so far (the cursor is below them) */
+} cli_pull_progress_state;
+void cli_pull_progress(const struct dcfs_pull_event *ev, void *opaque);
+
 /* Commands: each returns an exit code; on failure it fills cli->err (or prints usage). */
 int cmd_import(int argc, char **argv, dcfs_cli *cli);
 int cmd_images(int argc, char **argv, dcfs_cli *cli);

@@ -16,10 +16,6 @@
 #include "snapshot.h"
 #include "pull.h"
 
-typedef struct progress {
-	bool json, tty;
-	size_t lines; /* layer lines printed so far (the cursor is below them) */
-} progress;
 
 static double now(void)
 {
@@ -61,23 +57,23 @@ static void json_event(const dcfs_pull_event *ev)
 }
 
 /* Layer i's line: the cursor goes up to it, the line is rewritten, the cursor comes back. */
-static void layer_line(progress *p, size_t i, const char *fmt, ...)
+static void layer_line(cli_pull_progress_state *p, size_t i, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void layer_line(progress *p, size_t i, const char *fmt, ...)
+static void layer_line(cli_pull_progress_state *p, size_t i, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	size_t up = p->lines - i;
-	printf("\033[%zuA\r\033[2K", up);
-	vprintf(fmt, ap);
-	printf("\033[%zuB\r", up);
+	fprintf(p->out, "\033[%zuA\r\033[2K", up);
+	vfprintf(p->out, fmt, ap);
+	fprintf(p->out, "\033[%zuB\r", up);
 	va_end(ap);
-	fflush(stdout);
+	fflush(p->out);
 }
 
-static void on_event(const dcfs_pull_event *ev, void *opaque)
+void cli_pull_progress(const dcfs_pull_event *ev, void *opaque)
 {
-	progress *p = opaque;
+	cli_pull_progress_state *p = opaque;
 	if (p->json) {
 		json_event(ev);
 		return;
@@ -86,8 +82,8 @@ static void on_event(const dcfs_pull_event *ev, void *opaque)
 		return;
 	if (ev->kind == DCFS_PULL_MANIFEST) {
 		for (; p->lines < ev->count; p->lines++)
-			printf("layer %zu: waiting\n", p->lines + 1);
-		fflush(stdout);
+			fprintf(p->out, "layer %zu: waiting\n", p->lines + 1);
+		fflush(p->out);
 		return;
 	}
 	if (ev->index >= p->lines)
@@ -131,8 +127,8 @@ int cmd_pull(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"insecure", no_argument, NULL, 'k'}, {0}};
-	progress prog = {.tty = isatty(STDOUT_FILENO)};
-	dcfs_pull_opts o = {.progress = on_event, .opaque = &prog};
+	cli_pull_progress_state prog = {.tty = isatty(STDOUT_FILENO), .out = stdout};
+	dcfs_pull_opts o = {.progress = cli_pull_progress, .opaque = &prog};
 	int c;
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (c == 'j')

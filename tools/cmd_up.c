@@ -6,6 +6,7 @@
  * container started from (or why none matched), the ports, and one summary line (one JSON line
  * with --json, everything else on stderr then). */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -73,6 +74,9 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	o.folder = optind < argc ? argv[optind] : NULL;
 	o.notes = json ? stderr : stdout;
+	cli_pull_progress_state prog = {.tty = isatty(fileno(o.notes)) != 0, .out = o.notes};
+	o.pull_progress = cli_pull_progress;
+	o.pull_opaque = &prog;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store_created(cli, &s) < 0)
 		return 1;

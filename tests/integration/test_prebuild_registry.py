@@ -3,6 +3,7 @@ it; store B, another machine's, pulls it, sees a snapshot with the same key, and
 folder with the same configuration there starts from it and runs only the commands after
 updateContentCommand); and `up` pulling an image the store lacks."""
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -91,6 +92,8 @@ def test_up_pulls_a_missing_image(tmp_path):
         a("push", "busybox:local", ref)
         p = b("up", f)
         assert f"pulling {ref}: it is not in the store" in p.stdout
+        assert re.search(rf"^pulled {re.escape(ref)} \(sha256:[0-9a-f]{{12}}\): 1 layers, 0 already "
+                         r"stored, [0-9.]+ MB downloaded$", p.stdout, re.M), p.stdout
         assert b("exec", f, "--", "cat", "/root/made").stdout == "made\n"
         [image] = json.loads(b("images", "--json").stdout)
         assert image["ref"] == ref
