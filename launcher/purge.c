@@ -93,13 +93,6 @@ static int note_volumes(planner *pl, const dcfs_container *c, char ***list, size
 	return r;
 }
 
-/* Running, or about to (created), or frozen by a snapshot in progress (paused). */
-static bool alive(const char *state)
-{
-	return state && (!strcmp(state, "running") || !strcmp(state, "paused") ||
-			 !strcmp(state, "created"));
-}
-
 /* Only the rebuilt folder's container is removed. Every other container, running or stopped,
  * stays, and so do the images it was made from and the volumes it binds. */
 static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
@@ -122,8 +115,6 @@ static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 		if (r >= 0 && !(pl->p->items[pl->p->n - 1].folder = strdup(c->folder)))
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
-		if (r >= 0)
-			pl->p->items[pl->p->n - 1].rebuilt = true;
 	}
 	dcfs_container_list_free(list, n);
 	return r;
@@ -237,10 +228,7 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 			     dcfs_error *e)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
-	_cleanup_free_ char *runc_root = NULL;
 	int r = dcfs_store_open(root, DCFS_STORE_WRITE, &s, e);
-	if (r >= 0 && !(runc_root = dcfs_container_runc_root(s, e)))
-		return -EIO;
 	for (size_t i = 0; r >= 0 && i < p->n; i++) {
 		const dcfs_purge_item *it = &p->items[i];
 		if (it->kind != DCFS_PURGE_CONTAINER || it->kept)
@@ -248,11 +236,6 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 		_cleanup_close_ int lock = it->folder ? dcfs_container_lock(s, it->folder, e) : -1;
 		if (it->folder && lock < 0)
 			return lock;
-		/* started since the plan was shown (another user's `up`): it stays */
-		_cleanup_free_ char *state = NULL;
-		dcfs_runc_state(&(dcfs_runc){.root = runc_root}, it->id, &state);
-		if (!it->rebuilt && alive(state))
-			continue;
 		dcfs_container c = {.id = it->id, .name = it->name, .folder = it->folder};
 		if ((r = dcfs_container_stop(s, &c, 10000, e)) < 0)
 			break;

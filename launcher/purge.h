@@ -27,7 +27,6 @@ typedef struct dcfs_purge_item {
 	char *folder; /* container folder */
 	uint64_t bytes;
 	const char *kept; /* NULL: to be removed; else why it stays */
-	bool rebuilt;     /* the container of the folder being rebuilt */
 } dcfs_purge_item;
 
 typedef struct dcfs_purge_plan {

@@ -5,12 +5,14 @@ a fresh store in each test's tmp_path, then check what it left behind directly: 
 catalog (read with Python's sqlite3) and the chunk files (decompressed with the zstd CLI).
 """
 import hashlib
+import io
 import os
 import socket
 import sqlite3
 import stat
 import struct
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -510,3 +512,19 @@ def mounted_at(path) -> bool:
             if point == target:
                 return True
     return False
+
+
+def sparse_tar(path, members):
+    """A PAX tar of GNU 1.0 sparse members: (name, size, [(offset, bytes), ...])."""
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tf:
+        for name, size, regions in members:
+            data = b"".join(d for _, d in regions)
+            sparse_map = f"{len(regions)}\n" + "".join(f"{o}\n{len(d)}\n" for o, d in regions)
+            head = sparse_map.encode()
+            head += b"\0" * (-len(head) % 512)
+            ti = tarfile.TarInfo("GNUSparseFile.0/" + name)
+            ti.size, ti.mode, ti.mtime = len(head) + len(data), 0o644, 1_700_000_000
+            ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
+                              "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
+            tf.addfile(ti, io.BytesIO(head + data))
+    return path

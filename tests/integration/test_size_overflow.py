@@ -2,26 +2,9 @@
 import with nothing left behind, an import that would overflow a sum is refused, and fsck
 reports a catalog whose sizes or sums overflow instead of taking the error for the end of
 its rows."""
-import io
-import tarfile
+from conftest import sparse_tar
 
 PIB = 1 << 50
-
-
-def sparse_tar(path, members):
-    """A PAX tar of GNU 1.0 sparse members: (name, size, [(offset, bytes), ...])."""
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tf:
-        for name, size, regions in members:
-            data = b"".join(d for _, d in regions)
-            sparse_map = f"{len(regions)}\n" + "".join(f"{o}\n{len(d)}\n" for o, d in regions)
-            head = sparse_map.encode()
-            head += b"\0" * (-len(head) % 512)
-            ti = tarfile.TarInfo("GNUSparseFile.0/" + name)
-            ti.size, ti.mode, ti.mtime = len(head) + len(data), 0o644, 1_700_000_000
-            ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
-                              "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
-            tf.addfile(ti, io.BytesIO(head + data))
-    return path
 
 
 def error_line(p):

@@ -3,10 +3,10 @@ sparse file's layout) hashes its own domain tag first, so a file crafted to equa
 key input is not taken for that content; a key match is also checked by size; keys of catalogs
 made before version 5 are retired; fsck compares each entry's size with its content's."""
 import hashlib
-import io
 import os
 import struct
-import tarfile
+
+from conftest import sparse_tar
 
 CHUNK = 1 << 20
 
@@ -34,19 +34,9 @@ def small_key(data: bytes) -> bytes:
     return hashlib.sha256(b"dcfs-blob-v2\0small\0" + data).digest()
 
 
-def sparse_tar(path, name, size, regions):
+def one_sparse_tar(path, name, size, regions):
     """A PAX tar holding one GNU 1.0 sparse member: `size` bytes, data only at `regions`."""
-    data = b"".join(d for _, d in regions)
-    sparse_map = f"{len(regions)}\n" + "".join(f"{o}\n{len(d)}\n" for o, d in regions)
-    head = sparse_map.encode()
-    head += b"\0" * (-len(head) % 512)
-    ti = tarfile.TarInfo("GNUSparseFile.0/" + name)
-    ti.size, ti.mode, ti.mtime = len(head) + len(data), 0o644, 1_700_000_000
-    ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
-                      "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
-    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tf:
-        tf.addfile(ti, io.BytesIO(head + data))
-    return path
+    return sparse_tar(path, [(name, size, regions)])
 
 
 def test_small_file_equal_to_a_chunk_list_is_not_that_large_file(dcfs, store, tree):
@@ -70,7 +60,7 @@ def test_small_file_equal_to_a_sparse_layout_is_not_that_sparse_file(dcfs, store
     t = tree("crafted")
     t.file("innocent", crafted)
     dcfs("import", t.root, "crafted")
-    dcfs("import", sparse_tar(tmp_path / "sparse.tar", "sp", 10000, regions), "victim")
+    dcfs("import", one_sparse_tar(tmp_path / "sparse.tar", "sp", 10000, regions), "victim")
     want = bytearray(10000)
     want[4096:4096 + len(regions[0][1])] = regions[0][1]
     assert store.file_content("victim:latest", "sp") == bytes(want)

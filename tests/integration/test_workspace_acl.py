@@ -19,6 +19,9 @@ import time
 import pytest
 
 from conftest import mounted_at
+import posix_battery as pb
+import test_workspace
+from posix_battery import create, open_trunc, read_file as read
 
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
 U1 = (1000, 1000, ())  # owns the users' files
@@ -88,44 +91,16 @@ def getfacl(path):
                           text=True).stdout
 
 
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
 def append(path, data=b"+"):
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    try:
-        return os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def create(path, mode=0o666):
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, mode))
-
-
-def open_trunc(path):
-    os.close(os.open(path, os.O_WRONLY | os.O_TRUNC))
+    return pb.append(path, data)
 
 
 def mode(path):
     return os.lstat(path).st_mode & 0o7777
 
 
-class Workspace:
-    def __init__(self, base):
-        self.base = base
-        self.host = os.path.join(base, "host")
-        self.mnt = os.path.join(base, "mnt")
-        os.mkdir(self.host, 0o755)
-        os.mkdir(self.mnt, 0o755)
-
-    def h(self, *p):
-        return os.path.join(self.host, *p)
-
-    def m(self, *p):
-        return os.path.join(self.mnt, *p)
+class Workspace(test_workspace.Workspace):
+    """test_workspace.py's host folder and view, with files and folders made on the host."""
 
     def file(self, name, mode=0o644, owner=(0, 0), data=b"data\n"):
         with open(self.h(name), "wb") as f:
@@ -137,11 +112,6 @@ class Workspace:
         os.mkdir(self.h(name))
         os.chown(self.h(name), *owner)
         os.chmod(self.h(name), mode)
-
-    def mount(self):
-        subprocess.run([DCFS, "--store", os.path.join(self.base, "store"), "mount",
-                        "--workspace", self.host, self.mnt], check=True, timeout=60)
-        assert os.path.ismount(self.mnt)
 
 
 @pytest.fixture
