@@ -1,4 +1,5 @@
-/* The remote user's login shell and the command lookup of `dcfs exec` (see container_command.h). */
+/* The remote user's login shell, the container's PATH and the command lookup of `dcfs exec`
+ * (see container_command.h). */
 #include "container_command.h"
 
 #include <errno.h>
@@ -81,6 +82,15 @@ static const char *path_of(const cJSON *env)
 	cJSON_ArrayForEach(it, env) if (cJSON_IsString(it) && !strncmp(it->valuestring, "PATH=", 5))
 		path = it->valuestring + 5;
 	return path;
+}
+
+char *dcfs_bundle_path_env(const char *bundle_config)
+{
+	_cleanup_free_ char *text = read_small(open(bundle_config, O_RDONLY | O_CLOEXEC));
+	_cleanup_json_ cJSON *spec = text ? cJSON_Parse(text) : NULL;
+	const cJSON *process = cJSON_GetObjectItemCaseSensitive(spec, "process");
+	const char *path = path_of(cJSON_GetObjectItemCaseSensitive(process, "env"));
+	return path ? strdup(path) : NULL;
 }
 
 /* Whether folder DIR is, or is below, the destination of one of the bundle's mounts: what is

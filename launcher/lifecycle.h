@@ -16,7 +16,8 @@ typedef struct dcfs_lifecycle {
 	const char *id;         /* container id; NULL: run on the host */
 	const dcfs_user *user;  /* in the container */
 	const char *cwd;        /* in the container, or on the host */
-	const cJSON *env;       /* extra "K=V" (remoteEnv) for container commands; may be NULL */
+	const cJSON *env;       /* extra "K=V" for container commands (the probed user env with
+				 * remoteEnv over it); may be NULL */
 	FILE *log;              /* also gets each command's label and output; may be NULL */
 } dcfs_lifecycle;
 

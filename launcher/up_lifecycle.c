@@ -1,7 +1,9 @@
 /* The lifecycle commands in a container: onCreate, updateContent and postCreate once (markers),
  * postStart at each start, postAttach at each up; with waitFor, those after it in a detached
  * child writing to the container's log; a prebuild's container runs only the first two. Every
- * command's label and output also go to the container's log (`dcfs logs`). */
+ * command's label and output also go to the container's log (`dcfs logs`). When `up` started
+ * the container, userEnvProbe probes the remote user's environment first; the commands (and
+ * `dcfs exec`, through remote.json) start from it, with remoteEnv over it. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +11,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "container_command.h"
+#include "jsonc.h"
 #include "up_internal.h"
+#include "user_env_probe.h"
 
 /* Run a once-per-container command unless its marker says it ran: 1 when it ran now. */
 static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char *merged_key)
@@ -80,12 +85,81 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
 	_exit(r < 0 ? 1 : 0);
 }
 
+/* "dcfs: warning: userEnvProbe ...", on stderr and in the log. */
+static void warn(const up *u, FILE *log, const char *mode, const char *why)
+{
+	FILE *to[] = {stderr, log};
+	for (size_t i = 0; i < ELEMENTSOF(to); i++)
+		if (to[i]) {
+			fprintf(to[i], "dcfs: warning: userEnvProbe (%s) in container %s: %s; going on "
+				"without the environment it probes\n", mode, u->c.name, why);
+			fflush(to[i]);
+		}
+}
+
+/* userEnvProbe, when `up` started the container: the remote user's login shell prints its
+ * environment, which with remoteEnv over it becomes the remote env that remote.json keeps for
+ * later `up`s and `exec` (so the shell starts once per start of the container). A probe that
+ * hangs or prints nothing is a warning, and `up` goes on without it. */
+static int probe_user_env(up *u, FILE *log)
+{
+	const cJSON *value = cfg(u, "userEnvProbe");
+	const char *mode = value ? cJSON_GetStringValue(value) : DCFS_USER_ENV_PROBE_DEFAULT;
+	if (!dcfs_user_env_probe_known(mode)) {
+		_cleanup_free_ char *text = cJSON_PrintUnformatted(value);
+		warn(u, log, text ? text : "?",
+		     "not one of none, loginShell, interactiveShell, loginInteractiveShell");
+		return 0;
+	}
+	const char *flags = dcfs_user_env_probe_flags(mode);
+	if (!flags)
+		return 0; /* "none" */
+	_cleanup_free_ char *shell = dcfs_login_shell(u->rootfs, u->remote.user.uid);
+	_cleanup_free_ char *spec = dcfs_container_path(u->s, u->c.id, "bundle/config.json");
+	_cleanup_free_ char *pid_file = dcfs_container_path(u->s, u->c.id, "user-env-probe.pid");
+	if (!shell || !spec || !pid_file)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	_cleanup_free_ char *path = dcfs_bundle_path_env(spec);
+	dcfs_user_env_probe p = {
+		.runc = &u->runc,
+		.id = u->c.id,
+		.user = &u->remote.user,
+		.cwd = u->remote.workspace_folder,
+		.shell = shell,
+		.flags = flags,
+		.container_path = path,
+		.pid_file = pid_file,
+		.err_fd = log ? fileno(log) : -1,
+		.timeout_ms = DCFS_USER_ENV_PROBE_TIMEOUT_MS,
+	};
+	_cleanup_json_ cJSON *probed = NULL;
+	_cleanup_error_ dcfs_error why = {0};
+	if (log)
+		fflush(log);
+	int r = dcfs_user_env_probe_run(&p, &probed, &why);
+	if (r == -ENOMEM)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	if (r < 0) {
+		warn(u, log, mode, why.msg);
+		return 0;
+	}
+	cJSON *env = dcfs_user_env_apply(probed, u->remote.env);
+	if (!env)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	cJSON_Delete(u->remote.env);
+	u->remote.env = env;
+	return dcfs_remote_save(u->s, u->c.id, &u->remote, u->e);
+}
+
 /* All steps; with waitFor set, those after it run in the background. The reference CLI's `up`
  * runs them all unless told otherwise (waitFor's default, updateContentCommand, is for
  * editors that attach at once), so an unset waitFor runs them all here too. */
 int up_lifecycle(up *u, bool started)
 {
 	_cleanup_fclose_ FILE *log = fopen(u->log, "ae"); /* for `dcfs logs`; none is no error */
+	int r = started ? probe_user_env(u, log) : 0;
+	if (r < 0)
+		return r;
 	dcfs_lifecycle l = {
 		.runc = &u->runc,
 		.id = u->c.id,
@@ -100,7 +174,7 @@ int up_lifecycle(up *u, bool started)
 	size_t n = ELEMENTSOF(steps);
 	for (size_t i = 0; wait_for && i < n; i++)
 		if (!strcmp(wait_for, steps[i].name)) {
-			int r = run_steps(u, &l, started, 0, i + 1);
+			r = run_steps(u, &l, started, 0, i + 1);
 			return r < 0 || i + 1 == n ? r : run_in_background(u, &l, started, i + 1);
 		}
 	if (wait_for)

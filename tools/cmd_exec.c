@@ -1,9 +1,9 @@
 /* dcfs exec: run a command in a folder's running dev container, as its remote user in its
- * workspace folder, with remoteEnv; without a command, the user's login shell (from the
- * container's /etc/passwd) with TERM passed on. A command name that is on no folder of the
- * container's PATH is "not found" (exit 127) before runc is asked. The command replaces
- * this process (`runc exec`), so its exit code is ours. A terminal is allocated when stdin is
- * one.
+ * workspace folder, with the environment `up` saved (what userEnvProbe found, with remoteEnv
+ * over it); without a command, the user's login shell (from the container's /etc/passwd) with
+ * TERM passed on. A command name that is on no folder of the container's PATH (that
+ * environment's) is "not found" (exit 127) before runc is asked. The command replaces this
+ * process (`runc exec`), so its exit code is ours. A terminal is allocated when stdin is one.
  *
  *   dcfs exec [FOLDER] [-- CMD [ARG...]]
  */
