@@ -194,7 +194,10 @@ static int check_command(checker *c, const cJSON *v, const char *path)
 			return fail(c, it, false,
 				    "\"%s.%s\" must be a string or an array of strings, not %s", path,
 				    it->string, type_name(it));
-		int r = cJSON_IsArray(it) ? check_strings(c, it, path) : 0;
+		_cleanup_free_ char *sub = NULL;
+		if (cJSON_IsArray(it) && asprintf(&sub, "%s.%s", path, it->string) < 0)
+			return dcfs_error_set(c->e, ENOMEM, "out of memory");
+		int r = sub ? check_strings(c, it, sub) : 0;
 		if (r < 0)
 			return r;
 	}
@@ -259,11 +262,17 @@ static int check_app_port(checker *c, const cJSON *v, const char *path)
 
 bool dcfs_config_size(const char *s, double *bytes)
 {
-	char *end;
-	if (!s || !(*s >= '0' && *s <= '9'))
+	if (!s)
 		return false;
+	/* digits, then optionally '.' and digits */
+	size_t int_len = strspn(s, "0123456789"), frac_len = 0;
+	if (s[int_len] == '.' && !(frac_len = strspn(s + int_len + 1, "0123456789")))
+		return false;
+	if (!int_len)
+		return false;
+	char *end;
 	double n = strtod(s, &end);
-	if (end[0] == '.' || !isfinite(n))
+	if (end != s + int_len + (frac_len ? frac_len + 1 : 0) || !isfinite(n))
 		return false;
 	if (!*end) {
 		*bytes = n;
