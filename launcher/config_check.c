@@ -342,6 +342,13 @@ static int check_members(checker *c, const dcfs_schema_prop *p, const cJSON *v, 
 			return dcfs_error_set(c->e, ENOMEM, "out of memory");
 		if (p->value == DCFS_SV_MOUNTS && cJSON_IsString(it))
 			continue;
+		if (!cJSON_IsObject(it) && p->support != DCFS_SUPPORTED) {
+			/* dcfs does not act on it: said, and nothing refused */
+			int r = warn(c, it, "\"%s\" should be an object, not %s", sub, type_name(it));
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (!cJSON_IsObject(it))
 			return fail(c, it, false, "\"%s\" must be %s, not %s", sub,
 				    p->value == DCFS_SV_MOUNTS ? "a string or an object"

@@ -140,7 +140,7 @@ static const dcfs_schema_prop top_props[] = {
 	 "recorded with the container; dcfs installs no editor extensions"},
 	{"settings", O, DCFS_SV_ANY, NULL, NULL, DCFS_IGNORED,
 	 "editor settings: dcfs runs no editor (kept as customizations.vscode.settings)"},
-	{"devPort", I, DCFS_SV_ANY, NULL, NULL, DCFS_IGNORED,
+	{"devPort", I | DCFS_JT_NULL, DCFS_SV_ANY, NULL, NULL, DCFS_IGNORED,
 	 "the editor server's port: dcfs runs no editor server"},
 };
 
