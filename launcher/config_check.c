@@ -60,11 +60,13 @@ static void place(const checker *c, const cJSON *item, bool key, int *line, int 
 __attribute__((format(printf, 4, 5))) static int fail(checker *c, const cJSON *item, bool key,
 						      const char *fmt, ...)
 {
-	char msg[512];
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return dcfs_error_set(c->e, ENOMEM, "out of memory");
 	int line, col;
 	place(c, item, key, &line, &col);
 	return dcfs_error_set(c->e, EINVAL, "%s:%d:%d: %s", c->o->name, line, col, msg);
@@ -73,14 +75,14 @@ __attribute__((format(printf, 4, 5))) static int fail(checker *c, const cJSON *i
 __attribute__((format(printf, 3, 4))) static int warn(checker *c, const cJSON *item,
 						      const char *fmt, ...)
 {
-	char msg[512];
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	int line, col;
 	place(c, item, true, &line, &col);
-	if (dcfs_diags_add(c->warnings, "%s:%d:%d: %s", c->o->name, line, col, msg) < 0)
+	if (n < 0 || dcfs_diags_add(c->warnings, "%s:%d:%d: %s", c->o->name, line, col, msg) < 0)
 		return dcfs_error_set(c->e, ENOMEM, "out of memory");
 	return 0;
 }

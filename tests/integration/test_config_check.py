@@ -340,6 +340,12 @@ def test_corpus_every_property_supported_or_named(dcfs, tmp_path, path):
             (name == "features" and "features are not supported yet" in text) or f'"{leaf}"' in text or \
             (parent and support.get(parent) != "DCFS_SUPPORTED" and f'"{parent}"' in text)
         assert named, f"{path}: {name} is neither supported nor named:\n{text}"
+    # each feature is named with the place of its key (the message is not cut short)
+    for fid in config.get("features") or {}:
+        m = re.search(re.escape(f'"{fid}" (') + r"(\d+):(\d+)\)", text)
+        assert m, f"{fid} not named:\n{text}"
+        line, col = int(m.group(1)), int(m.group(2))
+        assert lines[line - 1][col - 1:].startswith(f'"{fid}"'), (fid, line, col)
     # what `up` refuses is refused by it, each by name and place
     for k in refuses:
         assert f'"{k}"' in text or (k == "features" and "features are not supported" in text)
