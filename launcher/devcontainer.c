@@ -1,5 +1,6 @@
 /* Reading devcontainer.json (see devcontainer.h), after the reference CLI's
- * readDevContainerConfigFile: find the file, parse it as JSONC, move the legacy properties,
+ * readDevContainerConfigFile: find the file, parse it as JSONC, check it against the schema
+ * (config_check.c, where the places are known), move the legacy properties,
  * work out the workspace folder and mount, substitute variables everywhere, and record where
  * the configuration came from. */
 #include "devcontainer.h"
@@ -402,6 +403,23 @@ static int substitute_all(dcfs_devcontainer *d, dcfs_error *e)
 	return 0;
 }
 
+/* Parse the file with the places of its items, and check it as written. */
+static int parse_checked(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *d,
+			 const char *shown, dcfs_error *e)
+{
+	_cleanup_(dcfs_jsonc_positions_free) dcfs_jsonc_positions pos = {0};
+	dcfs_config_check_opts co = {.name = shown, .pos = &pos, .container = opts->container};
+	int r = dcfs_jsonc_parse_file_pos(shown, &d->config, &pos, e);
+	if (r == 0)
+		r = dcfs_config_check(d->config, &co, &d->warnings, e);
+	const cJSON *req = cJSON_GetObjectItemCaseSensitive(d->config, "hostRequirements");
+	dcfs_host_facts host;
+	if (r == 0 && req && opts->host_store && dcfs_host_facts_read(opts->host_store, &host) == 0 &&
+	    dcfs_host_requirements_check(req, &host, &co, &d->warnings) < 0)
+		r = dcfs_error_set(e, ENOMEM, "out of memory");
+	return r;
+}
+
 int dcfs_devcontainer_read(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *out,
 			   dcfs_error *e)
 {
@@ -409,9 +427,7 @@ int dcfs_devcontainer_read(const dcfs_devcontainer_opts *opts, dcfs_devcontainer
 	_cleanup_free_ char *shown = NULL;
 	int r = locate(opts, &d, &shown, e);
 	if (r == 0)
-		r = dcfs_jsonc_parse_file(shown, &d.config, e);
-	if (r == 0 && !cJSON_IsObject(d.config))
-		r = dcfs_error_set(e, EINVAL, "%s: expected a JSON object at the top level", shown);
+		r = parse_checked(opts, &d, shown, e);
 	if (r == 0)
 		r = dcfs_devcontainer_normalize(d.config, e);
 	if (r == 0 && raw_workspace(d.config, d.folder, opts->mount_git_root, &d.workspace) < 0)
@@ -432,5 +448,6 @@ void dcfs_devcontainer_free(dcfs_devcontainer *d)
 	free(d->config_file);
 	cJSON_Delete(d->config);
 	cJSON_Delete(d->workspace);
+	dcfs_diags_free(&d->warnings);
 	*d = (dcfs_devcontainer){0};
 }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "config_check.h"
 #include "error.h"
 #include "store.h"
 
@@ -20,6 +21,9 @@ typedef struct dcfs_devcontainer {
 	/* {"workspaceFolder": ..., "workspaceMount": ...}; either may be missing (a Docker Compose
 	 * configuration has no mount). */
 	cJSON *workspace;
+	/* What the file has that dcfs does not act on, misspelled names and unmet host
+	 * requirements: one line each, "FILE:LINE:COL: ...", for the command to print. */
+	dcfs_diags warnings;
 } dcfs_devcontainer;
 
 typedef struct dcfs_devcontainer_opts {
@@ -31,6 +35,11 @@ typedef struct dcfs_devcontainer_opts {
 	/* Substitute ${devcontainerId}: a container is being made for the configuration (`up`).
 	 * Otherwise it is left as written, as the reference CLI's read-configuration leaves it. */
 	bool with_id;
+	/* A container is to run this configuration (up, prebuild, rebuild): what it cannot run
+	 * (features, Dockerfile and Compose configurations) is an error, not a warning. */
+	bool container;
+	/* Check hostRequirements against this machine, the store being here (NULL: not checked). */
+	const char *host_store;
 } dcfs_devcontainer_opts;
 
 /* Lexical absolute path (as Node's path.resolve: no symlinks followed). malloc'd. */
@@ -45,7 +54,8 @@ int dcfs_devcontainer_find(const char *folder, char **out, dcfs_error *e);
  * reference reads them where they are). */
 int dcfs_devcontainer_normalize(cJSON *config, dcfs_error *e);
 
-/* Find, parse, normalize and substitute; fills `out` (release with dcfs_devcontainer_free). */
+/* Find, parse, check (launcher/config_check.h: errors fail, warnings are collected in
+ * out->warnings), normalize and substitute; fills `out` (release with dcfs_devcontainer_free). */
 int dcfs_devcontainer_read(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *out,
 			   dcfs_error *e);
 

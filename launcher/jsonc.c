@@ -1,7 +1,8 @@
 /* A JSONC parser (see jsonc.h): recursive descent over the bytes, building cJSON items, with the
  * line and the start of the current line kept as it goes so that an error can name the exact
  * place. Comments count as whitespace; a comma may precede a closing bracket. Strings are
- * decoded (escapes, surrogate pairs) to UTF-8; numbers follow the JSON grammar. */
+ * decoded (escapes, surrogate pairs) to UTF-8; numbers follow the JSON grammar. The _pos
+ * variants also note where each item starts (see dcfs_jsonc_positions). */
 #include "jsonc.h"
 
 #include "strbuf.h"
@@ -27,6 +28,7 @@ typedef struct parser {
 	int depth;
 	const char *name;
 	dcfs_error *e;
+	dcfs_jsonc_positions *pos; /* NULL: the plain parse */
 } parser;
 
 /* Columns count characters: UTF-8 continuation bytes do not start one. */
@@ -37,6 +39,55 @@ static int column_of(const parser *ps, const char *at, const char *line_start)
 		if (((unsigned char)*q & 0xc0) != 0x80)
 			col++;
 	return col;
+}
+
+/* ---- positions ---------------------------------------------------------------------------- */
+
+/* Note that `item` starts at `at` (on the current line); a later item at the same address (the
+ * earlier one was freed, as a repeated key's value is) takes the entry over. */
+static int note_value(parser *ps, const cJSON *item, const char *at, int line,
+		      const char *line_start)
+{
+	dcfs_jsonc_positions *pos = ps->pos;
+	if (pos->n == pos->cap) {
+		size_t cap = pos->cap ? pos->cap * 2 : 64;
+		dcfs_jsonc_place *v = realloc(pos->v, cap * sizeof(*v));
+		if (!v)
+			return dcfs_error_set(ps->e, ENOMEM, "out of memory");
+		pos->v = v, pos->cap = cap;
+	}
+	pos->v[pos->n] = (dcfs_jsonc_place){.line = line, .col = column_of(ps, at, line_start)};
+	if (dcfs_map_put(pos->index, &item, sizeof(item), pos->n) < 0)
+		return dcfs_error_set(ps->e, ENOMEM, "out of memory");
+	pos->n++;
+	return 0;
+}
+
+static void note_key(parser *ps, const cJSON *item, const char *at, int line,
+		     const char *line_start)
+{
+	size_t i;
+	if (dcfs_map_get(ps->pos->index, &item, sizeof(item), &i)) {
+		ps->pos->v[i].key_line = line;
+		ps->pos->v[i].key_col = column_of(ps, at, line_start);
+	}
+}
+
+const dcfs_jsonc_place *dcfs_jsonc_place_of(const dcfs_jsonc_positions *pos, const cJSON *item)
+{
+	size_t i;
+	if (!pos || !pos->index || !dcfs_map_get(pos->index, &item, sizeof(item), &i))
+		return NULL;
+	return &pos->v[i];
+}
+
+void dcfs_jsonc_positions_free(dcfs_jsonc_positions *pos)
+{
+	if (pos->index)
+		dcfs_map_free(pos->index);
+	free(pos->index);
+	free(pos->v);
+	*pos = (dcfs_jsonc_positions){0};
 }
 
 __attribute__((format(printf, 5, 6))) static int
@@ -367,6 +418,8 @@ static int parse_member(parser *ps, cJSON *obj, dcfs_map *keys)
 	if (at_end(ps) || *ps->p != '"')
 		return fail(ps, "expected a string key or '}'");
 	_cleanup_free_ char *key = NULL;
+	const char *key_at = ps->p, *key_ls = ps->line_start;
+	int key_line = ps->line;
 	int r = parse_string(ps, &key);
 	if (r < 0 || (r = skip_ws(ps)) < 0)
 		return r;
@@ -376,7 +429,11 @@ static int parse_member(parser *ps, cJSON *obj, dcfs_map *keys)
 	cJSON *val = NULL;
 	if ((r = parse_value(ps, &val)) < 0)
 		return r;
-	return add_member(ps, obj, keys, key, val);
+	if ((r = add_member(ps, obj, keys, key, val)) < 0)
+		return r;
+	if (ps->pos)
+		note_key(ps, val, key_at, key_line, key_ls);
+	return 0;
 }
 
 static int parse_members(parser *ps, cJSON *obj, dcfs_map *keys)
@@ -440,11 +497,24 @@ static int parse_container(parser *ps, cJSON **out)
 	return 0;
 }
 
+static int parse_value_at(parser *ps, cJSON **out);
+
+/* A value, noted in ps->pos when positions are wanted. */
 static int parse_value(parser *ps, cJSON **out)
 {
 	int r = skip_ws(ps);
-	if (r < 0)
+	if (r < 0 || !ps->pos)
+		return r < 0 ? r : parse_value_at(ps, out);
+	const char *at = ps->p, *ls = ps->line_start;
+	int line = ps->line;
+	if ((r = parse_value_at(ps, out)) < 0)
 		return r;
+	return note_value(ps, *out, at, line, ls);
+}
+
+static int parse_value_at(parser *ps, cJSON **out)
+{
+	int r;
 	if (at_end(ps))
 		return fail(ps, "%s, found the end of the input", expected_value);
 	char c = *ps->p;
@@ -480,10 +550,11 @@ static int check_utf8(parser *ps)
 	return 0;
 }
 
-int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out, dcfs_error *e)
+static int parse_text(const char *text, size_t len, const char *name, cJSON **out,
+		      dcfs_jsonc_positions *pos, dcfs_error *e)
 {
-	parser ps = {
-		.p = text, .end = text + len, .line_start = text, .line = 1, .name = name, .e = e};
+	parser ps = {.p = text, .end = text + len, .line_start = text, .line = 1, .name = name,
+		     .e = e, .pos = pos};
 	*out = NULL;
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		ps.p = ps.line_start = text + 3;
@@ -497,7 +568,21 @@ int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out
 	return 0;
 }
 
-int dcfs_jsonc_parse_file(const char *path, cJSON **out, dcfs_error *e)
+int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out, dcfs_error *e)
+{
+	return parse_text(text, len, name, out, NULL, e);
+}
+
+int dcfs_jsonc_parse_pos(const char *text, size_t len, const char *name, cJSON **out,
+			 dcfs_jsonc_positions *pos, dcfs_error *e)
+{
+	if (!pos->index && !(pos->index = calloc(1, sizeof(*pos->index))))
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return parse_text(text, len, name, out, pos, e);
+}
+
+/* The whole file, malloc'd, in *buf (NULL when empty). */
+static int read_file(const char *path, char **out, size_t *out_len, dcfs_error *e)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
@@ -519,7 +604,26 @@ int dcfs_jsonc_parse_file(const char *path, cJSON **out, dcfs_error *e)
 	}
 	if (ferror(f))
 		return dcfs_error_set(e, EIO, "cannot read '%s': %s", path, strerror(errno));
-	return dcfs_jsonc_parse(buf ? buf : "", len, path, out, e);
+	*out = TAKE_PTR(buf);
+	*out_len = len;
+	return 0;
+}
+
+int dcfs_jsonc_parse_file(const char *path, cJSON **out, dcfs_error *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = read_file(path, &buf, &len, e);
+	return r < 0 ? r : dcfs_jsonc_parse(buf ? buf : "", len, path, out, e);
+}
+
+int dcfs_jsonc_parse_file_pos(const char *path, cJSON **out, dcfs_jsonc_positions *pos,
+			      dcfs_error *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r = read_file(path, &buf, &len, e);
+	return r < 0 ? r : dcfs_jsonc_parse_pos(buf ? buf : "", len, path, out, pos, e);
 }
 
 /* ---- printing as JSON.stringify ----------------------------------------------------------- */

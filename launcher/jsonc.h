@@ -19,6 +19,31 @@ int dcfs_jsonc_parse(const char *text, size_t len, const char *name, cJSON **out
 /* Read and parse a file; errors name it as given. */
 int dcfs_jsonc_parse_file(const char *path, cJSON **out, dcfs_error *e);
 
+/* Where each item of a parsed document was written (1-based line and column, columns counting
+ * characters): the value's first character and, for an object member, its key's opening
+ * quote (0:0 for the top-level value and array elements). Filled by the _pos parsers only,
+ * so the plain parse does no extra work. */
+typedef struct dcfs_jsonc_place {
+	int line, col;		/* the value */
+	int key_line, key_col;	/* the member's key; 0 when the item is not an object member */
+} dcfs_jsonc_place;
+
+typedef struct dcfs_jsonc_positions {
+	dcfs_jsonc_place *v; /* in the order the values ended */
+	size_t n, cap;
+	struct dcfs_map *index; /* item pointer -> index in v */
+} dcfs_jsonc_positions;
+
+/* As dcfs_jsonc_parse(_file), also recording in `pos` (zero-initialized by the caller; release
+ * with dcfs_jsonc_positions_free) where every item of *out is. */
+int dcfs_jsonc_parse_pos(const char *text, size_t len, const char *name, cJSON **out,
+			 dcfs_jsonc_positions *pos, dcfs_error *e);
+int dcfs_jsonc_parse_file_pos(const char *path, cJSON **out, dcfs_jsonc_positions *pos,
+			      dcfs_error *e);
+/* The place of `item` (an item of the document parsed with `pos`); NULL when unknown. */
+const dcfs_jsonc_place *dcfs_jsonc_place_of(const dcfs_jsonc_positions *pos, const cJSON *item);
+void dcfs_jsonc_positions_free(dcfs_jsonc_positions *pos);
+
 static inline void dcfs_json_deletep(cJSON **p)
 {
 	if (*p)

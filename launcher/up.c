@@ -144,7 +144,7 @@ static int load_config(up *u)
 {
 	dcfs_error *e = u->e;
 	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file,
-				    .with_id = true};
+				    .with_id = true, .container = true};
 	int r = dcfs_devcontainer_read(&o, &u->d, e);
 	if (r < 0 || (r = ensure_image(u)) < 0)
 		return r;
@@ -209,7 +209,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 	}
 	if (r < 0 || (r = paths(u)) < 0)
 		return r;
-	if (created && ((r = up_mark_prebuilt(u)) < 0 ||
+	if (created && ((r = up_mark_prebuilt(u)) < 0 || (r = up_record_extensions(u)) < 0 ||
 			(r = dcfs_container_save_key(u->s, u->c.id, &u->key, e)) < 0))
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)

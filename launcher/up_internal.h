@@ -70,6 +70,10 @@ int up_home_files(up *u);
  * existing one's configuration changed since: launcher/up_config_check.c. */
 int up_config_check(up *u);
 
+/* up_extensions.c: the editor extensions asked for, recorded in a new container's
+ * extensions.json (dcfs installs none). */
+int up_record_extensions(up *u);
+
 /* up_bundle.c: `${containerEnv:V}`, and the OCI bundle. */
 int up_substitute_container_env(up *u);
 int up_write_bundle(up *u);

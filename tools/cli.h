@@ -63,6 +63,14 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli);
 /* Open the store for writing, creating it when missing (`up`, `prebuild`, `rebuild`). */
 int cli_open_store_created(dcfs_cli *cli, dcfs_store **out);
 
+struct dcfs_diags;
+/* A configuration's warnings on stderr, "dcfs: warning: FILE:LINE:COL: ...", one a line. */
+void cli_print_warnings(const struct dcfs_diags *w);
+/* For the commands that run a configuration (up, prebuild, rebuild), before they do: read it
+ * as `up` will, refusing what `up` cannot run (-1, cli->err filled), print its warnings with
+ * the unmet hostRequirements, and note in `notes` the editor extensions it records. */
+int cli_check_up_config(dcfs_cli *cli, const char *folder, const char *config_file, FILE *notes);
+
 struct dcfs_up_result;
 /* What `up` (and `rebuild`) print: the ports and one summary line, or one JSON line. */
 void cli_print_up(const struct dcfs_up_result *res, bool json);

@@ -40,6 +40,8 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	o.folder = optind < argc ? argv[optind] : NULL;
+	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
+		return 1;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store_created(cli, &s) < 0)
 		return 1;

@@ -2,7 +2,8 @@
  * its workspace folder and mount, printed as one JSON object shaped like the reference CLI's
  * `devcontainer read-configuration` output (without its `ociAuthDiagnostics`).
  * `--mount-workspace-git-root true|false` (default true, as in the reference) chooses whether
- * the enclosing git repository's root is what gets mounted. */
+ * the enclosing git repository's root is what gets mounted. What the file has that dcfs does
+ * not act on, or does not know, is said on stderr ("dcfs: warning: FILE:LINE:COL: ..."). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli)
 	dcfs_devcontainer d = {0};
 	if (dcfs_devcontainer_read(&o, &d, &cli->err) < 0)
 		return 1;
+	cli_print_warnings(&d.warnings);
 	int r = print_result(&d, merged, cli);
 	dcfs_devcontainer_free(&d);
 	return r < 0 ? 1 : 0;

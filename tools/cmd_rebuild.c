@@ -132,7 +132,8 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	o.pull_progress = cli_pull_progress;
 	o.pull_opaque = &prog;
 	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store_created(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
+	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0 ||
+	    cli_open_store_created(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
 		return 1;
 	dcfs_up_result res;
 	if (dcfs_up(s, &o, &res, &cli->err) < 0)

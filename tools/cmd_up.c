@@ -4,7 +4,8 @@
  *
  * The work is launcher/up.c's; this prints what happened: which prebuild snapshot the new
  * container started from (or why none matched), the ports, and one summary line (one JSON line
- * with --json, everything else on stderr then). */
+ * with --json, everything else on stderr then). The configuration's warnings come first, on
+ * stderr (tools/cli_config.c). */
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -77,6 +78,8 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 	cli_pull_progress_state prog = {.tty = isatty(fileno(o.notes)) != 0, .out = o.notes};
 	o.pull_progress = cli_pull_progress;
 	o.pull_opaque = &prog;
+	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
+		return 1;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store_created(cli, &s) < 0)
 		return 1;

@@ -135,7 +135,8 @@ def test_not_an_object(dcfs, tmp_path):
     f = tmp_path / "c.json"
     f.write_text("[1]")
     p = read_config(dcfs, "--config", f, tmp_path, check=1)
-    assert p.stderr == f"dcfs: read-configuration: {f}: expected a JSON object at the top level\n"
+    assert p.stderr == (f"dcfs: read-configuration: {f}:1:1: expected a JSON object at the top "
+                        "level, not an array\n")
 
 
 # ---- finding the file ---------------------------------------------------------------------

@@ -246,8 +246,68 @@ static void print_js(void)
 	js_print("{}", "{}");
 }
 
+/* The place noted for the item at `path` (keys separated by '/', array indices as numbers). */
+static const dcfs_jsonc_place *place_at(const cJSON *root, const dcfs_jsonc_positions *pos,
+					const char *path)
+{
+	const cJSON *it = root;
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *k = strtok_r(buf, "/", &save); k && it; k = strtok_r(NULL, "/", &save))
+		it = cJSON_IsArray(it) ? cJSON_GetArrayItem(it, atoi(k))
+				       : cJSON_GetObjectItemCaseSensitive(it, k);
+	return it ? dcfs_jsonc_place_of(pos, it) : NULL;
+}
+
+static void place_is(const cJSON *root, const dcfs_jsonc_positions *pos, const char *path,
+		     int line, int col, int key_line, int key_col)
+{
+	const dcfs_jsonc_place *p = place_at(root, pos, path);
+	bool ok = p && p->line == line && p->col == col && p->key_line == key_line &&
+		  p->key_col == key_col;
+	if (!tap_result(ok, __FILE__, __LINE__, "place of %s", path) && p)
+		tap_diag("  got %d:%d key %d:%d, expected %d:%d key %d:%d", p->line, p->col,
+			 p->key_line, p->key_col, line, col, key_line, key_col);
+}
+
+static void positions(void)
+{
+	const char *text = "\xef\xbb\xbf// c\n"
+			   "{ \"image\": \"x\",\n"
+			   "\t\"a\" /* k */ :\n"
+			   "    [1, {\"b\": true}],\n"
+			   "  \"\u00e9\u00e9\": null, \"d\": 1, \"d\": {\"e\": -2}\n"
+			   "}";
+	dcfs_jsonc_positions pos = {0};
+	cJSON *v = NULL;
+	dcfs_error e = {0};
+	CHECK(dcfs_jsonc_parse_pos(text, strlen(text), "t", &v, &pos, &e) == 0);
+	place_is(v, &pos, "", 2, 1, 0, 0);
+	place_is(v, &pos, "image", 2, 12, 2, 3);
+	place_is(v, &pos, "a", 4, 5, 3, 2);
+	place_is(v, &pos, "a/0", 4, 6, 0, 0);
+	place_is(v, &pos, "a/1", 4, 9, 0, 0);
+	place_is(v, &pos, "a/1/b", 4, 15, 4, 10);
+	place_is(v, &pos, "\u00e9\u00e9", 5, 9, 5, 3); /* columns count characters */
+	place_is(v, &pos, "d", 5, 28, 5, 23);	      /* a repeated key: the last one */
+	place_is(v, &pos, "d/e", 5, 34, 5, 29);
+	/* the plain parse gives the same document */
+	cJSON *plain = NULL;
+	CHECK(dcfs_jsonc_parse(text, strlen(text), "t", &plain, &e) == 0);
+	CHECK(cJSON_Compare(v, plain, true));
+	cJSON_Delete(plain);
+	cJSON_Delete(v);
+	dcfs_jsonc_positions_free(&pos);
+	/* an error leaves nothing to free but the table */
+	CHECK(dcfs_jsonc_parse_pos("{\"a\": [1,", 9, "t", &v, &pos, &e) < 0);
+	CHECK(v == NULL);
+	dcfs_jsonc_positions_free(&pos);
+	dcfs_error_clear(&e);
+}
+
 int main(void)
 {
+	positions();
 	valid();
 	errors();
 	depth();
