@@ -134,8 +134,10 @@ static int probe_user_env(up *u, FILE *log)
 	};
 	_cleanup_json_ cJSON *probed = NULL;
 	_cleanup_error_ dcfs_error why = {0};
-	if (log)
+	if (log) { /* what the shell says on stderr follows in the log */
+		fprintf(log, "userEnvProbe (%s): %s %s\n", mode, shell, flags);
 		fflush(log);
+	}
 	int r = dcfs_user_env_probe_run(&p, &probed, &why);
 	if (r == -ENOMEM)
 		return dcfs_error_set(u->e, ENOMEM, "out of memory");

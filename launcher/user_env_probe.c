@@ -169,8 +169,10 @@ static void stop_probe(const dcfs_user_env_probe *p, pid_t runc_pid)
 	_cleanup_close_ int fd = open(p->pid_file, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd < 0 ? -1 : dcfs_read_full(fd, text, sizeof(text) - 1);
 	pid_t shell = n > 0 ? (pid_t)atoi(text) : 0;
-	if (shell > 1)
+	if (shell > 1) {
+		kill(shell, SIGKILL); /* should runc ever not make it a session leader */
 		kill_session(shell);
+	}
 	kill(runc_pid, SIGKILL);
 	while (waitpid(runc_pid, NULL, 0) < 0 && errno == EINTR)
 		;
