@@ -153,7 +153,8 @@ static int load_config(up *u)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;
-	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0)
+	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0 ||
+	    (r = up_check_app_port(u)) < 0)
 		return r;
 	return find_image(u);
 }
@@ -318,6 +319,8 @@ static int up_run(up *u, dcfs_up_result *res)
 		r = running ? dcfs_remote_load(u->s, u->c.id, &u->remote, e) : start(u);
 	if (r >= 0 && !u->o->prebuild)
 		r = up_config_check(u);
+	if (r >= 0 && !u->o->prebuild)
+		r = up_forward_ports(u);
 	if (r < 0) {
 		discard_new(u);
 		return r;

@@ -74,5 +74,9 @@ int up_config_check(up *u);
 int up_substitute_container_env(up *u);
 int up_write_bundle(up *u);
 
+/* up_ports.c: appPort's mappings checked; the relay of a running container started (once). */
+int up_check_app_port(up *u);
+int up_forward_ports(up *u);
+
 /* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
 int up_lifecycle(up *u, bool started);
