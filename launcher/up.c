@@ -42,6 +42,7 @@ static void up_free(up *u)
 	dcfs_remote_free(&u->remote);
 	dcfs_run_args_free(&u->run_args);
 	dcfs_confinement_free(&u->conf);
+	dcfs_workspace_mount_free(&u->ws);
 }
 
 /* The image: in the store already, or a one-line error that says how to put it there. */
@@ -154,7 +155,7 @@ static int load_config(up *u)
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;
 	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0 ||
-	    (r = up_check_app_port(u)) < 0)
+	    (r = up_workspace_mount(u)) < 0 || (r = up_check_app_port(u)) < 0)
 		return r;
 	return find_image(u);
 }
@@ -227,7 +228,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		state = strdup("running");
 	}
 	*running = state && !strcmp(state, "running") && dcfs_container_is_mounted(u->rootfs) &&
-		   dcfs_container_is_mounted(u->workspace_mnt);
+		   (up_workspace_is_volume(u) || dcfs_container_is_mounted(u->workspace_mnt));
 	return 0;
 }
 
