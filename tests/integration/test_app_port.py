@@ -126,6 +126,14 @@ def test_identical_mapping_needs_no_relay(ws):
     folder = make(ws, "same", [f"{C1}:{C1}", C2])
     out = up(ws.d, folder)
     assert relay_pid(ws.store, out["containerId"]) is None
+    ws.d("rm", "-f", folder)
+    # beside a mapping that needs one, the relay leaves the identical port to the container
+    folder = make(ws, "mixed", [f"{C1}:{C1}", C2, f"{H1}:{C1}"])
+    out = up(ws.d, folder)
+    assert alive(relay_pid(ws.store, out["containerId"]))
+    serve(ws.d, folder, C1)  # would fail with "address in use" had the relay taken C1
+    assert talk(C1) == f"got{C1}:hello\n".encode()
+    assert talk(H1) == f"got{C1}:hello\n".encode()
 
 
 def test_port_in_use_is_refused(ws):
@@ -188,6 +196,7 @@ def test_relay_ends_with_the_container(ws):
     folder = make(ws, "dies", f"{H1}:{C1}")
     cid = up(ws.d, folder)["containerId"]
     pid = relay_pid(ws.store, cid)
+    assert pid and alive(pid)
     # the container's process 1 killed behind dcfs's back: the relay leaves by itself
     subprocess.run(["runc", "--root", str(ws.store.path / "run" / "runc"), "kill", cid, "KILL"],
                    check=True)

@@ -53,10 +53,13 @@ def test_bind_of_the_parent_keeps_the_config_link(ws):
                              "workspaceFolder": "/workspaces/${localWorkspaceFolderBasename}"})
     (folder / ".devcontainer" / "config").mkdir()
     (folder / ".devcontainer" / "config" / "rc").write_text("mine\n")
+    owned(ws.root / "sibling")
     up(ws.d, folder)
     p = ws.d("exec", folder, "--", "sh", "-c", 'pwd; readlink "$HOME/config"; cat "$HOME/config/rc"')
     assert p.stdout.splitlines() == ["/workspaces/kid", "/workspaces/kid/.devcontainer/config",
                                      "mine"]
+    # the parent is what is mounted: the folder's sibling is there too
+    assert ws.d("exec", folder, "--", "ls", "/workspaces").stdout.split() == ["kid", "sibling"]
 
 
 def test_subfolder_bind(ws):
