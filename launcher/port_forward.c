@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,24 +66,54 @@ static int listen_on(const dcfs_port_map *m, const char *where, dcfs_error *e)
 	return fd;
 }
 
-/* In the child: only the listeners (moved to 3..) and the pidfd stay open. */
-static _Noreturn void relay_main(int *fds, size_t n, const dcfs_port_map *maps, int until)
+/* In the child: only the listeners and the pidfd (fds[n]) stay open, as 3, 4, ... */
+static _Noreturn void relay_main(int *fds, size_t n, const dcfs_port_map *maps)
 {
 	setsid();
 	prctl(PR_SET_NAME, RELAY_NAME);
 	int devnull = open("/dev/null", O_RDWR);
 	for (int i = 0; i < 3 && devnull >= 0; i++)
 		dup2(devnull, i);
-	/* fds[n] is the pidfd; move all above anything else we keep, then down to 3.. */
-	for (size_t i = 0; i <= n; i++) {
-		int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 1024);
-		fds[i] = moved;
-	}
+	/* first above anything they could collide with, then down to 3.. */
+	for (size_t i = 0; i <= n; i++)
+		fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 1024);
 	for (size_t i = 0; i <= n; i++)
 		fds[i] = dup3(fds[i], 3 + (int)i, O_CLOEXEC) < 0 ? -1 : 3 + (int)i;
 	syscall(SYS_close_range, 4 + n, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	_exit(dcfs_port_relay(fds, maps, n, fds[n]) < 0 ? 1 : 0);
+}
+
+/* From /proc/PID/stat ("PID (COMM) STATE ... STARTTIME ..."): its name, state and start time
+ * (field 22, in clock ticks since boot). False when there is no such process. */
+static bool proc_stat(pid_t pid, char comm[32], char *state, unsigned long long *start)
+{
+	char path[64], stat[1024] = "";
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f || !fgets(stat, sizeof(stat), f))
+		return false;
+	const char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
+	if (!lp || !rp || rp < lp)
+		return false;
+	snprintf(comm, 32, "%.*s", (int)(rp - lp - 1), lp + 1);
+	/* after ") ": the state (field 3), then fields 4 to 21, then the start time */
+	return sscanf(rp + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			      "%*s %*s %llu",
+		      state, start) == 2;
+}
+
+/* pid_file holds "PID STARTTIME": a pid reused since (after a reboot, say) is not the relay. */
+static int write_pid(const char *pid_file, pid_t pid, dcfs_error *e)
+{
+	char comm[32], state, text[64];
+	unsigned long long start = 0;
+	if (!proc_stat(pid, comm, &state, &start))
+		return dcfs_error_set(e, ESRCH, "appPort: the forwarder %d is gone", (int)pid);
+	int len = snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start);
+	_cleanup_close_ int f = open(pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int r = f < 0 ? -errno : dcfs_write_all(f, text, (size_t)len);
+	return r < 0 ? dcfs_error_set(e, -r, "cannot write '%s': %s", pid_file, strerror(-r)) : 0;
 }
 
 int dcfs_port_forward_start(const dcfs_port_map *maps, size_t n, pid_t container_pid,
@@ -93,53 +122,42 @@ int dcfs_port_forward_start(const dcfs_port_map *maps, size_t n, pid_t container
 	_cleanup_free_ int *fds = calloc(n + 1, sizeof(int));
 	if (!fds)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	size_t made = 0;
+	for (size_t i = 0; i <= n; i++)
+		fds[i] = -1;
 	int r = 0;
-	for (; made < n && r >= 0; made++)
-		r = fds[made] = listen_on(&maps[made], where, e);
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = fds[i] = listen_on(&maps[i], where, e);
 	if (r >= 0 && (fds[n] = pidfd_of(container_pid)) < 0)
 		r = dcfs_error_set(e, errno, "appPort: cannot watch the container's process %d: %m",
 				   (int)container_pid);
 	pid_t pid = r < 0 ? 0 : fork();
 	if (pid == 0 && r >= 0)
-		relay_main(fds, n, maps, fds[n]);
+		relay_main(fds, n, maps);
 	if (pid < 0)
 		r = dcfs_error_set(e, errno, "appPort: cannot start the forwarder: %m");
-	for (size_t i = 0; i < made + (r >= 0); i++)
+	for (size_t i = 0; i <= n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (r < 0)
-		return r;
-	char text[32];
-	int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
-	_cleanup_close_ int f = open(pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (f < 0 || dcfs_write_all(f, text, (size_t)len) < 0) {
+	if (r >= 0 && (r = write_pid(pid_file, pid, e)) < 0)
 		kill(pid, SIGKILL);
-		return dcfs_error_set(e, errno, "cannot write '%s': %m", pid_file);
-	}
-	return 0;
+	return r;
 }
 
-/* The relay's pid from `pid_file` when that process is the relay still (not a reused pid) and
- * has not exited (a zombie waiting for its new parent to reap it counts as gone). */
+/* The relay's pid from `pid_file` when that process is the relay still (the same process, not
+ * a reused pid) and has not exited (a zombie waiting for its new parent to reap it counts as
+ * gone). */
 static pid_t relay_pid(const char *pid_file)
 {
 	_cleanup_fclose_ FILE *f = fopen(pid_file, "re");
 	int pid = 0;
-	if (!f || fscanf(f, "%d", &pid) != 1 || pid <= 0)
+	unsigned long long want = 0, start = 0;
+	char comm[32], state = 0;
+	if (!f || fscanf(f, "%d %llu", &pid, &want) != 2 || pid <= 0 ||
+	    !proc_stat(pid, comm, &state, &start))
 		return 0;
-	char path[64], stat[256] = "";
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	_cleanup_fclose_ FILE *s = fopen(path, "re");
-	if (!s || !fgets(stat, sizeof(stat), s))
-		return 0;
-	/* "PID (COMM) STATE ..." */
-	const char *lp = strchr(stat, '('), *rp = strrchr(stat, ')');
-	size_t n = strlen(RELAY_NAME);
-	if (!lp || !rp || rp - lp - 1 != (ptrdiff_t)n || strncmp(lp + 1, RELAY_NAME, n) ||
-	    rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
-		return 0;
-	return (pid_t)pid;
+	return start == want && !strcmp(comm, RELAY_NAME) && state != 'Z' && state != 'X'
+		       ? (pid_t)pid
+		       : 0;
 }
 
 bool dcfs_port_forward_running(const char *pid_file)

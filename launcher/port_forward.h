@@ -6,8 +6,9 @@
  *
  * The relay is one process per container (a fork of `up`, named dcfs-forward): it holds the
  * listeners `up` bound (so a port in use is `up`'s error), relays with a fixed buffer per
- * direction and connection, and exits when the container's process 1 exits. Its pid is kept
- * in STORE/containers/<id>/forward.pid; stopping the container stops it. */
+ * direction and connection, and exits when the container's process 1 exits. Its pid and start
+ * time are kept in STORE/containers/<id>/forward.pid (a pid reused since is not taken for it);
+ * stopping the container stops it. */
 #pragma once
 
 #include <cjson/cJSON.h>

@@ -1,9 +1,10 @@
 """appPort's host side: "HOST:CONTAINER" and "IP:HOST:CONTAINER" mappings forwarded from the
 host port to the container's, as Docker's userland proxy does, by a relay process per container
-(dcfs-forward, its pid in STORE/containers/<id>/forward.pid) that lives as long as the
+(dcfs-forward, "PID STARTTIME" in STORE/containers/<id>/forward.pid) that lives as long as the
 container. Same fixtures as test_up.py; needs root, /dev/fuse and runc. Only loopback
 connections; the servers in the container are busybox `nc -ll -e`."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ H1, C1, H2, C2 = 18921, 15017, 18922, 15018
 
 def relay_pid(store, cid):
     p = store.path / "containers" / cid / "forward.pid"
-    return int(p.read_text()) if p.exists() else None
+    return int(p.read_text().split()[0]) if p.exists() else None
 
 
 def alive(pid):
@@ -203,3 +204,25 @@ def test_relay_ends_with_the_container(ws):
     assert wait_gone(pid)
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", H1)) != 0
+
+
+def test_stop_leaves_a_reused_pid_alone(ws):
+    """forward.pid names a process by pid and start time: another process that has the pid
+    later (after a reboot, say), even one named dcfs-forward, is not the relay."""
+    folder = make(ws, "reuse", f"{H1}:{C1}")
+    cid = up(ws.d, folder)["containerId"]
+    relay = relay_pid(ws.store, cid)
+    os.kill(relay, signal.SIGKILL)
+    assert wait_gone(relay)
+    named = ws.root / "dcfs-forward"  # a process's name is the base name it was run by
+    named.symlink_to(shutil.which("sleep"))
+    other = subprocess.Popen([str(named), "1000"])
+    try:
+        assert relays().count(other.pid) == 1
+        (ws.store.path / "containers" / cid / "forward.pid").write_text(f"{other.pid} 1\n")
+        ws.d("down", folder)
+        assert other.poll() is None  # not killed
+        assert relay_pid(ws.store, cid) is None
+    finally:
+        other.kill()
+        other.wait()
