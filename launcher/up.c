@@ -6,8 +6,8 @@
  * and its workspace view, both by running this binary (up_mount.c); the users,
  * updateRemoteUserUID, $HOME/config and the home's files (up_home.c); the OCI bundle
  * (up_bundle.c); runc run; then the lifecycle commands (up_lifecycle.c). Running already: only
- * postAttach. Stopped: started again on the same upper directory. After: which
- * forwardPorts/appPort listen on the host. */
+ * postAttach. Stopped: started again on the same upper directory. Then the appPort relay
+ * (up_ports.c), unless it runs. After: which forwardPorts/appPort listen on the host. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

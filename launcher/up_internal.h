@@ -63,12 +63,12 @@ int up_mark_prebuilt(up *u);
 /* up_mount.c: the root and the workspace views, by running this binary; that binary's path
  * (PATH_MAX bytes), which also finds dcfs-init beside it. */
 int up_mount_all(up *u);
-/* workspaceMount read and checked (before anything is made); is the workspace a volume (no
- * FUSE view)? Where the bundle mounts it. */
+int up_self_exe(char *out, dcfs_error *e);
+/* Also up_mount.c: workspaceMount read and checked (before anything is made); is the
+ * workspace a volume (no FUSE view)? Where the bundle mounts it. */
 int up_workspace_mount(up *u);
 bool up_workspace_is_volume(const up *u);
 const char *up_workspace_destination(const up *u);
-int up_self_exe(char *out, dcfs_error *e);
 
 /* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
 int up_users(up *u);
