@@ -1,6 +1,6 @@
 /* What acts on a container as a whole: where runc keeps its state for the store, whether its
- * mounts are in place, stopping it (runc, then the workspace and root mounts), the per-folder
- * lock and the size of its upper directory. */
+ * mounts are in place, stopping it (its appPort relay, runc, then the workspace and root
+ * mounts), the per-folder lock and the size of its upper directory. */
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #include "devcontainer.h"
 #include "fsutil.h"
 #include "mount.h"
+#include "port_forward.h"
 #include "runtime.h"
 
 char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e)
@@ -62,8 +63,11 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	_cleanup_free_ char *log = dcfs_container_path(s, c->id, "log");
 	if (!root || !log)
 		return root ? dcfs_error_set(e, ENOMEM, "out of memory") : -EIO;
+	_cleanup_free_ char *forward = dcfs_container_path(s, c->id, "forward.pid");
 	dcfs_runc rc = {.root = root, .log = log};
-	int r = dcfs_runc_stop(&rc, c->id, timeout_ms, e);
+	int r = forward ? dcfs_port_forward_stop(forward, e)
+			: dcfs_error_set(e, ENOMEM, "out of memory");
+	r = r ?: dcfs_runc_stop(&rc, c->id, timeout_ms, e);
 	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
 	/* where the workspace view was mounted before it moved to /run/dcfs */
 	r = r ?: unmount_if_mounted(s, c->id, "legacy-workspace", e);

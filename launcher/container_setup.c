@@ -17,6 +17,7 @@
 #include "container_setup.h"
 #include "fsutil.h"
 #include "jsonc.h"
+#include "port_forward.h"
 
 int dcfs_container_rename(dcfs_store *s, dcfs_container *c, const char *name, dcfs_error *e)
 {
@@ -189,17 +190,23 @@ static long port_of(const cJSON *v)
 	return *p && !*end && n >= 1 && n <= 65535 ? n : -1;
 }
 
-static void report_ports(FILE *f, const cJSON *list, bool *first)
+/* forwardPorts entries (`app` false) or appPort mappings: "PORT (listening)", or for an
+ * appPort mapping "HOST forwarded to PORT (...)"; listening says whether PORT listens. */
+static void report_ports(FILE *f, const cJSON *list, bool app, bool *first)
 {
 	const cJSON *one = list && !cJSON_IsArray(list) ? list : NULL;
 	const cJSON *it = one ? one : (list ? list->child : NULL);
 	for (; it; it = one ? NULL : it->next) {
-		long port = port_of(it);
+		dcfs_port_map m = {.host = -1};
+		long port = app ? (dcfs_port_map_parse(it, "", &m, NULL) < 0 ? -1 : m.container)
+				: port_of(it);
 		if (port < 0)
 			continue;
 		bool on = listens_in("/proc/net/tcp", port) || listens_in("/proc/net/tcp6", port);
-		fprintf(f, "%s%ld (%s)", *first ? "ports: " : ", ", port,
-			on ? "listening" : "not listening");
+		fprintf(f, "%s", *first ? "ports: " : ", ");
+		if (app && m.host != m.container)
+			fprintf(f, "%s%s%d forwarded to ", m.addr, m.addr[0] ? ":" : "", m.host);
+		fprintf(f, "%ld (%s)", port, on ? "listening" : "not listening");
 		*first = false;
 	}
 }
@@ -212,8 +219,8 @@ char *dcfs_ports_report(const cJSON *forward_ports, const cJSON *app_port)
 	if (!f)
 		return NULL;
 	bool first = true;
-	report_ports(f, forward_ports, &first);
-	report_ports(f, app_port, &first);
+	report_ports(f, forward_ports, false, &first);
+	report_ports(f, app_port, true, &first);
 	fclose(f);
 	if (first) {
 		free(text);

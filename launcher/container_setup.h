@@ -37,7 +37,8 @@ int dcfs_home_gitconfig(const char *rootfs, const dcfs_user *user, dcfs_error *e
 int dcfs_home_settings(const char *rootfs, const dcfs_user *user, const cJSON *settings,
 		       dcfs_error *e);
 
-/* "ports: 3000 (listening), 8080 (not listening)" for forwardPorts and appPort (numbers,
- * "N" or "host:N" strings) from the host's /proc/net/tcp and tcp6; malloc'd, NULL when the
- * configuration names no port. */
+/* "ports: 3000 (listening), 8921 forwarded to 5017 (not listening)" for forwardPorts (numbers,
+ * "N" or "host:N" strings) and appPort (numbers, "N", "HOST:N" or "IP:HOST:N": the host port
+ * forwarded to N) from the host's /proc/net/tcp and tcp6, which say whether N listens;
+ * malloc'd, NULL when the configuration names no port. */
 char *dcfs_ports_report(const cJSON *forward_ports, const cJSON *app_port);

@@ -75,6 +75,8 @@ int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_
 /* The container's status: "running", "stopped", "created", ...; *out NULL when runc does not
  * know it. */
 int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out);
+/* The pid (on the host) of the container's process 1; -ESRCH when runc knows none. */
+int dcfs_runc_pid(const dcfs_runc *rc, const char *id, pid_t *pid);
 /* Stop: SIGTERM, wait up to `timeout_ms`, SIGKILL; then `runc delete`. Quiet when gone. */
 int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e);
 /* `runc pause` (freeze every process, so that nothing writes) or `runc resume`. */

@@ -149,17 +149,34 @@ int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_
 	return dcfs_error_set(e, EIO, "runc run failed: %s", *msg ? msg : "no message");
 }
 
-int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out)
+/* `runc state` as JSON; NULL when runc does not know the container. */
+static cJSON *state_json(const dcfs_runc *rc, const char *id, int *r)
 {
-	*out = NULL;
 	char *argv[] = {"runc", "--root", (char *)rc->root, "state", (char *)id, NULL};
 	_cleanup_free_ char *text = NULL;
 	int status = capture(argv, &text);
-	if (status < 0)
-		return status;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !text)
-		return 0;
-	_cleanup_json_ cJSON *j = cJSON_Parse(text);
+	*r = status < 0 ? status : 0;
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !text)
+		return NULL;
+	return cJSON_Parse(text);
+}
+
+int dcfs_runc_pid(const dcfs_runc *rc, const char *id, pid_t *pid)
+{
+	int r;
+	_cleanup_json_ cJSON *j = state_json(rc, id, &r);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pid");
+	*pid = cJSON_IsNumber(p) && p->valuedouble > 0 ? (pid_t)p->valuedouble : 0;
+	return r < 0 ? r : *pid ? 0 : -ESRCH;
+}
+
+int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out)
+{
+	*out = NULL;
+	int r;
+	_cleanup_json_ cJSON *j = state_json(rc, id, &r);
+	if (r < 0 || !j)
+		return r;
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status"));
 	if (s && !(*out = strdup(s)))
 		return -ENOMEM;

@@ -6,8 +6,8 @@
  * and its workspace view, both by running this binary (up_mount.c); the users,
  * updateRemoteUserUID, $HOME/config and the home's files (up_home.c); the OCI bundle
  * (up_bundle.c); runc run; then the lifecycle commands (up_lifecycle.c). Running already: only
- * postAttach. Stopped: started again on the same upper directory. After: which
- * forwardPorts/appPort listen on the host. */
+ * postAttach. Stopped: started again on the same upper directory. Then the appPort relay
+ * (up_ports.c), unless it runs. After: which forwardPorts/appPort listen on the host. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +42,7 @@ static void up_free(up *u)
 	dcfs_remote_free(&u->remote);
 	dcfs_run_args_free(&u->run_args);
 	dcfs_confinement_free(&u->conf);
+	dcfs_workspace_mount_free(&u->ws);
 }
 
 /* The image: in the store already, or a one-line error that says how to put it there. */
@@ -153,7 +154,8 @@ static int load_config(up *u)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;
-	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0)
+	if ((r = apply_run_args(u)) < 0 || (r = check_mounts(u)) < 0 ||
+	    (r = up_workspace_mount(u)) < 0 || (r = up_check_app_port(u)) < 0)
 		return r;
 	return find_image(u);
 }
@@ -226,7 +228,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		state = strdup("running");
 	}
 	*running = state && !strcmp(state, "running") && dcfs_container_is_mounted(u->rootfs) &&
-		   dcfs_container_is_mounted(u->workspace_mnt);
+		   (up_workspace_is_volume(u) || dcfs_container_is_mounted(u->workspace_mnt));
 	return 0;
 }
 
@@ -318,6 +320,8 @@ static int up_run(up *u, dcfs_up_result *res)
 		r = running ? dcfs_remote_load(u->s, u->c.id, &u->remote, e) : start(u);
 	if (r >= 0 && !u->o->prebuild)
 		r = up_config_check(u);
+	if (r >= 0 && !u->o->prebuild)
+		r = up_forward_ports(u);
 	if (r < 0) {
 		discard_new(u);
 		return r;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fsutil.h"
 #include "container_setup.h"
 #include "jsonc.h"
 #include "substitute.h"
@@ -112,14 +113,15 @@ static int add_init(up *u, cJSON *args, cJSON *mounts)
 /* The workspace folder in the container: an absolute path that neither covers the root nor
  * lands in a kernel filesystem that runc fills (runc would make /dev's nodes in the user's
  * folder). `path` is normalized first: "//", "/." and "/./" say "/" too. */
-static int check_workspace_folder(const char *config_file, const char *path, dcfs_error *e)
+static int check_workspace_folder(const char *config_file, const char *what, const char *path,
+				  dcfs_error *e)
 {
 	static const char *const refused[] = {"", "/proc", "/sys", "/dev"};
 	char norm[4096];
 	size_t n = 0;
 	if (path[0] != '/')
-		return dcfs_error_set(e, EINVAL, "%s: workspaceFolder '%s' is not an absolute path",
-				      config_file, path);
+		return dcfs_error_set(e, EINVAL, "%s: %s '%s' is not an absolute path",
+				      config_file, what, path);
 	for (const char *p = path; *p && n < sizeof(norm) - 2;) {
 		while (*p == '/')
 			p++;
@@ -129,8 +131,8 @@ static int check_workspace_folder(const char *config_file, const char *path, dcf
 			continue;
 		}
 		if (len == 2 && p[0] == '.' && p[1] == '.')
-			return dcfs_error_set(e, EINVAL, "%s: workspaceFolder '%s' may not contain '..'",
-					      config_file, path);
+			return dcfs_error_set(e, EINVAL, "%s: %s '%s' may not contain '..'",
+					      config_file, what, path);
 		n += (size_t)snprintf(norm + n, sizeof(norm) - n, "/%.*s", (int)len, p);
 		p += len;
 	}
@@ -139,10 +141,38 @@ static int check_workspace_folder(const char *config_file, const char *path, dcf
 		size_t len = strlen(refused[i]);
 		if (!strncmp(norm, refused[i], len) && (norm[len] == '\0' || (len && norm[len] == '/')))
 			return dcfs_error_set(e, EINVAL,
-					      "%s: workspaceFolder '%s' would mount the workspace over %s; "
+					      "%s: %s '%s' would mount the workspace over %s; "
 					      "choose a folder of its own such as /workspaces/NAME",
-					      config_file, path, len ? refused[i] : "the container's root");
+					      config_file, what, path, len ? refused[i] : "the container's root");
 	}
+	return 0;
+}
+
+/* The workspace at workspaceMount's target (workspaceFolder for the default mount): the
+ * workspace view of its bind source, or the volume's folder (made as a `mounts` volume is). */
+static int add_workspace(up *u, const char *volumes, cJSON *mounts)
+{
+	const char *dest = up_workspace_destination(u);
+	int r = check_workspace_folder(u->d.config_file,
+				       u->ws_target ? "workspaceMount's target" : "workspaceFolder",
+				       dest, u->e);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *volume = NULL;
+	if (up_workspace_is_volume(u)) {
+		if (asprintf(&volume, "%s/%s", volumes, u->ws.source) < 0)
+			return dcfs_error_set(u->e, ENOMEM, "out of memory");
+		if (dcfs_mkdir_p(volume, 0755) < 0)
+			return dcfs_error_set(u->e, errno, "cannot create volume '%s': %m", volume);
+	}
+	cJSON *ws = cJSON_CreateObject();
+	cJSON_AddStringToObject(ws, "destination", dest);
+	cJSON_AddStringToObject(ws, "type", "bind");
+	cJSON_AddStringToObject(ws, "source", volume ? volume : u->workspace_mnt);
+	cJSON *wo = cJSON_AddArrayToObject(ws, "options");
+	cJSON_AddItemToArray(wo, cJSON_CreateString("rbind"));
+	cJSON_AddItemToArray(wo, cJSON_CreateString(u->ws.readonly ? "ro" : "rw"));
+	cJSON_AddItemToArray(mounts, ws);
 	return 0;
 }
 
@@ -159,18 +189,8 @@ int up_write_bundle(up *u)
 	if (!args->child)
 		return dcfs_error_set(e, EINVAL, "overrideCommand is false and image '%s' has no command",
 				      u->ref);
-	int r = check_workspace_folder(u->d.config_file, u->remote.workspace_folder, e);
-	if (r < 0)
-		return r;
-	cJSON *ws = cJSON_CreateObject();
-	cJSON_AddStringToObject(ws, "destination", u->remote.workspace_folder);
-	cJSON_AddStringToObject(ws, "type", "bind");
-	cJSON_AddStringToObject(ws, "source", u->workspace_mnt);
-	cJSON *wo = cJSON_AddArrayToObject(ws, "options");
-	cJSON_AddItemToArray(wo, cJSON_CreateString("rbind"));
-	cJSON_AddItemToArray(wo, cJSON_CreateString("rw"));
-	cJSON_AddItemToArray(mounts, ws);
-	r = dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
+	int r = add_workspace(u, volumes, mounts);
+	r = r ?: dcfs_mounts_convert(cfg(u, "mounts"), volumes, mounts, e);
 	if (r < 0)
 		return dcfs_error_wrap(e, "%s", u->d.config_file);
 	if ((r = add_init(u, args, mounts)) < 0)

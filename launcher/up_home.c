@@ -22,8 +22,17 @@
 int up_link_config(up *u)
 {
 	dcfs_error *e = u->e;
-	_cleanup_free_ char *target = NULL, *link = NULL, *home = NULL;
-	if (asprintf(&target, "%s/.devcontainer/config", u->remote.workspace_folder) < 0 ||
+	_cleanup_free_ char *target = NULL, *link = NULL, *home = NULL, *folder = NULL;
+	/* the folder as the container sees it: through workspaceMount's bind (none when the bind
+	 * does not show it), or workspaceFolder for a volume */
+	dcfs_workspace_mount shown = u->ws;
+	if (!u->ws_target)
+		shown.target = u->remote.workspace_folder;
+	if (up_workspace_is_volume(u))
+		folder = strdup(u->remote.workspace_folder);
+	else if (!(folder = dcfs_workspace_mount_path_of(&shown, u->d.folder)))
+		return 0;
+	if (!folder || asprintf(&target, "%s/.devcontainer/config", folder) < 0 ||
 	    asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0 ||
 	    asprintf(&link, "%s/config", home) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");

@@ -16,6 +16,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "up.h"
+#include "workspace_mount.h"
 
 typedef struct up {
 	const dcfs_up_opts *o;
@@ -39,6 +40,10 @@ typedef struct up {
 	dcfs_remote remote;
 	dcfs_run_args run_args;
 	dcfs_confinement conf; /* capabilities and seccomp filter */
+	/* workspaceMount as computed (the configuration's or the default bind of the folder);
+	 * `ws_target`: mounted at its target (the configuration has one), else at workspaceFolder */
+	dcfs_workspace_mount ws;
+	bool ws_target;
 } up;
 
 static inline const cJSON *cfg(const up *u, const char *key)
@@ -59,6 +64,11 @@ int up_mark_prebuilt(up *u);
  * (PATH_MAX bytes), which also finds dcfs-init beside it. */
 int up_mount_all(up *u);
 int up_self_exe(char *out, dcfs_error *e);
+/* Also up_mount.c: workspaceMount read and checked (before anything is made); is the
+ * workspace a volume (no FUSE view)? Where the bundle mounts it. */
+int up_workspace_mount(up *u);
+bool up_workspace_is_volume(const up *u);
+const char *up_workspace_destination(const up *u);
 
 /* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
 int up_users(up *u);
@@ -77,6 +87,10 @@ int up_record_extensions(up *u);
 /* up_bundle.c: `${containerEnv:V}`, and the OCI bundle. */
 int up_substitute_container_env(up *u);
 int up_write_bundle(up *u);
+
+/* up_ports.c: appPort's mappings checked; the relay of a running container started (once). */
+int up_check_app_port(up *u);
+int up_forward_ports(up *u);
 
 /* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
 int up_lifecycle(up *u, bool started);

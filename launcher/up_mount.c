@@ -1,5 +1,7 @@
 /* Mounting a container's root and workspace views by running this binary (`dcfs mount`), so
- * that they detach as any mount does; both at once. */
+ * that they detach as any mount does; both at once. The workspace view serves workspaceMount's
+ * bind source (by default the folder); a volume workspace has no view: the bundle binds the
+ * volume's folder itself. */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -76,14 +78,44 @@ int up_mount_all(up *u)
 		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	mounting root = {0}, ws = {0};
 	char *root_args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
-	char *ws_args[] = {"--workspace", u->d.folder, u->workspace_mnt, NULL};
+	char *ws_args[] = {"--workspace", u->ws.source, u->workspace_mnt, NULL};
 	int r = 0;
 	if (!dcfs_container_is_mounted(u->rootfs))
 		r = mount_start(u, "container root", root_args, &root);
-	if (r >= 0 && !dcfs_container_is_mounted(u->workspace_mnt))
+	if (r >= 0 && !up_workspace_is_volume(u) && !dcfs_container_is_mounted(u->workspace_mnt))
 		r = mount_start(u, "workspace", ws_args, &ws);
 	/* wait for whatever started; the first failure is the one reported */
 	int r1 = mount_finish(u, &root, r < 0 ? NULL : u->e);
 	int r2 = mount_finish(u, &ws, r < 0 || r1 < 0 ? NULL : u->e);
 	return r < 0 ? r : r1 < 0 ? r1 : r2;
+}
+
+/* The configuration's workspaceMount, or the default one (a bind of the folder, mounted at
+ * workspaceFolder as dcfs always did). */
+int up_workspace_mount(up *u)
+{
+	const char *where = u->d.config_file;
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(u->d.config, "workspaceMount");
+	const cJSON *wm = cJSON_GetObjectItemCaseSensitive(u->d.workspace, "workspaceMount");
+	dcfs_workspace_mount_free(&u->ws);
+	u->ws_target = given != NULL;
+	if (!given) {
+		u->ws.type = strdup("bind");
+		u->ws.source = strdup(u->d.folder);
+		return u->ws.type && u->ws.source ? 0 : dcfs_error_set(u->e, ENOMEM, "out of memory");
+	}
+	if (!cJSON_IsString(wm))
+		return dcfs_error_set(u->e, EINVAL, "%s: workspaceMount must be a string", where);
+	int r = dcfs_workspace_mount_parse(wm->valuestring, where, &u->ws, u->e);
+	return r ?: dcfs_workspace_mount_check(&u->ws, where, u->e);
+}
+
+bool up_workspace_is_volume(const up *u)
+{
+	return u->ws.type && !strcmp(u->ws.type, "volume");
+}
+
+const char *up_workspace_destination(const up *u)
+{
+	return u->ws_target ? u->ws.target : u->remote.workspace_folder;
 }

@@ -1,0 +1,35 @@
+/* devcontainer.json `workspaceMount`: Docker's --mount syntax ("type=bind,source=S,target=T"),
+ * as the reference CLI hands it to `docker run --mount`. dcfs serves a bind source through its
+ * FUSE workspace view; a volume is the folder STORE/volumes/<name>/ bound in directly. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "error.h"
+
+typedef struct dcfs_workspace_mount {
+	char *type;   /* "bind" or "volume" */
+	char *source; /* bind: the host folder, absolute; volume: its name */
+	char *target; /* absolute path in the container */
+	bool readonly;
+} dcfs_workspace_mount;
+
+/* Parse `text`. Keys: type (bind or volume; Docker's default when missing is volume), source or
+ * src, target, dst or destination, readonly or ro, and consistency (accepted and ignored, as
+ * Docker does on Linux). Fields may be quoted as CSV ("source=a,b"). Another key, another type,
+ * a missing or relative source or target, or a bad volume name fail with -EINVAL and a message
+ * "WHERE: workspaceMount: ..." naming it. A bind source is made lexically absolute ("/a/b/.."
+ * is "/a"). Nothing on the host is looked at. */
+int dcfs_workspace_mount_parse(const char *text, const char *where, dcfs_workspace_mount *out,
+			       dcfs_error *e);
+
+/* A bind source must be a folder that exists (Docker refuses a missing one):
+ * "WHERE: workspaceMount: bind source path does not exist: S". Volumes: nothing to check. */
+int dcfs_workspace_mount_check(const dcfs_workspace_mount *m, const char *where, dcfs_error *e);
+
+/* Where the host folder `folder` appears in the container through this bind mount: TARGET and
+ * the part of `folder` below SOURCE; NULL when `folder` is not at or below SOURCE (or `m` is
+ * not a bind). malloc'd. */
+char *dcfs_workspace_mount_path_of(const dcfs_workspace_mount *m, const char *folder);
+
+void dcfs_workspace_mount_free(dcfs_workspace_mount *m);
