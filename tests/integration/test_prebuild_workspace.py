@@ -220,3 +220,34 @@ def test_retention_purges_the_workspace_layer(ws):
     [kept] = [s for s in json.loads(ws.d("snapshots", "--json").stdout)
               if s["origin"] == "prebuild" and s["folder"] == str(a)]
     assert workspace_layers(ws, kept["ref"]) == 1
+
+
+@pytest.mark.skipif(not shutil.which("docker-registry"), reason="needs docker-registry")
+def test_pulled_prebuild_runs_the_workspace_commands_again(ws, tmp_path):
+    """Workspace changes do not travel through a registry yet: a pulled prebuild of a git
+    checkout is used for its root, and onCreate and updateContent run again in the checkout."""
+    from conftest import Dcfs, Store, dcfs_binary
+    from registry import Registry
+    a = repo(ws, "a")
+    _, snap = prebuild(ws, a)
+    reg = Registry(tmp_path / "registry").start()
+    other = Dcfs(dcfs_binary(), Store(tmp_path / "other"))
+    b = None
+    try:
+        ref = f"{reg.host}/team/ws-prebuild:1"
+        ws.d("push", snap["ref"], ref)
+        # the other store has the same base image (the same rootfs: the same digest)
+        other("import", ws.root.parent / "rootfs", IMAGE)
+        p = other("pull", ref)
+        assert "is a dcfs snapshot" in p.stdout, p.stdout
+        b = clone(ws, a, "b")
+        p = other("up", b)
+        assert f"prebuild: starting from snapshot {ref}" in p.stdout, p.stdout
+        assert (f"prebuild: snapshot {ref} came without its workspace changes: onCreateCommand "
+                "and updateContentCommand run again") in p.stdout, p.stdout
+        assert (b / "node_modules" / "x").read_text() == "dep\n"
+        assert (b / "build.out").read_text() == "updated\n"
+    finally:
+        if b is not None:
+            other("rm", "-f", b, check=False)
+        reg.stop()
