@@ -26,9 +26,9 @@ BIG = 200000  # bytes of node_modules/big: what du must count as the snapshot's
 CONFIG = {
     "image": IMAGE,
     "onCreateCommand": "mkdir -p node_modules && echo dep > node_modules/x"
-                       " && chmod 755 node_modules/x && ln -s node_modules/x linked"
+                       " && chmod 755 node_modules/x && ln -sf node_modules/x linked"
                        f" && head -c {BIG} /dev/urandom > node_modules/big"
-                       " && echo built >> README && rm obsolete.txt",
+                       " && echo built >> README && rm -f obsolete.txt",
     "updateContentCommand": "echo updated > build.out",
     "postCreateCommand": "echo post > post.out",
 }
@@ -251,3 +251,15 @@ def test_pulled_prebuild_runs_the_workspace_commands_again(ws, tmp_path):
         if b is not None:
             other("rm", "-f", b, check=False)
         reg.stop()
+
+
+def test_rebuild_full_purges_the_workspace_layer(ws):
+    a = repo(ws, "a")
+    _, snap = prebuild(ws, a)
+    # up in the prebuild's own folder: the same tree, so its changes come in here too
+    p = ws.d("up", a)
+    assert "prebuild: workspace changes brought into" in p.stdout, p.stdout
+    assert (a / "node_modules" / "x").read_text() == "dep\n"
+    ws.d("rebuild", "--full", "--yes", a)
+    assert snap["ref"] not in ws.d("snapshots", "-q").stdout.split()
+    assert workspace_layers(ws, snap["ref"]) == 0
