@@ -18,3 +18,9 @@
  * receives the folder the workspace view is to serve. */
 int dcfs_prebuild_workspace_mount(dcfs_store *s, const char *id, const char *folder,
 				  char **served, dcfs_error *e);
+
+/* Container `id` is stopped: drop the `workspaces` row the view kept for its overlay (the
+ * overlay goes with the container, so nothing would ever update or remove it). The view's
+ * daemon writes its last counts as it exits, after the unmount: this waits (a few seconds at
+ * most) for that before the row is deleted. */
+int dcfs_prebuild_workspace_forget(dcfs_store *s, const char *id, dcfs_error *e);

@@ -100,6 +100,14 @@ def prebuild(ws, folder):
     return p, snap
 
 
+def workspace_rows(ws):
+    db = sqlite3.connect(str(ws.store.path / "catalog.db"))
+    try:
+        return [r[0] for r in db.execute("SELECT path FROM workspaces")]
+    finally:
+        db.close()
+
+
 def workspace_layers(ws, ref):
     db = sqlite3.connect(str(ws.store.path / "catalog.db"))
     try:
@@ -121,6 +129,8 @@ def test_prebuild_workspace_reaches_another_checkout(ws):
     assert tree(a) == before
     # the store has the workspace layer; du counts it with the snapshots
     assert workspace_layers(ws, snap["ref"]) == 1
+    # and no workspace of the prebuild's gone overlay (du's Workspaces row)
+    assert [p for p in workspace_rows(ws) if "workspace-cow" in p] == []
     du = ws.d.json("du", "--json")
     assert du["snapshots"]["size"] >= snap["size"] + BIG, du["snapshots"]
     [listed] = [s for s in du["snapshotList"] if s["ref"] == snap["ref"]]
