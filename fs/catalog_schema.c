@@ -328,11 +328,28 @@ static const char schema_v4[] =
  * bytes) and gets a new key on its next import. One pass over the blobs, once. */
 static const char schema_v5[] = "UPDATE blobs SET hash = CAST(printf('legacy-key%022d', id) AS BLOB);";
 
+/* v6: a prebuild's workspace changes (launcher/prebuild_workspace.c): the git tree of HEAD the
+ * prebuild's folder had ('' when it was no git repository) and the layer its changes to the
+ * folder were stored as. The layer is referenced by the snapshot row as by an image_layers row,
+ * so it lives and goes with the snapshot. */
+static const char schema_v6[] =
+	"ALTER TABLE snapshots ADD COLUMN workspace_tree TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE snapshots ADD COLUMN workspace_layer INTEGER REFERENCES layers(id);"
+	"CREATE TRIGGER snapshots_ws_ins AFTER INSERT ON snapshots"
+	"  WHEN NEW.workspace_layer IS NOT NULL BEGIN"
+	"  UPDATE layers SET refs = refs + 1 WHERE id = NEW.workspace_layer;"
+	"END;"
+	"CREATE TRIGGER snapshots_ws_del AFTER DELETE ON snapshots"
+	"  WHEN OLD.workspace_layer IS NOT NULL BEGIN"
+	"  UPDATE layers SET refs = refs - 1 WHERE id = OLD.workspace_layer;"
+	"END;";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

@@ -4,12 +4,15 @@
 
 #include "catalog.h"
 
-/* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else. */
+/* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else
+ * (a snapshot's workspace layer included). */
 static const char reclaimable_snapshots_sql[] =
 	"WITH gone(id) AS (SELECT s.image_id FROM snapshots s WHERE s.reclaimable = 1 AND NOT EXISTS"
 	"  (SELECT 1 FROM containers c WHERE c.image_id = s.image_id))"
 	" SELECT coalesce(sum(l.size), 0) FROM layers l WHERE l.refs > 0 AND NOT EXISTS (SELECT 1"
-	"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)";
+	"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)"
+	"  AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.workspace_layer = l.id"
+	"  AND s.image_id NOT IN gone)";
 
 int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 {
@@ -19,12 +22,14 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	if (r < 0)
 		return r;
 #define SUM(name) ((uint64_t)dcfs_catalog_sum(db, name))
-	/* Images: the bytes of the layers images hold; a snapshot's layers count as snapshots. */
+	/* Images: the bytes of the layers images hold; a snapshot's layers (and its workspace
+	 * layer) count as snapshots. */
 	int64_t snap_bytes = 0;
 	r = dcfs_catalog_int(db,
-			     "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE EXISTS (SELECT 1"
+			     "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE (EXISTS (SELECT 1"
 			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-			     " WHERE il.layer_id = l.id AND i.kind = 'snapshot') AND NOT EXISTS (SELECT 1"
+			     " WHERE il.layer_id = l.id AND i.kind = 'snapshot') OR EXISTS (SELECT 1"
+			     " FROM snapshots s WHERE s.workspace_layer = l.id)) AND NOT EXISTS (SELECT 1"
 			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
 			     " WHERE il.layer_id = l.id AND i.kind = 'image')",
 			     NULL, &snap_bytes, e);

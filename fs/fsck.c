@@ -140,7 +140,8 @@ static const count_check count_checks[] = {
 	 " FROM blobs b WHERE b.refs != n",
 	 "UPDATE blobs SET refs = ?1 WHERE id = ?2"},
 	{"layer references",
-	 "SELECT l.id, l.refs, (SELECT count(*) FROM image_layers il WHERE il.layer_id = l.id) AS n"
+	 "SELECT l.id, l.refs, (SELECT count(*) FROM image_layers il WHERE il.layer_id = l.id)"
+	 " + (SELECT count(*) FROM snapshots s WHERE s.workspace_layer = l.id) AS n"
 	 " FROM layers l WHERE l.refs != n",
 	 "UPDATE layers SET refs = ?1 WHERE id = ?2"},
 	{"layer size",

@@ -29,7 +29,8 @@ static const char config_sql[] =
 	"  '$.config.Labels.\"" LABEL "stage\"', ?4, '$.config.Labels.\"" LABEL "origin\"', ?5,"
 	"  '$.config.Labels.\"" LABEL "config-hash\"', ?6,"
 	"  '$.config.Labels.\"" LABEL "build-hash\"', ?7,"
-	"  '$.config.Labels.\"" LABEL "base-digest\"', ?8) FROM c";
+	"  '$.config.Labels.\"" LABEL "base-digest\"', ?8,"
+	"  '$.config.Labels.\"" LABEL "workspace-tree\"', ?9) FROM c";
 
 static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_meta *m,
 			   char **out, dcfs_error *e)
@@ -46,6 +47,7 @@ static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_met
 	sqlite3_bind_text(st, 6, m->config_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, m->build_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, m->base_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, m->workspace_tree ? m->workspace_tree : "", -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		return dcfs_error_set(e, ENOENT, "the base image of '%s' is gone", m->base_ref);
@@ -87,14 +89,16 @@ static int layer_list(sqlite3 *db, int64_t base_id, int64_t top, int64_t **out, 
 	return 0;
 }
 
-static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m, dcfs_error *e)
+static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m,
+		      int64_t ws_layer, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(
 		db,
 		"INSERT INTO snapshots(image_id, base_ref, base_digest, folder, config_file, key,"
-		" config_hash, build_hash, stage, origin, created_ns)"
-		" SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM images WHERE ref = ?1",
+		" config_hash, build_hash, stage, origin, created_ns, workspace_tree, workspace_layer)"
+		" SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 FROM images"
+		" WHERE ref = ?1",
 		&st, e);
 	if (r < 0)
 		return r;
@@ -105,6 +109,9 @@ static int insert_row(sqlite3 *db, const char *ref, const dcfs_snapshot_meta *m,
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++)
 		sqlite3_bind_text(st, (int)i + 1, texts[i] ? texts[i] : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 11, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	sqlite3_bind_text(st, 12, m->workspace_tree ? m->workspace_tree : "", -1, SQLITE_STATIC);
+	if (ws_layer)
+		sqlite3_bind_int64(st, 13, ws_layer);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(db, e, "recording the snapshot");
 	return 0;
@@ -128,8 +135,8 @@ static int check_name(dcfs_store *s, const char *ref, dcfs_error *e)
 			      kind && !strcmp(kind, "image") ? "an image" : "a snapshot", ref);
 }
 
-static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *ref,
-		  const dcfs_snapshot_meta *m, dcfs_error *e)
+static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, int64_t ws_layer,
+		  const char *ref, const dcfs_snapshot_meta *m, dcfs_error *e)
 {
 	sqlite3 *db = s->db;
 	int r = dcfs_catalog_exec(db, "BEGIN IMMEDIATE", e);
@@ -149,7 +156,7 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 		r = dcfs_image_record_in(db, ref, "snapshot", config, digest, layers, n, e);
 	}
 	if (r >= 0)
-		r = insert_row(db, ref, m, e);
+		r = insert_row(db, ref, m, ws_layer, e);
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)
@@ -157,29 +164,48 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, const char *
 	return r;
 }
 
-int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
-		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
+/* Ingest the overlay upper directory `upper` as a layer named `what:ref`; *stats (optional)
+ * receives the figures, added to what it holds. */
+static int ingest_upper(dcfs_store *s, const char *upper, const char *what, const char *ref,
+			int64_t *layer_id, dcfs_ingest_stats *stats, dcfs_error *e)
 {
 	_cleanup_ingest_ dcfs_ingest *in = NULL;
-	int r = check_name(s, ref, e);
-	if (r < 0)
-		return r;
-	r = dcfs_ingest_new(s, "file", &in, e);
+	int r = dcfs_ingest_new(s, "file", &in, e);
 	if (r < 0)
 		return r;
 	dcfs_ingest_set_level(in, DCFS_SNAPSHOT_LEVEL);
 	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
 		return r;
 	_cleanup_free_ char *source = NULL;
-	if (asprintf(&source, "snapshot:%s", ref) < 0)
+	if (asprintf(&source, "%s:%s", what, ref) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int64_t layer_id = 0;
 	const dcfs_ingest_stats *st = NULL;
-	if ((r = dcfs_ingest_commit_layer(in, source, &layer_id, &st, e)) < 0)
+	if ((r = dcfs_ingest_commit_layer(in, source, layer_id, &st, e)) < 0)
+		return r;
+	if (stats) {
+		stats->entries += st->entries, stats->files += st->files;
+		stats->file_bytes += st->file_bytes, stats->new_chunks += st->new_chunks;
+		stats->new_plain_bytes += st->new_plain_bytes;
+		stats->new_stored_bytes += st->new_stored_bytes, stats->dedup_bytes += st->dedup_bytes;
+	}
+	return 0;
+}
+
+int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
+		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
+{
+	int r = check_name(s, ref, e);
+	if (r < 0)
 		return r;
 	if (stats)
-		*stats = *st;
-	return record(s, base_id, layer_id, ref, m, e);
+		*stats = (dcfs_ingest_stats){0};
+	int64_t layer_id = 0, ws_layer = 0;
+	if ((r = ingest_upper(s, upper, "snapshot", ref, &layer_id, stats, e)) < 0)
+		return r;
+	if (m->workspace_upper &&
+	    (r = ingest_upper(s, m->workspace_upper, "workspace", ref, &ws_layer, stats, e)) < 0)
+		return dcfs_error_wrap(e, "the workspace changes");
+	return record(s, base_id, layer_id, ws_layer, ref, m, e);
 }
 
 #define SELECT_SNAPSHOT                                                                        \
@@ -187,7 +213,9 @@ int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const 
 	" s.config_hash, s.build_hash, s.stage, s.origin, s.created_ns, s.reclaimable,"         \
 	" coalesce((SELECT l.size FROM image_layers il JOIN layers l ON l.id = il.layer_id"     \
 	"  WHERE il.image_id = s.image_id ORDER BY il.pos DESC LIMIT 1), 0),"                   \
-	" (SELECT name FROM containers c WHERE c.image_id = s.image_id LIMIT 1)"               \
+	" (SELECT name FROM containers c WHERE c.image_id = s.image_id LIMIT 1),"              \
+	" s.workspace_tree, coalesce(s.workspace_layer, 0),"                                     \
+	" coalesce((SELECT size FROM layers WHERE id = s.workspace_layer), 0)"                  \
 	" FROM snapshots s JOIN images i ON i.id = s.image_id"
 
 static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
@@ -208,9 +236,13 @@ static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
 		.reclaimable = sqlite3_column_int(st, 12) != 0,
 		.size = (uint64_t)sqlite3_column_int64(st, 13),
 		.used_by = dcfs_catalog_text(st, 14),
+		.workspace_tree = dcfs_catalog_text(st, 15),
+		.workspace_layer = sqlite3_column_int64(st, 16),
+		.workspace_size = (uint64_t)sqlite3_column_int64(st, 17),
 	};
 	if (!sn->ref || !sn->base_ref || !sn->base_digest || !sn->folder || !sn->config_file ||
-	    !sn->key || !sn->config_hash || !sn->build_hash || !sn->stage || !sn->origin) {
+	    !sn->key || !sn->config_hash || !sn->build_hash || !sn->stage || !sn->origin ||
+	    !sn->workspace_tree) {
 		dcfs_snapshot_free(sn);
 		return -ENOMEM;
 	}
@@ -252,13 +284,14 @@ int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error
 	return 0;
 }
 
-int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
-		       dcfs_snapshot *out, dcfs_error *e)
+static int find(dcfs_store *s, const char *key, const char *config_file,
+		const char *config_hash, dcfs_snapshot *out, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(s->db,
 				     SELECT_SNAPSHOT " WHERE s.origin = 'prebuild' AND"
 				     " (?1 IS NULL OR s.key = ?1) AND (?2 IS NULL OR s.config_file = ?2)"
+				     " AND (?3 IS NULL OR s.config_hash = ?3)"
 				     " ORDER BY s.created_ns DESC, s.image_id DESC LIMIT 1",
 				     &st, e);
 	if (r < 0)
@@ -267,12 +300,26 @@ int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (config_file)
 		sqlite3_bind_text(st, 2, config_file, -1, SQLITE_STATIC);
+	if (config_hash)
+		sqlite3_bind_text(st, 3, config_hash, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE)
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return dcfs_catalog_error(s->db, e, "reading snapshots");
 	return read_row(st, out) < 0 ? dcfs_error_set(e, ENOMEM, "out of memory") : 0;
+}
+
+int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
+		       dcfs_snapshot *out, dcfs_error *e)
+{
+	return find(s, key, config_file, NULL, out, e);
+}
+
+int dcfs_snapshot_find_config(dcfs_store *s, const char *config_hash, dcfs_snapshot *out,
+			      dcfs_error *e)
+{
+	return find(s, NULL, NULL, config_hash, out, e);
 }
 
 int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *released,
@@ -301,11 +348,12 @@ int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *
 static const char adopt_sql[] =
 	"UPDATE images SET kind = 'snapshot' WHERE ref = ?1 AND " LABEL_OF("key") " IS NOT NULL;"
 	"INSERT OR IGNORE INTO snapshots(image_id, base_ref, base_digest, folder, config_file, key,"
-	" config_hash, build_hash, stage, origin, created_ns)"
+	" config_hash, build_hash, stage, origin, created_ns, workspace_tree)"
 	" SELECT id, coalesce(" LABEL_OF("base") ", ''), coalesce(" LABEL_OF("base-digest") ", ''),"
 	" '', '', " LABEL_OF("key") ", coalesce(" LABEL_OF("config-hash") ", ''),"
 	" coalesce(" LABEL_OF("build-hash") ", ''), coalesce(" LABEL_OF("stage") ", ''),"
-	" CASE " LABEL_OF("origin") " WHEN 'prebuild' THEN 'prebuild' ELSE 'snapshot' END, ?2"
+	" CASE " LABEL_OF("origin") " WHEN 'prebuild' THEN 'prebuild' ELSE 'snapshot' END, ?2,"
+	" coalesce(" LABEL_OF("workspace-tree") ", '')"
 	" FROM images WHERE ref = ?1 AND kind = 'snapshot';";
 
 int dcfs_snapshot_adopt(dcfs_store *s, const char *ref, bool *adopted, dcfs_error *e)
@@ -365,7 +413,7 @@ void dcfs_snapshot_free(dcfs_snapshot *sn)
 {
 	free(sn->ref), free(sn->base_ref), free(sn->base_digest), free(sn->folder);
 	free(sn->config_file), free(sn->key), free(sn->config_hash), free(sn->build_hash);
-	free(sn->stage), free(sn->origin), free(sn->used_by);
+	free(sn->stage), free(sn->origin), free(sn->used_by), free(sn->workspace_tree);
 	*sn = (dcfs_snapshot){0};
 }
 

@@ -20,10 +20,15 @@ typedef struct dcfs_snapshot_meta {
 	const char *key, *config_hash, *build_hash; /* the prebuild key and its parts */
 	const char *stage;  /* the last lifecycle command that had run: "updateContentCommand" */
 	const char *origin; /* "prebuild" or "snapshot" */
+	const char *workspace_tree;  /* the git tree the prebuild's folder was at, or NULL/"" */
+	/* a prebuild's changes to its workspace (an overlay upper directory), stored as a layer of
+	 * the snapshot's own that is not part of its root; NULL: none */
+	const char *workspace_upper;
 } dcfs_snapshot_meta;
 
 /* Ingest `upper` (an overlay upper directory; nothing may write to it meanwhile) as a layer and
- * record snapshot `ref` over image `base_id`, with `m`, in one transaction after the chunks are
+ * record snapshot `ref` over image `base_id`, with `m` (and m->workspace_upper as its workspace
+ * layer), in one transaction after the chunks are
  * durable: until then nothing lists it. A name that is taken (an image or a snapshot) is
  * refused with -EEXIST.
  * *stats (optional) receives the ingest's figures. */
@@ -38,6 +43,9 @@ typedef struct dcfs_snapshot {
 	bool reclaimable;
 	uint64_t size;  /* bytes of the snapshot's own layer */
 	char *used_by;  /* the name of a container made from it, or NULL */
+	char *workspace_tree;	 /* the git tree of its folder, or "" */
+	int64_t workspace_layer; /* its workspace changes (0: none stored) */
+	uint64_t workspace_size; /* bytes of that layer */
 } dcfs_snapshot;
 
 /* All snapshots, grouped by configuration file, newest first within each. */
@@ -47,6 +55,11 @@ int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error
  * `config_file`: 0 with *out filled, -ENOENT when there is none. */
 int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,
 		       dcfs_snapshot *out, dcfs_error *e);
+
+/* The newest prebuild snapshot of a configuration with hash `config_hash`, from any folder
+ * (another checkout of the same repository): -ENOENT when there is none. */
+int dcfs_snapshot_find_config(dcfs_store *s, const char *config_hash, dcfs_snapshot *out,
+			      dcfs_error *e);
 
 /* Keep the newest `keep` prebuild snapshots of `config_file`; mark the others reclaimable.
  * *released (optional) receives how many were newly marked. */

@@ -211,10 +211,11 @@ int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
 	_cleanup_free_ char *ws = dcfs_container_workspace_mnt(s, id, false, e);
 	_cleanup_free_ char *run = run_dir(s, id);
 	_cleanup_free_ char *old_ws = dcfs_container_path(s, id, "workspace"); /* before /run/dcfs */
-	if (!dir || !rootfs || !ws || !run || !old_ws)
+	_cleanup_free_ char *cow = dcfs_container_path(s, id, "workspace-cow"); /* a prebuild's */
+	if (!dir || !rootfs || !ws || !run || !old_ws || !cow)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (dcfs_container_is_mounted(rootfs) || dcfs_container_is_mounted(ws) ||
-	    dcfs_container_is_mounted(old_ws))
+	    dcfs_container_is_mounted(old_ws) || dcfs_container_is_mounted(cow))
 		return dcfs_error_set(e, EBUSY, "container %s is still mounted: not removing '%s'", id,
 				      dir);
 	/* the mount point first: an empty folder, and nothing is mounted there */

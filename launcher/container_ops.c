@@ -71,6 +71,8 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
 	/* where the workspace view was mounted before it moved to /run/dcfs */
 	r = r ?: unmount_if_mounted(s, c->id, "legacy-workspace", e);
+	/* a prebuild's copy-on-write workspace, which the view served (prebuild_workspace.h) */
+	r = r ?: unmount_if_mounted(s, c->id, "workspace-cow", e);
 	r = r ?: unmount_if_mounted(s, c->id, "rootfs", e);
 	r = r ?: dcfs_container_measure(s, c->id, e);
 	return r ?: dcfs_container_set_state(s, c->id, "stopped", e);

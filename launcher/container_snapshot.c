@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "prebuild_workspace.h"
 #include "ref.h"
 #include "snapshot.h"
 
@@ -25,7 +27,8 @@ int dcfs_container_save_key(dcfs_store *s, const char *id, const dcfs_prebuild_k
 	_cleanup_fclose_ FILE *f = fopen(path, "we");
 	if (!f)
 		return dcfs_error_set(e, errno, "cannot create '%s': %m", path);
-	fprintf(f, "%s %s %s %s\n", key->key, key->config_hash, key->build_hash, key->base_digest);
+	fprintf(f, "%s %s %s %s %s\n", key->key, key->config_hash, key->build_hash, key->base_digest,
+		key->workspace_tree[0] ? key->workspace_tree : "-");
 	if (fflush(f) != 0 || ferror(f))
 		return dcfs_error_set(e, EIO, "cannot write '%s'", path);
 	return 0;
@@ -44,6 +47,9 @@ static int load_key(dcfs_store *s, const char *id, dcfs_prebuild_key *key, dcfs_
 	if (fscanf(f, "%64s %64s %64s %79s", key->key, key->config_hash, key->build_hash,
 		   key->base_digest) != 4)
 		return dcfs_error_set(e, EINVAL, "'%s' is not a prebuild key", path);
+	/* the git tree: "-" for none, absent in keys saved before workspaces were keyed */
+	if (fscanf(f, " %71s", key->workspace_tree) != 1 || !strcmp(key->workspace_tree, "-"))
+		key->workspace_tree[0] = 0;
 	return 0;
 }
 
@@ -150,6 +156,11 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 		name = default_ref(folder, o->origin);
 	}
 	_cleanup_free_ char *upper = dcfs_container_path(s, c->id, "upper");
+	/* a prebuild's changes to its copy-on-write workspace (prebuild_workspace.h) */
+	_cleanup_free_ char *ws_upper = dcfs_container_path(s, c->id, DCFS_WORKSPACE_UPPER);
+	if (!ws_upper)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	bool with_workspace = key.workspace_tree[0] && access(ws_upper, F_OK) == 0;
 	_cleanup_free_ char *runc_root = dcfs_container_runc_root(s, e);
 	if (!runc_root)
 		return -EIO;
@@ -165,6 +176,8 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 		.build_hash = key.build_hash,
 		.stage = o->stage ? o->stage : last_stage(s, c->id),
 		.origin = o->origin,
+		.workspace_tree = key.workspace_tree,
+		.workspace_upper = with_workspace ? ws_upper : NULL,
 	};
 	dcfs_runc runc = {.root = runc_root};
 	_cleanup_free_ char *state = NULL;

@@ -2,7 +2,8 @@
  * made from (fs/snapshot.h), with the prebuild key its configuration had when `up` created it
  * (saved in STORE/containers/<id>/key) and the last lifecycle stage that ran in it. A running
  * container is frozen (`runc pause`) while its upper directory is read, and resumed even when
- * the snapshot is killed (a guardian child watches). */
+ * the snapshot is killed (a guardian child watches). A prebuild's container that ran on a
+ * copy-on-write workspace (prebuild_workspace.h) also gets its workspace changes stored. */
 #pragma once
 
 #include "container.h"

@@ -11,6 +11,7 @@
 #include "container.h"
 #include "container_snapshot.h"
 #include "prebuild_queue.h"
+#include "prebuild_workspace.h"
 #include "snapshot.h"
 #include "up.h"
 
@@ -44,6 +45,8 @@ static int snapshot_and_remove(dcfs_store *s, const dcfs_up_result *up,
 	int d = dcfs_container_stop(s, &c, 10000, r < 0 ? &ignored : e);
 	if (d >= 0)
 		d = dcfs_container_delete(s, c.id, r < 0 ? &ignored : e);
+	if (d >= 0)
+		d = dcfs_prebuild_workspace_forget(s, c.id, r < 0 ? &ignored : e);
 	dcfs_error_clear(&ignored);
 	if (r >= 0 && d < 0) /* the prebuild is stored all the same */
 		return dcfs_error_wrap(e, "prebuild %s is stored, but removing its container failed",
@@ -59,8 +62,9 @@ static void remove_leftover(dcfs_store *s, const char *folder, const char *key)
 	dcfs_error ignored = {0};
 	if (asprintf(&identity, "%s/prebuild-%.12s", folder, key) >= 0 &&
 	    dcfs_container_find(s, identity, &c, &ignored) == 0 &&
-	    dcfs_container_stop(s, &c, 10000, &ignored) >= 0)
-		dcfs_container_delete(s, c.id, &ignored);
+	    dcfs_container_stop(s, &c, 10000, &ignored) >= 0 &&
+	    dcfs_container_delete(s, c.id, &ignored) >= 0)
+		dcfs_prebuild_workspace_forget(s, c.id, &ignored);
 	dcfs_error_clear(&ignored);
 }
 

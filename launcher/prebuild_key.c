@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "jsonc.h"
+#include "prebuild_git.h"
 
 /* Commands that run after a prebuild's snapshot, and the file's own location: not part of what
  * a prebuild depends on. */
@@ -108,9 +109,20 @@ int dcfs_prebuild_key_compute(const dcfs_devcontainer *d, const char *base_diges
 	if (r < 0)
 		return r;
 	snprintf(out->base_digest, sizeof(out->base_digest), "%s", base_digest);
+	if (d->folder && (r = dcfs_git_tree(d->folder, out->workspace_tree, e)) < 0)
+		return r;
+	return dcfs_prebuild_key_combine(out, e);
+}
+
+int dcfs_prebuild_key_combine(dcfs_prebuild_key *k, dcfs_error *e)
+{
 	_cleanup_free_ char *all = NULL;
-	if (asprintf(&all, "%s\n%s\n%s\n", out->config_hash, out->build_hash, base_digest) < 0)
+	int n = k->workspace_tree[0]
+			? asprintf(&all, "%s\n%s\n%s\ngit-tree %s\n", k->config_hash, k->build_hash,
+				   k->base_digest, k->workspace_tree)
+			: asprintf(&all, "%s\n%s\n%s\n", k->config_hash, k->build_hash, k->base_digest);
+	if (n < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	hash_hex(all, strlen(all), out->key);
+	hash_hex(all, strlen(all), k->key);
 	return 0;
 }

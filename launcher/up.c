@@ -211,7 +211,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 	}
 	if (r < 0 || (r = paths(u)) < 0)
 		return r;
-	if (created && ((r = up_mark_prebuilt(u)) < 0 || (r = up_record_extensions(u)) < 0 ||
+	if (created && ((r = up_mark_prebuilt(u, res)) < 0 || (r = up_record_extensions(u)) < 0 ||
 			(r = dcfs_container_save_key(u->s, u->c.id, &u->key, e)) < 0))
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)

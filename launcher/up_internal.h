@@ -56,9 +56,11 @@ static inline const char *cfg_string(const up *u, const char *key)
 	return cJSON_GetStringValue(cfg(u, key));
 }
 
-/* up_prebuild.c: the prebuild a new container starts from (or why none), and its markers. */
+/* up_prebuild.c: the prebuild a new container starts from (or why none), its markers and
+ * workspace changes (brought into the folder); the folder a prebuild's workspace view serves. */
 int up_choose_prebuild(up *u, dcfs_up_result *res);
-int up_mark_prebuilt(up *u);
+int up_mark_prebuilt(up *u, dcfs_up_result *res);
+int up_workspace_source(up *u, char **source);
 
 /* up_mount.c: the root and the workspace views, by running this binary; that binary's path
  * (PATH_MAX bytes), which also finds dcfs-init beside it. */

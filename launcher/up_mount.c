@@ -76,10 +76,13 @@ int up_mount_all(up *u)
 	_cleanup_free_ char *upper = dcfs_container_path(u->s, u->c.id, "upper");
 	if (!upper)
 		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	_cleanup_free_ char *ws_source = NULL; /* the folder, or a prebuild's view of it */
+	int r = up_workspace_source(u, &ws_source);
+	if (r < 0)
+		return r;
 	mounting root = {0}, ws = {0};
 	char *root_args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
-	char *ws_args[] = {"--workspace", u->ws.source, u->workspace_mnt, NULL};
-	int r = 0;
+	char *ws_args[] = {"--workspace", ws_source, u->workspace_mnt, NULL};
 	if (!dcfs_container_is_mounted(u->rootfs))
 		r = mount_start(u, "container root", root_args, &root);
 	if (r >= 0 && !up_workspace_is_volume(u) && !dcfs_container_is_mounted(u->workspace_mnt))

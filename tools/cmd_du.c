@@ -132,7 +132,7 @@ static void print_snapshots(const dcfs_snapshot *list, size_t n, bool human)
 		const dcfs_snapshot *sn = &list[i];
 		bool first = i == 0 || strcmp(list[i - 1].config_file, sn->config_file);
 		char size[32], age[32];
-		size_cell(sn->size, human, size);
+		size_cell(sn->size + sn->workspace_size, human, size); /* with its workspace changes */
 		cli_human_age(sn->created_ns / 1000000000, age);
 		cli_table_row(&t, first ? cli_snapshot_config(sn) : "", sn->ref, sn->stage, age, size,
 			      cli_snapshot_status(sn));
@@ -152,6 +152,7 @@ static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n)
 		cJSON_AddStringToObject(j, "stage", list[i].stage);
 		cJSON_AddNumberToObject(j, "created", (double)(list[i].created_ns / 1000000000));
 		cJSON_AddNumberToObject(j, "size", (double)list[i].size);
+		cJSON_AddNumberToObject(j, "workspaceSize", (double)list[i].workspace_size);
 		cJSON_AddStringToObject(j, "status", cli_snapshot_status(&list[i]));
 		cJSON_AddItemToArray(arr, j);
 	}

@@ -55,6 +55,12 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 		cli_print_snapshot(res.ref, &res.stats);
 		printf("prebuild: key %.12s; keeping the newest %d, %d more now reclaimable\n",
 		       res.key.key, o.keep, res.released);
+		if (res.key.workspace_tree[0])
+			printf("prebuild: workspace changes stored with it (git tree %.12s; the folder "
+			       "was not written)\n", res.key.workspace_tree);
+		else
+			printf("prebuild: the folder is no git repository: its workspace changes "
+			       "were made in the folder and are not part of the prebuild\n");
 	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* dcfs snapshots: the snapshots in the store, per configuration, newest first: what each was
- * taken from and at which lifecycle stage, its own size, and whether a container uses it or
- * retention has made it reclaimable.
+ * taken from and at which lifecycle stage, its own size (with its workspace changes), and
+ * whether a container uses it or retention has made it reclaimable.
  *
  *   dcfs snapshots [--json] [-q]
  */
@@ -41,6 +41,9 @@ static void print_json(const dcfs_snapshot *list, size_t n)
 		cJSON_AddNumberToObject(o, "created", (double)(sn->created_ns / 1000000000));
 		cJSON_AddNumberToObject(o, "size", (double)sn->size);
 		cJSON_AddBoolToObject(o, "reclaimable", sn->reclaimable);
+		/* a prebuild of a git checkout: the tree, and the bytes of its workspace changes */
+		cJSON_AddStringToObject(o, "workspaceTree", sn->workspace_tree);
+		cJSON_AddNumberToObject(o, "workspaceSize", (double)sn->workspace_size);
 		if (sn->used_by)
 			cJSON_AddStringToObject(o, "usedBy", sn->used_by);
 		cJSON_AddItemToArray(arr, o);
@@ -77,7 +80,7 @@ int cmd_snapshots(int argc, char **argv, dcfs_cli *cli)
 		for (size_t i = 0; i < n; i++) {
 			const dcfs_snapshot *sn = &list[i];
 			char size[16], age[32], key[13];
-			cli_human_size(sn->size, size);
+			cli_human_size(sn->size + sn->workspace_size, size);
 			cli_human_age(sn->created_ns / 1000000000, age);
 			snprintf(key, sizeof(key), "%.12s", sn->key);
 			cli_table_row(&t, sn->ref, cli_snapshot_config(sn), sn->origin, sn->stage,

@@ -1,6 +1,7 @@
 /* The prebuild key: the order of a configuration's keys does not matter, the commands that run
  * after a prebuild and the file's location do not count, anything else does, and each part of
- * the key changes only with its own input. */
+ * the key changes only with its own input; a git tree changes the key, and without one the key
+ * is what it was before trees were keyed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,10 +86,37 @@ static void dockerfile(void)
 	rmdir(dir);
 }
 
+static void workspace_tree(void)
+{
+	dcfs_prebuild_key a = key_of("{\"image\":\"x\"}", base, "/p/d.json");
+	/* no tree: the hash of the three parts, as keys were made before */
+	char all[300];
+	snprintf(all, sizeof(all), "%s\n%s\n%s\n", a.config_hash, a.build_hash, base);
+	dcfs_hash h;
+	char hex[DCFS_HASH_HEX];
+	dcfs_hash_buf(all, strlen(all), &h);
+	dcfs_hash_to_hex(&h, hex);
+	CHECK_STR(a.key, hex);
+	CHECK_STR(a.workspace_tree, "");
+	dcfs_error e = {0};
+	dcfs_prebuild_key t1 = a, t2 = a;
+	snprintf(t1.workspace_tree, sizeof(t1.workspace_tree), "%s",
+		 "1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d5e6f1a2b");
+	snprintf(t2.workspace_tree, sizeof(t2.workspace_tree), "%s",
+		 "4d5e6f1a2b3c4d5e6f1a2b3c4d5e6f1a2b3c4d5e");
+	CHECK(dcfs_prebuild_key_combine(&t1, &e) == 0);
+	CHECK(dcfs_prebuild_key_combine(&t2, &e) == 0);
+	CHECK(strcmp(t1.key, a.key) != 0);
+	CHECK(strcmp(t1.key, t2.key) != 0);
+	CHECK_STR(t1.config_hash, a.config_hash);
+	dcfs_error_clear(&e);
+}
+
 int main(void)
 {
 	ordering_and_exclusions();
 	base_digest();
 	dockerfile();
+	workspace_tree();
 	return tap_done();
 }

@@ -1,0 +1,57 @@
+/* Mounting a prebuild's copy-on-write workspace (see prebuild_workspace.h); container_ops.c
+ * unmounts it when the container stops, after the workspace view that serves it. */
+#include "prebuild_workspace.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "cleanup.h"
+#include "container.h"
+#include "fsutil.h"
+#include "overlay.h"
+
+int dcfs_prebuild_workspace_mount(dcfs_store *s, const char *id, const char *folder,
+				  char **served, dcfs_error *e)
+{
+	*served = NULL;
+	_cleanup_free_ char *upper = dcfs_container_path(s, id, DCFS_WORKSPACE_UPPER);
+	_cleanup_free_ char *work = dcfs_container_path(s, id, DCFS_WORKSPACE_WORK);
+	_cleanup_free_ char *cow = dcfs_container_path(s, id, DCFS_WORKSPACE_COW);
+	if (!upper || !work || !cow)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (!dcfs_container_is_mounted(cow)) {
+		if (dcfs_mkdir_p(cow, 0700) < 0)
+			return dcfs_error_set(e, errno, "cannot create '%s': %m", cow);
+		int r = dcfs_overlay_mount(folder, upper, work, cow, e);
+		if (r < 0)
+			return dcfs_error_wrap(e, "the prebuild's copy-on-write view of '%s'", folder);
+	}
+	*served = TAKE_PTR(cow);
+	return 0;
+}
+
+int dcfs_prebuild_workspace_forget(dcfs_store *s, const char *id, dcfs_error *e)
+{
+	_cleanup_free_ char *cow = dcfs_container_path(s, id, DCFS_WORKSPACE_COW);
+	if (!cow)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int64_t in_use = 0;
+	for (int i = 0; i < 50; i++) { /* the daemon's last write: in_use = 0 */
+		int r = dcfs_catalog_int(s->db, "SELECT count(*) FROM workspaces WHERE path = ?1"
+					 " AND in_use = 1", cow, &in_use, e);
+		if (r < 0)
+			return r;
+		if (!in_use)
+			break;
+		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+	}
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "DELETE FROM workspaces WHERE path = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, cow, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(s->db, e, "forgetting the prebuild's workspace");
+	return 0;
+}
