@@ -62,7 +62,7 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	_cleanup_free_ char *log = dcfs_container_path(s, c->id, "log");
 	if (!root || !log)
 		return root ? dcfs_error_set(e, ENOMEM, "out of memory") : -EIO;
-	dcfs_runc rc = {.root = root, .log = log};
+	dcfs_runc rc = {.root = root, .log = log, .name = c->name};
 	int r = dcfs_runc_stop(&rc, c->id, timeout_ms, e);
 	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
 	/* where the workspace view was mounted before it moved to /run/dcfs */

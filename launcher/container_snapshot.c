@@ -166,7 +166,7 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 		.stage = o->stage ? o->stage : last_stage(s, c->id),
 		.origin = o->origin,
 	};
-	dcfs_runc runc = {.root = runc_root};
+	dcfs_runc runc = {.root = runc_root, .name = c->name};
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&runc, c->id, &state);
 	bool frozen = state && !strcmp(state, "running");

@@ -173,7 +173,7 @@ static int paths(up *u)
 		return -EIO;
 	if (!u->runc_root && !(u->runc_root = dcfs_container_runc_root(u->s, e)))
 		return -EIO;
-	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log};
+	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log, .name = u->c.name};
 	return 0;
 }
 
@@ -214,6 +214,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)
 		return r;
+	u->runc.name = u->c.name; /* a rename replaced it */
 	if (created)
 		return 0; /* nothing runs it yet */
 	_cleanup_free_ char *state = NULL;
