@@ -328,11 +328,17 @@ static const char schema_v4[] =
  * bytes) and gets a new key on its next import. One pass over the blobs, once. */
 static const char schema_v5[] = "UPDATE blobs SET hash = CAST(printf('legacy-key%022d', id) AS BLOB);";
 
+/* v6: a container made for a `--config FILE` other than the folder's default is a variant:
+ * its identity is the folder and that file (a default one's, the folder alone), so that each
+ * configuration of a folder gets a container of its own. */
+static const char schema_v6[] = "ALTER TABLE containers ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

@@ -6,7 +6,9 @@
  * command not found: 127, one that cannot be executed: 126). A terminal is allocated when
  * stdin is one.
  *
- *   dcfs exec [FOLDER] [-- CMD [ARG...]]
+ * --config FILE picks one of the folder's configurations (needed when it has several).
+ *
+ *   dcfs exec [--config FILE] [FOLDER] [-- CMD [ARG...]]
  */
 #include <getopt.h>
 #include <string.h>
@@ -47,14 +49,14 @@ static bool has_env(const cJSON *env, const char *name)
 	return false;
 }
 
-static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
+static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char **cmd)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
 	_cleanup_(dcfs_remote_free) dcfs_remote remote = {0};
 	_cleanup_free_ char *root = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
-	    dcfs_container_of(s, folder, &c, &cli->err) < 0 ||
+	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0 ||
 	    !(root = dcfs_container_runc_root(s, &cli->err)))
 		return -1;
 	dcfs_runc rc = {.root = root, .name = c.name};
@@ -112,13 +114,18 @@ static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
 
 int cmd_exec(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
+	const char *config = NULL;
+	int c;
 	optind = 1;
-	if (cli_getopt(cli, argc, argv, "+", opts) != -1)
-		return cli_usage(cli, NULL);
+	while ((c = cli_getopt(cli, argc, argv, "+", opts)) != -1) {
+		if (c != 'c')
+			return cli_usage(cli, NULL);
+		config = optarg;
+	}
 	const char *folder;
 	char **cmd;
 	split_args(argc, argv, &folder, &cmd);
-	int r = exec_in(cli, folder, cmd);
+	int r = exec_in(cli, folder, config, cmd);
 	return r < 0 ? 1 : r;
 }
