@@ -98,3 +98,20 @@ def test_default_configuration_keeps_the_folder_identity(ws):
     finally:
         ws.d("rm", "-f", "--config", other, folder, check=False)
 
+
+
+def test_full_rebuild_of_one_variant_keeps_the_other(ws):
+    folder = ws.make("rebuilt", {"image": IMAGE})
+    a, b = variant(folder, "a", "a"), variant(folder, "b", "b")
+    ca, cb = up_config(ws.d, folder, a), up_config(ws.d, folder, b)
+    try:
+        p = ws.d("rebuild", "--full", "--yes", "--json", "--config", a, folder)
+        names = {c["id"]: c["name"] for c in ws.d.json("ls", "--json")}
+        assert cb["containerId"] in names
+        assert runc_status(ws.store, cb["containerId"]) == "running"
+        assert ca["containerId"] not in names  # a's was the one rebuilt
+        assert who(ws.d, folder, a) == "a" and who(ws.d, folder, b) == "b"
+        assert names[cb["containerId"]] not in p.stderr
+    finally:
+        for c in (a, b):
+            ws.d("rm", "-f", "--config", c, folder, check=False)
