@@ -344,6 +344,11 @@ static const char schema_v6[] =
 	"  UPDATE layers SET refs = refs - 1 WHERE id = OLD.workspace_layer;"
 	"END;";
 
+/* v7: a container made for a `--config FILE` other than the folder's default is a variant:
+ * its identity is the folder and that file (a default one's, the folder alone), so that each
+ * configuration of a folder gets a container of its own. */
+static const char schema_v7[] = "ALTER TABLE containers ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;";
+
 const char *const dcfs_catalog_migrations[] = {
 	schema_v1,
 	schema_v2,
@@ -351,5 +356,6 @@ const char *const dcfs_catalog_migrations[] = {
 	schema_v4,
 	schema_v5,
 	schema_v6,
+	schema_v7,
 };
 const int dcfs_catalog_version = (int)(sizeof(dcfs_catalog_migrations) / sizeof(dcfs_catalog_migrations[0]));

@@ -1,6 +1,7 @@
 /* Container records in the catalog and the container's folder in the store (see container.h).
  * The id is 16 random bytes in hex; the name is the folder's base name with a short hash of
- * its full path, so that two folders of the same name get two containers. */
+ * its full path (and of the configuration file, for a variant: container.h), so that two
+ * folders of the same name, or two configurations of one folder, get two containers. */
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@
 
 #define SELECT_CONTAINER                                                                   \
 	"SELECT c.id, c.name, c.state, c.folder, c.config_file, i.ref, coalesce(c.image_id, 0)," \
-	" c.created, c.upper_bytes FROM containers c LEFT JOIN images i ON i.id = c.image_id"
+	" c.created, c.upper_bytes, c.variant FROM containers c"                                  \
+	" LEFT JOIN images i ON i.id = c.image_id"
 
 static void read_row(sqlite3_stmt *st, dcfs_container *c)
 {
@@ -32,16 +34,24 @@ static void read_row(sqlite3_stmt *st, dcfs_container *c)
 		.image_id = sqlite3_column_int64(st, 6),
 		.created = sqlite3_column_int64(st, 7),
 		.upper_bytes = sqlite3_column_int64(st, 8),
+		.variant = sqlite3_column_int(st, 9) != 0,
 	};
 }
 
-int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
+/* The one container `where` (bound to ?1 and ?2) picks: 0, or -ENOENT. */
+static int find_one(dcfs_store *s, const char *where, const char *a, const char *b,
+		    dcfs_container *out, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, SELECT_CONTAINER " WHERE c.folder = ?1", &st, e);
+	_cleanup_free_ char *sql = NULL;
+	if (asprintf(&sql, "%s WHERE %s", SELECT_CONTAINER, where) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = dcfs_catalog_prepare(s->db, sql, &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_DONE)
 		return -ENOENT;
@@ -51,15 +61,18 @@ int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, 
 	return 0;
 }
 
-int dcfs_container_of(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
+int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
 {
-	_cleanup_free_ char *abs = dcfs_path_resolve(folder ? folder : ".");
-	if (!abs)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_container_find(s, abs, out, e);
-	if (r == -ENOENT)
-		return dcfs_error_set(e, ENOENT, "no dev container for '%s' (see 'dcfs up')", abs);
-	return r;
+	return find_one(s, "c.folder = ?1 AND c.variant = 0", folder, NULL, out, e);
+}
+
+int dcfs_container_find_variant(dcfs_store *s, const char *folder, const char *variant,
+				dcfs_container *out, dcfs_error *e)
+{
+	if (!variant)
+		return dcfs_container_find(s, folder, out, e);
+	return find_one(s, "c.folder = ?1 AND c.variant = 1 AND c.config_file = ?2", folder,
+			variant, out, e);
 }
 
 char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub)
@@ -144,15 +157,20 @@ static int make_dirs(dcfs_store *s, const char *id, dcfs_error *e)
 	return 0;
 }
 
-static int new_names(const char *folder, char id[33], char **name)
+/* A random id, and the name: the folder's base name and a hash of the folder (of the folder
+ * and the configuration file, for a variant). */
+static int new_names(const char *folder, const char *variant, char id[33], char **name)
 {
 	unsigned char raw[16];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return -errno;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	_cleanup_free_ char *identity = NULL;
+	if (asprintf(&identity, "%s%s%s", folder, variant ? "\n" : "", variant ? variant : "") < 0)
+		return -ENOMEM;
 	dcfs_hash h;
-	dcfs_hash_buf(folder, strlen(folder), &h);
+	dcfs_hash_buf(identity, strlen(identity), &h);
 	char hex[DCFS_HASH_HEX];
 	dcfs_hash_to_hex(&h, hex);
 	_cleanup_free_ char *copy = strdup(folder);
@@ -162,17 +180,17 @@ static int new_names(const char *folder, char id[33], char **name)
 }
 
 int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
-			  int64_t image_id, dcfs_container *out, dcfs_error *e)
+			  bool variant, int64_t image_id, dcfs_container *out, dcfs_error *e)
 {
 	char id[33];
 	_cleanup_free_ char *name = NULL;
-	int r = new_names(folder, id, &name);
+	int r = new_names(folder, variant ? config_file : NULL, id, &name);
 	if (r < 0)
 		return dcfs_error_set(e, r, "cannot name a container: %s", strerror(-r));
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	r = dcfs_catalog_prepare(s->db,
 				 "INSERT INTO containers(id, name, image_id, state, created, folder,"
-				 " config_file) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6)",
+				 " config_file, variant) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6, ?7)",
 				 &st, e);
 	if (r < 0)
 		return r;
@@ -182,9 +200,10 @@ int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
 	sqlite3_bind_text(st, 5, folder, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, config_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, variant);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(s->db, e, "recording the container");
-	if ((r = make_dirs(s, id, e)) < 0 || (r = dcfs_container_find(s, folder, out, e)) < 0) {
+	if ((r = make_dirs(s, id, e)) < 0 || (r = find_one(s, "c.id = ?1", id, NULL, out, e)) < 0) {
 		_cleanup_error_ dcfs_error ignored = {0}; /* no record of a container not made */
 		dcfs_container_delete(s, id, &ignored);
 	}

@@ -25,18 +25,36 @@ typedef struct dcfs_container {
 	char *id, *name, *state, *folder, *config_file;
 	char *image; /* the image's ref, NULL when the image is gone */
 	int64_t image_id, created, upper_bytes;
+	/* made for a --config file other than the folder's default (config_file): a folder has a
+	 * container per configuration, the default one's identity is the folder alone (so that it
+	 * stays the same when the default file moves) */
+	bool variant;
 } dcfs_container;
 
-/* The container made for host folder `folder` (absolute): 0 with *out filled, or -ENOENT. */
+/* The container made for host folder `folder` (absolute) with its default configuration: 0
+ * with *out filled, or -ENOENT. */
 int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e);
+/* The same for the variant of configuration file `variant` (absolute; NULL: the default). */
+int dcfs_container_find_variant(dcfs_store *s, const char *folder, const char *variant,
+				dcfs_container *out, dcfs_error *e);
 
-/* The container of FOLDER as given on a command line (NULL: "."), resolved as `up` resolves
- * it; -ENOENT with a message naming the folder when there is none. */
-int dcfs_container_of(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e);
+/* Which configuration of `folder` (absolute) `config_file` (absolute) is: *variant NULL when it
+ * is the folder's default (not `given` with --config, or the file the folder's search finds),
+ * else a copy of config_file. 0 or -ENOMEM. */
+int dcfs_container_variant(const char *folder, const char *config_file, bool given,
+			   char **variant);
 
-/* Record a new container for `folder` with image `image_id` and make its folders. */
+/* The container of FOLDER (NULL: ".") and --config CONFIG (NULL: none) as given on a command
+ * line, resolved as `up` resolves them. Without CONFIG, the folder's only container, whichever
+ * configuration it is for; when it has several, -EINVAL and a message listing them. -ENOENT
+ * with a message naming the folder (and the file) when there is none. */
+int dcfs_container_of(dcfs_store *s, const char *folder, const char *config,
+		      dcfs_container *out, dcfs_error *e);
+
+/* Record a new container for `folder` and `config_file` (a `variant` of the folder or its
+ * default) with image `image_id` and make its folders. */
 int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
-			  int64_t image_id, dcfs_container *out, dcfs_error *e);
+			  bool variant, int64_t image_id, dcfs_container *out, dcfs_error *e);
 
 int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e);
 
@@ -84,8 +102,9 @@ int dcfs_remote_save(dcfs_store *s, const char *id, const dcfs_remote *r, dcfs_e
 int dcfs_remote_load(dcfs_store *s, const char *id, dcfs_remote *out, dcfs_error *e);
 void dcfs_remote_free(dcfs_remote *r);
 
-/* Serialize `up`, `down` and `rm` of one folder's container: an exclusive flock on
- * STORE/run/locks/<sha256(folder)[:16]>, held while the returned descriptor is open. */
+/* Serialize `up`, `down` and `rm` of one folder's containers (all its configurations': one
+ * waits for another): an exclusive flock on STORE/run/locks/<sha256(folder)[:16]>, held while
+ * the returned descriptor is open. */
 int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e);
 
 /* Sum the sizes of the files in the container's upper directory into its upper_bytes (which

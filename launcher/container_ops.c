@@ -64,7 +64,7 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	if (!root || !log)
 		return root ? dcfs_error_set(e, ENOMEM, "out of memory") : -EIO;
 	_cleanup_free_ char *forward = dcfs_container_path(s, c->id, "forward.pid");
-	dcfs_runc rc = {.root = root, .log = log};
+	dcfs_runc rc = {.root = root, .log = log, .name = c->name};
 	int r = forward ? dcfs_port_forward_stop(forward, e)
 			: dcfs_error_set(e, ENOMEM, "out of memory");
 	r = r ?: dcfs_runc_stop(&rc, c->id, timeout_ms, e);

@@ -179,7 +179,7 @@ int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 		.workspace_tree = key.workspace_tree,
 		.workspace_upper = with_workspace ? ws_upper : NULL,
 	};
-	dcfs_runc runc = {.root = runc_root};
+	dcfs_runc runc = {.root = runc_root, .name = c->name};
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&runc, c->id, &state);
 	bool frozen = state && !strcmp(state, "running");

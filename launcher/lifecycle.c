@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "lifecycle.h"
+#include "runc_error.h"
 
 #define TAIL_LINES 3
 #define MAX_PROCS 64
@@ -78,13 +79,18 @@ static const char **command_argv(const cJSON *cmd)
 	return v;
 }
 
-static pid_t start(const dcfs_lifecycle *l, const cJSON *cmd, int out_fd)
+/* One process; in the container, runc's own messages go to `log` (opened here). */
+static pid_t start(const dcfs_lifecycle *l, const cJSON *cmd, int out_fd, dcfs_runc_log *log)
 {
 	_cleanup_free_ const char **words = command_argv(cmd);
 	char **argv = NULL;
 	if (!words || !words[0])
 		return -EINVAL;
-	if (l->id && !(argv = dcfs_runc_exec_argv(l->runc, l->id, l->user, l->cwd, l->env, false,
+	if (l->id && dcfs_runc_log_open(log) < 0)
+		return -errno;
+	dcfs_runc rc = l->id ? *l->runc : (dcfs_runc){0};
+	rc.exec_log = log->path;
+	if (l->id && !(argv = dcfs_runc_exec_argv(&rc, l->id, l->user, l->cwd, l->env, false,
 						 (char *const *)words)))
 		return -ENOMEM;
 	pid_t pid = fork();
@@ -109,11 +115,11 @@ static pid_t start(const dcfs_lifecycle *l, const cJSON *cmd, int out_fd)
 /* Start the processes of one command value; their pids in pids[], how many in *n (also when
  * one fails to start: those started are still to be reaped). */
 static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, pid_t *pids,
-		     int *n)
+		     dcfs_runc_log *logs, int *n)
 {
 	*n = 0;
 	if (!cJSON_IsObject(command)) {
-		pid_t p = start(l, command, out_fd);
+		pid_t p = start(l, command, out_fd, &logs[0]);
 		return p < 0 ? (int)p : (pids[(*n)++] = p, 0);
 	}
 	const cJSON *it;
@@ -121,7 +127,7 @@ static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, 
 	{
 		if (*n == MAX_PROCS)
 			return -E2BIG;
-		pid_t p = start(l, it, out_fd);
+		pid_t p = start(l, it, out_fd, &logs[*n]);
 		if (p < 0)
 			return (int)p;
 		pids[(*n)++] = p;
@@ -129,11 +135,15 @@ static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, 
 	return 0;
 }
 
-static void drain(int fd, tail *t, FILE *log)
+/* The processes' output to stderr, the log and the tail, less runc's own error lines (each
+ * process's runc log, in `logs`, says which). */
+static void drain(int fd, tail *t, FILE *log, const dcfs_runc_log *logs, size_t nlogs)
 {
 	char buf[4096];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0)
+			n = (ssize_t)dcfs_runc_log_trim(logs, nlogs, buf, (size_t)n);
 		if (n <= 0)
 			continue;
 		fwrite(buf, 1, (size_t)n, stderr);
@@ -163,6 +173,34 @@ static bool empty(const cJSON *c)
 	       ((cJSON_IsArray(c) || cJSON_IsObject(c)) && !c->child);
 }
 
+/* Wait for the `n` processes; the first failure is the command's: its exit code and output's
+ * last lines, or what runc said when it could not run it (a command not found: 127). */
+static int reap(const dcfs_lifecycle *l, const char *name, const pid_t *pids,
+		const dcfs_runc_log *logs, int n, tail *t, dcfs_error *e)
+{
+	int failed = 0;
+	_cleanup_free_ char *runc_msg = NULL;
+	for (int i = 0; i < n; i++) {
+		int status;
+		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (!failed && code) {
+			failed = code;
+			runc_msg = dcfs_runc_log_error(&logs[i]);
+		}
+	}
+	if (!failed)
+		return 0;
+	if (!runc_msg)
+		return dcfs_error_set(e, EIO, "%s failed with exit code %d: %s", name, failed,
+				      tail_lines(t));
+	_cleanup_error_ dcfs_error said = {0};
+	failed = dcfs_runc_error(&said, l->runc->name ? l->runc->name : l->id, "exec", runc_msg);
+	return dcfs_error_set(e, said.code, "%s failed with exit code %d: %s", name, failed,
+			      said.msg);
+}
+
 int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *command,
 		       dcfs_error *e)
 {
@@ -173,28 +211,21 @@ int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *c
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return dcfs_error_set(e, errno, "%s: %m", name);
 	pid_t pids[MAX_PROCS];
+	dcfs_runc_log logs[MAX_PROCS];
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		logs[i] = (dcfs_runc_log){.fd = -1};
 	int n;
-	int started = start_all(l, command, p[1], pids, &n);
+	int started = start_all(l, command, p[1], pids, logs, &n);
 	close(p[1]);
 	tail t = {.len = 0};
-	drain(p[0], &t, l->log);
+	drain(p[0], &t, l->log, logs, (size_t)n);
 	close(p[0]);
-	int failed = 0;
-	for (int i = 0; i < n; i++) {
-		int status;
-		while (waitpid(pids[i], &status, 0) < 0 && errno == EINTR)
-			;
-		if (!failed && WIFEXITED(status) && WEXITSTATUS(status))
-			failed = WEXITSTATUS(status);
-		else if (!failed && WIFSIGNALED(status))
-			failed = 128 + WTERMSIG(status);
-	}
+	int r = reap(l, name, pids, logs, n, &t, e);
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		dcfs_runc_log_close(&logs[i]);
 	if (started < 0)
 		return dcfs_error_set(e, started, "%s: cannot start: %s", name, strerror(-started));
-	if (failed)
-		return dcfs_error_set(e, EIO, "%s failed with exit code %d: %s", name, failed,
-				      tail_lines(&t));
-	return 0;
+	return r;
 }
 
 int dcfs_lifecycle_run_all(const dcfs_lifecycle *l, const char *name, const cJSON *commands,

@@ -2,7 +2,9 @@
  * container through `runc exec`. A command is a string (run by /bin/sh -c), an array (run as
  * is) or an object whose entries (strings or arrays) run in parallel and must all succeed.
  * Each command is labelled ("Running the postCreateCommand..."); its output goes to our stderr
- * (and the container's log); a failure's message ends with the output's last lines. */
+ * (and the container's log); a failure's message ends with the output's last lines, or with
+ * runc's own error in one line when runc could not run it (a command not found: exit code 127,
+ * one that cannot be executed: 126; see runc_error.h), which is kept off stderr. */
 #pragma once
 
 #include <cjson/cJSON.h>

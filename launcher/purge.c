@@ -93,16 +93,18 @@ static int note_volumes(planner *pl, const dcfs_container *c, char ***list, size
 	return r;
 }
 
-/* Only the rebuilt folder's container is removed. Every other container, running or stopped,
- * stays, and so do the images it was made from and the volumes it binds. */
-static int plan_containers(planner *pl, const char *folder, dcfs_error *e)
+/* Only the rebuilt folder's container (of the rebuilt configuration, `variant`: container.h)
+ * is removed. Every other container, running or stopped, stays, and so do the images it was
+ * made from and the volumes it binds. */
+static int plan_containers(planner *pl, const char *folder, const char *variant, dcfs_error *e)
 {
 	dcfs_container *list = NULL;
 	size_t n = 0;
 	int r = dcfs_container_list(pl->s, &list, &n, e);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const dcfs_container *c = &list[i];
-		bool mine = c->folder && !strcmp(c->folder, folder);
+		bool mine = c->folder && !strcmp(c->folder, folder) && c->variant == (variant != NULL) &&
+			    (!variant || (c->config_file && !strcmp(c->config_file, variant)));
 		if (!mine) {
 			r = add_id(&pl->protected, &pl->nprotected, c->image_id, e);
 			r = r ?: note_volumes(pl, c, &pl->busy_volumes, &pl->nbusy, e);
@@ -197,15 +199,15 @@ static int plan_volumes(planner *pl, dcfs_error *e)
 	return r;
 }
 
-int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *image,
-			 dcfs_purge_plan *p, dcfs_error *e)
+int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *variant,
+			 const char *image, dcfs_purge_plan *p, dcfs_error *e)
 {
 	*p = (dcfs_purge_plan){0};
 	planner pl = {.s = s, .p = p};
 	_cleanup_free_ char *root = realpath(s->root, NULL);
 	if (!root || asprintf(&pl.volumes, "%s/volumes", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = plan_containers(&pl, folder, e);
+	int r = plan_containers(&pl, folder, variant, e);
 	r = r ?: note_snapshots(&pl, folder, e);
 	int64_t image_id = 0;
 	if (r >= 0 && image &&

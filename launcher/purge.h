@@ -34,10 +34,11 @@ typedef struct dcfs_purge_plan {
 	size_t n;
 } dcfs_purge_plan;
 
-/* Plan the purge of `folder`'s configuration, whose image is `image` (NULL: none named); the
- * folder's own container is removed even when it runs (it is the one being rebuilt). */
-int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *image,
-			 dcfs_purge_plan *p, dcfs_error *e);
+/* Plan the purge of `folder`'s configuration (`variant`, NULL: its default; container.h),
+ * whose image is `image` (NULL: none named); that configuration's container is removed even
+ * when it runs (it is the one being rebuilt), the folder's other configurations' stay. */
+int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *variant,
+			 const char *image, dcfs_purge_plan *p, dcfs_error *e);
 
 /* Carry out the plan's removals on the store at `root` (opened here: the containers with the
  * store shared, the images, snapshots, volumes and the chunks they free with it alone, so the

@@ -64,13 +64,18 @@ int dcfs_env_set(cJSON *env, const char *key, const char *value);
  * A bind mount's source must be absolute. VOLUMES_DIR NULL: check only (nothing is made). */
 int dcfs_mounts_convert(const cJSON *mounts, const char *volumes_dir, cJSON *out, dcfs_error *e);
 
-/* runc, with its state in `runc_root`. */
+/* runc, with its state in `runc_root`. Its own messages never reach a terminal: each call
+ * that can fail gives runc a log of its own, and a failure is one line naming the container
+ * and the step (runc_error.h). */
 typedef struct dcfs_runc {
 	const char *root;
-	const char *log; /* output of `run` and the container goes here (appended) */
+	const char *log;  /* output of `run` and the container goes here (appended) */
+	const char *name; /* the container's name in messages; NULL: its id */
+	/* `runc exec`'s own log (runc --log PATH --log-format json; runc_error.h); NULL: none */
+	const char *exec_log;
 } dcfs_runc;
 
-/* `runc run -d`: start the container; on failure the message holds runc's last output. */
+/* `runc run -d`: start the container; a failure says runc's error in one line. */
 int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_error *e);
 /* The container's status: "running", "stopped", "created", ...; *out NULL when runc does not
  * know it. */
@@ -84,7 +89,7 @@ int dcfs_runc_freeze(const dcfs_runc *rc, const char *id, bool freeze, dcfs_erro
 
 /* argv for `runc exec` of `cmd` (NULL-terminated) as `user` in `cwd` with the extra env
  * (array of "K=V", may be NULL); malloc'd vector of malloc'd strings (free with
- * dcfs_argv_free). `tty` adds -t. */
+ * dcfs_argv_free). `tty` adds -t; rc->exec_log, runc's --log. */
 char **dcfs_runc_exec_argv(const dcfs_runc *rc, const char *id, const dcfs_user *user,
 			   const char *cwd, const cJSON *env, bool tty, char *const *cmd);
 void dcfs_argv_free(char **argv);

@@ -1,6 +1,7 @@
 /* runc as a child process: run a bundle detached, read a container's state, stop and delete
- * it, and build `runc exec` command lines. The container's stdio and runc's messages go to the
- * container's log; a failure's message quotes the log's last line. */
+ * it, and build `runc exec` command lines. The container's stdio goes to the container's log;
+ * runc's own messages to a log of each call's own, whose last error a failure says in one line
+ * (runc_error.h). */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "jsonc.h"
+#include "runc_error.h"
 #include "runtime.h"
 
 extern char **environ;
@@ -111,22 +113,37 @@ char *dcfs_log_tail(const char *log, off_t offset)
 	return strdup(nl ? nl + 1 : buf);
 }
 
-/* runc logs `time="..." level=error msg="runc run failed: TEXT"`: TEXT, unquoted in place. */
-static const char *runc_message(char *line)
+/* The container in messages: its name, else its id. */
+static const char *name_of(const dcfs_runc *rc, const char *id)
 {
-	char *m = strstr(line, "msg=\"");
-	if (!m)
-		return line;
-	m += 5;
-	char *w = m;
-	for (char *r = m; *r && *r != '"'; r++) {
-		if (*r == '\\' && r[1])
-			r++;
-		*w++ = *r;
-	}
-	*w = 0;
-	static const char prefix[] = "runc run failed: ";
-	return strncmp(m, prefix, sizeof(prefix) - 1) ? m : m + sizeof(prefix) - 1;
+	return rc->name ? rc->name : id;
+}
+
+/* `runc --root ROOT --log LOG --log-format json ARGS...` (ARGS NULL-terminated, at most 8) with
+ * stdout and stderr to `out_fd`, LOG a log of its own: its exit status, or -errno; *msg the
+ * last error runc logged when it failed (malloc'd; NULL: none). */
+static int runc_logged(const dcfs_runc *rc, const char *const *args, int out_fd, char **msg)
+{
+	*msg = NULL;
+	dcfs_runc_log log = {.fd = -1};
+	int r = dcfs_runc_log_open(&log);
+	if (r < 0)
+		return r;
+	char *argv[16] = {"runc", "--root", (char *)rc->root, "--log", log.path, "--log-format",
+			  "json"};
+	for (size_t n = 7; *args && n < ELEMENTSOF(argv) - 1; n++)
+		argv[n] = (char *)*args++;
+	int status = dcfs_spawn_wait(argv, out_fd);
+	if (status >= 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		*msg = dcfs_runc_log_error(&log);
+	dcfs_runc_log_close(&log);
+	return status;
+}
+
+static int no_runc(dcfs_error *e, int status)
+{
+	return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
+			      strerror(-status));
 }
 
 int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_error *e)
@@ -136,17 +153,17 @@ int dcfs_runc_run(const dcfs_runc *rc, const char *id, const char *bundle, dcfs_
 		return dcfs_error_set(e, errno, "cannot open '%s': %m", rc->log);
 	struct stat st;
 	off_t offset = fstat(log, &st) == 0 ? st.st_size : 0;
-	char *argv[] = {"runc",	  "--root", (char *)rc->root, "run", "-d", "--bundle",
-			(char *)bundle, (char *)id, NULL};
-	int status = dcfs_spawn_wait(argv, log);
+	_cleanup_free_ char *msg = NULL;
+	int status = runc_logged(rc, (const char *[]){"run", "-d", "--bundle", bundle, id, NULL},
+				 log, &msg);
 	if (status < 0)
-		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
-				      strerror(-status));
+		return no_runc(e, status);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	_cleanup_free_ char *tail = dcfs_log_tail(rc->log, offset);
-	const char *msg = tail ? runc_message(tail) : "";
-	return dcfs_error_set(e, EIO, "runc run failed: %s", *msg ? msg : "no message");
+	if (!msg) /* runc died without logging: its last words are in the container's log */
+		msg = dcfs_log_tail(rc->log, offset);
+	int code = dcfs_runc_error(e, name_of(rc, id), "run", msg ? msg : "");
+	return code == 127 ? -ENOENT : code == 126 ? -EACCES : -EIO;
 }
 
 /* `runc state` as JSON; NULL when runc does not know the container. */
@@ -183,12 +200,12 @@ int dcfs_runc_state(const dcfs_runc *rc, const char *id, char **out)
 	return 0;
 }
 
-static int runc_quiet(const dcfs_runc *rc, const char *verb, const char *id, const char *arg)
+/* `runc VERB ID [ARG]` with its output dropped; as runc_logged(). */
+static int runc_quiet(const dcfs_runc *rc, const char *verb, const char *id, const char *arg,
+		      char **msg)
 {
-	char *argv[] = {"runc", "--root", (char *)rc->root, (char *)verb, (char *)id, (char *)arg,
-			NULL};
 	_cleanup_close_ int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	return dcfs_spawn_wait(argv, devnull);
+	return runc_logged(rc, (const char *[]){verb, id, arg, NULL}, devnull, msg);
 }
 
 static bool wait_stopped(const dcfs_runc *rc, const char *id, int timeout_ms)
@@ -206,33 +223,36 @@ static bool wait_stopped(const dcfs_runc *rc, const char *id, int timeout_ms)
 
 int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e)
 {
-	runc_quiet(rc, "kill", id, "TERM");
+	_cleanup_free_ char *ignored = NULL, *msg = NULL; /* gone already: quiet */
+	runc_quiet(rc, "kill", id, "TERM", &ignored);
 	if (!wait_stopped(rc, id, timeout_ms)) {
-		runc_quiet(rc, "kill", id, "KILL");
+		free(TAKE_PTR(ignored));
+		runc_quiet(rc, "kill", id, "KILL", &ignored);
 		wait_stopped(rc, id, 5000);
 	}
-	char *argv[] = {"runc", "--root", (char *)rc->root, "delete", "--force", (char *)id, NULL};
 	_cleanup_close_ int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	int status = dcfs_spawn_wait(argv, devnull);
+	int status = runc_logged(rc, (const char *[]){"delete", "--force", id, NULL}, devnull, &msg);
 	if (status < 0)
-		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
-				      strerror(-status));
+		return no_runc(e, status);
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(rc, id, &state);
-	if (state)
-		return dcfs_error_set(e, EBUSY, "runc could not delete container %s (%s)", id, state);
-	return 0;
+	if (!state)
+		return 0;
+	if (msg)
+		return dcfs_runc_error(e, name_of(rc, id), "delete", msg), -EBUSY;
+	return dcfs_error_set(e, EBUSY, "container %s: runc delete: it is still %s",
+			      name_of(rc, id), state);
 }
 
 int dcfs_runc_freeze(const dcfs_runc *rc, const char *id, bool freeze, dcfs_error *e)
 {
 	const char *verb = freeze ? "pause" : "resume";
-	int status = runc_quiet(rc, verb, id, NULL);
+	_cleanup_free_ char *msg = NULL;
+	int status = runc_quiet(rc, verb, id, NULL, &msg);
 	if (status < 0)
-		return dcfs_error_set(e, status, "cannot run runc: %s (apt-get install runc)",
-				      strerror(-status));
+		return no_runc(e, status);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return dcfs_error_set(e, EIO, "runc %s %s failed", verb, id);
+		return dcfs_runc_error(e, name_of(rc, id), verb, msg ? msg : ""), -EIO;
 	return 0;
 }
 
@@ -259,6 +279,9 @@ char **dcfs_runc_exec_argv(const dcfs_runc *rc, const char *id, const dcfs_user 
 	char **v = NULL;
 	size_t n = 0;
 	int r = push(&v, &n, "runc") ?: push(&v, &n, "--root") ?: push(&v, &n, "%s", rc->root);
+	if (rc->exec_log)
+		r = r ?: push(&v, &n, "--log") ?: push(&v, &n, "%s", rc->exec_log) ?:
+			 push(&v, &n, "--log-format") ?: push(&v, &n, "json");
 	r = r ?: push(&v, &n, "exec") ?: push(&v, &n, "--user") ?:
 		 push(&v, &n, "%u:%u", user->uid, user->gid);
 	r = r ?: push(&v, &n, "--cwd") ?: push(&v, &n, "%s", cwd);

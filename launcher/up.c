@@ -32,6 +32,7 @@ static void up_free(up *u)
 	free(u->image_digest);
 	dcfs_snapshot_free(&u->prebuild);
 	free(u->identity);
+	free(u->variant);
 	dcfs_container_free(&u->c);
 	free(u->runc_root);
 	free(u->log);
@@ -175,7 +176,7 @@ static int paths(up *u)
 		return -EIO;
 	if (!u->runc_root && !(u->runc_root = dcfs_container_runc_root(u->s, e)))
 		return -EIO;
-	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log};
+	u->runc = (dcfs_runc){.root = u->runc_root, .log = u->log, .name = u->c.name};
 	return 0;
 }
 
@@ -185,7 +186,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 {
 	dcfs_error *e = u->e;
 	*running = false;
-	int r = dcfs_container_find(u->s, u->identity, &u->c, e);
+	int r = dcfs_container_find_variant(u->s, u->identity, u->variant, &u->c, e);
 	if (r == 0 && (u->o->remove_existing || u->o->prebuild)) {
 		if ((r = paths(u)) < 0 || (r = dcfs_container_stop(u->s, &u->c, 10000, e)) < 0 ||
 		    (r = dcfs_container_delete(u->s, u->c.id, e)) < 0)
@@ -198,7 +199,8 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		if ((r = up_choose_prebuild(u, res)) < 0)
 			return r;
 		int64_t image = u->prebuild.image_id ? u->prebuild.image_id : u->image_id;
-		r = dcfs_container_create(u->s, u->identity, u->d.config_file, image, &u->c, e);
+		r = dcfs_container_create(u->s, u->identity, u->d.config_file, u->variant != NULL,
+					  image, &u->c, e);
 	} else if (r == 0) {
 		/* it keeps the root it was made with: its image or its prebuild snapshot */
 		if (!u->c.image)
@@ -216,6 +218,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 		return r;
 	if (u->run_args.name && (r = dcfs_container_rename(u->s, &u->c, u->run_args.name, e)) < 0)
 		return r;
+	u->runc.name = u->c.name; /* a rename replaced it */
 	if (created)
 		return 0; /* nothing runs it yet */
 	_cleanup_free_ char *state = NULL;
@@ -305,7 +308,11 @@ static int up_run(up *u, dcfs_up_result *res)
 	if (u->o->prebuild)
 		r = asprintf(&u->identity, "%s/prebuild-%.12s", u->d.folder, u->key.key);
 	else
-		r = (u->identity = strdup(u->d.folder)) ? 0 : -1;
+		r = (u->identity = strdup(u->d.folder)) &&
+				    dcfs_container_variant(u->d.folder, u->d.config_file, u->d.given,
+							   &u->variant) == 0
+			    ? 0
+			    : -1;
 	if (r < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_close_ int lock = dcfs_container_lock(u->s, u->identity, e);

@@ -31,6 +31,7 @@ typedef struct up {
 	dcfs_prebuild_key key;
 	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
 	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
+	char *variant;		/* with the folder, for a --config file not the default (container.h) */
 	bool created;		/* made by this `up` */
 	dcfs_store *s;
 	dcfs_container c;

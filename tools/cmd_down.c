@@ -2,7 +2,9 @@
  * unmount its workspace and root. Its upper directory stays: `dcfs up` starts it again.
  * A configuration whose shutdownAction is "none" keeps its container running unless -f.
  *
- *   dcfs down [-f] [FOLDER]
+ * --config FILE picks one of the folder's configurations (needed when it has several).
+ *
+ *   dcfs down [-f] [--config FILE] [FOLDER]
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -30,14 +32,19 @@ static bool keeps_running(const dcfs_container *c)
 
 int cmd_down(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+					     {"config", required_argument, NULL, 'c'}, {0}};
 	bool force = false;
+	const char *config = NULL;
 	int ch;
 	optind = 1;
 	while ((ch = cli_getopt(cli, argc, argv, "f", opts)) != -1) {
-		if (ch != 'f')
+		if (ch == 'f')
+			force = true;
+		else if (ch == 'c')
+			config = optarg;
+		else
 			return cli_usage(cli, NULL);
-		force = true;
 	}
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
@@ -47,7 +54,7 @@ int cmd_down(int argc, char **argv, dcfs_cli *cli)
 	_cleanup_close_ int lock = -1;
 	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
 	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
-	    dcfs_container_of(s, folder, &c, &cli->err) < 0)
+	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0)
 		return 1;
 	if (!force && keeps_running(&c)) {
 		printf("left %s running: its shutdownAction is \"none\" (dcfs down -f stops it)\n", c.name);

@@ -1,4 +1,5 @@
-/* dcfs du: disk usage in Docker's `system df` shape, read from the catalog's sums. */
+/* dcfs du: disk usage in Docker's `system df` shape, read from the catalog's sums; a running
+ * container's writes measured as they are now (its upper folder). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <string.h>
@@ -175,18 +176,39 @@ static void print_images(dcfs_image_info *imgs, size_t n, bool human)
 	cli_table_free(&t);
 }
 
-/* du -v: each container (its writes as last measured) and each volume. */
-static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, bool human)
+/* A running container's writes grow while it runs; the catalog has them as of its last `up`
+ * or `down`. Its upper folder is measured now instead (a walk of what it wrote, not of its
+ * image), in list[].upper_bytes and d->containers. Without the right to read the folders (not
+ * root) the catalog's figures stand, and a note says so. */
+static void measure_running(dcfs_store *s, dcfs_du *d, dcfs_container *list, size_t n)
 {
-	dcfs_container *list = NULL;
-	size_t n = 0;
+	bool denied = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].state, "running"))
+			continue;
+		_cleanup_free_ char *upper = dcfs_container_path(s, list[i].id, "upper");
+		_cleanup_error_ dcfs_error ignored = {0};
+		uint64_t now = 0;
+		if (!upper || dcfs_tree_bytes(upper, &now, &ignored) < 0) {
+			denied = denied || ignored.code == EACCES;
+			continue;
+		}
+		d->containers.size += now - (uint64_t)list[i].upper_bytes;
+		list[i].upper_bytes = (int64_t)now;
+	}
+	if (denied)
+		fprintf(stderr, "dcfs: du: running containers counted as of their last start (reading "
+				"their writes needs root)\n");
+}
+
+/* du -v: each container (a running one's writes as they are now) and each volume. */
+static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, dcfs_container *list,
+				    size_t n, bool human)
+{
 	dcfs_volume_info *vols = NULL;
 	size_t nvols = 0;
-	if (dcfs_container_list(s, &list, &n, &cli->err) < 0 ||
-	    dcfs_volumes_list(s, &vols, &nvols, &cli->err) < 0) {
-		dcfs_container_list_free(list, n);
+	if (dcfs_volumes_list(s, &vols, &nvols, &cli->err) < 0)
 		return -1;
-	}
 	printf("\nContainers space usage:\n\n");
 	cli_table t;
 	cli_table_init(&t, 5);
@@ -210,8 +232,40 @@ static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, bool human)
 	}
 	cli_table_print(&t, stdout);
 	cli_table_free(&t);
-	dcfs_container_list_free(list, n);
 	dcfs_volumes_list_free(vols, nvols);
+	return 0;
+}
+
+/* The figures (images, snapshots, containers and volumes listed with -v), table or JSON. */
+static int du_print(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, dcfs_container *list,
+		    size_t ncont, bool json, bool verbose)
+{
+	dcfs_image_info *imgs = NULL;
+	size_t n = 0;
+	if (verbose && dcfs_images_list(s, NULL, &imgs, &n, &cli->err) < 0)
+		return 1;
+	dcfs_snapshot *snaps = NULL;
+	size_t nsnaps = 0;
+	if (d->snapshots.total && dcfs_snapshot_list(s, &snaps, &nsnaps, &cli->err) < 0) {
+		dcfs_images_free(imgs, n);
+		return 1;
+	}
+	bool human = isatty(STDOUT_FILENO);
+	if (json)
+		print_json(d, imgs, n, snaps, nsnaps);
+	else {
+		print_table(d, human);
+		print_snapshots(snaps, nsnaps, human);
+		if (verbose)
+			print_images(imgs, n, human);
+		if (verbose && print_containers_volumes(cli, s, list, ncont, human) < 0) {
+			dcfs_images_free(imgs, n);
+			dcfs_snapshot_list_free(snaps, nsnaps);
+			return 1;
+		}
+	}
+	dcfs_images_free(imgs, n);
+	dcfs_snapshot_list_free(snaps, nsnaps);
 	return 0;
 }
 
@@ -237,31 +291,12 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 	dcfs_du d;
 	if (dcfs_du_read(s, &d, &cli->err) < 0)
 		return 1;
-	dcfs_image_info *imgs = NULL;
-	size_t n = 0;
-	if (verbose && dcfs_images_list(s, NULL, &imgs, &n, &cli->err) < 0)
+	dcfs_container *list = NULL;
+	size_t ncont = 0;
+	if (dcfs_container_list(s, &list, &ncont, &cli->err) < 0)
 		return 1;
-	dcfs_snapshot *snaps = NULL;
-	size_t nsnaps = 0;
-	if (d.snapshots.total && dcfs_snapshot_list(s, &snaps, &nsnaps, &cli->err) < 0) {
-		dcfs_images_free(imgs, n);
-		return 1;
-	}
-	bool human = isatty(STDOUT_FILENO);
-	if (json)
-		print_json(&d, imgs, n, snaps, nsnaps);
-	else {
-		print_table(&d, human);
-		print_snapshots(snaps, nsnaps, human);
-		if (verbose)
-			print_images(imgs, n, human);
-		if (verbose && print_containers_volumes(cli, s, human) < 0) {
-			dcfs_images_free(imgs, n);
-			dcfs_snapshot_list_free(snaps, nsnaps);
-			return 1;
-		}
-	}
-	dcfs_images_free(imgs, n);
-	dcfs_snapshot_list_free(snaps, nsnaps);
-	return 0;
+	measure_running(s, &d, list, ncont);
+	int rc = du_print(cli, s, &d, list, ncont, json, verbose);
+	dcfs_container_list_free(list, ncont);
+	return rc;
 }

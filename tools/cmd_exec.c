@@ -2,15 +2,20 @@
  * workspace folder, with the environment `up` saved (what userEnvProbe found, with remoteEnv
  * over it); without a command, the user's login shell (from the container's /etc/passwd) with
  * TERM passed on. A command name that is on no folder of the container's PATH (that
- * environment's) is "not found" (exit 127) before runc is asked. The command replaces this
- * process (`runc exec`), so its exit code is ours. A terminal is allocated when stdin is one.
+ * environment's) is "not found" (exit 127) before runc is asked. `runc exec` runs as our
+ * child and its exit code (the command's) is ours; runc's own error is one dcfs line (a
+ * command not found: 127, one that cannot be executed: 126). A terminal is allocated when
+ * stdin is one.
  *
- *   dcfs exec [FOLDER] [-- CMD [ARG...]]
+ * --config FILE picks one of the folder's configurations (needed when it has several).
+ *
+ *   dcfs exec [--config FILE] [FOLDER] [-- CMD [ARG...]]
  */
 #include <getopt.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -18,6 +23,7 @@
 #include "container.h"
 #include "container_command.h"
 #include "jsonc.h"
+#include "runc_exec.h"
 
 /* FOLDER and the command: `exec -- CMD`, `exec FOLDER -- CMD`, `exec FOLDER`, `exec`. */
 static int split_args(int argc, char **argv, const char **folder, char ***cmd)
@@ -44,17 +50,17 @@ static bool has_env(const cJSON *env, const char *name)
 	return false;
 }
 
-static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
+static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char **cmd)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
 	_cleanup_(dcfs_remote_free) dcfs_remote remote = {0};
 	_cleanup_free_ char *root = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
-	    dcfs_container_of(s, folder, &c, &cli->err) < 0 ||
+	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0 ||
 	    !(root = dcfs_container_runc_root(s, &cli->err)))
 		return -1;
-	dcfs_runc rc = {.root = root};
+	dcfs_runc rc = {.root = root, .name = c.name};
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&rc, c.id, &state);
 	/* frozen while `dcfs snapshot` reads its changes: wait for that (at most 10 minutes) */
@@ -79,7 +85,7 @@ static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
 	if (cmd && !strchr(cmd[0], '/') && dcfs_exec_lookup(rootfs, spec, remote.env, cmd[0]) == 0) {
 		dcfs_error_set(&cli->err, ENOENT, "%s: command not found in container %s", cmd[0], c.name);
-		return -127;
+		return 127;
 	}
 	char *shell[] = {login, "-l", NULL};
 	bool tty = isatty(0) && isatty(1);
@@ -88,27 +94,39 @@ static int exec_in(dcfs_cli *cli, const char *folder, char **cmd)
 	    (asprintf(&term, "TERM=%s", getenv("TERM") ?: "xterm") < 0 ||
 	     !cJSON_AddItemToArray(remote.env, cJSON_CreateString(term))))
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	_cleanup_(dcfs_runc_log_close) dcfs_runc_log log = {.fd = -1};
+	if (dcfs_runc_log_open(&log) < 0)
+		return dcfs_error_set(&cli->err, errno, "cannot make runc's log: %m");
+	rc.exec_log = log.path;
 	char **argv = dcfs_runc_exec_argv(&rc, c.id, &remote.user, remote.workspace_folder,
 					  remote.env, tty, cmd ? cmd : shell);
 	if (!argv)
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
 	dcfs_store_close(TAKE_PTR(s));
 	fflush(stdout);
-	execvp(argv[0], argv);
-	int err = errno;
+	int status = dcfs_runc_exec_relay(argv, &log, &cli->err);
 	dcfs_argv_free(argv);
-	return dcfs_error_set(&cli->err, err, "cannot run runc: %s", strerror(err));
+	if (status < 0)
+		return -1;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	_cleanup_free_ char *msg = code ? dcfs_runc_log_error(&log) : NULL;
+	return msg ? dcfs_runc_error(&cli->err, c.name, "exec", msg) : code;
 }
 
 int cmd_exec(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
+	const char *config = NULL;
+	int c;
 	optind = 1;
-	if (cli_getopt(cli, argc, argv, "+", opts) != -1)
-		return cli_usage(cli, NULL);
+	while ((c = cli_getopt(cli, argc, argv, "+", opts)) != -1) {
+		if (c != 'c')
+			return cli_usage(cli, NULL);
+		config = optarg;
+	}
 	const char *folder;
 	char **cmd;
 	split_args(argc, argv, &folder, &cmd);
-	int r = exec_in(cli, folder, cmd);
-	return r == -127 ? 127 : r < 0 ? 1 : 0;
+	int r = exec_in(cli, folder, config, cmd);
+	return r < 0 ? 1 : r;
 }

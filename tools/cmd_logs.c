@@ -1,7 +1,9 @@
 /* dcfs logs: print a folder's dev container log: each lifecycle command's label and output
  * (those that `waitFor` sent to the background too), and what its mounts and runc reported.
  *
- *   dcfs logs [FOLDER]
+ * --config FILE picks one of the folder's configurations (needed when it has several).
+ *
+ *   dcfs logs [--config FILE] [FOLDER]
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,11 +16,11 @@
 #include "container.h"
 #include "fsutil.h"
 
-static int print_log(dcfs_cli *cli, const char *folder)
+static int print_log(dcfs_cli *cli, const char *folder, const char *config)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 || dcfs_container_of(s, folder, &c, &cli->err) < 0)
+	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 || dcfs_container_of(s, folder, config, &c, &cli->err) < 0)
 		return -1;
 	_cleanup_free_ char *path = dcfs_container_path(s, c.id, "log");
 	if (!path)
@@ -39,10 +41,15 @@ static int print_log(dcfs_cli *cli, const char *folder)
 
 int cmd_logs(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{0}};
-	if (cli_getopt(cli, argc, argv, "", opts) != -1)
-		return cli_usage(cli, NULL);
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'}, {0}};
+	const char *config = NULL;
+	int c;
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c != 'c')
+			return cli_usage(cli, NULL);
+		config = optarg;
+	}
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	return print_log(cli, optind < argc ? argv[optind] : NULL) < 0 ? 1 : 0;
+	return print_log(cli, optind < argc ? argv[optind] : NULL, config) < 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 /* dcfs ls: list dev containers: name, id, image, state (runc's when it knows the container,
- * else the catalog's) and host folder; --json prints an array of objects. The table escapes
+ * else the catalog's), host folder and configuration file (a folder has a container per
+ * configuration: `up --config`); --json prints an array of objects. The table escapes
  * what a terminal would act on (a folder may be named "\e]0;...\a"): control characters and
  * bytes that are not UTF-8 are written \xNN, a backslash \\.
  *
@@ -54,6 +55,7 @@ static void print_json(dcfs_container *list, char **states, size_t n)
 		cJSON_AddStringToObject(o, "image", list[i].image ? list[i].image : "");
 		cJSON_AddStringToObject(o, "state", states[i]);
 		cJSON_AddStringToObject(o, "folder", list[i].folder ? list[i].folder : "");
+		cJSON_AddStringToObject(o, "configFile", list[i].config_file ? list[i].config_file : "");
 		cJSON_AddNumberToObject(o, "created", (double)list[i].created);
 		cJSON_AddItemToArray(arr, o);
 	}
@@ -62,19 +64,31 @@ static void print_json(dcfs_container *list, char **states, size_t n)
 		puts(s);
 }
 
+/* The configuration file, relative to the folder when it is inside ("-": not recorded). */
+static const char *config_shown(const dcfs_container *c)
+{
+	size_t n = c->folder ? strlen(c->folder) : 0;
+	if (!c->config_file)
+		return "-";
+	if (n && !strncmp(c->config_file, c->folder, n) && c->config_file[n] == '/')
+		return c->config_file + n + 1;
+	return c->config_file;
+}
+
 static void print_table(dcfs_container *list, char **states, size_t n)
 {
 	cli_table t;
-	cli_table_init(&t, 5);
-	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "STATE", "FOLDER");
+	cli_table_init(&t, 6);
+	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "STATE", "FOLDER", "CONFIG");
 	for (size_t i = 0; i < n; i++) {
 		char id[13];
 		snprintf(id, sizeof(id), "%.12s", list[i].id);
 		_cleanup_free_ char *name = escaped(list[i].name), *state = escaped(states[i]);
 		_cleanup_free_ char *image = escaped(list[i].image ? list[i].image : "<gone>");
 		_cleanup_free_ char *folder = escaped(list[i].folder), *eid = escaped(id);
-		if (name && state && image && folder && eid)
-			cli_table_row(&t, name, eid, image, state, folder);
+		_cleanup_free_ char *config = escaped(config_shown(&list[i]));
+		if (name && state && image && folder && eid && config)
+			cli_table_row(&t, name, eid, image, state, folder, config);
 	}
 	cli_table_print(&t, stdout);
 	cli_table_free(&t);

@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "container.h"
 #include "devcontainer.h"
 #include "purge.h"
 #include "up.h"
@@ -70,11 +71,11 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	if (r < 0 && !(r == -ENOENT && config_file && image))
 		return r;
 	dcfs_error_clear(e);
-	_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : ".");
-	if (!folder)
+	_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : "."), *variant = NULL;
+	if (!folder || dcfs_container_variant(folder, config_file, o->config_file, &variant) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	dcfs_purge_plan plan;
-	if ((r = dcfs_purge_plan_make(*s, folder, image, &plan, e)) < 0)
+	if ((r = dcfs_purge_plan_make(*s, folder, variant, image, &plan, e)) < 0)
 		return r;
 	uint64_t total;
 	size_t count;

@@ -2,7 +2,9 @@
  * directory, bundle, markers). The workspace folder on the host is never touched. A running
  * container is refused unless -f, which stops it first (and is quiet when there is none).
  *
- *   dcfs rm [-f] [FOLDER]
+ * --config FILE picks one of the folder's configurations (needed when it has several).
+ *
+ *   dcfs rm [-f] [--config FILE] [FOLDER]
  */
 #include <getopt.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 #include "container.h"
 #include "volumes.h"
 
-static int remove_container(dcfs_cli *cli, const char *folder, bool force)
+static int remove_container(dcfs_cli *cli, const char *folder, const char *config, bool force)
 {
 	_cleanup_store_ dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
@@ -20,7 +22,7 @@ static int remove_container(dcfs_cli *cli, const char *folder, bool force)
 	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
 	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0)
 		return -1;
-	int r = dcfs_container_of(s, folder, &c, &cli->err);
+	int r = dcfs_container_of(s, folder, config, &c, &cli->err);
 	if (r == -ENOENT && force)
 		return dcfs_error_clear(&cli->err), 0;
 	if (r < 0)
@@ -44,16 +46,21 @@ static int remove_container(dcfs_cli *cli, const char *folder, bool force)
 
 int cmd_rm(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
+					     {"config", required_argument, NULL, 'c'}, {0}};
 	bool force = false;
+	const char *config = NULL;
 	int c;
 	optind = 0;
 	while ((c = cli_getopt(cli, argc, argv, "f", opts)) != -1) {
-		if (c != 'f')
+		if (c == 'f')
+			force = true;
+		else if (c == 'c')
+			config = optarg;
+		else
 			return cli_usage(cli, NULL);
-		force = true;
 	}
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	return remove_container(cli, optind < argc ? argv[optind] : NULL, force) < 0 ? 1 : 0;
+	return remove_container(cli, optind < argc ? argv[optind] : NULL, config, force) < 0 ? 1 : 0;
 }

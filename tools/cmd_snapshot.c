@@ -2,7 +2,7 @@
  * snapshot: one more layer over the image it was made from. A running container is frozen
  * while its changes are read.
  *
- *   dcfs snapshot [--tag NAME] [FOLDER]
+ *   dcfs snapshot [--tag NAME] [--config FILE] [FOLDER]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -25,14 +25,18 @@ void cli_print_snapshot(const char *ref, const dcfs_ingest_stats *st)
 
 int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"tag", required_argument, NULL, 't'}, {0}};
-	const char *tag = NULL;
+	static const struct option opts[] = {{"tag", required_argument, NULL, 't'},
+					     {"config", required_argument, NULL, 'c'}, {0}};
+	const char *tag = NULL, *config = NULL;
 	int c;
 	optind = 0;
 	while ((c = cli_getopt(cli, argc, argv, "t:", opts)) != -1) {
-		if (c != 't')
+		if (c == 't')
+			tag = optarg;
+		else if (c == 'c')
+			config = optarg;
+		else
 			return cli_usage(cli, NULL);
-		tag = optarg;
 	}
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
@@ -43,7 +47,7 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 	/* the folder's lock first: the container cannot be replaced (a rebuild) under us */
 	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
 	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
-	    dcfs_container_of(s, folder, &ct, &cli->err) < 0)
+	    dcfs_container_of(s, folder, config, &ct, &cli->err) < 0)
 		return 1;
 	dcfs_container_snapshot_opts o = {.tag = tag, .origin = "snapshot"};
 	_cleanup_free_ char *ref = NULL;

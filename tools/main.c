@@ -34,14 +34,14 @@ static const dcfs_command commands[] = {
 	 "snapshot a fresh container after onCreate and updateContent, for later `up`s", true},
 	{"rebuild", cmd_rebuild, "rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]",
 	 "recreate a dev container (--full: purge the cache first); the workspace stays", true},
-	{"snapshot", cmd_snapshot, "snapshot [--tag NAME] [FOLDER]",
+	{"snapshot", cmd_snapshot, "snapshot [--tag NAME] [--config FILE] [FOLDER]",
 	 "store a dev container's changes as a snapshot", true},
 	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration", false},
-	{"exec", cmd_exec, "exec [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container", true},
+	{"exec", cmd_exec, "exec [--config FILE] [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container", true},
 	{"ls", cmd_ls, "ls [--json]", "list dev containers", false},
-	{"logs", cmd_logs, "logs [FOLDER]", "show a dev container's lifecycle output and log", false},
-	{"down", cmd_down, "down [-f] [FOLDER]", "stop a dev container and unmount it", true},
-	{"rm", cmd_rm, "rm [-f] [FOLDER]", "remove a dev container (never the workspace folder)", true},
+	{"logs", cmd_logs, "logs [--config FILE] [FOLDER]", "show a dev container's lifecycle output and log", false},
+	{"down", cmd_down, "down [-f] [--config FILE] [FOLDER]", "stop a dev container and unmount it", true},
+	{"rm", cmd_rm, "rm [-f] [--config FILE] [FOLDER]", "remove a dev container (never the workspace folder)", true},
 };
 
 static void help(FILE *f)

@@ -143,7 +143,7 @@ def run_dirs(store, cid):
 
 @pytest.mark.parametrize("config,expect", [
     # runc cannot bind what is not there
-    ({"mounts": ["type=bind,source=/nonexistent-dcfs-source,target=/x"]}, "runc run failed"),
+    ({"mounts": ["type=bind,source=/nonexistent-dcfs-source,target=/x"]}, ": runc run: "),
     # the root is mounted, but the user is not in its /etc/passwd
     ({"containerUser": "nosuchuser"}, "user 'nosuchuser' is not in the container's"),
 ], ids=["runc", "user"])
