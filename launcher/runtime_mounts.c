@@ -2,53 +2,18 @@
  * ("type=bind,source=/a,target=/b,readonly") or as an object {type, source, target}. Bind
  * mounts pass a host path through (an absolute one: runc would take a relative source from
  * the bundle's folder, inside the store; Docker refuses it); a volume is a folder
- * STORE/volumes/<name>/ bound in. Other types (tmpfs, npipe) are refused. */
+ * STORE/volumes/<name>/ bound in; without a type, a mount is a volume, as in Docker. Other types
+ * (tmpfs, npipe) and keys dcfs does not act on (bind-propagation, volume-opt, ...) are
+ * refused by name. */
 #include <string.h>
 
 #include "cleanup.h"
 #include "fsutil.h"
 #include "jsonc.h"
+#include "mount_spec.h"
 #include "runtime.h"
 
-typedef struct mount_spec {
-	char *type, *source, *target;
-	bool readonly;
-} mount_spec;
-
-static void spec_free(mount_spec *m)
-{
-	free(m->type);
-	free(m->source);
-	free(m->target);
-}
-
-static int parse_string(const char *text, mount_spec *m)
-{
-	_cleanup_free_ char *copy = strdup(text);
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy, *tok; (tok = strsep(&p, ","));) {
-		char *v = strchr(tok, '=');
-		if (v)
-			*v++ = 0;
-		char **slot = NULL;
-		if (!strcmp(tok, "type"))
-			slot = &m->type;
-		else if (!strcmp(tok, "source") || !strcmp(tok, "src"))
-			slot = &m->source;
-		else if (!strcmp(tok, "target") || !strcmp(tok, "dst") || !strcmp(tok, "destination"))
-			slot = &m->target;
-		else if (!strcmp(tok, "readonly") || !strcmp(tok, "ro"))
-			m->readonly = !v || strcmp(v, "false");
-		if (slot && v) {
-			free(*slot);
-			*slot = strdup(v);
-		}
-	}
-	return 0;
-}
-
-static void parse_object(const cJSON *o, mount_spec *m)
+static int parse_object(const cJSON *o, dcfs_mount_spec *m)
 {
 	const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type"));
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "source"));
@@ -57,11 +22,12 @@ static void parse_object(const cJSON *o, mount_spec *m)
 	m->source = s ? strdup(s) : NULL;
 	m->target = d ? strdup(d) : NULL;
 	m->readonly = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "readonly"));
+	return (t && !m->type) || (s && !m->source) || (d && !m->target) ? -ENOMEM : 0;
 }
 
-static int to_oci(const mount_spec *m, const char *volumes_dir, cJSON *out, dcfs_error *e)
+static int to_oci(const dcfs_mount_spec *m, const char *volumes_dir, cJSON *out, dcfs_error *e)
 {
-	const char *type = m->type ? m->type : "bind";
+	const char *type = m->type ? m->type : "volume"; /* Docker's default */
 	if (!m->source || !*m->source || !m->target || m->target[0] != '/')
 		return dcfs_error_set(e, EINVAL, "mount: a %s mount needs a source and an absolute target",
 				      type);
@@ -73,7 +39,9 @@ static int to_oci(const mount_spec *m, const char *volumes_dir, cJSON *out, dcfs
 				      m->source);
 	if (!strcmp(type, "volume")) {
 		if (strchr(m->source, '/') || !strcmp(m->source, "..") || !strcmp(m->source, "."))
-			return dcfs_error_set(e, EINVAL, "mount: bad volume name '%s'", m->source);
+			return dcfs_error_set(e, EINVAL, "mount: bad volume name '%s'%s", m->source,
+					      m->type ? "" : " (a mount without a type is a volume, "
+							     "as in Docker: add type=bind)");
 		if (!volumes_dir)
 			return 0; /* checking only */
 		if (asprintf(&source, "%s/%s", volumes_dir, m->source) < 0)
@@ -102,19 +70,16 @@ int dcfs_mounts_convert(const cJSON *mounts, const char *volumes_dir, cJSON *out
 	const cJSON *it;
 	cJSON_ArrayForEach(it, mounts)
 	{
-		mount_spec m = {0};
+		dcfs_mount_spec m = {0};
 		int r = 0;
 		if (cJSON_IsString(it))
-			r = parse_string(it->valuestring, &m);
-		else if (cJSON_IsObject(it))
-			parse_object(it, &m);
-		else
+			r = dcfs_mount_spec_parse(it->valuestring, "mounts", &m, e);
+		else if (cJSON_IsObject(it) && parse_object(it, &m) < 0)
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+		else if (!cJSON_IsObject(it))
 			continue;
-		if (r < 0)
-			r = dcfs_error_set(e, r, "out of memory");
-		else
-			r = to_oci(&m, volumes_dir, out, e);
-		spec_free(&m);
+		r = r ?: to_oci(&m, volumes_dir, out, e);
+		dcfs_mount_spec_free(&m);
 		if (r < 0)
 			return r;
 	}

@@ -221,11 +221,22 @@ static bool wait_stopped(const dcfs_runc *rc, const char *id, int timeout_ms)
 	}
 }
 
+/* The container's log says that SIGTERM was not enough (`dcfs logs` shows it). */
+static void log_killed(const dcfs_runc *rc, const char *id, int timeout_ms)
+{
+	_cleanup_close_ int log =
+		rc->log ? open(rc->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+	if (log >= 0)
+		dprintf(log, "dcfs: container %s did not stop within %d s of SIGTERM: killed\n",
+			rc->name ? rc->name : id, timeout_ms / 1000);
+}
+
 int dcfs_runc_stop(const dcfs_runc *rc, const char *id, int timeout_ms, dcfs_error *e)
 {
 	_cleanup_free_ char *ignored = NULL, *msg = NULL; /* gone already: quiet */
 	runc_quiet(rc, "kill", id, "TERM", &ignored);
 	if (!wait_stopped(rc, id, timeout_ms)) {
+		log_killed(rc, id, timeout_ms);
 		free(TAKE_PTR(ignored));
 		runc_quiet(rc, "kill", id, "KILL", &ignored);
 		wait_stopped(rc, id, 5000);

@@ -8,54 +8,6 @@
 #include "devcontainer.h"
 #include "workspace_mount.h"
 
-/* The next CSV field of *p, unquoted ("" inside quotes is one "), into a new string; *p moves
- * past its comma. NULL when out of memory. */
-static char *next_field(const char **p)
-{
-	const char *s = *p;
-	char *out = malloc(strlen(s) + 1), *o = out;
-	if (!out)
-		return NULL;
-	bool quoted = *s == '"';
-	for (s += quoted; *s; s++) {
-		if (quoted && *s == '"' && s[1] == '"')
-			*o++ = *s++;
-		else if (quoted && *s == '"')
-			quoted = false;
-		else if (!quoted && *s == ',')
-			break;
-		else
-			*o++ = *s;
-	}
-	*o = 0;
-	*p = *s == ',' ? s + 1 : s;
-	return out;
-}
-
-static int set_key(dcfs_workspace_mount *m, const char *key, const char *value, const char *where,
-		   dcfs_error *e)
-{
-	char **slot = NULL;
-	if (!strcmp(key, "type"))
-		slot = &m->type;
-	else if (!strcmp(key, "source") || !strcmp(key, "src"))
-		slot = &m->source;
-	else if (!strcmp(key, "target") || !strcmp(key, "dst") || !strcmp(key, "destination"))
-		slot = &m->target;
-	else if (!strcmp(key, "readonly") || !strcmp(key, "ro"))
-		m->readonly = !value || (strcmp(value, "false") && strcmp(value, "0"));
-	else if (strcmp(key, "consistency"))
-		return dcfs_error_set(e, EINVAL,
-				      "%s: workspaceMount: unknown key '%s' (type, source, target, "
-				      "readonly, consistency)",
-				      where, key);
-	if (slot && !value)
-		return dcfs_error_set(e, EINVAL, "%s: workspaceMount: '%s' needs a value", where, key);
-	if (slot && !(free(*slot), *slot = strdup(value)))
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	return 0;
-}
-
 static int check_fields(dcfs_workspace_mount *m, const char *where, dcfs_error *e)
 {
 	if (!m->type && !(m->type = strdup("volume")))
@@ -87,22 +39,13 @@ static int check_fields(dcfs_workspace_mount *m, const char *where, dcfs_error *
 int dcfs_workspace_mount_parse(const char *text, const char *where, dcfs_workspace_mount *out,
 			       dcfs_error *e)
 {
-	*out = (dcfs_workspace_mount){0};
-	int r = 0;
-	for (const char *p = text; r == 0 && *p;) {
-		_cleanup_free_ char *field = next_field(&p);
-		if (!field)
-			r = dcfs_error_set(e, ENOMEM, "out of memory");
-		else if (*field) {
-			char *v = strchr(field, '=');
-			if (v)
-				*v++ = 0;
-			r = set_key(out, field, v, where, e);
-		}
-	}
+	_cleanup_free_ char *label = NULL;
+	if (asprintf(&label, "%s: workspaceMount", where) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = dcfs_mount_spec_parse(text, label, out, e);
 	r = r ?: check_fields(out, where, e);
 	if (r < 0)
-		dcfs_workspace_mount_free(out);
+		dcfs_mount_spec_free(out);
 	return r;
 }
 
@@ -142,8 +85,5 @@ char *dcfs_workspace_mount_path_of(const dcfs_workspace_mount *m, const char *fo
 
 void dcfs_workspace_mount_free(dcfs_workspace_mount *m)
 {
-	free(m->type);
-	free(m->source);
-	free(m->target);
-	*m = (dcfs_workspace_mount){0};
+	dcfs_mount_spec_free(m);
 }

@@ -6,17 +6,14 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "mount_spec.h"
 
-typedef struct dcfs_workspace_mount {
-	char *type;   /* "bind" or "volume" */
-	char *source; /* bind: the host folder, absolute; volume: its name */
-	char *target; /* absolute path in the container */
-	bool readonly;
-} dcfs_workspace_mount;
+/* After dcfs_workspace_mount_parse: type "bind" or "volume"; source, for a bind, the host
+ * folder, absolute; for a volume, its name; target absolute in the container. */
+typedef dcfs_mount_spec dcfs_workspace_mount;
 
-/* Parse `text`. Keys: type (bind or volume; Docker's default when missing is volume), source or
- * src, target, dst or destination, readonly or ro, and consistency (accepted and ignored, as
- * Docker does on Linux). Fields may be quoted as CSV ("source=a,b"). Another key, another type,
+/* Parse `text` (dcfs_mount_spec_parse's keys; type bind or volume, Docker's default when
+ * missing being volume). Another key, another type,
  * a missing or relative source or target, or a bad volume name fail with -EINVAL and a message
  * "WHERE: workspaceMount: ..." naming it. A bind source is made lexically absolute ("/a/b/.."
  * is "/a"). Nothing on the host is looked at. */

@@ -73,7 +73,7 @@ def test_invalid_utf8_in_the_configuration(ws):
 
 @pytest.mark.parametrize("mount", [
     "type=bind,source=src,target=/x",
-    "source=./src,target=/x",
+    "source=./src,target=/x,type=bind",
     {"type": "bind", "source": "../src", "target": "/x"},
 ], ids=["string", "dot", "object"])
 def test_relative_bind_source_in_mounts(ws, mount):

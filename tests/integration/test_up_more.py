@@ -123,10 +123,9 @@ def test_init(ws):
     # an orphan is re-parented to process 1, which must reap it when it ends
     ws.d("exec", folder, "--", "sh", "-c", "(sleep 1 &); exit 0")
     assert ws.d("exec", folder, "--", "sh", "-c", ZOMBIES).stdout == ""
-    # SIGTERM reaches the command through init: the container ends without SIGKILL's wait
-    t = time.monotonic()
+    # SIGTERM reaches the command through init: the container ends without SIGKILL
     ws.d("down", folder)
-    assert time.monotonic() - t < 5
+    assert "did not stop within" not in ws.d("logs", folder).stdout
     assert runc_status(ws.store, cid) is None
     # runArgs --init asks for the same
     folder = ws.make("init2", {"image": IMAGE, "runArgs": ["--init"]})
@@ -187,7 +186,7 @@ def test_wait_for(ws):
     assert order.read_text().split() == ["onCreate", "postCreate", "postAttach", "postAttach"]
     assert (ws.store.path / "containers" / cid / "markers" / "postCreateCommand").exists()
     bad = ws.make("wait-bad", {"image": IMAGE, "waitFor": "nothing"})
-    assert "waitFor: unknown command 'nothing'" in ws.d("up", bad, check=1).stderr
+    assert '"waitFor": "nothing" is not one of' in ws.d("up", bad, check=1).stderr
     # a background failure is written to the container's log, and not marked as done
     failing = ws.make("wait-fail", {"image": IMAGE, "waitFor": "onCreateCommand",
                                     "postCreateCommand": "exit 3"})

@@ -115,3 +115,22 @@ def test_refusals(ws):
     refused(ws, "reltarget", "source=/tmp,target=w,type=bind", "absolute target")
     refused(ws, "badvol", "type=volume,source=a/b,target=/w", "bad volume name 'a/b'")
     refused(ws, "overdev", "source=/tmp,target=/dev,type=bind", "over /dev")
+
+
+def test_mounts_strings_are_parsed_as_strictly(ws):
+    """`mounts` strings go through the same parser: a key dcfs does not act on is refused by
+    name, and a mount without a type is a volume, as Docker reads it."""
+    folder = ws.make("mountkey", {"image": IMAGE, "mounts": [
+        "source=/tmp,target=/m,type=bind,bind-propagation=rshared"]})
+    p = ws.d("up", folder, check=1)
+    err = p.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "mounts: unknown key 'bind-propagation'" in err, err
+    assert ws.d.json("ls", "--json") == []
+    folder = ws.make("mountpath", {"image": IMAGE, "mounts": ["source=./src,target=/x"]})
+    assert "bad volume name './src' (a mount without a type is a volume" in ws.d(
+        "up", folder, check=1).stderr
+    folder = ws.make("mountnotype", {"image": IMAGE, "mounts": ["source=notype-vol,target=/v"]})
+    ws.d("up", folder)
+    ws.d("exec", folder, "--", "sh", "-c", "echo kept > /v/f")
+    assert "notype-vol" in ws.d("du", "-v").stdout.split("Local volumes space usage:")[1]
