@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blob_content.h"
 #include "catalog.h"
 #include "cleanup.h"
 #include "ingest.h"
@@ -291,11 +292,7 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db,
-				     "SELECT x.file_off, x.chunk_off, x.len, c.hash FROM extents x"
-				     " JOIN chunks c ON c.id = x.chunk_id WHERE x.blob_id = ?1"
-				     " ORDER BY x.file_off",
-				     &st, e);
+	int r = dcfs_blob_extents_prepare(db, &st, e);
 	if (r < 0)
 		return r;
 	size_t cap = 0;

@@ -10,10 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
+#include "blob_content.h"
 #include "catalog.h"
-#include "chunk.h"
 #include "cleanup.h"
 #include "hash.h"
 
@@ -22,8 +21,7 @@ typedef struct applier {
 	int root;	/* the checkout */
 	uid_t uid;	/* its owner */
 	gid_t gid;
-	ZSTD_DCtx *dctx;
-	unsigned char *chunk; /* DCFS_CHUNK_MAX bytes */
+	dcfs_blob_content content;
 	const char *folder;
 	dcfs_workspace_replaceable_fn replaceable;
 	dcfs_workspace_apply *out;
@@ -59,39 +57,21 @@ static int open_parent(applier *a, const char *path, const char **base)
 	return fd;
 }
 
+static int write_piece(void *opaque, uint64_t off, const void *data, uint32_t len, dcfs_error *e)
+{
+	int fd = *(int *)opaque;
+	for (uint32_t done = 0; done < len;) {
+		ssize_t w = pwrite(fd, (const char *)data + done, len - done, (off_t)(off + done));
+		if (w < 0)
+			return dcfs_error_set(e, errno, "cannot write: %m");
+		done += (uint32_t)w;
+	}
+	return 0;
+}
+
 static int write_blob(applier *a, int fd, int64_t blob_id, uint64_t size, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(a->s->db,
-				     "SELECT e.file_off, e.chunk_off, e.len, c.hash FROM extents e"
-				     " JOIN chunks c ON c.id = e.chunk_id WHERE e.blob_id = ?1"
-				     " ORDER BY e.file_off",
-				     &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, blob_id);
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
-		uint64_t coff = (uint64_t)sqlite3_column_int64(st, 1);
-		uint64_t len = (uint64_t)sqlite3_column_int64(st, 2);
-		dcfs_hash h;
-		if (sqlite3_column_bytes(st, 3) != DCFS_HASH_LEN)
-			return dcfs_error_set(e, EIO, "a chunk of blob %lld has no hash",
-					      (long long)blob_id);
-		memcpy(h.b, sqlite3_column_blob(st, 3), DCFS_HASH_LEN);
-		ssize_t n = dcfs_chunk_read(a->s->chunks_fd, &h, a->dctx, a->chunk, NULL, e);
-		if (n < 0)
-			return (int)n;
-		if (coff + len > (uint64_t)n || off + len > size)
-			return dcfs_error_set(e, EIO, "blob %lld: extent beyond its chunk",
-					      (long long)blob_id);
-		for (uint64_t done = 0; done < len;) {
-			ssize_t w = pwrite(fd, a->chunk + coff + done, len - done, (off_t)(off + done));
-			if (w < 0)
-				return dcfs_error_set(e, errno, "cannot write: %m");
-			done += (uint64_t)w;
-		}
-	}
+	int r = dcfs_blob_content_read(&a->content, blob_id, size, write_piece, &fd, e);
 	if (r < 0)
 		return r;
 	if (ftruncate(fd, (off_t)size) < 0) /* holes at the end */
@@ -262,14 +242,12 @@ int dcfs_workspace_layer_apply(dcfs_store *s, int64_t layer_id, const char *fold
 	if (root < 0 || fstat(root, &st) < 0)
 		return dcfs_error_set(e, errno, "cannot open '%s': %m", folder);
 	applier a = {.s = s, .root = root, .uid = st.st_uid, .gid = st.st_gid, .out = out,
-		     .folder = folder, .replaceable = replaceable,
-		     .dctx = ZSTD_createDCtx(), .chunk = malloc(DCFS_CHUNK_MAX)};
-	int r = a.dctx && a.chunk ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
+		     .folder = folder, .replaceable = replaceable};
+	int r = dcfs_blob_content_init(&a.content, s, e);
 	if (r >= 0)
 		r = apply_entries(&a, layer_id, false, e);
 	if (r >= 0)
 		r = apply_entries(&a, layer_id, true, e);
-	ZSTD_freeDCtx(a.dctx);
-	free(a.chunk);
+	dcfs_blob_content_free(&a.content);
 	return r < 0 ? dcfs_error_wrap(e, "bringing the prebuild's workspace into '%s'", folder) : 0;
 }

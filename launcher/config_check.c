@@ -57,32 +57,41 @@ static void place(const checker *c, const cJSON *item, bool key, int *line, int 
 	*col = p ? (key && p->key_line ? p->key_col : p->col) : 1;
 }
 
+/* "NAME:LINE:COL: MESSAGE" for `item` (placed as place() places it). malloc'd; NULL when out
+ * of memory. */
+__attribute__((format(printf, 4, 0))) static char *
+vmessage_at(const checker *c, const cJSON *item, bool key, const char *fmt, va_list ap)
+{
+	int line, col;
+	place(c, item, key, &line, &col);
+	_cleanup_free_ char *msg = NULL;
+	char *out = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0 ||
+	    asprintf(&out, "%s:%d:%d: %s", c->o->name, line, col, msg) < 0)
+		return NULL;
+	return out;
+}
+
 __attribute__((format(printf, 4, 5))) static int fail(checker *c, const cJSON *item, bool key,
 						      const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	_cleanup_free_ char *msg = vmessage_at(c, item, key, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!msg)
 		return dcfs_error_set(c->e, ENOMEM, "out of memory");
-	int line, col;
-	place(c, item, key, &line, &col);
-	return dcfs_error_set(c->e, EINVAL, "%s:%d:%d: %s", c->o->name, line, col, msg);
+	return dcfs_error_set(c->e, EINVAL, "%s", msg);
 }
 
 __attribute__((format(printf, 3, 4))) static int warn(checker *c, const cJSON *item,
 						      const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
+	_cleanup_free_ char *msg = vmessage_at(c, item, true, fmt, ap);
 	va_end(ap);
-	int line, col;
-	place(c, item, true, &line, &col);
-	if (n < 0 || dcfs_diags_add(c->warnings, "%s:%d:%d: %s", c->o->name, line, col, msg) < 0)
+	if (!msg || dcfs_diags_add(c->warnings, "%s", msg) < 0)
 		return dcfs_error_set(c->e, ENOMEM, "out of memory");
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* A layer as an OCI tar stream (see push_internal.h). libarchive writes a pax archive from the
  * layer's catalog entries, in path order (parents first) with hardlinks last so that their
  * targets come before them; whiteouts become `.wh.NAME` and opaque directories get a
- * `.wh..wh..opq` marker. File data is read back from the chunks through the extents, the last
- * chunk kept decompressed since small files share chunks. The uncompressed bytes are hashed
+ * `.wh..wh..opq` marker. File data is read back from the chunks (fs/blob_content.h, which
+ * keeps the last chunk decompressed since small files share chunks). The uncompressed bytes are hashed
  * (the diff_id), then compressed here with zstd or zlib rather than by a libarchive filter, so
  * that both digests come from the one stream, and the compressed bytes are hashed (the blob
  * digest) as they are written to an unlinked temporary file. */
@@ -17,8 +17,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "blob_content.h"
 #include "catalog.h"
-#include "chunk.h"
 #include "cleanup.h"
 #include "hash.h"
 #include "xattrs.h"
@@ -36,10 +36,7 @@ typedef struct writer {
 	int fd;
 	uint64_t size;
 	int err; /* -errno of the first failure in a callback */
-	ZSTD_DCtx *dctx;
-	unsigned char *chunk; /* the last chunk read, DCFS_CHUNK_MAX bytes */
-	dcfs_hash chunk_hash;
-	ssize_t chunk_len; /* -1: none */
+	dcfs_blob_content content; /* the files' bytes, from their chunks */
 } writer;
 
 static int emit(writer *w, const void *buf, size_t len)
@@ -113,13 +110,11 @@ static la_ssize_t archive_out(struct archive *a, void *opaque, const void *buf, 
 
 static int writer_init(writer *w, dcfs_store *s, dcfs_push_compression c, dcfs_error *e)
 {
-	*w = (writer){.store = s, .comp = c, .fd = -1, .chunk_len = -1};
+	*w = (writer){.store = s, .comp = c, .fd = -1};
 	dcfs_hasher_init(&w->plain);
 	dcfs_hasher_init(&w->packed);
 	w->out = malloc(OUT_BUF);
-	w->chunk = malloc(DCFS_CHUNK_MAX);
-	w->dctx = ZSTD_createDCtx();
-	if (!w->out || !w->chunk || !w->dctx)
+	if (!w->out || dcfs_blob_content_init(&w->content, s, e) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (c == DCFS_PUSH_ZSTD) {
 		w->zc = ZSTD_createCCtx();
@@ -142,8 +137,7 @@ static void writer_release(writer *w)
 	dcfs_hasher_free(&w->plain);
 	dcfs_hasher_free(&w->packed);
 	free(w->out);
-	free(w->chunk);
-	ZSTD_freeDCtx(w->dctx);
+	dcfs_blob_content_free(&w->content);
 	ZSTD_freeCCtx(w->zc);
 	if (w->gz_ready)
 		deflateEnd(&w->gz);
@@ -165,52 +159,34 @@ static int zeros(struct archive *a, uint64_t n)
 	return 0;
 }
 
-static int write_extent(writer *w, struct archive *a, const void *hash, uint32_t off, uint32_t len,
-			dcfs_error *e)
+typedef struct data_out {
+	writer *w;
+	struct archive *a;
+	uint64_t pos; /* bytes written so far */
+} data_out;
+
+static int tar_failed(data_out *o, dcfs_error *e)
 {
-	dcfs_hash h;
-	memcpy(h.b, hash, DCFS_HASH_LEN);
-	if (w->chunk_len < 0 || memcmp(h.b, w->chunk_hash.b, DCFS_HASH_LEN)) {
-		w->chunk_len = dcfs_chunk_read(w->store->chunks_fd, &h, w->dctx, w->chunk, NULL, e);
-		if (w->chunk_len < 0)
-			return (int)w->chunk_len;
-		w->chunk_hash = h;
-	}
-	if ((uint64_t)off + len > (uint64_t)w->chunk_len)
-		return dcfs_error_set(e, EIO, "extent beyond the end of its chunk");
-	if (archive_write_data(a, w->chunk + off, len) < 0)
-		return -EIO;
+	return dcfs_error_set(e, o->w->err ? -o->w->err : EIO, "cannot write the layer's tar: %s",
+			      archive_error_string(o->a));
+}
+
+static int write_piece(void *opaque, uint64_t off, const void *data, uint32_t len, dcfs_error *e)
+{
+	data_out *o = opaque;
+	if (zeros(o->a, off - o->pos) < 0 || archive_write_data(o->a, data, len) < 0)
+		return tar_failed(o, e);
+	o->pos = off + len;
 	return 0;
 }
 
 static int write_data(writer *w, struct archive *a, int64_t blob_id, uint64_t size, dcfs_error *e)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(w->store->db,
-			       "SELECT e.file_off, e.chunk_off, e.len, c.hash FROM extents e"
-			       " JOIN chunks c ON c.id = e.chunk_id WHERE e.blob_id = ?"
-			       " ORDER BY e.file_off",
-			       -1, &st, NULL) != SQLITE_OK)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
-	sqlite3_bind_int64(st, 1, blob_id);
-	uint64_t pos = 0;
-	int r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
-		uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
-		if (off < pos || off + len > size)
-			return dcfs_error_set(e, EIO, "overlapping extents");
-		r = zeros(a, off - pos);
-		if (r >= 0)
-			r = write_extent(w, a, sqlite3_column_blob(st, 3),
-					 (uint32_t)sqlite3_column_int64(st, 1), len, e);
-		if (r < 0)
-			return r;
-		pos = off + len;
-	}
-	if (r < 0)
-		return r;
-	return zeros(a, size - pos);
+	data_out o = {.w = w, .a = a};
+	int r = dcfs_blob_content_read(&w->content, blob_id, size, write_piece, &o, e);
+	if (r >= 0 && zeros(a, size - o.pos) < 0)
+		r = tar_failed(&o, e);
+	return r;
 }
 
 /* ---- entries -------------------------------------------------------------------------------- */
