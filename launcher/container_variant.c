@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
 #include "cleanup.h"
 #include "container.h"
 #include "devcontainer.h"

@@ -102,4 +102,6 @@ char *dcfs_log_tail(const char *log, off_t offset);
 int dcfs_spawn_wait(char *const *argv, int out_fd);
 /* The same in two halves: start it (*pid), and wait for it (its status, or -errno). */
 int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid);
+/* dcfs_spawn with stdout to `out_fd` and stderr to `err_fd` (either -1: inherit). */
+int dcfs_spawn_fds(char *const *argv, int out_fd, int err_fd, pid_t *pid);
 int dcfs_wait(pid_t pid);

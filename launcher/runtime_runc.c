@@ -45,10 +45,15 @@ static int wait_child(pid_t pid)
 
 int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid)
 {
+	return dcfs_spawn_fds(argv, out_fd, out_fd, pid);
+}
+
+int dcfs_spawn_fds(char *const *argv, int out_fd, int err_fd, pid_t *pid)
+{
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		return -errno;
-	return spawn(argv, devnull, out_fd, out_fd, pid);
+	return spawn(argv, devnull, out_fd, err_fd, pid);
 }
 
 int dcfs_wait(pid_t pid)

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,6 @@
 #include "user_env_probe.h"
 
 #define MAX_OUTPUT (8 << 20)
-
-extern char **environ;
 
 typedef struct output {
 	char *buf;
@@ -60,21 +57,6 @@ static char **probe_argv(const dcfs_user_env_probe *p, const char *script, char 
 			v[j++] = "--pid-file", v[j++] = (char *)p->pid_file;
 	}
 	return v;
-}
-
-static int spawn(char **argv, int out_fd, int err_fd, pid_t *pid)
-{
-	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd >= 0 ? err_fd : devnull, 2);
-	int r = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
 }
 
 /* Read what is there (the descriptor is non-blocking): 1 at the end of the output, 0 when
@@ -195,8 +177,9 @@ static int run_once(const dcfs_user_env_probe *p, const char *script, output *o)
 		return -errno;
 	_cleanup_close_ int rd = fds[0];
 	unlink(p->pid_file);
+	_cleanup_close_ int devnull = p->err_fd < 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	pid_t pid;
-	int r = spawn(argv, fds[1], p->err_fd, &pid);
+	int r = dcfs_spawn_fds(argv, fds[1], p->err_fd >= 0 ? p->err_fd : devnull, &pid);
 	close(fds[1]);
 	if (r < 0)
 		return r;
