@@ -3,14 +3,12 @@
 
 #include <ctype.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-
-extern char **environ;
+#include "runtime.h"
 
 /* git's output on `fd` until it closes: at most `size - 1` bytes kept, the rest read and
  * dropped (git must not block); *more says whether some was dropped. */
@@ -50,24 +48,17 @@ static int run_git(const char *folder, const char *const *args, char *buf, size_
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	_cleanup_close_ int rd = p[0];
+	_cleanup_close_ int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	pid_t pid;
-	int r = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	int r = devnull < 0 ? -errno : dcfs_spawn_fds(argv, p[1], devnull, &pid);
 	close(p[1]);
-	if (r != 0) {
-		close(p[0]);
-		return -r;
-	}
-	*len = read_all(p[0], buf, size, more);
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (r < 0)
+		return r;
+	*len = read_all(rd, buf, size, more);
+	int status = dcfs_wait(pid);
+	if (status < 0)
+		return status;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
