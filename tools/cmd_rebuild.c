@@ -5,7 +5,7 @@
  *
  *   dcfs rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]
  *
- * --full first purges the store as a Codespaces full rebuild does (launcher/purge.h): it lists
+ * --full first purges the store as a Codespaces full rebuild does (launcher/up/purge.h): it lists
  * the containers, images, snapshots and volumes it will remove, with their sizes, asks (unless
  * --yes), removes them, says how many bytes that freed, and creates the container (`up`
  * pulls the image again). Workspaces are never touched. */

@@ -2,7 +2,7 @@
  *
  *   dcfs up [--json] [--remove-existing-container] [--no-prebuild] [--config FILE] [FOLDER]
  *
- * The work is launcher/up.c's; this prints what happened: which prebuild snapshot the new
+ * The work is launcher/up/up.c's; this prints what happened: which prebuild snapshot the new
  * container started from (or why none matched), the ports, and one summary line (one JSON line
  * with --json, everything else on stderr then). The configuration's warnings come first, on
  * stderr (tools/cli_config.c). */

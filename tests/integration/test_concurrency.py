@@ -117,7 +117,7 @@ def test_import_commits_after_another_import_committed(dcfs, store, tree, tmp_pa
 
     rc, out, err = imp.finish(data[len(tar_prefix(data, 1)):])
     assert rc == 0, (
-        "BUG (fs/ingest.c chunk_in_catalog/find_blob + dcfs_ingest_commit): the lookup statements "
+        "BUG (fs/ingest/ingest.c chunk_in_catalog/find_blob + dcfs_ingest_commit): the lookup statements "
         "are left un-reset after SQLITE_ROW, so the import keeps a read transaction on an old "
         "snapshot; once another writer commits, its BEGIN IMMEDIATE fails at once with "
         f"SQLITE_BUSY_SNAPSHOT (busy_timeout does not apply): {err.strip()!r}")
@@ -193,7 +193,7 @@ def test_parallel_imports(dcfs, store, tree):
     assert not failures, (
         f"{len(failures)} of 24 concurrent imports failed (BUG: see "
         "test_import_commits_after_another_import_committed for 'database is locked'; "
-        "'cannot lock STORE/tmp/...': fs/store.c make_tmp/clear_stale_tmp race, a new writer's "
+        "'cannot lock STORE/tmp/...': fs/store/store.c make_tmp/clear_stale_tmp race, a new writer's "
         "staging folder is removed by another writer between its mkdir() and its flock()):\n  "
         + "\n  ".join(failures))
     for rnd_no in range(4):

@@ -3,7 +3,7 @@ are errors naming FILE:LINE:COL, unknown (misspelled) names and properties dcfs 
 are warnings (`dcfs: warning: FILE:LINE:COL: ...` on stderr), `up`/`prebuild`/`rebuild` refuse
 features and Dockerfile/Compose configurations by position, warn about unmet hostRequirements
 and note (and record) the editor extensions. And the figure: every property of every
-configuration of the corpus is supported (launcher/config_schema.c says so) or named.
+configuration of the corpus is supported (launcher/config/config_schema.c says so) or named.
 """
 import json
 import os
@@ -18,7 +18,7 @@ from conftest import REPO, Dcfs, Store, dcfs_binary
 
 CORPUS = REPO.parent / "shared" / "corpus" / "devcontainer"
 CORPUS_FILES = sorted(CORPUS.rglob("devcontainer.json")) if CORPUS.is_dir() else []
-SCHEMA = REPO / "launcher" / "config_schema.c"
+SCHEMA = REPO / "launcher" / "config" / "config_schema.c"
 
 needs_containers = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -246,7 +246,7 @@ TABLES = {None: "top_props", "build": "build_props", "hostRequirements": "host_p
 
 
 def schema_support():
-    """{parent (None: the top level): {name: support}}, from launcher/config_schema.c."""
+    """{parent (None: the top level): {name: support}}, from launcher/config/config_schema.c."""
     text = SCHEMA.read_text()
     tables = {}
     for m in re.finditer(r"static const dcfs_schema_prop (\w+)\[\] = \{(.*?)\n\};", text, re.S):

@@ -230,7 +230,7 @@ def test_du_images_size_after_a_tag_is_replaced(dcfs, store, tree):
     held = catalog_figures(store)["layers_in_use"]
     assert held == regular_bytes(b.root)
     assert du["images"]["size"] == held, (
-        f"BUG (fs/du.c dcfs_du_read): Images SIZE is {du['images']['size']} but the layers images "
+        f"BUG (fs/store/du.c dcfs_du_read): Images SIZE is {du['images']['size']} but the layers images "
         f"hold are {held} bytes: it is computed from sums.layer_bytes, which also counts layers "
         "no image references (layer_bytes - layer_unref_bytes would be right)")
     # prune reclaims the old layer, after which everything agrees again.

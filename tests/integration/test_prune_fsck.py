@@ -110,7 +110,7 @@ def test_corrupt_packed_chunk_is_healed_by_reimport(dcfs, store, tree):
     corrupt_repair_heal(dcfs, store, t, victim, flip_byte)
     p = dcfs("fsck", check=False)
     assert p.returncode == 0, (
-        "BUG (fs/ingest.c close_file/find_blob): re-importing the same tree does not heal a "
+        "BUG (fs/ingest/ingest.c close_file/find_blob): re-importing the same tree does not heal a "
         "quarantined chunk that packs small files: each file's blob is found in the catalog, its "
         "bytes are taken back out of the pack, and the quarantined chunk is never rewritten "
         f"(doc/store.md promises the ingest rewrites it):\n{p.stdout}")
@@ -137,7 +137,7 @@ def test_chunk_size_findings_name_the_chunk(dcfs, store, tree):
     victim = recompress_a_chunk(dcfs, store, tree)
     p = dcfs("fsck", check=1)
     assert victim in p.stdout, (
-        "BUG (fs/fsck.c check_chunks): the 'stored size differs from the catalog' (and 'plain "
+        "BUG (fs/store/fsck.c check_chunks): the 'stored size differs from the catalog' (and 'plain "
         f"size differs') finding does not name the chunk:\n{p.stdout}")
 
 
@@ -145,7 +145,7 @@ def test_repair_keeps_a_chunk_whose_content_verifies(dcfs, store, tree):
     victim = recompress_a_chunk(dcfs, store, tree)
     p = dcfs("fsck", "--repair", check=False)
     assert p.returncode == 0 and store.chunk_path(victim).exists(), (
-        "BUG (fs/fsck.c check_chunks): --repair quarantines a chunk whose content verifies and "
+        "BUG (fs/store/fsck.c check_chunks): --repair quarantines a chunk whose content verifies and "
         "of which only the stored size differs from the catalog (it should update "
         "chunks.stored_size instead), turning a bookkeeping difference into damaged images:\n"
         f"{p.stdout}")
@@ -334,7 +334,7 @@ def test_packed_chunk_healed_in_two_steps(dcfs, store, tree):
         assert_contents(store, "part:latest", part.root, [f"s{i:02d}" for i in range(6)])
     except AssertionError as err:
         raise AssertionError(
-            "BUG (fs/ingest.c close_file/find_blob): a new image made of content whose chunk is "
+            "BUG (fs/ingest/ingest.c close_file/find_blob): a new image made of content whose chunk is "
             "quarantined references the damaged blob instead of storing the bytes it was given: "
             f"{err}") from None
     p = dcfs("fsck", check=1)  # s06..s11 are still damaged
@@ -343,7 +343,7 @@ def test_packed_chunk_healed_in_two_steps(dcfs, store, tree):
     dcfs("import", t.root, "img")
     p = dcfs("fsck", check=False)
     assert p.returncode == 0, (
-        "BUG (fs/ingest.c dcfs_ingest_commit/insert_layer): re-importing the original tree does "
+        "BUG (fs/ingest/ingest.c dcfs_ingest_commit/insert_layer): re-importing the original tree does "
         "not heal the rest of the quarantined pack: its layer digest already exists, so "
         "insert_layer() returns before insert_blobs(), and the blobs that still point into the "
         f"quarantined chunk are never re-pointed at the bytes just stored:\n{p.stdout}")

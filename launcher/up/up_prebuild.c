@@ -1,6 +1,6 @@
 /* Which prebuild snapshot a new container starts from, or why none matched (see up.h), the
  * run-once markers a container made from one gets, and the prebuild's workspace changes, brought
- * into the new container's folder without overwriting its files (fs/workspace_layer.h). A
+ * into the new container's folder without overwriting its files (fs/ingest/workspace_layer.h). A
  * prebuild's own container runs on a copy-on-write view of the folder (prebuild_workspace.h)
  * when the folder is in a git repository, whose HEAD tree is then part of the key. */
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* A layer as an OCI tar stream (see push_internal.h). libarchive writes a pax archive from the
  * layer's catalog entries, in path order (parents first) with hardlinks last so that their
  * targets come before them; whiteouts become `.wh.NAME` and opaque directories get a
- * `.wh..wh..opq` marker. File data is read back from the chunks (fs/blob_content.h, which
+ * `.wh..wh..opq` marker. File data is read back from the chunks (fs/store/blob_content.h, which
  * keeps the last chunk decompressed since small files share chunks). The uncompressed bytes are hashed
  * (the diff_id), then compressed here with zstd or zlib rather than by a libarchive filter, so
  * that both digests come from the one stream, and the compressed bytes are hashed (the blob

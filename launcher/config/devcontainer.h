@@ -54,7 +54,7 @@ int dcfs_devcontainer_find(const char *folder, char **out, dcfs_error *e);
  * reference reads them where they are). */
 int dcfs_devcontainer_normalize(cJSON *config, dcfs_error *e);
 
-/* Find, parse, check (launcher/config_check.h: errors fail, warnings are collected in
+/* Find, parse, check (launcher/config/config_check.h: errors fail, warnings are collected in
  * out->warnings), normalize and substitute; fills `out` (release with dcfs_devcontainer_free). */
 int dcfs_devcontainer_read(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *out,
 			   dcfs_error *e);

@@ -80,7 +80,7 @@ int up_update_uid(up *u);
 int up_link_config(up *u);
 int up_home_files(up *u);
 /* Remember the configuration a new container is made from, or say (in the notes) that an
- * existing one's configuration changed since: launcher/up_config_check.c. */
+ * existing one's configuration changed since: launcher/up/up_config_check.c. */
 int up_config_check(up *u);
 
 /* up_extensions.c: the editor extensions asked for, recorded in a new container's

@@ -12,27 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "entry.h"
 #include "error.h"
 #include "hash.h"
 #include "store.h"
-
-/* Entry types, as stored in the catalog. */
-enum {
-	DCFS_T_FILE = 'f',
-	DCFS_T_DIR = 'd',
-	DCFS_T_SYMLINK = 'l',
-	DCFS_T_HARDLINK = 'h',
-	DCFS_T_CHAR = 'c',
-	DCFS_T_BLOCK = 'b',
-	DCFS_T_FIFO = 'p',
-	DCFS_T_SOCKET = 's',
-	DCFS_T_WHITEOUT = 'w',
-};
-
-/* The file bytes (holes included) one layer may hold: 1 PiB. Sizes are summed in the catalog as
- * signed 64-bit integers; a bound far below 2^63 keeps every sum of them exact. A file or layer
- * past it is refused. */
-#define DCFS_LAYER_BYTES_MAX (UINT64_C(1) << 50)
 
 typedef struct dcfs_entry_info {
 	const char *path; /* as found in the source; normalized by the ingest */

@@ -1,6 +1,6 @@
-/* The devcontainer.json schema as dcfs knows it (launcher/config_schema.c): every property of
+/* The devcontainer.json schema as dcfs knows it (launcher/config/config_schema.c): every property of
  * the spec's devContainer.base.schema.json and the legacy ones, with its JSON type(s), how its
- * value is checked, and what dcfs does with it. launcher/config_check.c walks a configuration
+ * value is checked, and what dcfs does with it. launcher/config/config_check.c walks a configuration
  * against it. */
 #pragma once
 

@@ -328,7 +328,7 @@ static const char schema_v4[] =
  * bytes) and gets a new key on its next import. One pass over the blobs, once. */
 static const char schema_v5[] = "UPDATE blobs SET hash = CAST(printf('legacy-key%022d', id) AS BLOB);";
 
-/* v6: a prebuild's workspace changes (launcher/prebuild_workspace.c): the git tree of HEAD the
+/* v6: a prebuild's workspace changes (launcher/up/prebuild_workspace.c): the git tree of HEAD the
  * prebuild's folder had ('' when it was no git repository) and the layer its changes to the
  * folder were stored as. The layer is referenced by the snapshot row as by an image_layers row,
  * so it lives and goes with the snapshot. */

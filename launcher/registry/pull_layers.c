@@ -3,7 +3,7 @@
  * and its own store connection (a SQLite connection per thread, as separate `dcfs import`
  * processes have), each streamed through libarchive into its own layer builder and committed
  * as a layer by itself (the stream import receives, hashes and inflates a layer on a thread of
- * its own while this one parses and ingests it: fs/import_stream_pipe.c). A layer whose blob
+ * its own while this one parses and ingests it: fs/ingest/import_stream_pipe.c). A layer whose blob
  * was pulled before is found by its `source` and not downloaded. The first failure stops the
  * other downloads. */
 #include "pull_internal.h"

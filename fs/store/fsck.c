@@ -13,7 +13,7 @@
 #include "chunk.h"
 #include "cleanup.h"
 #include "fsutil.h"
-#include "ingest.h"
+#include "entry.h"
 #include "orphans.h"
 
 typedef struct ctx {

@@ -1,5 +1,5 @@
 /* A container's snapshot: its overlay upper directory stored as a layer over the image it was
- * made from (fs/snapshot.h), with the prebuild key its configuration had when `up` created it
+ * made from (fs/ingest/snapshot.h), with the prebuild key its configuration had when `up` created it
  * (saved in STORE/containers/<id>/key) and the last lifecycle stage that ran in it. A running
  * container is frozen (`runc pause`) while its upper directory is read, and resumed even when
  * the snapshot is killed (a guardian child watches). A prebuild's container that ran on a

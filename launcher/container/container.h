@@ -90,7 +90,7 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 /* How `exec` and the lifecycle commands enter a running container, saved by `up` in
  * STORE/containers/<id>/remote.json: the remote user (resolved), the workspace folder in the
  * container and their environment as "K=V" strings: remoteEnv over what userEnvProbe found
- * (launcher/user_env_probe.h) when `up` started the container. */
+ * (launcher/container/user_env_probe.h) when `up` started the container. */
 typedef struct dcfs_remote {
 	dcfs_user user;
 	char *workspace_folder;

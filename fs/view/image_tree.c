@@ -12,7 +12,7 @@
 #include "blob_content.h"
 #include "catalog.h"
 #include "cleanup.h"
-#include "ingest.h"
+#include "entry.h"
 #include "path.h"
 
 #define NONE ((size_t)-1)
