@@ -75,10 +75,10 @@ struct dcfs_up_result;
 /* What `up` (and `rebuild`) print: the ports and one summary line, or one JSON line. */
 void cli_print_up(const struct dcfs_up_result *res, bool json);
 
-struct dcfs_ingest_stats;
+struct dcfs_layer_writer_stats;
 struct dcfs_snapshot;
 /* One line for a new snapshot: its name, what it holds and how much was new to the store. */
-void cli_print_snapshot(const char *ref, const struct dcfs_ingest_stats *st);
+void cli_print_snapshot(const char *ref, const struct dcfs_layer_writer_stats *st);
 /* The snapshot's configuration file, or what stands for it when it was pulled. */
 const char *cli_snapshot_config(const struct dcfs_snapshot *sn);
 /* "in use", "reclaimable" or "kept". */

@@ -10,7 +10,7 @@
 #include "container.h"
 #include "volumes.h"
 #include "du.h"
-#include "images.h"
+#include "image_list.h"
 #include "snapshot.h"
 
 typedef struct row_def {
@@ -242,12 +242,12 @@ static int du_print(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, dcfs_contain
 {
 	dcfs_image_info *imgs = NULL;
 	size_t n = 0;
-	if (verbose && dcfs_images_list(s, NULL, &imgs, &n, &cli->err) < 0)
+	if (verbose && dcfs_image_list_list(s, NULL, &imgs, &n, &cli->err) < 0)
 		return 1;
 	dcfs_snapshot *snaps = NULL;
 	size_t nsnaps = 0;
 	if (d->snapshots.total && dcfs_snapshot_list(s, &snaps, &nsnaps, &cli->err) < 0) {
-		dcfs_images_free(imgs, n);
+		dcfs_image_list_free(imgs, n);
 		return 1;
 	}
 	bool human = isatty(STDOUT_FILENO);
@@ -259,12 +259,12 @@ static int du_print(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, dcfs_contain
 		if (verbose)
 			print_images(imgs, n, human);
 		if (verbose && print_containers_volumes(cli, s, list, ncont, human) < 0) {
-			dcfs_images_free(imgs, n);
+			dcfs_image_list_free(imgs, n);
 			dcfs_snapshot_list_free(snaps, nsnaps);
 			return 1;
 		}
 	}
-	dcfs_images_free(imgs, n);
+	dcfs_image_list_free(imgs, n);
 	dcfs_snapshot_list_free(snaps, nsnaps);
 	return 0;
 }

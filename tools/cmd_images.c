@@ -5,7 +5,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "images.h"
+#include "image_list.h"
 
 /* Split "name:tag[@digest]" for the REPOSITORY and TAG columns. */
 static void split_ref(const char *ref, char *repo, size_t repo_len, const char **tag)
@@ -57,7 +57,7 @@ int cmd_images(int argc, char **argv, dcfs_cli *cli)
 		return 1;
 	dcfs_image_info *list = NULL;
 	size_t n = 0;
-	if (dcfs_images_list(s, "image", &list, &n, &cli->err) < 0)
+	if (dcfs_image_list_list(s, "image", &list, &n, &cli->err) < 0)
 		return 1;
 	if (json) {
 		print_json(list, n);
@@ -81,6 +81,6 @@ int cmd_images(int argc, char **argv, dcfs_cli *cli)
 		cli_table_print(&t, stdout);
 		cli_table_free(&t);
 	}
-	dcfs_images_free(list, n);
+	dcfs_image_list_free(list, n);
 	return 0;
 }

@@ -16,7 +16,7 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void print_json(const char *ref, const dcfs_ingest_stats *st, double secs)
+static void print_json(const char *ref, const dcfs_layer_writer_stats *st, double secs)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "ref", ref);
@@ -60,7 +60,7 @@ int cmd_import(int argc, char **argv, dcfs_cli *cli)
 	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0)
 		return 1;
 	double t0 = now();
-	dcfs_ingest_stats st;
+	dcfs_layer_writer_stats st;
 	if (dcfs_import(s, src, name, &st, &cli->err) < 0)
 		return 1;
 	double secs = now() - t0;

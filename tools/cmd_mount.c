@@ -14,8 +14,8 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "fsutil.h"
-#include "image_fs.h"
-#include "images.h"
+#include "root_view.h"
+#include "image_list.h"
 #include "mount.h"
 #include "overlay.h"
 #include "ref.h"
@@ -83,8 +83,8 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
 		return 1;
-	dcfs_image_fs *fs = NULL;
-	if (dcfs_image_fs_new(s, ref, &fs, &cli->err) < 0)
+	dcfs_root_view *fs = NULL;
+	if (dcfs_root_view_new(s, ref, &fs, &cli->err) < 0)
 		return 1;
 
 	dcfs_mount_opts o = {
@@ -126,11 +126,11 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 	/* The daemon reopens the catalog only if it must quarantine a chunk. */
 	sqlite3_close(s->db);
 	s->db = NULL;
-	int r = dcfs_mount_serve(dcfs_image_fs_ops(), fs, &o, &cli->err);
+	int r = dcfs_mount_serve(dcfs_root_view_ops(), fs, &o, &cli->err);
 	if (upper && r >= 0)
 		dcfs_umount(target, NULL);
 	close(pin);
-	dcfs_image_fs_free(fs);
+	dcfs_root_view_free(fs);
 	free(plan.lower);
 	return r < 0 ? 1 : 0;
 }

@@ -11,7 +11,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "gc.h"
-#include "images.h"
+#include "image_list.h"
 #include "snapshot.h"
 
 typedef struct prune_opts {

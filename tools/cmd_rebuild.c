@@ -71,7 +71,7 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 	if (r < 0 && !(r == -ENOENT && config_file && image))
 		return r;
 	dcfs_error_clear(e);
-	_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : "."), *variant = NULL;
+	_cleanup_free_ char *folder = dcfs_host_path_absolute(o->folder ? o->folder : "."), *variant = NULL;
 	if (!folder || dcfs_container_variant(folder, config_file, o->config_file, &variant) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	dcfs_purge_plan plan;

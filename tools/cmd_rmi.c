@@ -4,7 +4,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "gc.h"
-#include "images.h"
+#include "image_list.h"
 #include "ref.h"
 
 int cmd_rmi(int argc, char **argv, dcfs_cli *cli)

@@ -13,7 +13,7 @@
 #include "container_snapshot.h"
 
 /* One line: what was stored, and how much of it was new to the store. */
-void cli_print_snapshot(const char *ref, const dcfs_ingest_stats *st)
+void cli_print_snapshot(const char *ref, const dcfs_layer_writer_stats *st)
 {
 	char files[16], fresh[16], stored[16];
 	cli_human_size(st->file_bytes, files);
@@ -51,7 +51,7 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 		return 1;
 	dcfs_container_snapshot_opts o = {.tag = tag, .origin = "snapshot"};
 	_cleanup_free_ char *ref = NULL;
-	dcfs_ingest_stats st;
+	dcfs_layer_writer_stats st;
 	if (dcfs_container_snapshot(s, &ct, &o, &ref, &st, &cli->err) < 0)
 		return 1;
 	cli_print_snapshot(ref, &st);

@@ -77,7 +77,7 @@ static const char schema_v1[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX image_layers_layer ON image_layers(layer_id);"
 	/* The merged index of an image: for each visible path, the layer whose entry it is.
-	 * Computed once when the image is recorded (image_index.c). */
+	 * Computed once when the image is recorded (merged_index.c). */
 	"CREATE TABLE image_index ("
 	"  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
 	"  path TEXT NOT NULL,"
@@ -321,7 +321,7 @@ static const char schema_v4[] =
 	"  WHERE name IN ('images','snapshots');"
 	"END;";
 
-/* v5: blob keys are made in separate domains (ingest.c: blob_key). Keys made before could
+/* v5: blob keys are made in separate domains (layer_writer.c: blob_key). Keys made before could
  * collide across kinds (a small file's bytes equal to a large file's chunk list), so they are
  * retired: each becomes 'legacy-key' and its id, 32 bytes no SHA-256 reaches, which no new key
  * matches. An old content is found again by chunk name (its large files cost no new chunk

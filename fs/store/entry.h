@@ -1,5 +1,5 @@
 /* What a layer's entries are, as the catalog's `entries` table stores them: the entry types and
- * the bound on a layer's file bytes. Shared by what writes entries (fs/ingest/) and what reads
+ * the bound on a layer's file bytes. Shared by what writes entries (fs/layer/) and what reads
  * them (the root view, fsck, push). */
 #pragma once
 

@@ -11,7 +11,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
-#include "images.h"
+#include "image_list.h"
 #include "orphans.h"
 
 static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_error *e)
@@ -99,7 +99,7 @@ int dcfs_gc_max_size(dcfs_store *s, uint64_t max, const dcfs_gc_evict *how, dcfs
 		return r;
 	dcfs_image_info *list = NULL;
 	size_t n = 0;
-	r = dcfs_images_list(s, NULL, &list, &n, e);
+	r = dcfs_image_list_list(s, NULL, &list, &n, e);
 	if (r < 0)
 		return r;
 	/* The list is newest first; evict from the least recently used end. */
@@ -115,6 +115,6 @@ int dcfs_gc_max_size(dcfs_store *s, uint64_t max, const dcfs_gc_evict *how, dcfs
 			how->evicted(list[i].ref, how->u);
 		r = dcfs_gc(s, false, st, e);
 	}
-	dcfs_images_free(list, n);
+	dcfs_image_list_free(list, n);
 	return r;
 }

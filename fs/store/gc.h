@@ -20,7 +20,7 @@ int dcfs_gc(dcfs_store *s, bool orphans, dcfs_gc_stats *st, dcfs_error *e);
 struct dcfs_image_info;
 
 /* What the caller says of an eviction: `may_evict` (NULL: every image may go) is asked
- * before a precious image (images.h) is removed; `evicted` (or NULL) hears of each removal. */
+ * before a precious image (image_list.h) is removed; `evicted` (or NULL) hears of each removal. */
 typedef struct dcfs_gc_evict {
 	bool (*may_evict)(const struct dcfs_image_info *im, void *u);
 	void (*evicted)(const char *ref, void *u);

@@ -8,7 +8,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "hash.h"
-#include "image_index.h"
+#include "merged_index.h"
 
 static int step(sqlite3_stmt *st, dcfs_error *e)
 {
@@ -69,7 +69,7 @@ int dcfs_image_record_in(sqlite3 *db, const char *ref, const char *kind, const c
 	if (r >= 0)
 		r = insert_layers(db, image_id, layer_ids, n, e);
 	if (r >= 0)
-		r = dcfs_image_index_build(db, image_id, e);
+		r = dcfs_merged_index_build(db, image_id, e);
 	if (r >= 0)
 		r = dcfs_catalog_check_sums(db, e); /* the image's bytes are added to image_bytes */
 	return r < 0 ? r : 0;

@@ -37,7 +37,7 @@ static void append_components(char *out, const char *path)
 	}
 }
 
-char *dcfs_path_resolve(const char *path)
+char *dcfs_host_path_absolute(const char *path)
 {
 	_cleanup_free_ char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
 	if (path[0] != '/' && !cwd)
@@ -370,8 +370,8 @@ static int locate(const dcfs_devcontainer_opts *opts, dcfs_devcontainer *d, char
 		*shown = strdup(opts->config_file);
 	else if ((r = dcfs_devcontainer_find(folder, shown, e)) < 0)
 		return r;
-	d->folder = dcfs_path_resolve(folder);
-	d->config_file = *shown ? dcfs_path_resolve(*shown) : NULL;
+	d->folder = dcfs_host_path_absolute(folder);
+	d->config_file = *shown ? dcfs_host_path_absolute(*shown) : NULL;
 	if (!*shown || !d->folder || !d->config_file)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	return 0;

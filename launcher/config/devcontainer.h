@@ -43,7 +43,7 @@ typedef struct dcfs_devcontainer_opts {
 } dcfs_devcontainer_opts;
 
 /* Lexical absolute path (as Node's path.resolve: no symlinks followed). malloc'd. */
-char *dcfs_path_resolve(const char *path);
+char *dcfs_host_path_absolute(const char *path);
 
 /* Where the configuration of `folder` is: `.devcontainer/devcontainer.json`,
  * `.devcontainer.json`, or the one `.devcontainer/<sub>/devcontainer.json`. *out is malloc'd. */

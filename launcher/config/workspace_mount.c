@@ -26,7 +26,7 @@ static int check_fields(dcfs_workspace_mount *m, const char *where, dcfs_error *
 		return dcfs_error_set(e, EINVAL,
 				      "%s: workspaceMount: the bind source '%s' is not an absolute path",
 				      where, m->source);
-	char *clean = !strcmp(m->type, "bind") ? dcfs_path_resolve(m->source) : NULL;
+	char *clean = !strcmp(m->type, "bind") ? dcfs_host_path_absolute(m->source) : NULL;
 	if (clean) /* "/a/b/.." is "/a" */
 		free(m->source), m->source = clean;
 	if (!strcmp(m->type, "volume") &&

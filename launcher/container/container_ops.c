@@ -80,7 +80,7 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 
 int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e)
 {
-	_cleanup_free_ char *abs = dcfs_path_resolve(folder ? folder : ".");
+	_cleanup_free_ char *abs = dcfs_host_path_absolute(folder ? folder : ".");
 	_cleanup_free_ char *root = realpath(s->root, NULL), *dir = NULL, *path = NULL;
 	if (!abs || !root || asprintf(&dir, "%s/run/locks", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");

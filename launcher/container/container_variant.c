@@ -20,7 +20,7 @@ int dcfs_container_variant(const char *folder, const char *config_file, bool giv
 	_cleanup_free_ char *found = NULL;
 	_cleanup_error_ dcfs_error none = {0}; /* no default (none, or several): a variant */
 	_cleanup_free_ char *found_abs = dcfs_devcontainer_find(folder, &found, &none) == 0
-						 ? dcfs_path_resolve(found)
+						 ? dcfs_host_path_absolute(found)
 						 : NULL;
 	if (found_abs && !strcmp(found_abs, config_file))
 		return 0;
@@ -70,8 +70,8 @@ static int only_one(dcfs_store *s, const char *folder, dcfs_container *out, dcfs
 int dcfs_container_of(dcfs_store *s, const char *folder, const char *config,
 		      dcfs_container *out, dcfs_error *e)
 {
-	_cleanup_free_ char *abs = dcfs_path_resolve(folder ? folder : ".");
-	_cleanup_free_ char *file = config ? dcfs_path_resolve(config) : NULL, *variant = NULL;
+	_cleanup_free_ char *abs = dcfs_host_path_absolute(folder ? folder : ".");
+	_cleanup_free_ char *file = config ? dcfs_host_path_absolute(config) : NULL, *variant = NULL;
 	if (!abs || (config && !file) || dcfs_container_variant(abs, file, config, &variant) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!config)

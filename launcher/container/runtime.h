@@ -23,7 +23,7 @@ typedef struct dcfs_user {
 int dcfs_user_resolve(const char *rootfs, const char *spec, dcfs_user *out, dcfs_error *e);
 void dcfs_user_free(dcfs_user *u);
 
-/* What confines a container (runtime_security.c): its capabilities and seccomp filter. */
+/* What confines a container (oci_bundle_security.c): its capabilities and seccomp filter. */
 typedef struct dcfs_confinement {
 	cJSON *caps;		/* array of "CAP_..." names: bounding, effective and permitted */
 	cJSON *seccomp;		/* linux.seccomp; NULL: no filter */

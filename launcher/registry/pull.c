@@ -8,7 +8,7 @@
 #include "cleanup.h"
 #include "hash.h"
 #include "image_record.h"
-#include "images.h"
+#include "image_list.h"
 #include "pull_internal.h"
 #include "ref.h"
 #include "registry_internal.h"

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "ingest.h"
+#include "layer_writer.h"
 #include "store.h"
 
 typedef enum dcfs_pull_event_kind {
@@ -30,7 +30,7 @@ typedef struct dcfs_pull_event {
 	bool cached;
 	uint64_t bytes; /* downloaded */
 	uint64_t size;  /* the layer blob's size (the manifest's), 0 when unknown */
-	const dcfs_ingest_stats *stats; /* NULL for a cached layer */
+	const dcfs_layer_writer_stats *stats; /* NULL for a cached layer */
 	double seconds;
 } dcfs_pull_event;
 

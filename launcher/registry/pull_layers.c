@@ -3,7 +3,7 @@
  * and its own store connection (a SQLite connection per thread, as separate `dcfs import`
  * processes have), each streamed through libarchive into its own layer builder and committed
  * as a layer by itself (the stream import receives, hashes and inflates a layer on a thread of
- * its own while this one parses and ingests it: fs/ingest/import_stream_pipe.c). A layer whose blob
+ * its own while this one parses and ingests it: fs/layer/import_stream_pipe.c). A layer whose blob
  * was pulled before is found by its `source` and not downloaded. The first failure stops the
  * other downloads. */
 #include "pull_internal.h"
@@ -82,12 +82,12 @@ static void interrupt_blob(void *opaque)
 
 /* Download a layer into a builder and record it; the digest is checked before the commit. */
 static int fetch_layer(worker *w, const char *digest, size_t index, uint64_t size,
-		       const char *source, int64_t *id, dcfs_ingest_stats *stats, uint64_t *bytes,
+		       const char *source, int64_t *id, dcfs_layer_writer_stats *stats, uint64_t *bytes,
 		       dcfs_error *e)
 {
 	_cleanup_(dcfs_blob_reader_freep) dcfs_blob_reader *b = NULL;
-	_cleanup_ingest_ dcfs_ingest *in = NULL;
-	const dcfs_ingest_stats *st = NULL;
+	_cleanup_ingest_ dcfs_layer_writer *in = NULL;
+	const dcfs_layer_writer_stats *st = NULL;
 	int r = dcfs_blob_reader_open(w->reg, digest, size, &b, e);
 	if (r < 0)
 		return r;
@@ -95,13 +95,13 @@ static int fetch_layer(worker *w, const char *digest, size_t index, uint64_t siz
 	reader rd = {.blob = b, .sh = w->sh, .t0 = t0, .last = t0,
 		     .progress = {.kind = DCFS_PULL_PROGRESS, .digest = digest, .index = index,
 				  .count = w->sh->n, .size = size}};
-	r = dcfs_ingest_new(w->store, "tar entry", &in, e);
+	r = dcfs_layer_writer_new(w->store, "tar entry", &in, e);
 	if (r >= 0)
 		r = dcfs_import_read_tar_stream(in, NULL, read_blob, interrupt_blob, &rd, e);
 	if (r >= 0)
 		r = dcfs_blob_reader_finish(b, e);
 	if (r >= 0)
-		r = dcfs_ingest_commit_layer(in, source, id, &st, e);
+		r = dcfs_layer_writer_commit_layer(in, source, id, &st, e);
 	*bytes = dcfs_blob_reader_bytes(b);
 	if (st)
 		*stats = *st;
@@ -137,7 +137,7 @@ static int pull_layer(worker *w, size_t i, dcfs_error *e)
 	if (r < 0)
 		return r;
 	ev.cached = sh->ids[i] > 0;
-	dcfs_ingest_stats stats;
+	dcfs_layer_writer_stats stats;
 	if (!ev.cached) {
 		r = fetch_layer(w, digest, i, limit, source, &sh->ids[i], &stats, &ev.bytes, e);
 		if (r < 0)

@@ -134,7 +134,7 @@ static void release(pid_t guardian, int told, bool thawed)
 
 int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 			    const dcfs_container_snapshot_opts *o, char **ref,
-			    dcfs_ingest_stats *stats, dcfs_error *e)
+			    dcfs_layer_writer_stats *stats, dcfs_error *e)
 {
 	*ref = NULL;
 	if (!c->image)

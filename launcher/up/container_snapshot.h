@@ -1,5 +1,5 @@
 /* A container's snapshot: its overlay upper directory stored as a layer over the image it was
- * made from (fs/ingest/snapshot.h), with the prebuild key its configuration had when `up` created it
+ * made from (fs/layer/snapshot.h), with the prebuild key its configuration had when `up` created it
  * (saved in STORE/containers/<id>/key) and the last lifecycle stage that ran in it. A running
  * container is frozen (`runc pause`) while its upper directory is read, and resumed even when
  * the snapshot is killed (a guardian child watches). A prebuild's container that ran on a
@@ -7,7 +7,7 @@
 #pragma once
 
 #include "container.h"
-#include "ingest.h"
+#include "layer_writer.h"
 #include "prebuild_key.h"
 
 /* Save `key` for the container `id` (called by `up` when it creates one). */
@@ -24,4 +24,4 @@ typedef struct dcfs_container_snapshot_opts {
 /* Snapshot container `c`; *ref (malloc'd) receives the snapshot's name. */
 int dcfs_container_snapshot(dcfs_store *s, const dcfs_container *c,
 			    const dcfs_container_snapshot_opts *o, char **ref,
-			    dcfs_ingest_stats *stats, dcfs_error *e);
+			    dcfs_layer_writer_stats *stats, dcfs_error *e);

@@ -90,7 +90,7 @@ int dcfs_prebuild(dcfs_store *s, const dcfs_prebuild_opts *o, dcfs_prebuild_resu
 	dcfs_up_result up;
 	uo.expect_key = res->key.key; /* the key this request queued under */
 	if ((r = dcfs_up(s, &uo, &up, e)) < 0) {
-		_cleanup_free_ char *folder = dcfs_path_resolve(o->folder ? o->folder : ".");
+		_cleanup_free_ char *folder = dcfs_host_path_absolute(o->folder ? o->folder : ".");
 		if (folder)
 			remove_leftover(s, folder, res->key.key);
 		return r;

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "ingest.h"
+#include "layer_writer.h"
 #include "prebuild_key.h"
 #include "store.h"
 
@@ -22,7 +22,7 @@ typedef struct dcfs_prebuild_result {
 	bool collapsed; /* a newer request for the same key superseded this one */
 	char *ref;      /* the snapshot */
 	dcfs_prebuild_key key;
-	dcfs_ingest_stats stats;
+	dcfs_layer_writer_stats stats;
 	int released;   /* older prebuilds of the configuration made reclaimable */
 } dcfs_prebuild_result;
 

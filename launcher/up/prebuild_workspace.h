@@ -3,8 +3,8 @@
  * prebuild container's own (STORE/containers/<id>/workspace-upper): the workspace view serves
  * the overlay, so the folder is never written, and the upper directory is what the prebuild's
  * commands changed in the workspace. The snapshot stores it as the snapshot's workspace layer
- * (fs/ingest/snapshot.h); `up` from the prebuild writes it into the new checkout
- * (fs/ingest/workspace_layer.h). */
+ * (fs/layer/snapshot.h); `up` from the prebuild writes it into the new checkout
+ * (fs/layer/workspace_layer.h). */
 #pragma once
 
 #include "error.h"

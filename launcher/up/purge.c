@@ -11,7 +11,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "gc.h"
-#include "images.h"
+#include "image_list.h"
 #include "jsonc.h"
 #include "runtime.h"
 #include "snapshot.h"
@@ -159,7 +159,7 @@ static int plan_images(planner *pl, dcfs_error *e)
 {
 	dcfs_image_info *list = NULL;
 	size_t n = 0;
-	int r = dcfs_images_list(pl->s, NULL, &list, &n, e);
+	int r = dcfs_image_list_list(pl->s, NULL, &list, &n, e);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		const dcfs_image_info *im = &list[i];
 		if (!has_id(pl->used, pl->nused, im->id))
@@ -174,7 +174,7 @@ static int plan_images(planner *pl, dcfs_error *e)
 		r = add(pl, snapshot ? DCFS_PURGE_SNAPSHOT : DCFS_PURGE_IMAGE, im->ref,
 			snapshot ? im->unique : im->size, kept, e);
 	}
-	dcfs_images_free(list, n);
+	dcfs_image_list_free(list, n);
 	return r;
 }
 

@@ -22,7 +22,7 @@
 #include "up_internal.h"
 #include "volumes.h"
 
-static void up_free(up *u)
+static void up_free(up_ctx *u)
 {
 	dcfs_devcontainer_free(&u->d);
 	cJSON_Delete(u->merged);
@@ -47,7 +47,7 @@ static void up_free(up *u)
 }
 
 /* The image: in the store already, or a one-line error that says how to put it there. */
-static int find_image(up *u)
+static int find_image(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	const char *image = cfg_string(u, "image");
@@ -82,7 +82,7 @@ static int find_image(up *u)
 
 /* The configuration's image, pulled when the store lacks it, as `devcontainer up` does (before
  * the image's metadata is merged into the configuration). */
-static int ensure_image(up *u)
+static int ensure_image(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	const char *image =
@@ -122,7 +122,7 @@ static int ensure_image(up *u)
 
 /* runArgs into the merged configuration, then the capabilities and seccomp filter, checked
  * before anything starts; messages name the file relative to the folder. */
-static int apply_run_args(up *u)
+static int apply_run_args(up_ctx *u)
 {
 	const char *name = u->d.config_file;
 	size_t n = strlen(u->d.folder);
@@ -133,7 +133,7 @@ static int apply_run_args(up *u)
 }
 
 /* The mounts are checked before anything is made: a bad one refuses the configuration. */
-static int check_mounts(up *u)
+static int check_mounts(up_ctx *u)
 {
 	_cleanup_json_ cJSON *scratch = cJSON_CreateArray();
 	if (!scratch)
@@ -142,7 +142,7 @@ static int check_mounts(up *u)
 	return r < 0 ? dcfs_error_wrap(u->e, "%s", u->d.config_file) : 0;
 }
 
-static int load_config(up *u)
+static int load_config(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file,
@@ -161,7 +161,7 @@ static int load_config(up *u)
 	return find_image(u);
 }
 
-static int paths(up *u)
+static int paths(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	const char *id = u->c.id;
@@ -182,7 +182,7 @@ static int paths(up *u)
 
 
 /* Find the container, or make one; *running says whether runc runs it already. */
-static int ensure_container(up *u, dcfs_up_result *res, bool *running)
+static int ensure_container(up_ctx *u, dcfs_up_result *res, bool *running)
 {
 	dcfs_error *e = u->e;
 	*running = false;
@@ -236,7 +236,7 @@ static int ensure_container(up *u, dcfs_up_result *res, bool *running)
 }
 
 
-static int start(up *u)
+static int start(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	/* a stopped one's leftovers (a new one has none: skip the runc calls) */
@@ -257,7 +257,7 @@ static int start(up *u)
 /* A container this `up` made and could not start is taken away again (runc's state, its
  * mounts, its record and folders): `dcfs ls` shows nothing, the next `up` starts clean. The
  * error says so when that fails too. */
-static void discard_new(up *u)
+static void discard_new(up_ctx *u)
 {
 	if (!u->created || !u->c.id)
 		return;
@@ -271,7 +271,7 @@ static void discard_new(up *u)
 			       msg, u->c.name, why.msg ? why.msg : strerror(-r));
 }
 
-static int result(up *u, bool started, dcfs_up_result *res)
+static int result(up_ctx *u, bool started, dcfs_up_result *res)
 {
 	res->started = started;
 	res->image_id = u->image_id;
@@ -294,7 +294,7 @@ static int result(up *u, bool started, dcfs_up_result *res)
 	return 0;
 }
 
-static int up_run(up *u, dcfs_up_result *res)
+static int up_run(up_ctx *u, dcfs_up_result *res)
 {
 	dcfs_error *e = u->e;
 	int r = load_config(u);
@@ -342,7 +342,7 @@ static int up_run(up *u, dcfs_up_result *res)
 int dcfs_up(dcfs_store *s, const dcfs_up_opts *o, dcfs_up_result *out, dcfs_error *e)
 {
 	*out = (dcfs_up_result){0};
-	up u = {.o = o, .e = e, .s = s};
+	up_ctx u = {.o = o, .e = e, .s = s};
 	int r = up_run(&u, out);
 	up_free(&u);
 	if (r < 0)
@@ -353,7 +353,7 @@ int dcfs_up(dcfs_store *s, const dcfs_up_opts *o, dcfs_up_result *out, dcfs_erro
 int dcfs_up_key(dcfs_store *s, const dcfs_up_opts *o, dcfs_prebuild_key *key, char **config_file,
 		char **image_ref, dcfs_error *e)
 {
-	up u = {.o = o, .e = e, .s = s};
+	up_ctx u = {.o = o, .e = e, .s = s};
 	int r = load_config(&u);
 	*key = u.key;
 	*config_file = TAKE_PTR(u.d.config_file);

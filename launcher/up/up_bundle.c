@@ -17,7 +17,7 @@
  * is not. */
 #define KEEP_ALIVE "echo Container started; trap 'exit 0' TERM; while sleep 1000 & wait $!; do :; done"
 
-static cJSON *container_env(up *u);
+static cJSON *container_env(up_ctx *u);
 
 /* `${containerEnv:V}` looks V up in the container's environment ("K=V" strings). */
 static const char *env_lookup(const char *name, void *data)
@@ -35,7 +35,7 @@ static const char *env_lookup(const char *name, void *data)
 
 /* Once the container's environment is known, `${containerEnv:V}` in the configuration
  * (remoteEnv: {"PATH": "${containerEnv:PATH}:/extra"}, lifecycle commands) is replaced. */
-int up_substitute_container_env(up *u)
+int up_substitute_container_env(up_ctx *u)
 {
 	_cleanup_json_ cJSON *env = container_env(u);
 	if (!env)
@@ -46,7 +46,7 @@ int up_substitute_container_env(up *u)
 }
 
 /* The container's environment: the image's Env, then containerEnv. */
-static cJSON *container_env(up *u)
+static cJSON *container_env(up_ctx *u)
 {
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
 	cJSON *env = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(image, "Env"), true);
@@ -62,7 +62,7 @@ static cJSON *container_env(up *u)
 }
 
 /* overrideCommand (default true): the keep-alive; else the image's Entrypoint and Cmd. */
-static cJSON *container_args(up *u)
+static cJSON *container_args(up_ctx *u)
 {
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
 	cJSON *args = cJSON_CreateArray();
@@ -83,7 +83,7 @@ static cJSON *container_args(up *u)
 
 /* init (or runArgs --init): dcfs-init, installed next to this binary, bound read-only at
  * /.dcfs/init and run as process 1 with the container's command as its arguments. */
-static int add_init(up *u, cJSON *args, cJSON *mounts)
+static int add_init(up_ctx *u, cJSON *args, cJSON *mounts)
 {
 	dcfs_error *e = u->e;
 	if (!cJSON_IsTrue(cfg(u, "init")))
@@ -150,7 +150,7 @@ static int check_workspace_folder(const char *config_file, const char *what, con
 
 /* The workspace at workspaceMount's target (workspaceFolder for the default mount): the
  * workspace view of its bind source, or the volume's folder (made as a `mounts` volume is). */
-static int add_workspace(up *u, const char *volumes, cJSON *mounts)
+static int add_workspace(up_ctx *u, const char *volumes, cJSON *mounts)
 {
 	const char *dest = up_workspace_destination(u);
 	int r = check_workspace_folder(u->d.config_file,
@@ -176,7 +176,7 @@ static int add_workspace(up *u, const char *volumes, cJSON *mounts)
 	return 0;
 }
 
-int up_write_bundle(up *u)
+int up_write_bundle(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	_cleanup_json_ cJSON *args = container_args(u), *env = container_env(u);

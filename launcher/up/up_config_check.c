@@ -13,7 +13,7 @@
 #include "up_internal.h"
 
 /* The hash of the configuration as read and substituted, in hex. */
-static int config_hash(up *u, char hex[DCFS_HASH_HEX])
+static int config_hash(up_ctx *u, char hex[DCFS_HASH_HEX])
 {
 	_cleanup_free_ char *text = cJSON_PrintUnformatted(u->d.config);
 	if (!text)
@@ -24,7 +24,7 @@ static int config_hash(up *u, char hex[DCFS_HASH_HEX])
 	return 0;
 }
 
-int up_config_check(up *u)
+int up_config_check(up_ctx *u)
 {
 	char hex[DCFS_HASH_HEX];
 	_cleanup_free_ char *path = NULL;

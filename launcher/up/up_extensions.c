@@ -10,7 +10,7 @@
 #include "jsonc.h"
 #include "up_internal.h"
 
-int up_record_extensions(up *u)
+int up_record_extensions(up_ctx *u)
 {
 	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(u->d.config, "customizations");
 	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(

@@ -19,7 +19,7 @@
  * otherwise follow an existing link and leave a self-referencing one in the repository. The
  * folder is not created: a workspace without one keeps having none (the link dangles until the
  * user makes it). */
-int up_link_config(up *u)
+int up_link_config(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	_cleanup_free_ char *target = NULL, *link = NULL, *home = NULL, *folder = NULL;
@@ -46,7 +46,7 @@ int up_link_config(up *u)
 }
 
 /* The caller's ~/.gitconfig and the VS Code machine settings in the remote user's home. */
-int up_home_files(up *u)
+int up_home_files(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	const cJSON *custom = cJSON_GetObjectItemCaseSensitive(u->d.config, "customizations");
@@ -56,7 +56,7 @@ int up_home_files(up *u)
 	return r ?: dcfs_home_settings(u->rootfs, &u->remote.user, settings, e);
 }
 
-int up_users(up *u)
+int up_users(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
@@ -81,7 +81,7 @@ int up_users(up *u)
 /* updateRemoteUserUID (default true): the remote user takes the uid and gid of the workspace
  * folder's owner, who stands for the developer (dcfs runs as root; a folder of root's changes
  * nothing). The container user follows when it is the same user. */
-int up_update_uid(up *u)
+int up_update_uid(up_ctx *u)
 {
 	struct stat st;
 	if (cJSON_IsFalse(cfg(u, "updateRemoteUserUID")) || stat(u->d.folder, &st) < 0 ||

@@ -18,7 +18,10 @@
 #include "up.h"
 #include "workspace_mount.h"
 
-typedef struct up {
+/* The context of one `dcfs up` (or of a prebuild's container): its options, the store, the
+ * configuration, the image, the container record and what each step has set up so far, for the
+ * steps in up_*.c to share; up_free() releases it. */
+typedef struct up_ctx {
 	const dcfs_up_opts *o;
 	dcfs_error *e;
 	dcfs_devcontainer d;
@@ -45,55 +48,55 @@ typedef struct up {
 	 * `ws_target`: mounted at its target (the configuration has one), else at workspaceFolder */
 	dcfs_workspace_mount ws;
 	bool ws_target;
-} up;
+} up_ctx;
 
-static inline const cJSON *cfg(const up *u, const char *key)
+static inline const cJSON *cfg(const up_ctx *u, const char *key)
 {
 	return cJSON_GetObjectItemCaseSensitive(u->merged, key);
 }
 
-static inline const char *cfg_string(const up *u, const char *key)
+static inline const char *cfg_string(const up_ctx *u, const char *key)
 {
 	return cJSON_GetStringValue(cfg(u, key));
 }
 
 /* up_prebuild.c: the prebuild a new container starts from (or why none), its markers and
  * workspace changes (brought into the folder); the folder a prebuild's workspace view serves. */
-int up_choose_prebuild(up *u, dcfs_up_result *res);
-int up_mark_prebuilt(up *u, dcfs_up_result *res);
-int up_workspace_source(up *u, char **source);
+int up_choose_prebuild(up_ctx *u, dcfs_up_result *res);
+int up_mark_prebuilt(up_ctx *u, dcfs_up_result *res);
+int up_workspace_source(up_ctx *u, char **source);
 
 /* up_mount.c: the root and the workspace views, by running this binary; that binary's path
  * (PATH_MAX bytes), which also finds dcfs-init beside it. */
-int up_mount_all(up *u);
+int up_mount_all(up_ctx *u);
 int up_self_exe(char *out, dcfs_error *e);
 /* Also up_mount.c: workspaceMount read and checked (before anything is made); is the
  * workspace a volume (no FUSE view)? Where the bundle mounts it. */
-int up_workspace_mount(up *u);
-bool up_workspace_is_volume(const up *u);
-const char *up_workspace_destination(const up *u);
+int up_workspace_mount(up_ctx *u);
+bool up_workspace_is_volume(const up_ctx *u);
+const char *up_workspace_destination(const up_ctx *u);
 
 /* up_home.c: the users, updateRemoteUserUID, $HOME/config and the home's files. */
-int up_users(up *u);
-int up_update_uid(up *u);
+int up_users(up_ctx *u);
+int up_update_uid(up_ctx *u);
 /* $HOME/config -> the workspace's .devcontainer/config, unless it exists (after postCreateCommand). */
-int up_link_config(up *u);
-int up_home_files(up *u);
+int up_link_config(up_ctx *u);
+int up_home_files(up_ctx *u);
 /* Remember the configuration a new container is made from, or say (in the notes) that an
  * existing one's configuration changed since: launcher/up/up_config_check.c. */
-int up_config_check(up *u);
+int up_config_check(up_ctx *u);
 
 /* up_extensions.c: the editor extensions asked for, recorded in a new container's
  * extensions.json (dcfs installs none). */
-int up_record_extensions(up *u);
+int up_record_extensions(up_ctx *u);
 
 /* up_bundle.c: `${containerEnv:V}`, and the OCI bundle. */
-int up_substitute_container_env(up *u);
-int up_write_bundle(up *u);
+int up_substitute_container_env(up_ctx *u);
+int up_write_bundle(up_ctx *u);
 
 /* up_ports.c: appPort's mappings checked; the relay of a running container started (once). */
-int up_check_app_port(up *u);
-int up_forward_ports(up *u);
+int up_check_app_port(up_ctx *u);
+int up_forward_ports(up_ctx *u);
 
 /* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
-int up_lifecycle(up *u, bool started);
+int up_lifecycle(up_ctx *u, bool started);

@@ -17,7 +17,7 @@
 #include "user_env_probe.h"
 
 /* Run a once-per-container command unless its marker says it ran: 1 when it ran now. */
-static int run_once(up *u, const dcfs_lifecycle *l, const char *name, const char *merged_key)
+static int run_once(up_ctx *u, const dcfs_lifecycle *l, const char *name, const char *merged_key)
 {
 	_cleanup_free_ char *marker = NULL;
 	if (asprintf(&marker, "%s/%s", u->markers, name) < 0)
@@ -43,7 +43,7 @@ static const struct step {
 	{"postAttachCommand", "postAttachCommands", false, false, false},
 };
 
-static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, size_t to)
+static int run_steps(up_ctx *u, const dcfs_lifecycle *l, bool started, size_t from, size_t to)
 {
 	for (size_t i = from; i < to; i++) {
 		const struct step *s = &steps[i];
@@ -63,7 +63,7 @@ static int run_steps(up *u, const dcfs_lifecycle *l, bool started, size_t from, 
 /* The steps from `from` on in a detached child writing to the container's log (it keeps the
  * folder's lock until it is done, so the next `up`, `down` or `rm` waits for it). The child
  * leaves the store's catalog alone and ends with _exit. */
-static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_t from)
+static int run_in_background(up_ctx *u, const dcfs_lifecycle *l, bool started, size_t from)
 {
 	int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log < 0)
@@ -86,7 +86,7 @@ static int run_in_background(up *u, const dcfs_lifecycle *l, bool started, size_
 }
 
 /* "dcfs: warning: userEnvProbe ...", on stderr and in the log. */
-static void warn(const up *u, FILE *log, const char *mode, const char *why)
+static void warn(const up_ctx *u, FILE *log, const char *mode, const char *why)
 {
 	FILE *to[] = {stderr, log};
 	for (size_t i = 0; i < ELEMENTSOF(to); i++)
@@ -101,7 +101,7 @@ static void warn(const up *u, FILE *log, const char *mode, const char *why)
  * environment, which with remoteEnv over it becomes the remote env that remote.json keeps for
  * later `up`s and `exec` (so the shell starts once per start of the container). A probe that
  * hangs or prints nothing is a warning, and `up` goes on without it. */
-static int probe_user_env(up *u, FILE *log)
+static int probe_user_env(up_ctx *u, FILE *log)
 {
 	const cJSON *value = cfg(u, "userEnvProbe");
 	const char *mode = value ? cJSON_GetStringValue(value) : DCFS_USER_ENV_PROBE_DEFAULT;
@@ -156,7 +156,7 @@ static int probe_user_env(up *u, FILE *log)
 /* All steps; with waitFor set, those after it run in the background. The reference CLI's `up`
  * runs them all unless told otherwise (waitFor's default, updateContentCommand, is for
  * editors that attach at once), so an unset waitFor runs them all here too. */
-int up_lifecycle(up *u, bool started)
+int up_lifecycle(up_ctx *u, bool started)
 {
 	_cleanup_fclose_ FILE *log = fopen(u->log, "ae"); /* for `dcfs logs`; none is no error */
 	int r = started ? probe_user_env(u, log) : 0;

@@ -31,7 +31,7 @@ typedef struct mounting {
 	off_t offset; /* of its output in the container's log */
 } mounting;
 
-static int mount_start(up *u, const char *what, char *const *args, mounting *m)
+static int mount_start(up_ctx *u, const char *what, char *const *args, mounting *m)
 {
 	dcfs_error *e = u->e;
 	m->what = what;
@@ -57,7 +57,7 @@ static int mount_start(up *u, const char *what, char *const *args, mounting *m)
 }
 
 /* Wait for it; `e` (may be NULL: quiet) says why it failed. */
-static int mount_finish(up *u, mounting *m, dcfs_error *e)
+static int mount_finish(up_ctx *u, mounting *m, dcfs_error *e)
 {
 	if (!m->pid)
 		return 0;
@@ -71,7 +71,7 @@ static int mount_finish(up *u, mounting *m, dcfs_error *e)
 }
 
 /* The root and the workspace, both at once. */
-int up_mount_all(up *u)
+int up_mount_all(up_ctx *u)
 {
 	_cleanup_free_ char *upper = dcfs_container_path(u->s, u->c.id, "upper");
 	if (!upper)
@@ -95,7 +95,7 @@ int up_mount_all(up *u)
 
 /* The configuration's workspaceMount, or the default one (a bind of the folder, mounted at
  * workspaceFolder as dcfs always did). */
-int up_workspace_mount(up *u)
+int up_workspace_mount(up_ctx *u)
 {
 	const char *where = u->d.config_file;
 	const cJSON *given = cJSON_GetObjectItemCaseSensitive(u->d.config, "workspaceMount");
@@ -113,12 +113,12 @@ int up_workspace_mount(up *u)
 	return r ?: dcfs_workspace_mount_check(&u->ws, where, u->e);
 }
 
-bool up_workspace_is_volume(const up *u)
+bool up_workspace_is_volume(const up_ctx *u)
 {
 	return u->ws.type && !strcmp(u->ws.type, "volume");
 }
 
-const char *up_workspace_destination(const up *u)
+const char *up_workspace_destination(const up_ctx *u)
 {
 	return u->ws_target ? u->ws.target : u->remote.workspace_folder;
 }

@@ -6,14 +6,14 @@
 #include "port_forward.h"
 #include "up_internal.h"
 
-int up_check_app_port(up *u)
+int up_check_app_port(up_ctx *u)
 {
 	_cleanup_free_ dcfs_port_map *maps = NULL;
 	size_t n;
 	return dcfs_app_port_forwards(cfg(u, "appPort"), u->d.config_file, &maps, &n, u->e);
 }
 
-int up_forward_ports(up *u)
+int up_forward_ports(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	_cleanup_free_ dcfs_port_map *maps = NULL;

@@ -1,6 +1,6 @@
 /* Which prebuild snapshot a new container starts from, or why none matched (see up.h), the
  * run-once markers a container made from one gets, and the prebuild's workspace changes, brought
- * into the new container's folder without overwriting its files (fs/ingest/workspace_layer.h). A
+ * into the new container's folder without overwriting its files (fs/layer/workspace_layer.h). A
  * prebuild's own container runs on a copy-on-write view of the folder (prebuild_workspace.h)
  * when the folder is in a git repository, whose HEAD tree is then part of the key. */
 #include <fcntl.h>
@@ -18,9 +18,9 @@
 
 /* Say which prebuild a new container starts from, or why none matched: a line of the notes,
  * added to res->prebuild_note. */
-static int note(up *u, dcfs_up_result *res, const char *fmt, ...)
+static int note(up_ctx *u, dcfs_up_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int note(up *u, dcfs_up_result *res, const char *fmt, ...)
+static int note(up_ctx *u, dcfs_up_result *res, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -40,7 +40,7 @@ static int note(up *u, dcfs_up_result *res, const char *fmt, ...)
 }
 
 /* The key parts agree but the git trees differ (or one side has none). */
-static int explain_tree(up *u, dcfs_up_result *res, const dcfs_snapshot *last)
+static int explain_tree(up_ctx *u, dcfs_up_result *res, const dcfs_snapshot *last)
 {
 	const char *now = u->key.workspace_tree, *then = last->workspace_tree;
 	if (!*then)
@@ -56,7 +56,7 @@ static int explain_tree(up *u, dcfs_up_result *res, const dcfs_snapshot *last)
 }
 
 /* No prebuild has this key: compare with the configuration's newest one. */
-static int explain_miss(up *u, dcfs_up_result *res)
+static int explain_miss(up_ctx *u, dcfs_up_result *res)
 {
 	dcfs_snapshot last = {0};
 	int r = dcfs_snapshot_find(u->s, NULL, u->d.config_file, &last, u->e);
@@ -83,7 +83,7 @@ static int explain_miss(up *u, dcfs_up_result *res)
 }
 
 /* A new container (not a prebuild's) starts from the newest snapshot with its key. */
-int up_choose_prebuild(up *u, dcfs_up_result *res)
+int up_choose_prebuild(up_ctx *u, dcfs_up_result *res)
 {
 	if (u->o->prebuild)
 		return 0;
@@ -106,7 +106,7 @@ int up_choose_prebuild(up *u, dcfs_up_result *res)
 }
 
 /* The prebuild's workspace changes, into the folder; the checkout's own files are kept. */
-static int bring_workspace(up *u, dcfs_up_result *res)
+static int bring_workspace(up_ctx *u, dcfs_up_result *res)
 {
 	dcfs_workspace_apply got;
 	int r = dcfs_workspace_layer_apply(u->s, u->prebuild.workspace_layer, u->d.folder,
@@ -123,7 +123,7 @@ static int bring_workspace(up *u, dcfs_up_result *res)
  * what they wrote to the workspace is brought into the folder. A prebuild of a git checkout
  * whose workspace changes are not here (pulled from a registry: they do not travel yet) has them
  * run again. */
-int up_mark_prebuilt(up *u, dcfs_up_result *res)
+int up_mark_prebuilt(up_ctx *u, dcfs_up_result *res)
 {
 	static const char *const done[] = {"onCreateCommand", "updateContentCommand"};
 	if (!u->prebuild.image_id)
@@ -147,7 +147,7 @@ int up_mark_prebuilt(up *u, dcfs_up_result *res)
 
 /* A prebuild of a git checkout runs on its copy-on-write view; anything else on the folder
  * (workspaceMount's bind source). A volume workspace has no view. */
-int up_workspace_source(up *u, char **source)
+int up_workspace_source(up_ctx *u, char **source)
 {
 	if (u->o->prebuild && u->key.workspace_tree[0] && !up_workspace_is_volume(u))
 		return dcfs_prebuild_workspace_mount(u->s, u->c.id, u->ws.source, source, u->e);

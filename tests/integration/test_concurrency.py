@@ -117,7 +117,7 @@ def test_import_commits_after_another_import_committed(dcfs, store, tree, tmp_pa
 
     rc, out, err = imp.finish(data[len(tar_prefix(data, 1)):])
     assert rc == 0, (
-        "BUG (fs/ingest/ingest.c chunk_in_catalog/find_blob + dcfs_ingest_commit): the lookup statements "
+        "BUG (fs/layer/layer_writer.c chunk_in_catalog/find_blob + dcfs_layer_writer_commit): the lookup statements "
         "are left un-reset after SQLITE_ROW, so the import keeps a read transaction on an old "
         "snapshot; once another writer commits, its BEGIN IMMEDIATE fails at once with "
         f"SQLITE_BUSY_SNAPSHOT (busy_timeout does not apply): {err.strip()!r}")

@@ -136,7 +136,7 @@ def test_entry_deep_below_a_symlink_is_named(dcfs, store, tmp_path):
     line = one_error_line(dcfs("import", tarball, "deep", check=1))
     assert_clean_store(dcfs, store)
     assert "evil/cron.d/job" in line, (
-        "BUG (fs/ingest/ingest.c ensure_parents): the error names the implicit parent "
+        "BUG (fs/layer/layer_writer.c ensure_parents): the error names the implicit parent "
         f"'evil/cron.d', which is not an entry of the archive, instead of the entry: {line}")
 
 
@@ -145,7 +145,7 @@ def test_error_line_stays_one_line_for_names_with_newlines(dcfs, store, tmp_path
     p = dcfs("import", tarball, "nl", check=1)
     lines = p.stderr.splitlines()
     assert len(lines) == 1, (
-        "BUG (fs/ingest/ingest.c error messages / tools/main.c): an entry name with a newline is printed "
+        "BUG (fs/layer/layer_writer.c error messages / tools/main.c): an entry name with a newline is printed "
         f"raw, so the one-line error becomes {len(lines)} lines (log injection): {p.stderr!r}")
     assert_clean_store(dcfs, store)
 

@@ -221,7 +221,7 @@ def test_hardlink_metadata_survives_entry_table_growth(dcfs, store, tree):
         got = {k: row[k] for k in ("type", "target", "mode", "uid", "gid", "mtime_ns", "size")}
         want = {k: expected[name][k] for k in got}
         assert got == want, (
-            f"BUG (fs/ingest/ingest.c dcfs_ingest_add): hardlink {name!r} got {got}, expected {want}: "
+            f"BUG (fs/layer/layer_writer.c dcfs_layer_writer_add): hardlink {name!r} got {got}, expected {want}: "
             "the `link` pointer into in->entries is used after new_entry()/ensure_parents() "
             "realloc'd the array")
 
@@ -237,7 +237,7 @@ def test_import_json_files_counts_every_regular_file(dcfs, store, tree):
     assert layer["files"] == 4
     assert st["entries"] == layer["entries"] == 6
     assert st["files"] == layer["files"], (
-        f"BUG (fs/ingest/ingest.c close_file): import --json reports files={st['files']} but the layer "
+        f"BUG (fs/layer/layer_writer.c close_file): import --json reports files={st['files']} but the layer "
         f"records files={layer['files']}: empty regular files are not counted in stats.files")
 
 
@@ -247,7 +247,7 @@ def test_import_through_a_symlink_to_the_source_directory(dcfs, store, tree, tmp
     os.symlink(t.root, link)
     p = dcfs("import", link, "vialink", check=False)
     assert p.returncode == 0, (
-        "BUG (fs/ingest/import_dir.c add_one for the root): `dcfs import LINK REF` where LINK is a "
+        "BUG (fs/layer/import_dir.c add_one for the root): `dcfs import LINK REF` where LINK is a "
         "symlink to a directory passes stat() in dcfs_import() but add_one(\"\") lstat()s the "
         f"root and fails: {p.stderr.strip()!r}")
     compare_index(store, "vialink:latest", scan_tree(t.root), check_content_root=t.root)
@@ -426,7 +426,7 @@ def test_tar_with_the_same_file_twice(dcfs, store, tmp_path):
     ents = store.entries("twice:latest")
     f = ents["f"]
     assert f["type"] == "f" and f["size"] == 6 and store.entry_content(f) == b"hello\n", (
-        "BUG (fs/ingest/ingest.c dcfs_ingest_add/check_hardlink): a hardlink entry whose target is its "
+        "BUG (fs/layer/layer_writer.c dcfs_layer_writer_add/check_hardlink): a hardlink entry whose target is its "
         f"own path replaced the file with a self-referencing hardlink: {f}")
 
 
@@ -517,7 +517,7 @@ def test_replacing_the_target_of_a_hardlink(dcfs, store, tmp_path, replacement):
     elif store.entry_content(target) != b"old content":
         problem = f"b reads {store.entry_content(target)!r}, the archive linked it to b'old content'"
     assert problem is None, (
-        "BUG (fs/ingest/ingest.c dcfs_ingest_add): replacing an entry does not look at the hardlinks "
+        "BUG (fs/layer/layer_writer.c dcfs_layer_writer_add): replacing an entry does not look at the hardlinks "
         f"that name it: {problem} (entries: a={ents['a']['type']!r}, b={b})")
 
 
@@ -579,11 +579,11 @@ def test_hardlink_groups_survive_replacements(dcfs, store, tmp_path, case):
         if row["type"] == "h":
             target = ents.get(row["target"])
             assert target is not None and target["type"] == "f" and target["path"] != path, (
-                f"BUG (fs/ingest/ingest.c dcfs_ingest_add/check_hardlink/promote_hardlinks): hardlink "
+                f"BUG (fs/layer/layer_writer.c dcfs_layer_writer_add/check_hardlink/promote_hardlinks): hardlink "
                 f"{path!r} names {row['target']!r}: {target}")
             assert target["size"] == row["size"], (path, row, target)
             row = target
         return store.entry_content(row)
 
     got = {n: resolve(n) for n in want}
-    assert got == want, f"BUG (fs/ingest/ingest.c dcfs_ingest_add): names read {got}, expected {want}"
+    assert got == want, f"BUG (fs/layer/layer_writer.c dcfs_layer_writer_add): names read {got}, expected {want}"

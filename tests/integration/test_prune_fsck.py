@@ -110,7 +110,7 @@ def test_corrupt_packed_chunk_is_healed_by_reimport(dcfs, store, tree):
     corrupt_repair_heal(dcfs, store, t, victim, flip_byte)
     p = dcfs("fsck", check=False)
     assert p.returncode == 0, (
-        "BUG (fs/ingest/ingest.c close_file/find_blob): re-importing the same tree does not heal a "
+        "BUG (fs/layer/layer_writer.c close_file/find_blob): re-importing the same tree does not heal a "
         "quarantined chunk that packs small files: each file's blob is found in the catalog, its "
         "bytes are taken back out of the pack, and the quarantined chunk is never rewritten "
         f"(doc/store.md promises the ingest rewrites it):\n{p.stdout}")
@@ -334,7 +334,7 @@ def test_packed_chunk_healed_in_two_steps(dcfs, store, tree):
         assert_contents(store, "part:latest", part.root, [f"s{i:02d}" for i in range(6)])
     except AssertionError as err:
         raise AssertionError(
-            "BUG (fs/ingest/ingest.c close_file/find_blob): a new image made of content whose chunk is "
+            "BUG (fs/layer/layer_writer.c close_file/find_blob): a new image made of content whose chunk is "
             "quarantined references the damaged blob instead of storing the bytes it was given: "
             f"{err}") from None
     p = dcfs("fsck", check=1)  # s06..s11 are still damaged
@@ -343,7 +343,7 @@ def test_packed_chunk_healed_in_two_steps(dcfs, store, tree):
     dcfs("import", t.root, "img")
     p = dcfs("fsck", check=False)
     assert p.returncode == 0, (
-        "BUG (fs/ingest/ingest.c dcfs_ingest_commit/insert_layer): re-importing the original tree does "
+        "BUG (fs/layer/layer_writer.c dcfs_layer_writer_commit/insert_layer): re-importing the original tree does "
         "not heal the rest of the quarantined pack: its layer digest already exists, so "
         "insert_layer() returns before insert_blobs(), and the blobs that still point into the "
         f"quarantined chunk are never re-pointed at the bytes just stored:\n{p.stdout}")

@@ -1,4 +1,4 @@
-"""Blob keys (fs/ingest/ingest.c): each kind of key (a small file's bytes, a large file's chunk list, a
+"""Blob keys (fs/layer/layer_writer.c): each kind of key (a small file's bytes, a large file's chunk list, a
 sparse file's layout) hashes its own domain tag first, so a file crafted to equal another kind's
 key input is not taken for that content; a key match is also checked by size; keys of catalogs
 made before version 5 are retired; fsck compares each entry's size with its content's."""

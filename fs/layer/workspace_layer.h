@@ -1,4 +1,4 @@
-/* A prebuild's workspace layer (fs/ingest/snapshot.h) brought into a checkout: what the prebuild's
+/* A prebuild's workspace layer (fs/layer/snapshot.h) brought into a checkout: what the prebuild's
  * commands added to or changed in its workspace is written into another folder, without
  * overwriting anything there. */
 #pragma once

@@ -13,7 +13,7 @@
 #include "cleanup.h"
 #include "hash.h"
 #include "image_record.h"
-#include "images.h"
+#include "image_list.h"
 #include "import.h"
 
 #define LABEL "dev.dcfs.snapshot."
@@ -167,20 +167,20 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, int64_t ws_l
 /* Ingest the overlay upper directory `upper` as a layer named `what:ref`; *stats (optional)
  * receives the figures, added to what it holds. */
 static int ingest_upper(dcfs_store *s, const char *upper, const char *what, const char *ref,
-			int64_t *layer_id, dcfs_ingest_stats *stats, dcfs_error *e)
+			int64_t *layer_id, dcfs_layer_writer_stats *stats, dcfs_error *e)
 {
-	_cleanup_ingest_ dcfs_ingest *in = NULL;
-	int r = dcfs_ingest_new(s, "file", &in, e);
+	_cleanup_ingest_ dcfs_layer_writer *in = NULL;
+	int r = dcfs_layer_writer_new(s, "file", &in, e);
 	if (r < 0)
 		return r;
-	dcfs_ingest_set_level(in, DCFS_SNAPSHOT_LEVEL);
+	dcfs_layer_writer_set_level(in, DCFS_SNAPSHOT_LEVEL);
 	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
 		return r;
 	_cleanup_free_ char *source = NULL;
 	if (asprintf(&source, "%s:%s", what, ref) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	const dcfs_ingest_stats *st = NULL;
-	if ((r = dcfs_ingest_commit_layer(in, source, layer_id, &st, e)) < 0)
+	const dcfs_layer_writer_stats *st = NULL;
+	if ((r = dcfs_layer_writer_commit_layer(in, source, layer_id, &st, e)) < 0)
 		return r;
 	if (stats) {
 		stats->entries += st->entries, stats->files += st->files;
@@ -192,13 +192,13 @@ static int ingest_upper(dcfs_store *s, const char *upper, const char *what, cons
 }
 
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
-		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e)
+		       const dcfs_snapshot_meta *m, dcfs_layer_writer_stats *stats, dcfs_error *e)
 {
 	int r = check_name(s, ref, e);
 	if (r < 0)
 		return r;
 	if (stats)
-		*stats = (dcfs_ingest_stats){0};
+		*stats = (dcfs_layer_writer_stats){0};
 	int64_t layer_id = 0, ws_layer = 0;
 	if ((r = ingest_upper(s, upper, "snapshot", ref, &layer_id, stats, e)) < 0)
 		return r;

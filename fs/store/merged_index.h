@@ -10,4 +10,4 @@
 
 /* Compute and record the merged index of `image_id` from its image_layers (bottom = pos 0).
  * Runs inside the caller's transaction. */
-int dcfs_image_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e);
+int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e);

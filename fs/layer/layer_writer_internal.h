@@ -1,5 +1,5 @@
-/* The layer builder's shared state, for ingest.c (files and chunks), ingest_entry.c (the
- * index being built) and ingest_commit.c (publishing and recording). Not an API. */
+/* The layer builder's shared state, for layer_writer.c (files and chunks), layer_writer_entry.c (the
+ * index being built) and layer_writer_commit.c (publishing and recording). Not an API. */
 #pragma once
 
 #include <stdbool.h>
@@ -7,7 +7,7 @@
 
 #include "chunk_writer.h"
 #include "hash.h"
-#include "ingest.h"
+#include "layer_writer.h"
 #include "map.h"
 
 #define PACK_SMALL (64u * 1024)
@@ -61,7 +61,7 @@ typedef struct current {
 	uint64_t coff;
 } current;
 
-struct dcfs_ingest {
+struct dcfs_layer_writer {
 	dcfs_store *store;
 	const char *what;
 	dcfs_chunk_writer *writer;
@@ -88,7 +88,7 @@ struct dcfs_ingest {
 	size_t pack_first_extent; /* the first extent that may point into the open pack */
 
 	current cur;
-	dcfs_ingest_stats stats;
+	dcfs_layer_writer_stats stats;
 };
 
 #define GROW(arr, n, cap)                                                                          \
@@ -110,30 +110,30 @@ struct dcfs_ingest {
 
 int ingest_oom(dcfs_error *e);
 /* Finish the open file (if any): flush its last chunk and record or reuse its blob. */
-int ingest_close_file(dcfs_ingest *in, dcfs_error *e);
+int ingest_close_file(dcfs_layer_writer *in, dcfs_error *e);
 /* Turn the open pack into a chunk. */
-int ingest_flush_pack(dcfs_ingest *in, dcfs_error *e);
+int ingest_flush_pack(dcfs_layer_writer *in, dcfs_error *e);
 /* Start a pack for a small file of `size` bytes when the open one has no room. */
-int ingest_make_room(dcfs_ingest *in, uint64_t size, dcfs_error *e);
+int ingest_make_room(dcfs_layer_writer *in, uint64_t size, dcfs_error *e);
 /* Begin receiving the data of regular file entry `entry_idx`. */
-void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size);
+void ingest_open_file(dcfs_layer_writer *in, size_t entry_idx, uint64_t size);
 /* Make sure every ancestor of `path` is a directory (creating missing ones). */
-int ingest_ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e);
+int ingest_ensure_parents(dcfs_layer_writer *in, const char *path, dcfs_error *e);
 void ingest_entry_release(entry *en);
 /* Close the last file and pack, give the layer its root, publish the chunks durably, sort the
- * index by path and mark the blobs the final entries use (ingest_commit.c). */
-int ingest_finish(dcfs_ingest *in, dcfs_error *e);
+ * index by path and mark the blobs the final entries use (layer_writer_commit.c). */
+int ingest_finish(dcfs_layer_writer *in, dcfs_error *e);
 /* Finish, then record the layer (and, when `ref` is given, a one-layer image of it) in one
- * transaction (ingest_commit.c). */
-int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, const char *kind,
+ * transaction (layer_writer_commit.c). */
+int ingest_commit_layer(dcfs_layer_writer *in, const char *source, const char *ref, const char *kind,
 			const char *config_json, int64_t *layer_id, dcfs_error *e);
 
-/* Shared by ingest_commit.c and ingest_layer.c, once the entries are sorted and the used blobs
+/* Shared by layer_writer_commit.c and layer_writer_layer_only.c, once the entries are sorted and the used blobs
  * marked; the inserts run inside the caller's transaction. */
 /* The layer digest: a SHA-256 over the sorted index, content by blob hash. */
-void ingest_layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX]);
+void ingest_layer_digest(dcfs_layer_writer *in, char out[8 + DCFS_HASH_HEX]);
 /* Record the staged chunks. */
-int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e);
+int ingest_insert_chunks(dcfs_layer_writer *in, dcfs_error *e);
 /* Record the blobs and the layer with its entries (or find the layer of the same digest). */
-int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
+int ingest_insert_layer(dcfs_layer_writer *in, const char *digest, const char *source, int64_t *layer_id,
 			dcfs_error *e);

@@ -1,9 +1,9 @@
-/* Loading an image's merged tree (see image_tree.h). One query reads the merged index joined
+/* Loading an image's merged tree (see root_tree.h). One query reads the merged index joined
  * with the layer entries in path order, so a parent always comes before its children; a second
  * reads the extents of every file the tree holds. Hardlinks become extra names of one inode,
  * resolved within their own layer, so that a group keeps its inode when an upper layer hides its
  * first name. */
-#include "image_tree.h"
+#include "root_tree.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Building an image's merged index (see image_index.h), layer by layer from the bottom, as
+/* Building an image's merged index (see merged_index.h), layer by layer from the bottom, as
  * overlayfs and the OCI image spec define it:
  *   - a whiteout entry removes the path and everything below it from the layers beneath;
  *   - an opaque directory hides everything below it from the layers beneath;
@@ -6,7 +6,7 @@
  *   - any other entry replaces the one beneath.
  * "Everything below D" is the key range (D || '/', D || '0'): '0' follows '/' in ASCII, so the
  * range holds exactly the paths that start with "D/" and the B-tree answers it directly. */
-#include "image_index.h"
+#include "merged_index.h"
 
 #include "catalog.h"
 #include "cleanup.h"
@@ -29,7 +29,7 @@ static const char *const steps[] = {
 	" SELECT ?1, path, layer_id FROM entries WHERE layer_id = ?2 AND type != 'w'",
 };
 
-int dcfs_image_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
+int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *layers = NULL;
 	int r = dcfs_catalog_prepare(db, "SELECT layer_id FROM image_layers WHERE image_id = ?1 ORDER BY pos",

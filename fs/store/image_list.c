@@ -1,6 +1,6 @@
-/* Listing and removing images (see images.h). Sizes come from the layer rows' sums: no file
+/* Listing and removing images (see image_list.h). Sizes come from the layer rows' sums: no file
  * index is read. */
-#include "images.h"
+#include "image_list.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ static char *column_dup(sqlite3_stmt *st, int col)
 	return strdup(t ? (const char *)t : "");
 }
 
-int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e)
+int dcfs_image_list_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(
@@ -44,7 +44,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 			cap = cap ? cap * 2 : 16;
 			dcfs_image_info *nl = realloc(list, cap * sizeof(*nl));
 			if (!nl) {
-				dcfs_images_free(list, count);
+				dcfs_image_list_free(list, count);
 				return dcfs_error_set(e, ENOMEM, "out of memory");
 			}
 			list = nl;
@@ -65,7 +65,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 		im->unique = im->size - im->shared;
 	}
 	if (r < 0) {
-		dcfs_images_free(list, count);
+		dcfs_image_list_free(list, count);
 		return r;
 	}
 	*out = list;
@@ -73,7 +73,7 @@ int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, siz
 	return 0;
 }
 
-void dcfs_images_free(dcfs_image_info *list, size_t n)
+void dcfs_image_list_free(dcfs_image_info *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(list[i].ref);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "ingest.h"
+#include "layer_writer.h"
 #include "store.h"
 
 typedef struct dcfs_snapshot_meta {
@@ -33,7 +33,7 @@ typedef struct dcfs_snapshot_meta {
  * refused with -EEXIST.
  * *stats (optional) receives the ingest's figures. */
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
-		       const dcfs_snapshot_meta *m, dcfs_ingest_stats *stats, dcfs_error *e);
+		       const dcfs_snapshot_meta *m, dcfs_layer_writer_stats *stats, dcfs_error *e);
 
 typedef struct dcfs_snapshot {
 	int64_t image_id;

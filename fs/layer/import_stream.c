@@ -54,7 +54,7 @@ static int fail(stream *st, struct archive *a, const char *name, bool first, dcf
 			      archive_error_string(a) ? archive_error_string(a) : "read error");
 }
 
-static int read_entries(dcfs_ingest *in, struct archive *a, stream *st, const char *name,
+static int read_entries(dcfs_layer_writer *in, struct archive *a, stream *st, const char *name,
 			dcfs_error *e)
 {
 	for (bool first = true;; first = false) {
@@ -77,7 +77,7 @@ static int read_entries(dcfs_ingest *in, struct archive *a, stream *st, const ch
 
 /* Parse the tar from the pipe; at its end, take the rest of the stream too (a digest is only
  * checked once the source has given its last byte). */
-static int parse(dcfs_ingest *in, const char *name, stream *st, dcfs_error *e)
+static int parse(dcfs_layer_writer *in, const char *name, stream *st, dcfs_error *e)
 {
 	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
 	if (!a)
@@ -104,7 +104,7 @@ static int parse(dcfs_ingest *in, const char *name, stream *st, dcfs_error *e)
 	}
 }
 
-int dcfs_import_read_tar_stream(dcfs_ingest *in, const char *name, dcfs_tar_read_fn read,
+int dcfs_import_read_tar_stream(dcfs_layer_writer *in, const char *name, dcfs_tar_read_fn read,
 				dcfs_tar_interrupt_fn interrupt, void *opaque, dcfs_error *e)
 {
 	_cleanup_(stream_pipe_freep) stream_pipe *pipe = NULL;

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "error.h"
-#include "ingest.h"
+#include "layer_writer.h"
 #include "store.h"
 
 #include <sys/types.h>
@@ -11,19 +11,19 @@ struct archive;
 struct archive_entry;
 
 /* Import `src` as a one-layer image `ref`. On success *stats (optional) receives the figures. */
-int dcfs_import(dcfs_store *s, const char *src, const char *ref, dcfs_ingest_stats *stats,
+int dcfs_import(dcfs_store *s, const char *src, const char *ref, dcfs_layer_writer_stats *stats,
 		dcfs_error *e);
 
 /* The readers behind it: each feeds every entry of its source to `in`. */
-int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e);
-int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e);
+int dcfs_import_read_dir(dcfs_layer_writer *in, const char *dir, dcfs_error *e);
+int dcfs_import_read_tar(dcfs_layer_writer *in, const char *file, dcfs_error *e);
 /* An overlay upper directory: whiteouts (0/0 character devices) and opaque directories
  * (trusted.overlay.opaque) become the layer's; overlayfs's other attributes are left out. */
-int dcfs_import_read_upper(dcfs_ingest *in, const char *dir, dcfs_error *e);
+int dcfs_import_read_upper(dcfs_layer_writer *in, const char *dir, dcfs_error *e);
 
 /* One tar entry (and, for a regular file, its data) from an open libarchive reader; OCI
  * whiteouts become whiteout entries and opaque directories. */
-int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_entry *ae,
+int dcfs_import_tar_entry(dcfs_layer_writer *in, struct archive *a, struct archive_entry *ae,
 			  dcfs_error *e);
 
 /* A source of tar bytes: sets *buf to the next bytes and returns their count, 0 at the end, or
@@ -38,5 +38,5 @@ typedef void (*dcfs_tar_interrupt_fn)(void *opaque);
  * and ingests; `interrupt` (may be NULL) stops a read in progress when the import fails. On
  * success the source has been read to its end (so a digest it checks has been checked). `name`
  * (may be NULL) names the stream in errors. */
-int dcfs_import_read_tar_stream(dcfs_ingest *in, const char *name, dcfs_tar_read_fn read,
+int dcfs_import_read_tar_stream(dcfs_layer_writer *in, const char *name, dcfs_tar_read_fn read,
 				dcfs_tar_interrupt_fn interrupt, void *opaque, dcfs_error *e);

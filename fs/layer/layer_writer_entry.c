@@ -1,24 +1,24 @@
-/* The index a layer builder collects (see ingest.h): normalized paths, implicit parent
+/* The index a layer builder collects (see layer_writer.h): normalized paths, implicit parent
  * directories, entries replaced by later ones of the same path (hardlinks to a replaced entry keep
  * its inode), hardlinks checked against earlier entries, opaque markers. Entries that would leave
  * the root, or sit below a non-directory, are refused with the source's name for them. */
-#include "ingest.h"
+#include "layer_writer.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
-#include "ingest_internal.h"
+#include "layer_writer_internal.h"
 #include "path.h"
 
 /* ---- entries --------------------------------------------------------------------------- */
 
-static int find_entry(dcfs_ingest *in, const char *path, size_t *idx)
+static int find_entry(dcfs_layer_writer *in, const char *path, size_t *idx)
 {
 	return dcfs_map_get(&in->paths, path, strlen(path), idx) ? 1 : 0;
 }
 
-static int new_entry(dcfs_ingest *in, char *path, size_t *idx, dcfs_error *e)
+static int new_entry(dcfs_layer_writer *in, char *path, size_t *idx, dcfs_error *e)
 {
 	if (GROW(in->entries, in->nentries, in->entries_cap) < 0) {
 		free(path);
@@ -33,7 +33,7 @@ static int new_entry(dcfs_ingest *in, char *path, size_t *idx, dcfs_error *e)
 
 /* Make sure every ancestor of `path` is a directory, creating missing ones (0755 root:root).
  * Errors name `who`, the source's entry that needs them. */
-static int ensure_parents_of(dcfs_ingest *in, const char *path, const char *who, dcfs_error *e)
+static int ensure_parents_of(dcfs_layer_writer *in, const char *path, const char *who, dcfs_error *e)
 {
 	if (!*path)
 		return 0;
@@ -66,7 +66,7 @@ static int ensure_parents_of(dcfs_ingest *in, const char *path, const char *who,
 
 /* Entry `idx` is about to be replaced: the hardlinks that name it keep its inode, as they would
  * on a disk. The first becomes the inode's primary entry; the others now name that one. */
-static int promote_hardlinks(dcfs_ingest *in, size_t idx, dcfs_error *e)
+static int promote_hardlinks(dcfs_layer_writer *in, size_t idx, dcfs_error *e)
 {
 	entry *old = &in->entries[idx];
 	if (old->type == DCFS_T_DIR || old->type == DCFS_T_HARDLINK || old->type == DCFS_T_WHITEOUT)
@@ -104,12 +104,12 @@ static int promote_hardlinks(dcfs_ingest *in, size_t idx, dcfs_error *e)
 	return 0;
 }
 
-int ingest_ensure_parents(dcfs_ingest *in, const char *path, dcfs_error *e)
+int ingest_ensure_parents(dcfs_layer_writer *in, const char *path, dcfs_error *e)
 {
 	return ensure_parents_of(in, path, path, e);
 }
 
-static int check_hardlink(dcfs_ingest *in, const char *path, const char *target, char **norm,
+static int check_hardlink(dcfs_layer_writer *in, const char *path, const char *target, char **norm,
 			  entry **tgt, dcfs_error *e)
 {
 	if (!target || !*target || target[0] == '/')
@@ -141,7 +141,7 @@ static int check_hardlink(dcfs_ingest *in, const char *path, const char *target,
 	return 0;
 }
 
-int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
+int dcfs_layer_writer_add(dcfs_layer_writer *in, const dcfs_entry_info *info, dcfs_error *e)
 {
 	int r = ingest_close_file(in, e);
 	if (r < 0)
@@ -239,7 +239,7 @@ int dcfs_ingest_add(dcfs_ingest *in, const dcfs_entry_info *info, dcfs_error *e)
 	return 0;
 }
 
-int dcfs_ingest_set_opaque(dcfs_ingest *in, const char *dir, dcfs_error *e)
+int dcfs_layer_writer_set_opaque(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
 {
 	int r = ingest_close_file(in, e);
 	if (r < 0)

@@ -1,8 +1,8 @@
-/* FUSE operations of the read-only image view (see image_fs.h). Everything but file data comes
+/* FUSE operations of the read-only image view (see root_view.h). Everything but file data comes
  * from the tree in memory; file data is read chunk by chunk through the chunk cache. Lower data
  * never changes, so entries and attributes are cached by the kernel for a day and open files
  * keep their page cache. */
-#include "image_fs.h"
+#include "root_view.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,13 +12,13 @@
 
 #include "catalog.h"
 #include "chunk_cache.h"
-#include "image_tree.h"
+#include "root_tree.h"
 #include "xattrs.h"
 
 #define TIMEOUT 86400.0
 #define CACHE_CHUNKS 64
 
-struct dcfs_image_fs {
+struct dcfs_root_view {
 	dcfs_store *store;
 	dcfs_tree *tree;
 	dcfs_chunk_cache *cache;
@@ -28,7 +28,7 @@ struct dcfs_image_fs {
 	bool no_opendir; /* the same for directories (and their cached listings) */
 };
 
-static dcfs_image_fs *fs_of(fuse_req_t req)
+static dcfs_root_view *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
@@ -36,7 +36,7 @@ static dcfs_image_fs *fs_of(fuse_req_t req)
 /* A chunk failed verification: move it aside and mark it so that fsck and a re-import see it. */
 static void quarantine(const dcfs_hash *h, const char *why, void *u)
 {
-	dcfs_image_fs *fs = u;
+	dcfs_root_view *fs = u;
 	char name[3 + DCFS_HASH_HEX], hex[DCFS_HASH_HEX], to[16 + DCFS_HASH_HEX];
 	dcfs_store_chunk_name(h, name);
 	dcfs_hash_to_hex(h, hex);
@@ -60,9 +60,9 @@ static void quarantine(const dcfs_hash *h, const char *why, void *u)
 	pthread_mutex_unlock(&fs->quarantine_lock);
 }
 
-int dcfs_image_fs_new(dcfs_store *s, const char *ref, dcfs_image_fs **out, dcfs_error *e)
+int dcfs_root_view_new(dcfs_store *s, const char *ref, dcfs_root_view **out, dcfs_error *e)
 {
-	dcfs_image_fs *fs = calloc(1, sizeof(*fs));
+	dcfs_root_view *fs = calloc(1, sizeof(*fs));
 	if (!fs)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	fs->store = s;
@@ -74,7 +74,7 @@ int dcfs_image_fs_new(dcfs_store *s, const char *ref, dcfs_image_fs **out, dcfs_
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 	}
 	if (r < 0) {
-		dcfs_image_fs_free(fs);
+		dcfs_root_view_free(fs);
 		return r;
 	}
 	for (size_t i = 0; i < fs->tree->nnodes; i++)
@@ -83,7 +83,7 @@ int dcfs_image_fs_new(dcfs_store *s, const char *ref, dcfs_image_fs **out, dcfs_
 	return 0;
 }
 
-void dcfs_image_fs_free(dcfs_image_fs *fs)
+void dcfs_root_view_free(dcfs_root_view *fs)
 {
 	if (!fs)
 		return;
@@ -95,7 +95,7 @@ void dcfs_image_fs_free(dcfs_image_fs *fs)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	dcfs_image_fs *fs = userdata;
+	dcfs_root_view *fs = userdata;
 	/* Answering OPEN with ENOSYS makes the kernel stop sending OPEN and RELEASE for files
 	 * and keep their page cache: a read-only tree needs neither round trip. */
 	fs->no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
@@ -109,7 +109,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_readahead = 1u << 20;
 }
 
-static void reply_entry(fuse_req_t req, dcfs_image_fs *fs, uint64_t ino)
+static void reply_entry(fuse_req_t req, dcfs_root_view *fs, uint64_t ino)
 {
 	struct fuse_entry_param ep = {.ino = ino, .generation = 1, .attr_timeout = TIMEOUT,
 				      .entry_timeout = TIMEOUT};
@@ -119,7 +119,7 @@ static void reply_entry(fuse_req_t req, dcfs_image_fs *fs, uint64_t ino)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	dcfs_image_fs *fs = fs_of(req);
+	dcfs_root_view *fs = fs_of(req);
 	dcfs_tree_node *p = dcfs_tree_node_get(fs->tree, parent);
 	if (!p || p->type != 'd') {
 		fuse_reply_err(req, p ? ENOTDIR : ENOENT);
@@ -144,7 +144,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
-	dcfs_image_fs *fs = fs_of(req);
+	dcfs_root_view *fs = fs_of(req);
 	if (!dcfs_tree_node_get(fs->tree, ino)) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -183,7 +183,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /* Copy [off, off+size) of the node's content into buf; holes read as zeros. */
-static int read_range(dcfs_image_fs *fs, dcfs_tree_node *n, char *buf, size_t size, uint64_t off)
+static int read_range(dcfs_root_view *fs, dcfs_tree_node *n, char *buf, size_t size, uint64_t off)
 {
 	memset(buf, 0, size);
 	const dcfs_tree_extent *x = fs->tree->extents + (n->nextents ? n->first_extent : 0);
@@ -222,7 +222,7 @@ static int read_range(dcfs_image_fs *fs, dcfs_tree_node *n, char *buf, size_t si
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
-	dcfs_image_fs *fs = fs_of(req);
+	dcfs_root_view *fs = fs_of(req);
 	dcfs_tree_node *n = dcfs_tree_node_get(fs->tree, ino);
 	if (!n || n->type != 'f') {
 		fuse_reply_err(req, n ? EISDIR : ENOENT);
@@ -266,7 +266,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 /* Offsets: 1 is ".", 2 is "..", 3 + i is child i. */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
 {
-	dcfs_image_fs *fs = fs_of(req);
+	dcfs_root_view *fs = fs_of(req);
 	dcfs_tree_node *n = dcfs_tree_node_get(fs->tree, ino);
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
@@ -381,7 +381,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	(void)ino;
-	dcfs_image_fs *fs = fs_of(req);
+	dcfs_root_view *fs = fs_of(req);
 	struct statvfs sv = {.f_bsize = 4096, .f_frsize = 4096, .f_namemax = 255,
 			     .f_files = fs->tree->nnodes, .f_flag = ST_RDONLY};
 	sv.f_blocks = (fs->bytes + 4095) / 4096;
@@ -410,7 +410,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.access = op_access,
 };
 
-const struct fuse_lowlevel_ops *dcfs_image_fs_ops(void)
+const struct fuse_lowlevel_ops *dcfs_root_view_ops(void)
 {
 	return &ops;
 }

@@ -21,8 +21,8 @@ typedef struct dcfs_image_info {
 } dcfs_image_info;
 
 /* All images, most recently used first; `kind` "image", "snapshot" or NULL for both. */
-int dcfs_images_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e);
-void dcfs_images_free(dcfs_image_info *list, size_t n);
+int dcfs_image_list_list(dcfs_store *s, const char *kind, dcfs_image_info **out, size_t *n, dcfs_error *e);
+void dcfs_image_list_free(dcfs_image_info *list, size_t n);
 
 /* Pin an image while a mount serves it: a shared flock on STORE/mnt/image-<id>.lock that lives
  * as long as the returned descriptor. */

@@ -32,7 +32,7 @@
 #include "xattrs.h"
 
 typedef struct walk {
-	dcfs_ingest *in;
+	dcfs_layer_writer *in;
 	const char *root;
 	dcfs_map inodes; /* (dev, ino) -> index into links */
 	char **links;    /* first relative path of each multiply linked inode */
@@ -134,7 +134,7 @@ static int read_dense(walk *w, int fd, const char *full, uint64_t size, dcfs_err
 			return dcfs_error_set(e, errno, "cannot read '%s': %m", full);
 		if (n == 0)
 			break; /* the file shrank while we read it: the rest reads as a hole */
-		int r = dcfs_ingest_data(w->in, pos, w->buf, (size_t)n, e);
+		int r = dcfs_layer_writer_data(w->in, pos, w->buf, (size_t)n, e);
 		if (r < 0)
 			return r;
 		pos += (uint64_t)n;
@@ -169,7 +169,7 @@ static int read_file_data(walk *w, int fd, const char *full, uint64_t size, bool
 				hole = (off_t)pos; /* the file shrank while we read it */
 				break;
 			}
-			int r = dcfs_ingest_data(w->in, pos, w->buf, (size_t)n, e);
+			int r = dcfs_layer_writer_data(w->in, pos, w->buf, (size_t)n, e);
 			if (r < 0)
 				return r;
 			pos += (uint64_t)n;
@@ -324,9 +324,9 @@ static int add_one(walk *w, const opened *o, const struct stat *st, const char *
 	if (w->upper && S_ISCHR(st->st_mode) && st->st_rdev == 0)
 		info = (dcfs_entry_info){.path = rel, .type = DCFS_T_WHITEOUT, .uid = st->st_uid,
 					 .gid = st->st_gid, .mtime_ns = info.mtime_ns};
-	r = dcfs_ingest_add(w->in, &info, e);
+	r = dcfs_layer_writer_add(w->in, &info, e);
 	if (r >= 0 && w->upper && w->opaque && S_ISDIR(st->st_mode))
-		r = dcfs_ingest_set_opaque(w->in, rel, e);
+		r = dcfs_layer_writer_set_opaque(w->in, rel, e);
 	if (r < 0)
 		return r;
 	if (info.type == DCFS_T_FILE && info.size > 0)
@@ -446,7 +446,7 @@ static int walk_root(walk *w, dcfs_error *e)
 	return walk_dir(w, o.fd, "", w->root, e);
 }
 
-static int read_tree(dcfs_ingest *in, const char *dir, bool upper, dcfs_error *e)
+static int read_tree(dcfs_layer_writer *in, const char *dir, bool upper, dcfs_error *e)
 {
 	/* The source may be a symlink to the tree: import what it points at. */
 	_cleanup_free_ char *root = realpath(dir, NULL);
@@ -463,12 +463,12 @@ static int read_tree(dcfs_ingest *in, const char *dir, bool upper, dcfs_error *e
 	return r;
 }
 
-int dcfs_import_read_dir(dcfs_ingest *in, const char *dir, dcfs_error *e)
+int dcfs_import_read_dir(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
 {
 	return read_tree(in, dir, false, e);
 }
 
-int dcfs_import_read_upper(dcfs_ingest *in, const char *dir, dcfs_error *e)
+int dcfs_import_read_upper(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
 {
 	return read_tree(in, dir, true, e);
 }

@@ -1,7 +1,7 @@
 /* The OCI bundle's config.json for a dev container (runtime spec 1.0): the process, the root,
  * the standard mounts (proc, a tmpfs /dev with devpts, shm and mqueue, sysfs read-only), pid,
  * ipc, uts and mount namespaces (the host's network, as the reference CLI's default has it on
- * these machines), the capabilities and seccomp filter of runtime_security.c, rlimits capped at
+ * these machines), the capabilities and seccomp filter of oci_bundle_security.c, rlimits capped at
  * the host's hard limits, and no-new-privileges when asked for. */
 #include <fcntl.h>
 #include <stdio.h>

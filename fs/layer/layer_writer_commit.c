@@ -1,7 +1,7 @@
-/* Committing a layer (see ingest.h): publish the staged chunks durably, then record chunks,
+/* Committing a layer (see layer_writer.h): publish the staged chunks durably, then record chunks,
  * blobs (healing those whose chunk was quarantined), the layer with its entries, the image and
  * its merged index in one transaction. */
-#include "ingest.h"
+#include "layer_writer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "image_record.h"
-#include "ingest_internal.h"
+#include "layer_writer_internal.h"
 
 /* ---- commit ---------------------------------------------------------------------------- */
 
@@ -25,7 +25,7 @@ static void put_u64(dcfs_hasher *h, uint64_t v)
 }
 
 /* The layer digest: a SHA-256 over the sorted index, content by blob hash. */
-void ingest_layer_digest(dcfs_ingest *in, char out[8 + DCFS_HASH_HEX])
+void ingest_layer_digest(dcfs_layer_writer *in, char out[8 + DCFS_HASH_HEX])
 {
 	dcfs_hasher h;
 	dcfs_hasher_init(&h);
@@ -60,7 +60,7 @@ static int step_done(sqlite3_stmt *st, dcfs_error *e)
 	return r < 0 ? r : 0;
 }
 
-int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e)
+int ingest_insert_chunks(dcfs_layer_writer *in, dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
 	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
@@ -84,7 +84,7 @@ int ingest_insert_chunks(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-static int chunk_id(dcfs_ingest *in, sqlite3_stmt *sel, size_t idx, int64_t *id, dcfs_error *e)
+static int chunk_id(dcfs_layer_writer *in, sqlite3_stmt *sel, size_t idx, int64_t *id, dcfs_error *e)
 {
 	chunkref *c = &in->chunks[idx];
 	if (c->id == 0) {
@@ -102,7 +102,7 @@ static int chunk_id(dcfs_ingest *in, sqlite3_stmt *sel, size_t idx, int64_t *id,
 	return 0;
 }
 
-static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
+static int insert_blobs(dcfs_layer_writer *in, dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
 	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ext = NULL, *sel = NULL, *find = NULL, *drop = NULL;
@@ -173,7 +173,7 @@ static int insert_blobs(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source, int64_t *layer_id,
+int ingest_insert_layer(dcfs_layer_writer *in, const char *digest, const char *source, int64_t *layer_id,
 			dcfs_error *e)
 {
 	sqlite3 *db = in->store->db;
@@ -253,7 +253,7 @@ int ingest_insert_layer(dcfs_ingest *in, const char *digest, const char *source,
 }
 
 /* The image row of a one-layer image: its digest covers its config and its layer. */
-static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, const char *config,
+static int insert_image(dcfs_layer_writer *in, const char *ref, const char *kind, const char *config,
 			const char *layer_digest_hex, int64_t layer_id, dcfs_error *e)
 {
 	dcfs_hasher h;
@@ -268,7 +268,7 @@ static int insert_image(dcfs_ingest *in, const char *ref, const char *kind, cons
 	return dcfs_image_record_in(in->store->db, ref, kind, config, digest, &layer_id, 1, e);
 }
 
-int ingest_finish(dcfs_ingest *in, dcfs_error *e)
+int ingest_finish(dcfs_layer_writer *in, dcfs_error *e)
 {
 	int r = ingest_close_file(in, e);
 	if (r == 0)
@@ -292,7 +292,7 @@ int ingest_finish(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, const char *kind,
+int ingest_commit_layer(dcfs_layer_writer *in, const char *source, const char *ref, const char *kind,
 			const char *config_json, int64_t *layer_id, dcfs_error *e)
 {
 	int r = ingest_finish(in, e);
@@ -318,8 +318,8 @@ int ingest_commit_layer(dcfs_ingest *in, const char *source, const char *ref, co
 	return r < 0 ? r : 0;
 }
 
-int dcfs_ingest_commit(dcfs_ingest *in, const char *ref, const char *kind, const char *config_json,
-		       const char *source, const dcfs_ingest_stats **stats, dcfs_error *e)
+int dcfs_layer_writer_commit(dcfs_layer_writer *in, const char *ref, const char *kind, const char *config_json,
+		       const char *source, const dcfs_layer_writer_stats **stats, dcfs_error *e)
 {
 	int64_t layer_id = 0;
 	int r = ingest_commit_layer(in, source, ref, kind, config_json, &layer_id, e);

@@ -49,7 +49,7 @@ static int read_xattrs(struct archive_entry *ae, dcfs_xattrs *x, dcfs_error *e)
 }
 
 /* `.wh.` names: an opaque marker or a whiteout. Returns 1 when handled. */
-static int whiteout(dcfs_ingest *in, struct archive_entry *ae, const char *name, dcfs_error *e)
+static int whiteout(dcfs_layer_writer *in, struct archive_entry *ae, const char *name, dcfs_error *e)
 {
 	_cleanup_free_ char *norm = NULL;
 	int r = dcfs_path_normalize(name, &norm);
@@ -64,7 +64,7 @@ static int whiteout(dcfs_ingest *in, struct archive_entry *ae, const char *name,
 	if (!parent)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!strcmp(base, WH_OPAQUE)) {
-		r = dcfs_ingest_set_opaque(in, parent, e);
+		r = dcfs_layer_writer_set_opaque(in, parent, e);
 		return r < 0 ? r : 1;
 	}
 	if (!strncmp(base, WH_META, strlen(WH_META)))
@@ -79,11 +79,11 @@ static int whiteout(dcfs_ingest *in, struct archive_entry *ae, const char *name,
 		.gid = (uint32_t)archive_entry_gid(ae),
 		.mtime_ns = (int64_t)archive_entry_mtime(ae) * 1000000000 + archive_entry_mtime_nsec(ae),
 	};
-	r = dcfs_ingest_add(in, &info, e);
+	r = dcfs_layer_writer_add(in, &info, e);
 	return r < 0 ? r : 1;
 }
 
-static int read_data(dcfs_ingest *in, struct archive *a, const char *name, dcfs_error *e)
+static int read_data(dcfs_layer_writer *in, struct archive *a, const char *name, dcfs_error *e)
 {
 	for (;;) {
 		const void *buf;
@@ -96,13 +96,13 @@ static int read_data(dcfs_ingest *in, struct archive *a, const char *name, dcfs_
 			return dcfs_error_set(e, EIO, "tar entry '%s': %s", name, archive_error_string(a));
 		if (off < 0)
 			return dcfs_error_set(e, EIO, "tar entry '%s': bad data offset", name);
-		int r = dcfs_ingest_data(in, (uint64_t)off, buf, len, e);
+		int r = dcfs_layer_writer_data(in, (uint64_t)off, buf, len, e);
 		if (r < 0)
 			return r;
 	}
 }
 
-int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_entry *ae,
+int dcfs_import_tar_entry(dcfs_layer_writer *in, struct archive *a, struct archive_entry *ae,
 			  dcfs_error *e)
 {
 	const char *name = archive_entry_pathname(ae);
@@ -133,7 +133,7 @@ int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_ent
 		.xattrs = x.buf,
 		.xattrs_len = x.len,
 	};
-	r = dcfs_ingest_add(in, &info, e);
+	r = dcfs_layer_writer_add(in, &info, e);
 	if (r < 0)
 		return r;
 	if (type == DCFS_T_FILE)
@@ -141,7 +141,7 @@ int dcfs_import_tar_entry(dcfs_ingest *in, struct archive *a, struct archive_ent
 	return 0;
 }
 
-int dcfs_import_read_tar(dcfs_ingest *in, const char *file, dcfs_error *e)
+int dcfs_import_read_tar(dcfs_layer_writer *in, const char *file, dcfs_error *e)
 {
 	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
 	if (!a)

@@ -1,4 +1,4 @@
-/* The layer builder (see ingest.h).
+/* The layer builder (see layer_writer.h).
  *
  * Files up to PACK_SMALL bytes are appended to a pack buffer and share its chunk; larger files
  * are cut into chunks of at most 1 MiB at file offsets, and a hole ends a chunk. Each finished
@@ -8,7 +8,7 @@
  * input of one kind equals an input of another;
  * a blob already in the catalog or earlier in this layer (of the same size) is referenced, not
  * stored: for a small file its bytes are taken back out of the pack. */
-#include "ingest.h"
+#include "layer_writer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +17,16 @@
 #include "catalog.h"
 #include "chunk.h"
 #include "cleanup.h"
-#include "ingest_internal.h"
+#include "layer_writer_internal.h"
 
 int ingest_oom(dcfs_error *e)
 {
 	return dcfs_error_set(e, ENOMEM, "out of memory");
 }
 
-int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_error *e)
+int dcfs_layer_writer_new(dcfs_store *s, const char *what, dcfs_layer_writer **out, dcfs_error *e)
 {
-	_cleanup_(dcfs_ingest_freep) dcfs_ingest *in = calloc(1, sizeof(*in));
+	_cleanup_(dcfs_layer_writer_freep) dcfs_layer_writer *in = calloc(1, sizeof(*in));
 	if (!in)
 		return ingest_oom(e);
 	in->store = s;
@@ -55,7 +55,7 @@ int dcfs_ingest_new(dcfs_store *s, const char *what, dcfs_ingest **out, dcfs_err
 	return 0;
 }
 
-void dcfs_ingest_set_level(dcfs_ingest *in, int level)
+void dcfs_layer_writer_set_level(dcfs_layer_writer *in, int level)
 {
 	dcfs_chunk_writer_set_level(in->writer, level);
 }
@@ -67,7 +67,7 @@ void ingest_entry_release(entry *en)
 	free(en->xattrs);
 }
 
-void dcfs_ingest_free(dcfs_ingest *in)
+void dcfs_layer_writer_free(dcfs_layer_writer *in)
 {
 	if (!in)
 		return;
@@ -91,7 +91,7 @@ void dcfs_ingest_free(dcfs_ingest *in)
 
 /* ---- chunks ---------------------------------------------------------------------------- */
 
-static int new_chunkref(dcfs_ingest *in, const dcfs_hash *h, size_t *idx, dcfs_error *e)
+static int new_chunkref(dcfs_layer_writer *in, const dcfs_hash *h, size_t *idx, dcfs_error *e)
 {
 	if (GROW(in->chunks, in->nchunks, in->chunks_cap) < 0)
 		return ingest_oom(e);
@@ -101,7 +101,7 @@ static int new_chunkref(dcfs_ingest *in, const dcfs_hash *h, size_t *idx, dcfs_e
 }
 
 /* Is the chunk already durable in the store (and not quarantined)? */
-static int chunk_in_catalog(dcfs_ingest *in, const dcfs_hash *h, bool *present, dcfs_error *e)
+static int chunk_in_catalog(dcfs_layer_writer *in, const dcfs_hash *h, bool *present, dcfs_error *e)
 {
 	sqlite3_stmt *st = in->find_chunk;
 	sqlite3_reset(st);
@@ -115,7 +115,7 @@ static int chunk_in_catalog(dcfs_ingest *in, const dcfs_hash *h, bool *present, 
 }
 
 /* Make sure chunk `h` with these bytes will exist after publish; returns its chunk index. */
-static int store_chunk(dcfs_ingest *in, const dcfs_hash *h, const void *data, uint32_t len,
+static int store_chunk(dcfs_layer_writer *in, const dcfs_hash *h, const void *data, uint32_t len,
 		       size_t *idx, dcfs_error *e)
 {
 	if (dcfs_map_get(&in->chunk_map, h->b, DCFS_HASH_LEN, idx))
@@ -139,7 +139,7 @@ static int store_chunk(dcfs_ingest *in, const dcfs_hash *h, const void *data, ui
 	return 0;
 }
 
-int ingest_flush_pack(dcfs_ingest *in, dcfs_error *e)
+int ingest_flush_pack(dcfs_layer_writer *in, dcfs_error *e)
 {
 	if (in->pack_chunk == NONE)
 		return 0;
@@ -161,7 +161,7 @@ int ingest_flush_pack(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-static int add_extent(dcfs_ingest *in, uint64_t file_off, size_t chunk, uint32_t chunk_off,
+static int add_extent(dcfs_layer_writer *in, uint64_t file_off, size_t chunk, uint32_t chunk_off,
 		      uint32_t len, dcfs_error *e)
 {
 	if (GROW(in->extents, in->nextents, in->extents_cap) < 0)
@@ -172,7 +172,7 @@ static int add_extent(dcfs_ingest *in, uint64_t file_off, size_t chunk, uint32_t
 }
 
 /* A large file's filled chunk becomes a chunk of its own. */
-static int flush_file_chunk(dcfs_ingest *in, dcfs_error *e)
+static int flush_file_chunk(dcfs_layer_writer *in, dcfs_error *e)
 {
 	current *c = &in->cur;
 	if (c->clen == 0)
@@ -204,7 +204,7 @@ static void key_domain(dcfs_hasher *h, const char *kind)
 	dcfs_hasher_update(h, kind, strlen(kind) + 1);
 }
 
-void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size)
+void ingest_open_file(dcfs_layer_writer *in, size_t entry_idx, uint64_t size)
 {
 	current *c = &in->cur;
 	c->entry = entry_idx;
@@ -220,7 +220,7 @@ void ingest_open_file(dcfs_ingest *in, size_t entry_idx, uint64_t size)
 	c->pack_start = in->pack_len;
 }
 
-int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len, dcfs_error *e)
+int dcfs_layer_writer_data(dcfs_layer_writer *in, uint64_t off, const void *buf, size_t len, dcfs_error *e)
 {
 	current *c = &in->cur;
 	if (c->entry == NONE)
@@ -280,7 +280,7 @@ int dcfs_ingest_data(dcfs_ingest *in, uint64_t off, const void *buf, size_t len,
 
 /* A small file's blob key: the SHA-256 of its bytes (in the "small" domain), or when it has
  * holes the SHA-256 of its size, its hole layout and that hash (in the "sparse" domain). */
-static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size, bool holes,
+static void blob_key(dcfs_layer_writer *in, const dcfs_hash *data_hash, uint64_t size, bool holes,
 		     dcfs_hash *out)
 {
 	current *c = &in->cur;
@@ -300,7 +300,7 @@ static void blob_key(dcfs_ingest *in, const dcfs_hash *data_hash, uint64_t size,
 
 /* A key that matches content of another size is not that content (a key made before the
  * domains were separated, or a broken catalog): refuse rather than serve the wrong bytes. */
-static int size_mismatch(dcfs_ingest *in, const entry *en, uint64_t found, dcfs_error *e)
+static int size_mismatch(dcfs_layer_writer *in, const entry *en, uint64_t found, dcfs_error *e)
 {
 	return dcfs_error_set(e, EIO,
 			      "%s '%s': its content key matches stored content of %llu bytes, not %llu;"
@@ -311,7 +311,7 @@ static int size_mismatch(dcfs_ingest *in, const entry *en, uint64_t found, dcfs_
 /* Known content: *idx when earlier in this layer, else *id when in the catalog (*damaged when
  * one of its chunks is quarantined, so that this copy of the bytes must be kept to heal it).
  * A match must have the entry's size. */
-static int find_blob(dcfs_ingest *in, const entry *en, const dcfs_hash *h, size_t *idx, int64_t *id,
+static int find_blob(dcfs_layer_writer *in, const entry *en, const dcfs_hash *h, size_t *idx, int64_t *id,
 		     bool *damaged, dcfs_error *e)
 {
 	*idx = NONE;
@@ -337,7 +337,7 @@ static int find_blob(dcfs_ingest *in, const entry *en, const dcfs_hash *h, size_
 	return 0;
 }
 
-int ingest_close_file(dcfs_ingest *in, dcfs_error *e)
+int ingest_close_file(dcfs_layer_writer *in, dcfs_error *e)
 {
 	current *c = &in->cur;
 	if (c->entry == NONE)
@@ -396,7 +396,7 @@ int ingest_close_file(dcfs_ingest *in, dcfs_error *e)
 	return 0;
 }
 
-int ingest_make_room(dcfs_ingest *in, uint64_t size, dcfs_error *e)
+int ingest_make_room(dcfs_layer_writer *in, uint64_t size, dcfs_error *e)
 {
 	if (size > PACK_SMALL || size == 0 ||
 	    (in->pack_chunk != NONE && in->pack_len + size <= DCFS_CHUNK_MAX))
