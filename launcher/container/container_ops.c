@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "catalog.h"
 #include "container.h"
 #include "devcontainer.h"
 #include "fsutil.h"
@@ -129,14 +128,5 @@ int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e)
 	int r = dcfs_tree_bytes(upper, &bytes, e);
 	if (r < 0)
 		return r;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = dcfs_catalog_prepare(s->db, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", &st,
-				 e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)bytes);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "updating the container");
-	return 0;
+	return dcfs_container_table_set_upper_bytes(s, id, bytes, e);
 }
