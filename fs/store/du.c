@@ -3,6 +3,8 @@
 #include "du.h"
 
 #include "catalog.h"
+#include "container_table.h"
+#include "volume_table.h"
 
 /* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else
  * (a snapshot's workspace layer included). */
@@ -37,10 +39,7 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
 	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_catalog_int(db,
-			     "SELECT count(DISTINCT c.image_id) FROM containers c"
-			     " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
-			     NULL, &active_images, e);
+	r = dcfs_container_table_images_used(s, &active_images, e);
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
@@ -48,20 +47,13 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 				     " ON c.image_id = il.image_id)",
 				     NULL, &active_bytes, e);
 	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(upper_bytes), 0) FROM containers"
-				     " WHERE state != 'running'",
-				     NULL, &idle_containers, e);
+		r = dcfs_container_table_idle_bytes(s, &idle_containers, e);
 	if (r >= 0)
-		r = dcfs_catalog_int(db, "SELECT coalesce(sum(bytes), 0) FROM volumes WHERE in_use = 0",
-				     NULL, &idle_volumes, e);
+		r = dcfs_volume_table_idle_bytes(s, &idle_volumes, e);
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
 	int64_t active_snaps = 0, reclaimable_snaps = 0;
 	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT count(DISTINCT c.image_id) FROM containers c"
-				     " JOIN snapshots s ON s.image_id = c.image_id",
-				     NULL, &active_snaps, e);
+		r = dcfs_container_table_snapshots_used(s, &active_snaps, e);
 	if (r >= 0)
 		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
 	if (r < 0)
