@@ -194,50 +194,28 @@ int dcfs_container_table_image_user(dcfs_store *s, int64_t image_id, char **name
 	return 1;
 }
 
-/* The one integer `sql` gives: 0, or -errno. */
-static int figure(dcfs_store *s, const char *sql, int64_t *out, dcfs_error *e)
+int dcfs_container_table_figures(dcfs_store *s, dcfs_container_figures *out, dcfs_error *e)
 {
-	int r = dcfs_catalog_int(s->db, sql, NULL, out, e);
-	return r < 0 ? r : 0;
-}
-
-int dcfs_container_table_images_used(dcfs_store *s, int64_t *n, dcfs_error *e)
-{
-	return figure(s,
-		      "SELECT count(DISTINCT c.image_id) FROM containers c"
-		      " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
-		      n, e);
-}
-
-int dcfs_container_table_snapshots_used(dcfs_store *s, int64_t *n, dcfs_error *e)
-{
-	return figure(s,
-		      "SELECT count(DISTINCT c.image_id) FROM containers c"
-		      " JOIN snapshots s ON s.image_id = c.image_id",
-		      n, e);
-}
-
-int dcfs_container_table_idle_bytes(dcfs_store *s, int64_t *bytes, dcfs_error *e)
-{
-	return figure(s,
-		      "SELECT coalesce(sum(upper_bytes), 0) FROM containers"
-		      " WHERE state != 'running'",
-		      bytes, e);
-}
-
-int dcfs_container_table_totals(dcfs_store *s, dcfs_container_totals *out, dcfs_error *e)
-{
-	*out = (dcfs_container_totals){0};
+	*out = (dcfs_container_figures){0};
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db,
-				     "SELECT count(*), coalesce(sum(state = 'running'), 0),"
-				     " coalesce(sum(upper_bytes), 0) FROM containers",
-				     &st, e);
+	int r = dcfs_catalog_prepare(
+		s->db,
+		"SELECT count(*), coalesce(sum(state = 'running'), 0), coalesce(sum(upper_bytes), 0),"
+		" coalesce(sum(CASE WHEN state != 'running' THEN upper_bytes END), 0),"
+		" (SELECT count(DISTINCT c.image_id) FROM containers c"
+		"  JOIN images i ON i.id = c.image_id AND i.kind = 'image'),"
+		" (SELECT count(DISTINCT c.image_id) FROM containers c"
+		"  JOIN snapshots s ON s.image_id = c.image_id)"
+		" FROM containers",
+		&st, e);
 	if (r < 0 || (r = dcfs_catalog_step(st, e)) <= 0)
 		return r;
-	*out = (dcfs_container_totals){.containers = sqlite3_column_int64(st, 0),
-				       .running = sqlite3_column_int64(st, 1),
-				       .upper_bytes = sqlite3_column_int64(st, 2)};
+	*out = (dcfs_container_figures){.containers = sqlite3_column_int64(st, 0),
+					.running = sqlite3_column_int64(st, 1),
+					.upper_bytes = sqlite3_column_int64(st, 2),
+					.idle_bytes = sqlite3_column_int64(st, 3),
+					.images_used = sqlite3_column_int64(st, 4),
+					.snapshots_used = sqlite3_column_int64(st, 5)};
 	return 0;
 }
 

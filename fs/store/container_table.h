@@ -52,18 +52,14 @@ int dcfs_container_table_delete(dcfs_store *s, const char *id, dcfs_error *e);
 int dcfs_container_table_image_user(dcfs_store *s, int64_t image_id, char **name,
 				    dcfs_error *e);
 
-/* How many distinct images (of kind "image") containers are made from. */
-int dcfs_container_table_images_used(dcfs_store *s, int64_t *n, dcfs_error *e);
-/* How many distinct snapshots containers are made from. */
-int dcfs_container_table_snapshots_used(dcfs_store *s, int64_t *n, dcfs_error *e);
-/* The upper directories' bytes of the containers that are not running. */
-int dcfs_container_table_idle_bytes(dcfs_store *s, int64_t *bytes, dcfs_error *e);
-
-/* What the catalog's sums say of the containers, recomputed from the rows (for fsck). */
-typedef struct dcfs_container_totals {
-	int64_t containers, running, upper_bytes;
-} dcfs_container_totals;
-int dcfs_container_table_totals(dcfs_store *s, dcfs_container_totals *out, dcfs_error *e);
+/* What `du` and `fsck` read of the containers, computed from the rows. */
+typedef struct dcfs_container_figures {
+	int64_t containers, running, upper_bytes; /* what the catalog's sums should say */
+	int64_t idle_bytes;     /* the upper directories' bytes of the containers not running */
+	int64_t images_used;    /* distinct images (of kind "image") containers are made from */
+	int64_t snapshots_used; /* distinct snapshots containers are made from */
+} dcfs_container_figures;
+int dcfs_container_table_figures(dcfs_store *s, dcfs_container_figures *out, dcfs_error *e);
 
 void dcfs_container_free(dcfs_container *c);
 void dcfs_container_list_free(dcfs_container *list, size_t n);

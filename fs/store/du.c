@@ -38,22 +38,21 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	if (r < 0)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
-	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_container_table_images_used(s, &active_images, e);
+	dcfs_container_figures containers = {0};
+	dcfs_volume_figures volumes = {0};
+	r = dcfs_container_table_figures(s, &containers, e);
+	if (r >= 0)
+		r = dcfs_volume_table_figures(s, &volumes, e);
+	int64_t active_images = containers.images_used, active_bytes = 0,
+		idle_containers = containers.idle_bytes, idle_volumes = volumes.idle_bytes;
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
 				     " il.layer_id FROM image_layers il JOIN containers c"
 				     " ON c.image_id = il.image_id)",
 				     NULL, &active_bytes, e);
-	if (r >= 0)
-		r = dcfs_container_table_idle_bytes(s, &idle_containers, e);
-	if (r >= 0)
-		r = dcfs_volume_table_idle_bytes(s, &idle_volumes, e);
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
-	int64_t active_snaps = 0, reclaimable_snaps = 0;
-	if (r >= 0)
-		r = dcfs_container_table_snapshots_used(s, &active_snaps, e);
+	int64_t active_snaps = containers.snapshots_used, reclaimable_snaps = 0;
 	if (r >= 0)
 		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
 	if (r < 0)

@@ -255,10 +255,10 @@ static int check_sum(ctx *c, sqlite3_stmt *rec, const char *name, int64_t actual
 /* The sums of the containers and volumes, which their tables' owners recompute. */
 static int check_table_sums(ctx *c, sqlite3_stmt *rec, dcfs_error *e)
 {
-	dcfs_container_totals ct;
-	dcfs_volume_totals vt;
-	int r = dcfs_container_table_totals(c->s, &ct, e);
-	if (r < 0 || (r = dcfs_volume_table_totals(c->s, &vt, e)) < 0)
+	dcfs_container_figures ct;
+	dcfs_volume_figures vt;
+	int r = dcfs_container_table_figures(c->s, &ct, e);
+	if (r < 0 || (r = dcfs_volume_table_figures(c->s, &vt, e)) < 0)
 		return r;
 	const struct {
 		const char *name;

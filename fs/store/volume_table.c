@@ -78,26 +78,19 @@ int dcfs_volume_table_delete(dcfs_store *s, const char *name, dcfs_error *e)
 	return 0;
 }
 
-int dcfs_volume_table_idle_bytes(dcfs_store *s, int64_t *bytes, dcfs_error *e)
+int dcfs_volume_table_figures(dcfs_store *s, dcfs_volume_figures *out, dcfs_error *e)
 {
-	int r = dcfs_catalog_int(s->db,
-				 "SELECT coalesce(sum(bytes), 0) FROM volumes WHERE in_use = 0", NULL,
-				 bytes, e);
-	return r < 0 ? r : 0;
-}
-
-int dcfs_volume_table_totals(dcfs_store *s, dcfs_volume_totals *out, dcfs_error *e)
-{
-	*out = (dcfs_volume_totals){0};
+	*out = (dcfs_volume_figures){0};
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(s->db,
-				     "SELECT count(*), coalesce(sum(in_use != 0), 0),"
-				     " coalesce(sum(bytes), 0) FROM volumes",
+				     "SELECT count(*), coalesce(sum(in_use != 0), 0), coalesce(sum(bytes), 0),"
+				     " coalesce(sum(CASE WHEN in_use = 0 THEN bytes END), 0) FROM volumes",
 				     &st, e);
 	if (r < 0 || (r = dcfs_catalog_step(st, e)) <= 0)
 		return r;
-	*out = (dcfs_volume_totals){.volumes = sqlite3_column_int64(st, 0),
-				    .in_use = sqlite3_column_int64(st, 1),
-				    .bytes = sqlite3_column_int64(st, 2)};
+	*out = (dcfs_volume_figures){.volumes = sqlite3_column_int64(st, 0),
+				     .in_use = sqlite3_column_int64(st, 1),
+				     .bytes = sqlite3_column_int64(st, 2),
+				     .idle_bytes = sqlite3_column_int64(st, 3)};
 	return 0;
 }

@@ -29,11 +29,9 @@ int dcfs_volume_table_upsert(dcfs_store *s, const char *name, uint64_t bytes, bo
 
 int dcfs_volume_table_delete(dcfs_store *s, const char *name, dcfs_error *e);
 
-/* The bytes of the volumes no running container binds. */
-int dcfs_volume_table_idle_bytes(dcfs_store *s, int64_t *bytes, dcfs_error *e);
-
-/* What the catalog's sums say of the volumes, recomputed from the rows (for fsck). */
-typedef struct dcfs_volume_totals {
-	int64_t volumes, in_use, bytes;
-} dcfs_volume_totals;
-int dcfs_volume_table_totals(dcfs_store *s, dcfs_volume_totals *out, dcfs_error *e);
+/* What `du` and `fsck` read of the volumes, computed from the rows. */
+typedef struct dcfs_volume_figures {
+	int64_t volumes, in_use, bytes; /* what the catalog's sums should say */
+	int64_t idle_bytes;             /* the bytes of the volumes no running container binds */
+} dcfs_volume_figures;
+int dcfs_volume_table_figures(dcfs_store *s, dcfs_volume_figures *out, dcfs_error *e);
