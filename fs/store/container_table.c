@@ -27,6 +27,19 @@ static void read_row(sqlite3_stmt *st, dcfs_container *c)
 	};
 }
 
+/* Prepare `sql` with `a` as ?1 and, when given, `b` as ?2. */
+static int prepare_texts(dcfs_store *s, const char *sql, const char *a, const char *b,
+			 sqlite3_stmt **st, dcfs_error *e)
+{
+	int r = dcfs_catalog_prepare(s->db, sql, st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(*st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(*st, 2, b, -1, SQLITE_STATIC);
+	return 0;
+}
+
 /* The one container `where` (bound to ?1 and ?2) picks: 0, or -ENOENT. */
 static int find_one(dcfs_store *s, const char *where, const char *a, const char *b,
 		    dcfs_container *out, dcfs_error *e)
@@ -35,12 +48,9 @@ static int find_one(dcfs_store *s, const char *where, const char *a, const char 
 	_cleanup_free_ char *sql = NULL;
 	if (asprintf(&sql, "%s WHERE %s", SELECT_CONTAINER, where) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_catalog_prepare(s->db, sql, &st, e);
+	int r = prepare_texts(s, sql, a, b, &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	if (r == SQLITE_DONE)
 		return -ENOENT;
@@ -115,20 +125,18 @@ int dcfs_container_table_insert(dcfs_store *s, const dcfs_container *c, dcfs_err
 	return 0;
 }
 
-/* Run `sql` (an UPDATE or DELETE of one container) with `id` as ?1 and `text` (or else
- * `value`) as ?2; `what` names it in an error. */
+/* Run `sql` (an UPDATE or DELETE of one container) with `id` as ?1 and, when given, `text` or
+ * else `*value` as ?2; `what` names it in an error (-EEXIST when it breaks a constraint: a name
+ * another container has). */
 static int change(dcfs_store *s, const char *sql, const char *id, const char *text,
-		  int64_t value, const char *what, dcfs_error *e)
+		  const int64_t *value, const char *what, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, sql, &st, e);
+	int r = prepare_texts(s, sql, id, text, &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (text)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 2, value);
+	if (!text && value)
+		sqlite3_bind_int64(st, 2, *value);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(s->db, e, what);
 	return 0;
@@ -137,43 +145,28 @@ static int change(dcfs_store *s, const char *sql, const char *id, const char *te
 int dcfs_container_table_set_state(dcfs_store *s, const char *id, const char *state,
 				   dcfs_error *e)
 {
-	return change(s, "UPDATE containers SET state = ?2 WHERE id = ?1", id, state, 0,
+	return change(s, "UPDATE containers SET state = ?2 WHERE id = ?1", id, state, NULL,
 		      "updating the container", e);
 }
 
 int dcfs_container_table_set_upper_bytes(dcfs_store *s, const char *id, uint64_t bytes,
 					 dcfs_error *e)
 {
-	return change(s, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", id, NULL,
-		      (int64_t)bytes, "updating the container", e);
+	int64_t value = (int64_t)bytes;
+	return change(s, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", id, NULL, &value,
+		      "updating the container", e);
 }
 
 int dcfs_container_table_rename(dcfs_store *s, const char *id, const char *name, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET name = ?1 WHERE id = ?2", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT)
-		return dcfs_error_set(e, EEXIST, "another container is named '%s'", name);
-	if (rc != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "renaming the container");
-	return 0;
+	return change(s, "UPDATE containers SET name = ?2 WHERE id = ?1", id, name, NULL,
+		      "renaming the container", e);
 }
 
 int dcfs_container_table_delete(dcfs_store *s, const char *id, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "DELETE FROM containers WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "removing the container");
-	return 0;
+	return change(s, "DELETE FROM containers WHERE id = ?1", id, NULL, NULL,
+		      "removing the container", e);
 }
 
 int dcfs_container_table_image_user(dcfs_store *s, int64_t image_id, char **name,
