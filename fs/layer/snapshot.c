@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "chunk.h"
 #include "cleanup.h"
+#include "container_table.h"
 #include "hash.h"
 #include "image_record.h"
 #include "image_list.h"
@@ -213,7 +214,6 @@ int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const 
 	" s.config_hash, s.build_hash, s.stage, s.origin, s.created_ns, s.reclaimable,"         \
 	" coalesce((SELECT l.size FROM image_layers il JOIN layers l ON l.id = il.layer_id"     \
 	"  WHERE il.image_id = s.image_id ORDER BY il.pos DESC LIMIT 1), 0),"                   \
-	" (SELECT name FROM containers c WHERE c.image_id = s.image_id LIMIT 1),"              \
 	" s.workspace_tree, coalesce(s.workspace_layer, 0),"                                     \
 	" coalesce((SELECT size FROM layers WHERE id = s.workspace_layer), 0)"                  \
 	" FROM snapshots s JOIN images i ON i.id = s.image_id"
@@ -235,10 +235,9 @@ static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
 		.created_ns = sqlite3_column_int64(st, 11),
 		.reclaimable = sqlite3_column_int(st, 12) != 0,
 		.size = (uint64_t)sqlite3_column_int64(st, 13),
-		.used_by = dcfs_catalog_text(st, 14),
-		.workspace_tree = dcfs_catalog_text(st, 15),
-		.workspace_layer = sqlite3_column_int64(st, 16),
-		.workspace_size = (uint64_t)sqlite3_column_int64(st, 17),
+		.workspace_tree = dcfs_catalog_text(st, 14),
+		.workspace_layer = sqlite3_column_int64(st, 15),
+		.workspace_size = (uint64_t)sqlite3_column_int64(st, 16),
 	};
 	if (!sn->ref || !sn->base_ref || !sn->base_digest || !sn->folder || !sn->config_file ||
 	    !sn->key || !sn->config_hash || !sn->build_hash || !sn->stage || !sn->origin ||
@@ -247,6 +246,13 @@ static int read_row(sqlite3_stmt *st, dcfs_snapshot *sn)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* The snapshot's used_by: the name of a container made from it, or NULL. */
+static int used_by(dcfs_store *s, dcfs_snapshot *sn, dcfs_error *e)
+{
+	int r = dcfs_container_table_image_user(s, sn->image_id, &sn->used_by, e);
+	return r < 0 ? r : 0;
 }
 
 int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error *e)
@@ -271,6 +277,8 @@ int dcfs_snapshot_list(dcfs_store *s, dcfs_snapshot **out, size_t *n, dcfs_error
 		if (read_row(st, &list[count]) < 0)
 			break;
 		count++;
+		if ((r = used_by(s, &list[count - 1], e)) < 0)
+			break;
 	}
 	if (r > 0) {
 		dcfs_snapshot_list_free(list, count);
@@ -307,7 +315,11 @@ static int find(dcfs_store *s, const char *key, const char *config_file,
 		return -ENOENT;
 	if (rc != SQLITE_ROW)
 		return dcfs_catalog_error(s->db, e, "reading snapshots");
-	return read_row(st, out) < 0 ? dcfs_error_set(e, ENOMEM, "out of memory") : 0;
+	if (read_row(st, out) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if ((r = used_by(s, out, e)) < 0)
+		dcfs_snapshot_free(out);
+	return r;
 }
 
 int dcfs_snapshot_find(dcfs_store *s, const char *key, const char *config_file,

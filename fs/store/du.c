@@ -3,6 +3,8 @@
 #include "du.h"
 
 #include "catalog.h"
+#include "container_table.h"
+#include "volume_table.h"
 
 /* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else
  * (a snapshot's workspace layer included). */
@@ -36,32 +38,21 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	if (r < 0)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
-	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_catalog_int(db,
-			     "SELECT count(DISTINCT c.image_id) FROM containers c"
-			     " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
-			     NULL, &active_images, e);
+	dcfs_container_figures containers = {0};
+	dcfs_volume_figures volumes = {0};
+	r = dcfs_container_table_figures(s, &containers, e);
+	if (r >= 0)
+		r = dcfs_volume_table_figures(s, &volumes, e);
+	int64_t active_images = containers.images_used, active_bytes = 0,
+		idle_containers = containers.idle_bytes, idle_volumes = volumes.idle_bytes;
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
 				     " il.layer_id FROM image_layers il JOIN containers c"
 				     " ON c.image_id = il.image_id)",
 				     NULL, &active_bytes, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(upper_bytes), 0) FROM containers"
-				     " WHERE state != 'running'",
-				     NULL, &idle_containers, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db, "SELECT coalesce(sum(bytes), 0) FROM volumes WHERE in_use = 0",
-				     NULL, &idle_volumes, e);
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
-	int64_t active_snaps = 0, reclaimable_snaps = 0;
-	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT count(DISTINCT c.image_id) FROM containers c"
-				     " JOIN snapshots s ON s.image_id = c.image_id",
-				     NULL, &active_snaps, e);
+	int64_t active_snaps = containers.snapshots_used, reclaimable_snaps = 0;
 	if (r >= 0)
 		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
 	if (r < 0)

@@ -12,9 +12,11 @@
 #include "catalog.h"
 #include "chunk.h"
 #include "cleanup.h"
+#include "container_table.h"
 #include "fsutil.h"
 #include "entry.h"
 #include "orphans.h"
+#include "volume_table.h"
 
 typedef struct ctx {
 	dcfs_store *s;
@@ -171,12 +173,6 @@ static const char recompute_sums[] =
 	" UNION ALL SELECT 'snapshots', count(*) FROM images WHERE kind = 'snapshot'"
 	" UNION ALL SELECT 'image_bytes', coalesce(sum(l.size), 0) FROM image_layers il"
 	"   JOIN layers l ON l.id = il.layer_id"
-	" UNION ALL SELECT 'containers', count(*) FROM containers"
-	" UNION ALL SELECT 'containers_running', count(*) FROM containers WHERE state = 'running'"
-	" UNION ALL SELECT 'container_bytes', coalesce(sum(upper_bytes), 0) FROM containers"
-	" UNION ALL SELECT 'volumes', count(*) FROM volumes"
-	" UNION ALL SELECT 'volumes_in_use', count(*) FROM volumes WHERE in_use != 0"
-	" UNION ALL SELECT 'volume_bytes', coalesce(sum(bytes), 0) FROM volumes"
 	" UNION ALL SELECT 'workspaces', count(*) FROM workspaces"
 	" UNION ALL SELECT 'workspaces_in_use', count(*) FROM workspaces WHERE in_use != 0"
 	" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces";
@@ -239,6 +235,44 @@ static int recorded_sum(sqlite3_stmt *st, const char *name, int64_t *value, bool
 	return r < 0 ? r : 0;
 }
 
+/* Compare sum `name` with the `actual` value recomputed from the rows (`rec` reads a sum). */
+static int check_sum(ctx *c, sqlite3_stmt *rec, const char *name, int64_t actual, dcfs_error *e)
+{
+	int64_t recorded = 0;
+	bool integer = true;
+	int r = recorded_sum(rec, name, &recorded, &integer, e);
+	if (r < 0 || (recorded == actual && integer))
+		return r;
+	c->rep->problems++;
+	say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
+	    integer ? "" : " (overflowed: not an integer)", (long long)actual,
+	    c->repair ? " (fixed)" : "");
+	if (c->repair)
+		return run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
+	return 0;
+}
+
+/* The sums of the containers and volumes, which their tables' owners recompute. */
+static int check_table_sums(ctx *c, sqlite3_stmt *rec, dcfs_error *e)
+{
+	dcfs_container_figures ct;
+	dcfs_volume_figures vt;
+	int r = dcfs_container_table_figures(c->s, &ct, e);
+	if (r < 0 || (r = dcfs_volume_table_figures(c->s, &vt, e)) < 0)
+		return r;
+	const struct {
+		const char *name;
+		int64_t actual;
+	} sums[] = {
+		{"containers", ct.containers}, {"containers_running", ct.running},
+		{"container_bytes", ct.upper_bytes}, {"volumes", vt.volumes},
+		{"volumes_in_use", vt.in_use}, {"volume_bytes", vt.bytes},
+	};
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sums); i++)
+		r = check_sum(c, rec, sums[i].name, sums[i].actual, e);
+	return r;
+}
+
 static int check_sums(ctx *c, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rec = NULL;
@@ -248,24 +282,13 @@ static int check_sums(ctx *c, dcfs_error *e)
 	if (r < 0)
 		return r;
 	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int64_t actual = sqlite3_column_int64(st, 1), recorded = 0;
-		bool integer = true;
-		r = recorded_sum(rec, name, &recorded, &integer, e);
+		r = check_sum(c, rec, (const char *)sqlite3_column_text(st, 0),
+			      sqlite3_column_int64(st, 1), e);
 		if (r < 0)
 			return r;
-		if (recorded == actual && integer)
-			continue;
-		c->rep->problems++;
-		say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
-		    integer ? "" : " (overflowed: not an integer)", (long long)actual,
-		    c->repair ? " (fixed)" : "");
-		if (c->repair) {
-			r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
-			if (r < 0)
-				return r;
-		}
 	}
+	if (r >= 0)
+		r = check_table_sums(c, rec, e);
 	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "container_table.h"
 #include "hash.h"
 
 static char *column_dup(sqlite3_stmt *st, int col)
@@ -129,17 +130,13 @@ int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
 		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
 	if (image_in_use(s, id))
 		return dcfs_error_set(e, EBUSY, "image '%s' is in use by a mount; unmount it first", ref);
-	_cleanup_stmt_ sqlite3_stmt *users = NULL;
-	r = dcfs_catalog_prepare(s->db, "SELECT name FROM containers WHERE image_id = ?1 LIMIT 1", &users, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(users, 1, id);
-	r = dcfs_catalog_step(users, e);
+	_cleanup_free_ char *user = NULL;
+	r = dcfs_container_table_image_user(s, id, &user, e);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		return dcfs_error_set(e, EBUSY, "image '%s' is used by container '%s' (remove it with 'dcfs rm')",
-				      ref, (const char *)sqlite3_column_text(users, 0));
+				      ref, user);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	r = dcfs_catalog_prepare(s->db, "DELETE FROM images WHERE ref = ?1", &st, e);
 	if (r < 0)

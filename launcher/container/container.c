@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "catalog.h"
 #include "cleanup.h"
@@ -17,53 +16,36 @@
 #include "devcontainer.h"
 #include "fsutil.h"
 
-#define SELECT_CONTAINER                                                                   \
-	"SELECT c.id, c.name, c.state, c.folder, c.config_file, i.ref, coalesce(c.image_id, 0)," \
-	" c.created, c.upper_bytes, c.variant FROM containers c"                                  \
-	" LEFT JOIN images i ON i.id = c.image_id"
-
-static void read_row(sqlite3_stmt *st, dcfs_container *c)
+/* Fill the containers' `image` with their image's ref (NULL when the image is gone). */
+static int image_refs(dcfs_store *s, dcfs_container *list, size_t n, dcfs_error *e)
 {
-	*c = (dcfs_container){
-		.id = dcfs_catalog_text(st, 0),
-		.name = dcfs_catalog_text(st, 1),
-		.state = dcfs_catalog_text(st, 2),
-		.folder = dcfs_catalog_text(st, 3),
-		.config_file = dcfs_catalog_text(st, 4),
-		.image = dcfs_catalog_text(st, 5),
-		.image_id = sqlite3_column_int64(st, 6),
-		.created = sqlite3_column_int64(st, 7),
-		.upper_bytes = sqlite3_column_int64(st, 8),
-		.variant = sqlite3_column_int(st, 9) != 0,
-	};
+	/* images: issue 12, moves to the image table's owner */
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(s->db, "SELECT ref FROM images WHERE id = ?1", &st, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, list[i].image_id);
+		r = dcfs_catalog_step(st, e);
+		if (r > 0 && !(list[i].image = dcfs_catalog_text(st, 0)))
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
+	}
+	return r < 0 ? dcfs_error_wrap(e, "reading containers") : 0;
 }
 
-/* The one container `where` (bound to ?1 and ?2) picks: 0, or -ENOENT. */
-static int find_one(dcfs_store *s, const char *where, const char *a, const char *b,
-		    dcfs_container *out, dcfs_error *e)
+/* The row of the container `found` (its result) and its image's ref. */
+static int with_image(dcfs_store *s, int found, dcfs_container *out, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	_cleanup_free_ char *sql = NULL;
-	if (asprintf(&sql, "%s WHERE %s", SELECT_CONTAINER, where) < 0)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_catalog_prepare(s->db, sql, &st, e);
+	if (found < 0)
+		return found;
+	int r = image_refs(s, out, 1, e);
 	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_DONE)
-		return -ENOENT;
-	if (r != SQLITE_ROW)
-		return dcfs_catalog_error(s->db, e, "reading containers");
-	read_row(st, out);
-	return 0;
+		dcfs_container_free(out);
+	return r;
 }
 
 int dcfs_container_find(dcfs_store *s, const char *folder, dcfs_container *out, dcfs_error *e)
 {
-	return find_one(s, "c.folder = ?1 AND c.variant = 0", folder, NULL, out, e);
+	return with_image(s, dcfs_container_table_find(s, folder, NULL, out, e), out, e);
 }
 
 int dcfs_container_find_variant(dcfs_store *s, const char *folder, const char *variant,
@@ -71,8 +53,7 @@ int dcfs_container_find_variant(dcfs_store *s, const char *folder, const char *v
 {
 	if (!variant)
 		return dcfs_container_find(s, folder, out, e);
-	return find_one(s, "c.folder = ?1 AND c.variant = 1 AND c.config_file = ?2", folder,
-			variant, out, e);
+	return with_image(s, dcfs_container_table_find(s, folder, variant, out, e), out, e);
 }
 
 char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub)
@@ -187,23 +168,12 @@ int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_
 	int r = new_names(folder, variant ? config_file : NULL, id, &name);
 	if (r < 0)
 		return dcfs_error_set(e, r, "cannot name a container: %s", strerror(-r));
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = dcfs_catalog_prepare(s->db,
-				 "INSERT INTO containers(id, name, image_id, state, created, folder,"
-				 " config_file, variant) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6, ?7)",
-				 &st, e);
-	if (r < 0)
+	dcfs_container row = {.id = id, .name = name, .image_id = image_id, .folder = (char *)folder,
+			      .config_file = (char *)config_file, .variant = variant};
+	if ((r = dcfs_container_table_insert(s, &row, e)) < 0)
 		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, image_id);
-	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
-	sqlite3_bind_text(st, 5, folder, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, config_file, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, variant);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "recording the container");
-	if ((r = make_dirs(s, id, e)) < 0 || (r = find_one(s, "c.id = ?1", id, NULL, out, e)) < 0) {
+	if ((r = make_dirs(s, id, e)) < 0 ||
+	    (r = with_image(s, dcfs_container_table_get(s, id, out, e), out, e)) < 0) {
 		_cleanup_error_ dcfs_error ignored = {0}; /* no record of a container not made */
 		dcfs_container_delete(s, id, &ignored);
 	}
@@ -212,15 +182,7 @@ int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_
 
 int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET state = ?2 WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "updating the container");
-	return 0;
+	return dcfs_container_table_set_state(s, id, state, e);
 }
 
 int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
@@ -242,54 +204,15 @@ int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
 		return dcfs_error_set(e, errno, "cannot remove '%s': %m", run);
 	if (dcfs_rm_rf(dir) < 0)
 		return dcfs_error_set(e, errno, "cannot remove '%s': %m", dir);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "DELETE FROM containers WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "removing the container");
-	return 0;
+	return dcfs_container_table_delete(s, id, e);
 }
 
 int dcfs_container_list(dcfs_store *s, dcfs_container **out, size_t *n, dcfs_error *e)
 {
-	*out = NULL;
-	*n = 0;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, SELECT_CONTAINER " ORDER BY c.created, c.name", &st, e);
-	if (r < 0)
-		return r;
-	size_t cap = 0;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			dcfs_container *grown = realloc(*out, cap * sizeof(**out));
-			if (!grown)
-				return dcfs_error_set(e, ENOMEM, "out of memory");
-			*out = grown;
-		}
-		read_row(st, &(*out)[(*n)++]);
+	int r = dcfs_container_table_list(s, out, n, e);
+	if (r >= 0 && (r = image_refs(s, *out, *n, e)) < 0) {
+		dcfs_container_list_free(*out, *n);
+		*out = NULL, *n = 0;
 	}
-	if (r < 0)
-		return dcfs_error_wrap(e, "listing containers");
-	return 0;
-}
-
-void dcfs_container_free(dcfs_container *c)
-{
-	free(c->id);
-	free(c->name);
-	free(c->state);
-	free(c->folder);
-	free(c->config_file);
-	free(c->image);
-	*c = (dcfs_container){0};
-}
-
-void dcfs_container_list_free(dcfs_container *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		dcfs_container_free(&list[i]);
-	free(list);
+	return r;
 }

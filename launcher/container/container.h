@@ -1,5 +1,6 @@
 /* Container records: the catalog's `containers` rows (one per dev container: its id, name,
- * image, state and host folder) and the container's folder in the store:
+ * image, state and host folder; fs/store/container_table.h reads and writes them) and the
+ * container's folder in the store:
  *
  *   STORE/containers/<id>/upper, work   the overlay's upper and work directories
  *   STORE/containers/<id>/rootfs        the container root (overlay) mount point
@@ -17,19 +18,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "container_table.h" /* dcfs_container: a row, with its image's ref */
 #include "error.h"
 #include "runtime.h"
 #include "store.h"
-
-typedef struct dcfs_container {
-	char *id, *name, *state, *folder, *config_file;
-	char *image; /* the image's ref, NULL when the image is gone */
-	int64_t image_id, created, upper_bytes;
-	/* made for a --config file other than the folder's default (config_file): a folder has a
-	 * container per configuration, the default one's identity is the folder alone (so that it
-	 * stays the same when the default file moves) */
-	bool variant;
-} dcfs_container;
 
 /* The container made for host folder `folder` (absolute) with its default configuration: 0
  * with *out filled, or -ENOENT. */
@@ -73,9 +65,6 @@ char *dcfs_container_path(dcfs_store *s, const char *id, const char *sub);
  * (or tightened to) 0700: only root reaches the view by its path. malloc'd, NULL with `e`
  * filled on failure. */
 char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, dcfs_error *e);
-
-void dcfs_container_free(dcfs_container *c);
-void dcfs_container_list_free(dcfs_container *list, size_t n);
 
 /* STORE/run/runc, created when missing: runc's state folder for this store. malloc'd. */
 char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e);

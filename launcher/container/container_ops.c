@@ -2,14 +2,13 @@
  * mounts are in place, stopping it (its appPort relay, runc, then the workspace and root
  * mounts), the per-folder lock and the size of its upper directory. */
 #include <fcntl.h>
-#include <ftw.h>
+#include <fts.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"
-#include "catalog.h"
 #include "container.h"
 #include "devcontainer.h"
 #include "fsutil.h"
@@ -101,22 +100,46 @@ int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e)
 	return fd;
 }
 
-static uint64_t measured; /* nftw has no user pointer; one walk at a time */
-
-static int add_size(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* The size `ent` adds to a walk on file system `dev`: a regular file's; as with nftw's
+ * FTW_MOUNT, nothing on another file system (a file bind-mounted into the tree) counts. */
+static uint64_t entry_bytes(const FTSENT *ent, dev_t dev)
 {
-	(void)path, (void)ftw;
-	if (type == FTW_F && S_ISREG(st->st_mode))
-		measured += (uint64_t)st->st_size;
-	return 0;
+	bool file = ent->fts_info == FTS_F && S_ISREG(ent->fts_statp->st_mode);
+	return file && ent->fts_statp->st_dev == dev ? (uint64_t)ent->fts_statp->st_size : 0;
 }
 
 int dcfs_tree_bytes(const char *dir, uint64_t *bytes, dcfs_error *e)
 {
-	measured = 0;
-	if (nftw(dir, add_size, 16, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+	*bytes = 0;
+	char *roots[] = {(char *)dir, NULL};
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, NULL);
+	if (!fts)
 		return dcfs_error_set(e, errno, "cannot measure '%s': %m", dir);
-	*bytes = measured;
+	uint64_t total = 0;
+	dev_t dev = 0;
+	int err = 0;
+	for (;;) {
+		errno = 0;
+		FTSENT *ent = fts_read(fts);
+		if (!ent) {
+			err = errno;
+			break;
+		}
+		bool root = ent->fts_level == FTS_ROOTLEVEL;
+		if (root && (ent->fts_info == FTS_NS || ent->fts_info == FTS_ERR)) {
+			err = ent->fts_errno;
+			break;
+		}
+		if (root)
+			dev = ent->fts_statp->st_dev;
+		total += entry_bytes(ent, dev); /* unreadable folders below are skipped, as nftw does */
+	}
+	fts_close(fts);
+	if (err == ENOENT)
+		return 0; /* no folder: 0 bytes */
+	if (err)
+		return dcfs_error_set(e, err, "cannot measure '%s': %s", dir, strerror(err));
+	*bytes = total;
 	return 0;
 }
 
@@ -129,14 +152,5 @@ int dcfs_container_measure(dcfs_store *s, const char *id, dcfs_error *e)
 	int r = dcfs_tree_bytes(upper, &bytes, e);
 	if (r < 0)
 		return r;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = dcfs_catalog_prepare(s->db, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", &st,
-				 e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)bytes);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "updating the container");
-	return 0;
+	return dcfs_container_table_set_upper_bytes(s, id, bytes, e);
 }

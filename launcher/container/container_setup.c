@@ -12,7 +12,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "catalog.h"
 #include "cleanup.h"
 #include "container_setup.h"
 #include "fsutil.h"
@@ -23,17 +22,11 @@ int dcfs_container_rename(dcfs_store *s, dcfs_container *c, const char *name, dc
 {
 	if (!strcmp(c->name, name))
 		return 0;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "UPDATE containers SET name = ?1 WHERE id = ?2", &st, e);
+	int r = dcfs_container_table_rename(s, c->id, name, e);
+	if (r == -EEXIST)
+		return dcfs_error_set(e, EEXIST, "runArgs: another container is named '%s'", name);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT)
-		return dcfs_error_set(e, EEXIST, "runArgs: another container is named '%s'", name);
-	if (rc != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "renaming the container");
 	char *copy = strdup(name);
 	if (!copy)
 		return dcfs_error_set(e, ENOMEM, "out of memory");

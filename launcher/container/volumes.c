@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "catalog.h"
 #include "cleanup.h"
 #include "container.h"
 #include "jsonc.h"
@@ -99,45 +97,16 @@ static bool contains(char **names, size_t n, const char *name)
 	return false;
 }
 
-static int upsert(dcfs_store *s, const char *name, uint64_t bytes, bool in_use, dcfs_error *e)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db,
-				     "INSERT INTO volumes(name, bytes, in_use, created) VALUES (?1, ?2, ?3, ?4)"
-				     " ON CONFLICT(name) DO UPDATE SET bytes = ?2, in_use = ?3",
-				     &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)bytes);
-	sqlite3_bind_int(st, 3, in_use);
-	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : dcfs_catalog_error(s->db, e, "recording a volume");
-}
-
 /* Rows whose folder is gone. */
 static int forget_missing(dcfs_store *s, char **present, size_t n, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *del = NULL;
-	int r = dcfs_catalog_prepare(s->db, "SELECT name FROM volumes", &st, e);
-	if (r < 0 || (r = dcfs_catalog_prepare(s->db, "DELETE FROM volumes WHERE name = ?1", &del,
-						 e)) < 0)
-		return r;
-	char **gone = NULL;
-	size_t ngone = 0;
-	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (name && !contains(present, n, name))
-			r = push_name(&gone, &ngone, name, e);
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; r >= 0 && i < ngone; i++) {
-		sqlite3_bind_text(del, 1, gone[i], -1, SQLITE_STATIC);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			r = dcfs_catalog_error(s->db, e, "forgetting a volume");
-		sqlite3_reset(del);
-	}
-	dcfs_names_free(gone, ngone);
+	dcfs_volume_info *rows = NULL;
+	size_t nrows = 0;
+	int r = dcfs_volumes_list(s, &rows, &nrows, e);
+	for (size_t i = 0; r >= 0 && i < nrows; i++)
+		if (!contains(present, n, rows[i].name))
+			r = dcfs_volume_table_delete(s, rows[i].name, e);
+	dcfs_volumes_list_free(rows, nrows);
 	return r;
 }
 
@@ -150,7 +119,7 @@ int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
 	size_t nbusy = 0, npresent = 0;
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	int64_t rows = 0;
-	int r = dcfs_catalog_int(s->db, "SELECT count(*) FROM volumes", NULL, &rows, e);
+	int r = dcfs_volume_table_count(s, &rows, e);
 	if (r < 0 || (!d && rows == 0))
 		return r < 0 ? r : 0; /* no volume anywhere: nothing to ask runc */
 	r = busy_volumes(s, &busy, &nbusy, e);
@@ -165,7 +134,8 @@ int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
 		if (r >= 0)
 			r = dcfs_tree_bytes(path, &bytes, e);
 		if (r >= 0)
-			r = upsert(s, de->d_name, bytes, contains(busy, nbusy, de->d_name), e);
+			r = dcfs_volume_table_upsert(s, de->d_name, bytes,
+						     contains(busy, nbusy, de->d_name), e);
 		if (r >= 0)
 			r = push_name(&present, &npresent, de->d_name, e);
 	}
@@ -174,39 +144,4 @@ int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e)
 	dcfs_names_free(busy, nbusy);
 	dcfs_names_free(present, npresent);
 	return r;
-}
-
-int dcfs_volumes_list(dcfs_store *s, dcfs_volume_info **out, size_t *n, dcfs_error *e)
-{
-	*out = NULL;
-	*n = 0;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "SELECT name, bytes, in_use FROM volumes ORDER BY name",
-				     &st, e);
-	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0) {
-		dcfs_volume_info *grown = realloc(*out, (*n + 1) * sizeof(*grown));
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		if (!grown || !(name = strdup(name ? name : ""))) {
-			if (grown)
-				*out = grown;
-			r = dcfs_error_set(e, ENOMEM, "out of memory");
-			break;
-		}
-		*out = grown;
-		grown[(*n)++] = (dcfs_volume_info){.name = (char *)name,
-						   .bytes = (uint64_t)sqlite3_column_int64(st, 1),
-						   .in_use = sqlite3_column_int(st, 2) != 0};
-	}
-	if (r < 0) {
-		dcfs_volumes_list_free(*out, *n);
-		*out = NULL, *n = 0;
-	}
-	return r;
-}
-
-void dcfs_volumes_list_free(dcfs_volume_info *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(list[i].name);
-	free(list);
 }

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "volume_table.h" /* dcfs_volumes_list: the rows as the last sync left them */
 
 /* The names of the volumes container `id`'s bundle binds (none when it has no bundle). */
 int dcfs_container_volumes(dcfs_store *s, const char *id, char ***names, size_t *n,
@@ -17,15 +18,5 @@ int dcfs_container_volumes(dcfs_store *s, const char *id, char ***names, size_t 
 /* One row per folder under STORE/volumes with its bytes, in use when a running container binds
  * it; rows whose folder is gone are deleted. */
 int dcfs_volumes_sync(dcfs_store *s, dcfs_error *e);
-
-typedef struct dcfs_volume_info {
-	char *name;
-	uint64_t bytes;
-	bool in_use;
-} dcfs_volume_info;
-
-/* The volumes' rows, by name (as the last sync left them). */
-int dcfs_volumes_list(dcfs_store *s, dcfs_volume_info **out, size_t *n, dcfs_error *e);
-void dcfs_volumes_list_free(dcfs_volume_info *list, size_t n);
 
 void dcfs_names_free(char **names, size_t n);
