@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "container.h"
 #include "container_command.h"
+#include "container_wait.h"
 #include "jsonc.h"
 #include "runc_exec.h"
 
@@ -61,18 +62,8 @@ static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char *
 	    !(root = dcfs_container_runc_root(s, &cli->err)))
 		return -1;
 	dcfs_runc rc = {.root = root, .name = c.name};
-	_cleanup_free_ char *state = NULL;
-	dcfs_runc_state(&rc, c.id, &state);
 	/* frozen while `dcfs snapshot` reads its changes: wait for that (at most 10 minutes) */
-	for (int waited = 0; state && !strcmp(state, "paused") && waited < 6000; waited++) {
-		if (waited == 0)
-			fprintf(stderr, "dcfs: exec: %s is frozen while a snapshot is taken; waiting\n",
-				c.name);
-		usleep(100000);
-		free(state);
-		state = NULL;
-		dcfs_runc_state(&rc, c.id, &state);
-	}
+	_cleanup_free_ char *state = dcfs_container_wait_unpaused(&rc, c.id, c.name, stderr);
 	if (!state || strcmp(state, "running"))
 		return dcfs_error_set(&cli->err, EINVAL, "container %s is not running (see 'dcfs up')",
 				      c.name);
