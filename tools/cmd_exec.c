@@ -53,11 +53,11 @@ static bool has_env(const cJSON *env, const char *name)
 
 static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char **cmd)
 {
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
 	_cleanup_(dcfs_remote_free) dcfs_remote remote = {0};
 	_cleanup_free_ char *root = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
+	if (cli_store(cli, &s) < 0 ||
 	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0 ||
 	    !(root = dcfs_container_runc_root(s, &cli->err)))
 		return -1;
@@ -93,7 +93,7 @@ static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char *
 					  remote.env, tty, cmd ? cmd : shell);
 	if (!argv)
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
-	dcfs_store_close(TAKE_PTR(s));
+	cli_store_close(cli); /* nothing of the store is needed while the command runs */
 	fflush(stdout);
 	int status = dcfs_runc_exec_relay(argv, &log, &cli->err);
 	dcfs_argv_free(argv);

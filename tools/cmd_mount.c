@@ -11,7 +11,6 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "fsutil.h"
 #include "image_mount.h"
 #include "mount.h"
 #include "ref.h"
@@ -51,8 +50,8 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 	_cleanup_free_ char *target = resolve_mountpoint(cli, mnt);
 	if (!target)
 		return 1;
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_image_mount_opts o = {.ref = ref, .target = target, .upper = upper, .work = work,
 				   .foreground = fg, .debug = debug};
@@ -65,10 +64,9 @@ static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, 
 	if (!target)
 		return 1;
 	/* the workspace's sums live in the store's catalog: make sure there is one */
-	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path), 1;
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+	cli->store_needs |= DCFS_CMD_STORE_CREATE;
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	sqlite3_close(s->db); /* the daemon opens its own catalog connection after detaching */
 	s->db = NULL;
