@@ -11,10 +11,27 @@
 /* Exit codes: 0 success, 1 failure, 2 usage. */
 enum { EXIT_USAGE = 2 };
 
+/* What a command needs before it runs (dcfs_command.needs). main refuses a command that needs
+ * root to other users before it starts, and opens the store the command needs the first time
+ * the command asks for it (cli_store), once, so that what the command checks first (its
+ * options, a configuration) is still said first; main closes it after the command. */
+enum {
+	DCFS_CMD_ROOT = 1 << 0,            /* runs containers or mounts: refused for other users */
+	DCFS_CMD_STORE_READ = 1 << 1,      /* queries; a missing store reads as empty, made nowhere */
+	DCFS_CMD_STORE_WRITE = 1 << 2,     /* adds objects beside other writers (the shared lock) */
+	DCFS_CMD_STORE_EXCLUSIVE = 1 << 3, /* removes objects: waits for the writers (rmi, prune) */
+	DCFS_CMD_STORE_CREATE = 1 << 4,    /* with one of the above: the store made when missing */
+	DCFS_CMD_STORE_OPTIONAL = 1 << 5,  /* a store that cannot be opened is no store, no error */
+};
+
 typedef struct dcfs_cli {
 	const char *store_path; /* resolved: --store, $DCFS_STORE or the default */
 	const char *command;
-	dcfs_error err; /* filled by a failing command; main prints it once */
+	/* DCFS_CMD_STORE_* from the command table; a command whose need depends on an option
+	 * (fsck --repair, mount --workspace) changes it before its first cli_store */
+	unsigned store_needs;
+	dcfs_store *store; /* main's: opened by cli_store, closed by main */
+	dcfs_error err;    /* filled by a failing command; main prints it once */
 } dcfs_cli;
 
 typedef int (*dcfs_cmd_fn)(int argc, char **argv, dcfs_cli *cli);
@@ -24,7 +41,7 @@ typedef struct dcfs_command {
 	dcfs_cmd_fn fn;
 	const char *usage;
 	const char *summary;
-	bool needs_root; /* runs containers or mounts: refused at once for other users */
+	unsigned needs; /* DCFS_CMD_* */
 } dcfs_command;
 
 struct dcfs_pull_event;
@@ -59,9 +76,6 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli);
 int cmd_snapshots(int argc, char **argv, dcfs_cli *cli);
 int cmd_prebuild(int argc, char **argv, dcfs_cli *cli);
 int cmd_rebuild(int argc, char **argv, dcfs_cli *cli);
-
-/* Open the store for writing, creating it when missing (`up`, `prebuild`, `rebuild`). */
-int cli_open_store_created(dcfs_cli *cli, dcfs_store **out);
 
 struct dcfs_diags;
 /* A configuration's warnings on stderr, "dcfs: warning: FILE:LINE:COL: ...", one a line. */
@@ -101,8 +115,13 @@ int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(pri
  * exit code after printing the usage. */
 int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet);
 
-/* Open the store; on failure fills cli->err and returns -errno. */
-int cli_open_store(dcfs_cli *cli, dcfs_store_mode mode, dcfs_store **out);
+/* The command's store, as cli->store_needs asks, opened on the first call (main's, closed by
+ * main): 0, or -errno with cli->err filled. With DCFS_CMD_STORE_OPTIONAL, a store that cannot
+ * be opened gives 0 and *out NULL. */
+int cli_store(dcfs_cli *cli, dcfs_store **out);
+/* Close the store before the command ends (before a long `runc exec`, or for a purge that
+ * works on the store's folders itself); a later cli_store opens it again. */
+void cli_store_close(dcfs_cli *cli);
 
 /* Sizes: Docker's style on a terminal ("1.23GB", decimal units). */
 void cli_human_size(uint64_t bytes, char out[16]);

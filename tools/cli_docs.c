@@ -40,7 +40,7 @@ void cli_print_man(FILE *f, const dcfs_command *cmds, size_t n)
 		roff(f, cmds[i].usage);
 		fputc('\n', f);
 		roff(f, cmds[i].summary);
-		fputs(cmds[i].needs_root ? " (as root)\n" : "\n", f);
+		fputs(cmds[i].needs & DCFS_CMD_ROOT ? " (as root)\n" : "\n", f);
 	}
 	fputs(".SH EXIT STATUS\n0 on success, 1 on failure, 2 for a usage error; "
 	      "\\fBdcfs exec\\fR exits with its command's status (127: not found).\n", f);

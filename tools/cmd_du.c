@@ -285,8 +285,8 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_du d;
 	if (dcfs_du_read(s, &d, &cli->err) < 0)

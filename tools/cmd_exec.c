@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "container.h"
 #include "container_command.h"
+#include "container_wait.h"
 #include "jsonc.h"
 #include "runc_exec.h"
 
@@ -52,27 +53,17 @@ static bool has_env(const cJSON *env, const char *name)
 
 static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char **cmd)
 {
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
 	_cleanup_(dcfs_remote_free) dcfs_remote remote = {0};
 	_cleanup_free_ char *root = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
+	if (cli_store(cli, &s) < 0 ||
 	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0 ||
 	    !(root = dcfs_container_runc_root(s, &cli->err)))
 		return -1;
 	dcfs_runc rc = {.root = root, .name = c.name};
-	_cleanup_free_ char *state = NULL;
-	dcfs_runc_state(&rc, c.id, &state);
 	/* frozen while `dcfs snapshot` reads its changes: wait for that (at most 10 minutes) */
-	for (int waited = 0; state && !strcmp(state, "paused") && waited < 6000; waited++) {
-		if (waited == 0)
-			fprintf(stderr, "dcfs: exec: %s is frozen while a snapshot is taken; waiting\n",
-				c.name);
-		usleep(100000);
-		free(state);
-		state = NULL;
-		dcfs_runc_state(&rc, c.id, &state);
-	}
+	_cleanup_free_ char *state = dcfs_container_wait_unpaused(&rc, c.id, c.name, stderr);
 	if (!state || strcmp(state, "running"))
 		return dcfs_error_set(&cli->err, EINVAL, "container %s is not running (see 'dcfs up')",
 				      c.name);
@@ -102,7 +93,7 @@ static int exec_in(dcfs_cli *cli, const char *folder, const char *config, char *
 					  remote.env, tty, cmd ? cmd : shell);
 	if (!argv)
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
-	dcfs_store_close(TAKE_PTR(s));
+	cli_store_close(cli); /* nothing of the store is needed while the command runs */
 	fflush(stdout);
 	int status = dcfs_runc_exec_relay(argv, &log, &cli->err);
 	dcfs_argv_free(argv);

@@ -24,8 +24,10 @@ int cmd_fsck(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, repair ? DCFS_STORE_EXCLUSIVE : DCFS_STORE_READ, &s) < 0)
+	if (repair)
+		cli->store_needs = DCFS_CMD_STORE_EXCLUSIVE;
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_fsck_report rep;
 	if (dcfs_fsck(s, repair, say_line, NULL, &rep, &cli->err) < 0)

@@ -52,8 +52,8 @@ int cmd_images(int argc, char **argv, dcfs_cli *cli)
 	int usage = cli_list_options(cli, argc, argv, &json, &quiet);
 	if (usage)
 		return usage;
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_image_info *list = NULL;
 	size_t n = 0;

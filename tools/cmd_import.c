@@ -56,8 +56,8 @@ int cmd_import(int argc, char **argv, dcfs_cli *cli)
 	if (!name)
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory"), 1;
 
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	double t0 = now();
 	dcfs_layer_writer_stats st;

@@ -18,9 +18,9 @@
 
 static int print_log(dcfs_cli *cli, const char *folder, const char *config)
 {
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 || dcfs_container_of(s, folder, config, &c, &cli->err) < 0)
+	if (cli_store(cli, &s) < 0 || dcfs_container_of(s, folder, config, &c, &cli->err) < 0)
 		return -1;
 	_cleanup_free_ char *path = dcfs_container_path(s, c.id, "log");
 	if (!path)

@@ -107,13 +107,13 @@ int cmd_ls(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (optind < argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	dcfs_container *list = NULL;
 	size_t n = 0;
 	_cleanup_free_ char *root = NULL;
 	/* runc's state folder only when there is a container to ask about: a store that does not
 	 * exist yet lists nothing rather than being created */
-	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0 ||
+	if (cli_store(cli, &s) < 0 ||
 	    dcfs_container_list(s, &list, &n, &cli->err) < 0 ||
 	    (n > 0 && !(root = dcfs_container_runc_root(s, &cli->err))))
 		return dcfs_container_list_free(list, n), 1;

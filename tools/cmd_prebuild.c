@@ -42,8 +42,8 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	o.folder = optind < argc ? argv[optind] : NULL;
 	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
 		return 1;
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store_created(cli, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	_cleanup_(dcfs_prebuild_result_free) dcfs_prebuild_result res = {0};
 	if (dcfs_prebuild(s, &o, &res, &cli->err) < 0)

@@ -72,8 +72,8 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (optind != argc)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_EXCLUSIVE, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_gc_stats st = {0};
 	if (o.yes && !limit)

@@ -140,8 +140,8 @@ int cmd_pull(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (argc - optind != 1)
 		return cli_usage(cli, "expected REF");
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	double t0 = now();
 	_cleanup_(dcfs_pull_result_free) dcfs_pull_result res;

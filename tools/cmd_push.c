@@ -36,8 +36,8 @@ int cmd_push(int argc, char **argv, dcfs_cli *cli)
 	}
 	if (argc - optind != 2)
 		return cli_usage(cli, "expected SRC and REF");
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	double t0 = now();
 	dcfs_push_result res;

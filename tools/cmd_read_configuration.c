@@ -15,14 +15,13 @@
 #include "jsonc.h"
 
 /* The merged configuration: with the image's metadata when the store holds the image. A store
- * that cannot be opened (not readable by this user) just has no metadata to offer. */
+ * that cannot be opened (not readable by this user) just has no metadata to offer (the command
+ * table says DCFS_CMD_STORE_OPTIONAL). */
 static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 {
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_json_ cJSON *metadata = NULL;
-	_cleanup_error_ dcfs_error ignored = {0};
-	if (cJSON_HasObjectItem(d->config, "image") &&
-	    dcfs_store_open(cli->store_path, DCFS_STORE_READ, &s, &ignored) == 0 &&
+	if (cJSON_HasObjectItem(d->config, "image") && cli_store(cli, &s) == 0 && s &&
 	    dcfs_devcontainer_image_metadata(d, s, &metadata, &cli->err) < 0)
 		return -1;
 	return dcfs_devcontainer_merge(d->config, metadata, out, &cli->err);

@@ -84,12 +84,12 @@ static int purge(dcfs_cli *cli, dcfs_store **s, const dcfs_up_opts *o, bool yes)
 		dcfs_purge_plan_free(&plan);
 		return r;
 	}
-	dcfs_store_close(*s);
+	cli_store_close(cli); /* the purge takes the store's lock alone */
 	*s = NULL;
 	uint64_t freed = 0;
 	r = dcfs_purge_run(cli->store_path, &plan, &freed, e);
 	dcfs_purge_plan_free(&plan);
-	if (r < 0 || (r = cli_open_store_created(cli, s)) < 0)
+	if (r < 0 || (r = cli_store(cli, s)) < 0)
 		return r;
 	char human[16];
 	cli_human_size(freed, human);
@@ -132,9 +132,9 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	cli_pull_progress_state prog = {.tty = isatty(STDERR_FILENO) != 0, .out = stderr};
 	o.pull_progress = cli_pull_progress;
 	o.pull_opaque = &prog;
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0 ||
-	    cli_open_store_created(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
+	    cli_store(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
 		return 1;
 	dcfs_up_result res;
 	if (dcfs_up(s, &o, &res, &cli->err) < 0)

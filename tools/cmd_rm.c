@@ -16,10 +16,10 @@
 
 static int remove_container(dcfs_cli *cli, const char *folder, const char *config, bool force)
 {
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container c = {0};
 	_cleanup_close_ int lock = -1;
-	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
+	if (cli_store(cli, &s) < 0 ||
 	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0)
 		return -1;
 	int r = dcfs_container_of(s, folder, config, &c, &cli->err);

@@ -14,8 +14,8 @@ int cmd_rmi(int argc, char **argv, dcfs_cli *cli)
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-')
 			return cli_usage(cli, "unknown option '%s'", argv[i]);
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store(cli, DCFS_STORE_EXCLUSIVE, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {

@@ -41,11 +41,11 @@ int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	const char *folder = optind < argc ? argv[optind] : NULL;
-	_cleanup_store_ dcfs_store *s = NULL;
+	dcfs_store *s = NULL;
 	_cleanup_(dcfs_container_free) dcfs_container ct = {0};
 	_cleanup_close_ int lock = -1;
 	/* the folder's lock first: the container cannot be replaced (a rebuild) under us */
-	if (cli_open_store(cli, DCFS_STORE_WRITE, &s) < 0 ||
+	if (cli_store(cli, &s) < 0 ||
 	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
 	    dcfs_container_of(s, folder, config, &ct, &cli->err) < 0)
 		return 1;

@@ -9,21 +9,11 @@
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "cli.h"
-#include "fsutil.h"
 #include "jsonc.h"
 #include "up.h"
-
-/* The store, created when missing: `up` is the first command a newcomer runs. */
-int cli_open_store_created(dcfs_cli *cli, dcfs_store **out)
-{
-	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
-	return cli_open_store(cli, DCFS_STORE_WRITE, out);
-}
 
 void cli_print_up(const dcfs_up_result *res, bool json)
 {
@@ -80,8 +70,8 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 	o.pull_opaque = &prog;
 	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
 		return 1;
-	_cleanup_store_ dcfs_store *s = NULL;
-	if (cli_open_store_created(cli, &s) < 0)
+	dcfs_store *s = NULL;
+	if (cli_store(cli, &s) < 0)
 		return 1;
 	dcfs_up_result res;
 	if (dcfs_up(s, &o, &res, &cli->err) < 0)

@@ -1,4 +1,5 @@
-/* dcfs: global options, the command table, and the one place errors are printed. */
+/* dcfs: global options, the command table (with what each command needs: root, the store and
+ * how), the store opened for the command, and the one place errors are printed. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,39 +10,59 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "config.h"
+#include "fsutil.h"
+
+/* The store needs of the commands that run containers: they create it when missing (`up` is
+ * the first command a newcomer runs) and take the writers' lock. */
+#define CONTAINER_RUN (DCFS_CMD_ROOT | DCFS_CMD_STORE_WRITE | DCFS_CMD_STORE_CREATE)
 
 static const dcfs_command commands[] = {
-	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball", false},
-	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry", false},
+	{"import", cmd_import, "import [--json] SRC REF", "make an image from a directory or tarball",
+	 DCFS_CMD_STORE_WRITE},
+	{"pull", cmd_pull, "pull [--insecure] [--json] REF", "pull an image from an OCI registry",
+	 DCFS_CMD_STORE_WRITE},
 	{"push", cmd_push, "push [--insecure] [--compression zstd|gzip] SRC REF",
-	 "push an image of the store to an OCI registry", false},
-	{"images", cmd_images, "images [--json] [-q]", "list images", false},
-	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used", false},
-	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums", false},
-	{"prune", cmd_prune, "prune [--max-size SIZE [--yes]] [--json]", "reclaim unreferenced data", false},
-	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums", false},
+	 "push an image of the store to an OCI registry", DCFS_CMD_STORE_WRITE},
+	{"images", cmd_images, "images [--json] [-q]", "list images", DCFS_CMD_STORE_READ},
+	{"rmi", cmd_rmi, "rmi REF...", "remove images and reclaim what only they used",
+	 DCFS_CMD_STORE_EXCLUSIVE},
+	{"du", cmd_du, "du [-v] [--json]", "show disk usage from the catalog's sums", DCFS_CMD_STORE_READ},
+	{"prune", cmd_prune, "prune [--max-size SIZE [--yes]] [--json]", "reclaim unreferenced data",
+	 DCFS_CMD_STORE_EXCLUSIVE},
+	/* --repair: DCFS_CMD_STORE_EXCLUSIVE */
+	{"fsck", cmd_fsck, "fsck [--repair]", "verify chunks, references and sums", DCFS_CMD_STORE_READ},
 	{"mount", cmd_mount, "mount [-f] --image REF [--upper DIR [--work DIR]] MNT",
-	 "serve an image's root (under an overlay with --upper)", false},
-	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace", false},
-	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one", false},
+	 "serve an image's root (under an overlay with --upper)", DCFS_CMD_STORE_READ},
+	/* the workspace's sums live in the store's catalog: there must be one */
+	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace",
+	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_CREATE},
+	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one", 0},
+	/* the store only adds the image's metadata (--include-merged-configuration) */
 	{"read-configuration", cmd_read_configuration,
 	 "read-configuration [--config FILE] [--include-merged-configuration] [FOLDER]",
-	 "print a folder's devcontainer.json, normalized and substituted", false},
+	 "print a folder's devcontainer.json, normalized and substituted",
+	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_OPTIONAL},
 	{"up", cmd_up,
 	 "up [--json] [--remove-existing-container] [--no-prebuild] [--config FILE] [FOLDER]",
-	 "create and start a folder's dev container (from its newest prebuild when one matches)", true},
+	 "create and start a folder's dev container (from its newest prebuild when one matches)",
+	 CONTAINER_RUN},
 	{"prebuild", cmd_prebuild, "prebuild [--keep N] [--config FILE] [FOLDER]",
-	 "snapshot a fresh container after onCreate and updateContent, for later `up`s", true},
+	 "snapshot a fresh container after onCreate and updateContent, for later `up`s", CONTAINER_RUN},
 	{"rebuild", cmd_rebuild, "rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]",
-	 "recreate a dev container (--full: purge the cache first); the workspace stays", true},
+	 "recreate a dev container (--full: purge the cache first); the workspace stays", CONTAINER_RUN},
 	{"snapshot", cmd_snapshot, "snapshot [--tag NAME] [--config FILE] [FOLDER]",
-	 "store a dev container's changes as a snapshot", true},
-	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration", false},
-	{"exec", cmd_exec, "exec [--config FILE] [FOLDER] [-- CMD...]", "run a command (or a shell) in a dev container", true},
-	{"ls", cmd_ls, "ls [--json]", "list dev containers", false},
-	{"logs", cmd_logs, "logs [--config FILE] [FOLDER]", "show a dev container's lifecycle output and log", false},
-	{"down", cmd_down, "down [-f] [--config FILE] [FOLDER]", "stop a dev container and unmount it", true},
-	{"rm", cmd_rm, "rm [-f] [--config FILE] [FOLDER]", "remove a dev container (never the workspace folder)", true},
+	 "store a dev container's changes as a snapshot", DCFS_CMD_ROOT | DCFS_CMD_STORE_WRITE},
+	{"snapshots", cmd_snapshots, "snapshots [--json] [-q]", "list snapshots per configuration",
+	 DCFS_CMD_STORE_READ},
+	{"exec", cmd_exec, "exec [--config FILE] [FOLDER] [-- CMD...]",
+	 "run a command (or a shell) in a dev container", DCFS_CMD_ROOT | DCFS_CMD_STORE_READ},
+	{"ls", cmd_ls, "ls [--json]", "list dev containers", DCFS_CMD_STORE_READ},
+	{"logs", cmd_logs, "logs [--config FILE] [FOLDER]", "show a dev container's lifecycle output and log",
+	 DCFS_CMD_STORE_READ},
+	{"down", cmd_down, "down [-f] [--config FILE] [FOLDER]", "stop a dev container and unmount it",
+	 DCFS_CMD_ROOT | DCFS_CMD_STORE_WRITE},
+	{"rm", cmd_rm, "rm [-f] [--config FILE] [FOLDER]", "remove a dev container (never the workspace folder)",
+	 DCFS_CMD_ROOT | DCFS_CMD_STORE_WRITE},
 };
 
 static void help(FILE *f)
@@ -68,7 +89,7 @@ static int command_help(const char *name)
 		if (strcmp(commands[i].name, name))
 			continue;
 		printf("%sdcfs %s\n    %s%s\n", found ? "" : "usage: ", commands[i].usage, commands[i].summary,
-		       commands[i].needs_root ? " (as root)" : "");
+		       commands[i].needs & DCFS_CMD_ROOT ? " (as root)" : "");
 		found = true;
 	}
 	if (!found) {
@@ -155,9 +176,34 @@ int cli_usage(dcfs_cli *cli, const char *problem, ...)
 	return EXIT_USAGE;
 }
 
-int cli_open_store(dcfs_cli *cli, dcfs_store_mode mode, dcfs_store **out)
+static dcfs_store_mode store_mode(unsigned needs)
 {
-	return dcfs_store_open(cli->store_path, mode, out, &cli->err);
+	if (needs & DCFS_CMD_STORE_EXCLUSIVE)
+		return DCFS_STORE_EXCLUSIVE;
+	return needs & DCFS_CMD_STORE_WRITE ? DCFS_STORE_WRITE : DCFS_STORE_READ;
+}
+
+static int open_store(dcfs_cli *cli)
+{
+	if ((cli->store_needs & DCFS_CMD_STORE_CREATE) && dcfs_mkdir_p(cli->store_path, 0700) < 0)
+		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
+	return dcfs_store_open(cli->store_path, store_mode(cli->store_needs), &cli->store, &cli->err);
+}
+
+int cli_store(dcfs_cli *cli, dcfs_store **out)
+{
+	int r = cli->store ? 0 : open_store(cli);
+	if (r < 0 && (cli->store_needs & DCFS_CMD_STORE_OPTIONAL)) {
+		dcfs_error_clear(&cli->err);
+		r = 0;
+	}
+	*out = cli->store;
+	return r;
+}
+
+void cli_store_close(dcfs_cli *cli)
+{
+	dcfs_store_close(TAKE_PTR(cli->store));
 }
 
 int main(int argc, char **argv)
@@ -223,16 +269,18 @@ int main(int argc, char **argv)
 	}
 	if (asks_help(argc - optind, argv + optind))
 		return command_help(name);
-	if (cmd->needs_root && geteuid() != 0) {
+	if ((cmd->needs & DCFS_CMD_ROOT) && geteuid() != 0) {
 		fprintf(stderr, "dcfs: %s: needs root: it runs containers with runc and mounts their "
 				"filesystems (rootless use is not supported yet; try sudo)\n", name);
 		return 1;
 	}
-	dcfs_cli cli = {.store_path = dcfs_store_default_path(store), .command = name};
+	dcfs_cli cli = {.store_path = dcfs_store_default_path(store), .command = name,
+			.store_needs = cmd->needs & ~DCFS_CMD_ROOT};
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 	optind = 1; /* each command parses its own options */
 	int rc = cmd->fn(sub_argc, sub_argv, &cli);
+	cli_store_close(&cli);
 	if (rc != 0 && cli.err.code) {
 		fprintf(stderr, "dcfs: %s: ", name);
 		print_escaped(stderr, cli.err.msg ? cli.err.msg : strerror(cli.err.code));

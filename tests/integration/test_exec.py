@@ -67,3 +67,24 @@ def test_logs_show_each_lifecycle_step_background_ones_too(ws):
         assert out in text
     p = ws.d("logs", ws.root / "nothing-here", check=1)
     assert "no dev container" in p.stderr
+
+
+def test_exec_waits_while_a_snapshot_has_the_container_frozen(ws):
+    import subprocess
+    import time
+    folder = ws.make("frozen", {"image": IMAGE})
+    cid = up(ws.d, folder)["containerId"]
+    runc = ["runc", "--root", str(ws.store.path / "run" / "runc")]
+    subprocess.run(runc + ["pause", cid], check=True, capture_output=True)
+    try:
+        p = ws.d.popen("exec", folder, "--", "echo", "thawed", stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        assert p.poll() is None, "exec did not wait for the paused container"
+    finally:
+        subprocess.run(runc + ["resume", cid], capture_output=True)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and out == "thawed\n"
+    assert err.startswith("dcfs: exec: ") and err.endswith(
+        " is frozen while a snapshot is taken; waiting\n"), err
+    assert err.count("\n") == 1, err
