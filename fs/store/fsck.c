@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "layer_table.h"
 #include "orphans.h"
+#include "workspace_record.h"
 
 typedef struct ctx {
 	dcfs_store *s;
@@ -151,7 +152,8 @@ static const struct {
 	{"layer entries", DCFS_LAYER_ENTRIES},
 };
 
-/* The sums recomputed from the rows: those before the layers' (layer_table.h), and those after. */
+/* The sums recomputed from the rows: those before the layers' (layer_table.h), those after them
+ * and before the workspaces' (workspace_record.h). */
 static const char recompute_sums[] =
 	"SELECT 'chunks', count(*) FROM chunks"
 	" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
@@ -170,10 +172,7 @@ static const char recompute_sums_after_layers[] =
 	" UNION ALL SELECT 'container_bytes', coalesce(sum(upper_bytes), 0) FROM containers"
 	" UNION ALL SELECT 'volumes', count(*) FROM volumes"
 	" UNION ALL SELECT 'volumes_in_use', count(*) FROM volumes WHERE in_use != 0"
-	" UNION ALL SELECT 'volume_bytes', coalesce(sum(bytes), 0) FROM volumes"
-	" UNION ALL SELECT 'workspaces', count(*) FROM workspaces"
-	" UNION ALL SELECT 'workspaces_in_use', count(*) FROM workspaces WHERE in_use != 0"
-	" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces";
+	" UNION ALL SELECT 'volume_bytes', coalesce(sum(bytes), 0) FROM volumes";
 
 static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
 		   dcfs_error *e)
@@ -322,6 +321,8 @@ static int check_sums(ctx *c, dcfs_error *e)
 		r = dcfs_layer_sums(c->s->db, check_sum, &k, e);
 	if (r >= 0)
 		r = check_sums_query(&k, recompute_sums_after_layers, e);
+	if (r >= 0)
+		r = dcfs_workspace_record_sums(c->s->db, check_sum, &k, e);
 	if (r < 0 && !k.bare)
 		return dcfs_error_wrap(e, "checking the sums");
 	return r < 0 ? r : 0;
