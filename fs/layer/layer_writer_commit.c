@@ -193,21 +193,12 @@ static int insert_entries(dcfs_layer_writer *in, int64_t layer_id, dcfs_error *e
 	int r = dcfs_entry_writer_open(in->store->db, layer_id, &w, e);
 	for (size_t i = 0; r >= 0 && i < in->nentries; i++) {
 		const entry *en = &in->entries[i];
-		dcfs_entry_row row = {
-			.path = en->path,
-			.type = en->type,
-			.mode = en->mode,
-			.uid = en->uid,
-			.gid = en->gid,
-			.mtime_ns = en->mtime_ns,
-			.size = en->size,
-			.target = en->target,
-			.rdev = en->rdev,
-			.opaque = en->opaque,
-			.xattrs = en->xattrs,
-			.xattrs_len = en->xattrs_len,
-			.blob_id = en->blob != NONE ? in->blobs[en->blob].id : 0,
-		};
+		dcfs_entry_row row = {.path = en->path, .type = en->type, .mode = en->mode,
+				      .uid = en->uid, .gid = en->gid, .mtime_ns = en->mtime_ns,
+				      .size = en->size, .target = en->target, .rdev = en->rdev,
+				      .opaque = en->opaque, .xattrs = en->xattrs,
+				      .xattrs_len = en->xattrs_len,
+				      .blob_id = en->blob != NONE ? in->blobs[en->blob].id : 0};
 		r = dcfs_entry_writer_add(&w, &row, e);
 	}
 	dcfs_entry_writer_free(&w);

@@ -148,8 +148,9 @@ static int make_link(applier *a, int dir, const char *base, const char *target, 
 		     : 0;
 }
 
-static int apply_entry(applier *a, const dcfs_entry_row *en, dcfs_error *e)
+static int apply_entry(const dcfs_entry_row *en, void *u, dcfs_error *e)
 {
+	applier *a = u;
 	const char *path = en->path, *target = en->target;
 	mode_t mode = (mode_t)en->mode & 07777;
 	char t = en->type;
@@ -211,20 +212,6 @@ static int apply_entry(applier *a, const dcfs_entry_row *en, dcfs_error *e)
 	return r;
 }
 
-static int apply_entries(applier *a, int64_t layer_id, bool hardlinks, dcfs_error *e)
-{
-	_cleanup_(dcfs_entry_iter_free) dcfs_entry_iter it = {0};
-	int r = dcfs_entry_iter_open(a->s->db, layer_id,
-				     hardlinks ? DCFS_ENTRIES_HARDLINKS : DCFS_ENTRIES_NOT_HARDLINKS, &it,
-				     e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_entry_iter_next(&it, e)) > 0)
-		if ((r = apply_entry(a, &it.row, e)) < 0)
-			return r;
-	return r;
-}
-
 int dcfs_workspace_layer_apply(dcfs_store *s, int64_t layer_id, const char *folder,
 			       dcfs_workspace_replaceable_fn replaceable,
 			       dcfs_workspace_apply *out, dcfs_error *e)
@@ -238,9 +225,7 @@ int dcfs_workspace_layer_apply(dcfs_store *s, int64_t layer_id, const char *fold
 		     .folder = folder, .replaceable = replaceable};
 	int r = dcfs_blob_content_init(&a.content, s, e);
 	if (r >= 0)
-		r = apply_entries(&a, layer_id, false, e);
-	if (r >= 0)
-		r = apply_entries(&a, layer_id, true, e);
+		r = dcfs_entry_each_links_last(s->db, layer_id, apply_entry, &a, e);
 	dcfs_blob_content_free(&a.content);
 	return r < 0 ? dcfs_error_wrap(e, "bringing the prebuild's workspace into '%s'", folder) : 0;
 }

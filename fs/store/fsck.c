@@ -295,20 +295,6 @@ static int check_sum(const char *name, int64_t actual, void *u)
 	return r;
 }
 
-static int check_sums_query(sum_check *k, const char *sql, dcfs_error *e)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(k->c->s->db, sql, &st, e);
-	k->bare = r < 0;
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0)
-		if ((r = check_sum((const char *)sqlite3_column_text(st, 0),
-				   sqlite3_column_int64(st, 1), k)) < 0)
-			return r;
-	return r;
-}
-
 static int check_sums(ctx *c, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *rec = NULL;
@@ -316,11 +302,11 @@ static int check_sums(ctx *c, dcfs_error *e)
 	if (r < 0)
 		return r;
 	sum_check k = {.c = c, .rec = rec, .e = e};
-	r = check_sums_query(&k, recompute_sums, e);
+	r = dcfs_catalog_each_pair(c->s->db, recompute_sums, check_sum, &k, e);
 	if (r >= 0)
 		r = dcfs_layer_sums(c->s->db, check_sum, &k, e);
 	if (r >= 0)
-		r = check_sums_query(&k, recompute_sums_after_layers, e);
+		r = dcfs_catalog_each_pair(c->s->db, recompute_sums_after_layers, check_sum, &k, e);
 	if (r >= 0)
 		r = dcfs_workspace_record_sums(c->s->db, check_sum, &k, e);
 	if (r < 0 && !k.bare)

@@ -31,12 +31,11 @@ int dcfs_layer_insert(sqlite3 *db, const dcfs_layer_row *row, int64_t *id, dcfs_
 				     &st, e);
 	if (r < 0)
 		return r;
+	const int64_t values[] = {(int64_t)time(NULL), row->entries, row->files, row->size};
 	sqlite3_bind_text(st, 1, row->digest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, row->source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	sqlite3_bind_int64(st, 4, row->entries);
-	sqlite3_bind_int64(st, 5, row->files);
-	sqlite3_bind_int64(st, 6, row->size);
+	for (int i = 0; i < 4; i++) /* ?3 to ?6 */
+		sqlite3_bind_int64(st, 3 + i, values[i]);
 	r = dcfs_catalog_step(st, e);
 	if (r < 0)
 		return r;
@@ -56,35 +55,37 @@ int dcfs_layer_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_error *e
 
 /* ---- what `dcfs du` asks ---- */
 
+/* A sum of layer bytes. */
+static int layer_bytes(sqlite3 *db, const char *sql, int64_t *bytes, dcfs_error *e)
+{
+	int r = dcfs_catalog_int(db, sql, NULL, bytes, e);
+	return r < 0 ? r : 0;
+}
+
 int dcfs_layer_bytes_of_snapshots_only(sqlite3 *db, int64_t *bytes, dcfs_error *e)
 {
-	*bytes = 0;
-	int r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE (EXISTS (SELECT 1"
-				     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-				     " WHERE il.layer_id = l.id AND i.kind = 'snapshot') OR EXISTS (SELECT 1"
-				     " FROM snapshots s WHERE s.workspace_layer = l.id)) AND NOT EXISTS (SELECT 1"
-				     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-				     " WHERE il.layer_id = l.id AND i.kind = 'image')",
-				     NULL, bytes, e);
-	return r < 0 ? r : 0;
+	return layer_bytes(db,
+			   "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE (EXISTS (SELECT 1"
+			   " FROM image_layers il JOIN images i ON i.id = il.image_id"
+			   " WHERE il.layer_id = l.id AND i.kind = 'snapshot') OR EXISTS (SELECT 1"
+			   " FROM snapshots s WHERE s.workspace_layer = l.id)) AND NOT EXISTS (SELECT 1"
+			   " FROM image_layers il JOIN images i ON i.id = il.image_id"
+			   " WHERE il.layer_id = l.id AND i.kind = 'image')",
+			   bytes, e);
 }
 
 int dcfs_layer_bytes_used_by_containers(sqlite3 *db, int64_t *bytes, dcfs_error *e)
 {
-	*bytes = 0;
-	int r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
-				     " il.layer_id FROM image_layers il JOIN containers c"
-				     " ON c.image_id = il.image_id)",
-				     NULL, bytes, e);
-	return r < 0 ? r : 0;
+	return layer_bytes(db,
+			   "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
+			   " il.layer_id FROM image_layers il JOIN containers c"
+			   " ON c.image_id = il.image_id)",
+			   bytes, e);
 }
 
 int dcfs_layer_bytes_of_reclaimable_snapshots(sqlite3 *db, int64_t *bytes, dcfs_error *e)
 {
-	*bytes = 0;
-	int r = dcfs_catalog_int(
+	return layer_bytes(
 		db,
 		"WITH gone(id) AS (SELECT s.image_id FROM snapshots s WHERE s.reclaimable = 1 AND NOT EXISTS"
 		"  (SELECT 1 FROM containers c WHERE c.image_id = s.image_id))"
@@ -92,8 +93,7 @@ int dcfs_layer_bytes_of_reclaimable_snapshots(sqlite3 *db, int64_t *bytes, dcfs_
 		"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)"
 		"  AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.workspace_layer = l.id"
 		"  AND s.image_id NOT IN gone)",
-		NULL, bytes, e);
-	return r < 0 ? r : 0;
+		bytes, e);
 }
 
 /* ---- what `dcfs fsck` checks ---- */
@@ -148,22 +148,13 @@ int dcfs_layer_count_set(sqlite3 *db, dcfs_layer_count which, int64_t id, int64_
 
 int dcfs_layer_sums(sqlite3 *db, dcfs_layer_sum_fn each, void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	return dcfs_catalog_each_pair(
 		db,
 		"SELECT 'layers', count(*) FROM layers"
 		" UNION ALL SELECT 'layer_bytes', coalesce(sum(size), 0) FROM layers"
 		" UNION ALL SELECT 'layers_unref', count(*) FROM layers WHERE refs = 0"
 		" UNION ALL SELECT 'layer_unref_bytes', coalesce(sum(size), 0) FROM layers WHERE refs = 0",
-		&st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = each((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), u);
-		if (r < 0)
-			return r;
-	}
-	return r;
+		each, u, e);
 }
 
 /* ---- entries ---- */
@@ -261,6 +252,21 @@ void dcfs_entry_iter_free(dcfs_entry_iter *it)
 {
 	sqlite3_finalize(it->st);
 	it->st = NULL;
+}
+
+int dcfs_entry_each_links_last(sqlite3 *db, int64_t layer_id, dcfs_entry_fn each, void *u,
+			       dcfs_error *e)
+{
+	static const dcfs_entry_select passes[] = {DCFS_ENTRIES_NOT_HARDLINKS, DCFS_ENTRIES_HARDLINKS};
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_(dcfs_entry_iter_free) dcfs_entry_iter it = {0};
+		int r = dcfs_entry_iter_open(db, layer_id, passes[i], &it, e);
+		while (r >= 0 && (r = dcfs_entry_iter_next(&it, e)) > 0)
+			r = each(&it.row, u, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int dcfs_entry_files_without_content(sqlite3 *db, int (*each)(int64_t layer_id, void *u), void *u,

@@ -119,6 +119,14 @@ int dcfs_entry_iter_open(sqlite3 *db, int64_t layer_id, dcfs_entry_select which,
 int dcfs_entry_iter_next(dcfs_entry_iter *it, dcfs_error *e);
 void dcfs_entry_iter_free(dcfs_entry_iter *it);
 
+typedef int (*dcfs_entry_fn)(const dcfs_entry_row *en, void *u, dcfs_error *e);
+
+/* `each(entry, u, e)` for every entry of a layer, in path order with hardlinks last (after
+ * their targets), as a tar stream or a checkout wants them. A negative return of `each` stops
+ * and is returned. */
+int dcfs_entry_each_links_last(sqlite3 *db, int64_t layer_id, dcfs_entry_fn each, void *u,
+			       dcfs_error *e);
+
 /* `each(layer_id, u)` for every regular file entry with bytes but no content. */
 int dcfs_entry_files_without_content(sqlite3 *db, int (*each)(int64_t layer_id, void *u), void *u,
 				     dcfs_error *e);

@@ -19,11 +19,10 @@ int dcfs_workspace_record_write(sqlite3 *db, const char *path, int64_t bytes, in
 		&st, e);
 	if (r < 0)
 		return r;
+	const int64_t values[] = {bytes, files, in_use, (int64_t)time(NULL)}; /* ?2 to ?5 */
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, bytes);
-	sqlite3_bind_int64(st, 3, files);
-	sqlite3_bind_int(st, 4, in_use);
-	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int64(st, 2 + i, values[i]);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(db, e, "updating the workspace row");
 	return 0;
@@ -52,19 +51,10 @@ int dcfs_workspace_record_forget(sqlite3 *db, const char *path, dcfs_error *e)
 int dcfs_workspace_record_sums(sqlite3 *db, int (*each)(const char *name, int64_t value, void *u),
 			       void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	return dcfs_catalog_each_pair(
 		db,
 		"SELECT 'workspaces', count(*) FROM workspaces"
 		" UNION ALL SELECT 'workspaces_in_use', count(*) FROM workspaces WHERE in_use != 0"
 		" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces",
-		&st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = each((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), u);
-		if (r < 0)
-			return r;
-	}
-	return r;
+		each, u, e);
 }

@@ -293,22 +293,16 @@ static int write_entry(writer *w, struct archive *a, const dcfs_entry_row *en, d
 	return r;
 }
 
-/* Entries of the layer, hardlinks (`hardlinks`) or all the others, in path order. */
-static int write_entries(writer *w, struct archive *a, int64_t layer_id, bool hardlinks,
-			 dcfs_error *e)
+/* What write_entry() writes to. */
+typedef struct tar_out {
+	writer *w;
+	struct archive *a;
+} tar_out;
+
+static int write_entry_to(const dcfs_entry_row *en, void *u, dcfs_error *e)
 {
-	_cleanup_(dcfs_entry_iter_free) dcfs_entry_iter it = {0};
-	int r = dcfs_entry_iter_open(w->store->db, layer_id,
-				     hardlinks ? DCFS_ENTRIES_HARDLINKS : DCFS_ENTRIES_NOT_HARDLINKS, &it,
-				     e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_entry_iter_next(&it, e)) > 0) {
-		r = write_entry(w, a, &it.row, e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	tar_out *t = u;
+	return write_entry(t->w, t->a, en, e);
 }
 
 static void digest_of(dcfs_hasher *h, char out[8 + 64])
@@ -333,9 +327,8 @@ static int write_archive(writer *w, int64_t layer_id, dcfs_error *e)
 	if (archive_write_open2(a, w, NULL, archive_out, NULL, NULL) != ARCHIVE_OK)
 		r = dcfs_error_set(e, EIO, "cannot start the layer: %s", archive_error_string(a));
 	if (r >= 0)
-		r = write_entries(w, a, layer_id, false, e);
-	if (r >= 0)
-		r = write_entries(w, a, layer_id, true, e);
+		r = dcfs_entry_each_links_last(w->store->db, layer_id, write_entry_to,
+					       &(tar_out){.w = w, .a = a}, e);
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = dcfs_error_set(e, EIO, "cannot end the layer: %s", archive_error_string(a));
 	archive_write_free(a);

@@ -2,17 +2,15 @@
  * folder: layer rows found by digest and source, entries written and read back in path order
  * (all, hardlinks, the others), the counts and sums fsck recomputes, the entry checks, du's
  * questions, and deleting unreferenced layers and dangling entries. */
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "catalog.h"
 #include "entry.h"
 #include "layer_table.h"
 #include "tap.h"
+#include "tmp_catalog.h"
 
 static int64_t count(sqlite3 *db, const char *sql)
 {
@@ -46,17 +44,6 @@ static int on_count(int64_t id, int64_t recorded, int64_t actual, void *u)
 	s->id = id;
 	s->recorded = recorded;
 	s->actual = actual;
-	return 0;
-}
-
-static int on_sum(const char *name, int64_t value, void *u)
-{
-	seen *s = u;
-	if (s->n < 8) {
-		snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
-		s->values[s->n] = value;
-	}
-	s->n++;
 	return 0;
 }
 
@@ -95,6 +82,16 @@ static int add(dcfs_entry_writer *w, const char *path, char type, uint64_t size,
 		tap_diag("adding '%s': %s", path, e.msg ? e.msg : "?");
 	dcfs_error_clear(&e);
 	return r;
+}
+
+/* dcfs_entry_each_links_last()'s callback: the paths joined with ','. */
+static int join_path(const dcfs_entry_row *en, void *u, dcfs_error *e)
+{
+	(void)e;
+	char *out = u;
+	size_t len = strlen(out);
+	snprintf(out + len, 256 - len, "%s%s", len ? "," : "", *en->path ? en->path : "/");
+	return 0;
 }
 
 /* The paths an iterator gives, joined with ','. */
@@ -159,6 +156,10 @@ static void test_entries(sqlite3 *db, int64_t layer)
 	CHECK_STR(paths, "b");
 	walk(db, layer + 1, DCFS_ENTRIES_ALL, paths, sizeof(paths));
 	CHECK_STR(paths, "");
+	/* hardlinks last, after their targets */
+	paths[0] = '\0';
+	CHECK_INT(dcfs_entry_each_links_last(db, layer, join_path, paths, &e), 0);
+	CHECK_STR(paths, "/,a,c,b");
 
 	/* Every field comes back as written. */
 	dcfs_entry_iter it;
@@ -200,15 +201,15 @@ static void test_checks(sqlite3 *db, int64_t layer)
 	CHECK_INT(s.n, 0);
 
 	/* The sums, recomputed, equal what the triggers kept. */
-	s = (seen){0};
-	CHECK_INT(dcfs_layer_sums(db, on_sum, &s, &e), 0);
-	CHECK_INT(s.n, 4);
+	tmp_pairs sums = {0};
+	CHECK_INT(dcfs_layer_sums(db, tmp_pairs_add, &sums, &e), 0);
+	CHECK_INT(sums.n, 4);
 	static const char *const names[] = {"layers", "layer_bytes", "layers_unref",
 					    "layer_unref_bytes"};
 	static const int64_t values[] = {1, 5, 1, 5};
 	for (int i = 0; i < 4; i++) {
-		CHECK_STR(s.names[i], names[i]);
-		CHECK_INT(s.values[i], values[i]);
+		CHECK_STR(sums.names[i], names[i]);
+		CHECK_INT(sums.values[i], values[i]);
 		CHECK_INT(dcfs_catalog_sum(db, names[i]), values[i]);
 	}
 
@@ -270,33 +271,15 @@ static void test_delete(sqlite3 *db, int64_t layer)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof(dir), "%s/dcfs-test-layer-table-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/catalog.db", dir);
-	sqlite3 *db = NULL;
-	dcfs_error e = {0};
-	if (!CHECK(dcfs_catalog_open(path, &db, &e) == 0 && db)) {
-		tap_diag("  %s", e.msg ? e.msg : "?");
+	tmp_catalog t;
+	sqlite3 *db = tmp_catalog_open(&t, "layer-table");
+	if (!db)
 		return tap_done();
-	}
 	int64_t layer = 0;
 	test_rows(db, &layer);
 	test_entries(db, layer);
 	test_checks(db, layer);
 	test_delete(db, layer);
-	sqlite3_close(db);
-
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < 4; i++) {
-		char f[4300];
-		snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
-		unlink(f);
-	}
-	CHECK(rmdir(dir) == 0);
+	tmp_catalog_remove(&t);
 	return tap_done();
 }

@@ -3,14 +3,13 @@
  * then the repository asked about; recording it again replaces the row; it goes with its layer. */
 #include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "catalog.h"
 #include "layer_table.h"
 #include "pushed_blob_table.h"
 #include "tap.h"
+#include "tmp_catalog.h"
 
 static int add(sqlite3 *db, int64_t layer, const char *digest, uint64_t size, const char *registry,
 	       const char *repository)
@@ -26,20 +25,11 @@ static int add(sqlite3 *db, int64_t layer, const char *digest, uint64_t size, co
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[4096], path[4200];
-	snprintf(dir, sizeof(dir), "%s/dcfs-test-pushed-blob-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/catalog.db", dir);
-	sqlite3 *db = NULL;
-	dcfs_error e = {0};
-	if (!CHECK(dcfs_catalog_open(path, &db, &e) == 0 && db)) {
-		tap_diag("  %s", e.msg ? e.msg : "?");
+	tmp_catalog t;
+	sqlite3 *db = tmp_catalog_open(&t, "pushed-blob");
+	if (!db)
 		return tap_done();
-	}
+	dcfs_error e = {0};
 	int64_t layer = 0;
 	dcfs_layer_row lr = {.digest = "sha256:l", .source = "test"};
 	CHECK_INT(dcfs_layer_insert(db, &lr, &layer, &e), 0);
@@ -78,14 +68,6 @@ int main(void)
 	/* A blob of a layer that does not exist is refused with a message. */
 	CHECK(add(db, layer + 1, "sha256:x", 1, "r1", "a") < 0);
 	dcfs_error_clear(&e);
-	sqlite3_close(db);
-
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < 4; i++) {
-		char f[4300];
-		snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
-		unlink(f);
-	}
-	CHECK(rmdir(dir) == 0);
+	tmp_catalog_remove(&t);
 	return tap_done();
 }
