@@ -5,11 +5,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "catalog.h"
 #include "cleanup.h"
 #include "image_record.h"
+#include "layer_table.h"
 #include "layer_writer_internal.h"
 
 /* ---- commit ---------------------------------------------------------------------------- */
@@ -173,83 +173,58 @@ static int insert_blobs(dcfs_layer_writer *in, dcfs_error *e)
 	return 0;
 }
 
-int ingest_insert_layer(dcfs_layer_writer *in, const char *digest, const char *source, int64_t *layer_id,
-			dcfs_error *e)
+static int insert_layer_row(dcfs_layer_writer *in, const char *digest, const char *source,
+			    int64_t *layer_id, dcfs_error *e)
 {
-	sqlite3 *db = in->store->db;
-	/* Blobs first, even when the layer exists: a blob to heal must be re-pointed either way
-	 * (the others are found and skipped). */
-	int r = insert_blobs(in, e);
-	if (r < 0)
-		return r;
-	int64_t existing = 0;
-	r = dcfs_catalog_int(db, "SELECT id FROM layers WHERE digest = ?1", digest, &existing, e);
-	if (r < 0)
-		return r;
-	if (existing > 0) {
-		*layer_id = existing;
-		return 0;
-	}
 	uint64_t files = 0, size = 0;
 	for (size_t i = 0; i < in->nentries; i++)
 		if (in->entries[i].type == DCFS_T_FILE) {
 			files++;
 			size += in->entries[i].size;
 		}
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ent = NULL;
-	r = dcfs_catalog_prepare(db,
-				 "INSERT INTO layers(digest, source, created, entries, files, size)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-				 &ins, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(ins, 1, digest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ins, 3, (int64_t)time(NULL));
-	sqlite3_bind_int64(ins, 4, (int64_t)in->nentries);
-	sqlite3_bind_int64(ins, 5, (int64_t)files);
-	sqlite3_bind_int64(ins, 6, (int64_t)size);
-	r = step_done(ins, e);
-	if (r < 0)
-		return r;
-	*layer_id = sqlite3_last_insert_rowid(db);
-	r = dcfs_catalog_prepare(db,
-				 "INSERT INTO entries(layer_id, path, type, mode, uid, gid, mtime_ns, size,"
-				 " target, rdev, opaque, xattrs, blob_id)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-				 &ent, e);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < in->nentries; i++) {
-		entry *en = &in->entries[i];
-		char type[2] = {en->type, 0};
-		sqlite3_bind_int64(ent, 1, *layer_id);
-		sqlite3_bind_text(ent, 2, en->path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ent, 3, type, 1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(ent, 4, en->mode);
-		sqlite3_bind_int64(ent, 5, en->uid);
-		sqlite3_bind_int64(ent, 6, en->gid);
-		sqlite3_bind_int64(ent, 7, en->mtime_ns);
-		sqlite3_bind_int64(ent, 8, (int64_t)en->size);
-		if (en->target)
-			sqlite3_bind_text(ent, 9, en->target, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(ent, 9);
-		sqlite3_bind_int64(ent, 10, (int64_t)en->rdev);
-		sqlite3_bind_int(ent, 11, en->opaque);
-		if (en->xattrs_len)
-			sqlite3_bind_blob(ent, 12, en->xattrs, (int)en->xattrs_len, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(ent, 12);
-		if (en->blob != NONE)
-			sqlite3_bind_int64(ent, 13, in->blobs[en->blob].id);
-		else
-			sqlite3_bind_null(ent, 13);
-		r = step_done(ent, e);
-		if (r < 0)
-			return r;
+	dcfs_layer_row row = {.digest = digest, .source = source, .entries = (int64_t)in->nentries,
+			      .files = (int64_t)files, .size = (int64_t)size};
+	return dcfs_layer_insert(in->store->db, &row, layer_id, e);
+}
+
+static int insert_entries(dcfs_layer_writer *in, int64_t layer_id, dcfs_error *e)
+{
+	dcfs_entry_writer w;
+	int r = dcfs_entry_writer_open(in->store->db, layer_id, &w, e);
+	for (size_t i = 0; r >= 0 && i < in->nentries; i++) {
+		const entry *en = &in->entries[i];
+		dcfs_entry_row row = {.path = en->path, .type = en->type, .mode = en->mode,
+				      .uid = en->uid, .gid = en->gid, .mtime_ns = en->mtime_ns,
+				      .size = en->size, .target = en->target, .rdev = en->rdev,
+				      .opaque = en->opaque, .xattrs = en->xattrs,
+				      .xattrs_len = en->xattrs_len,
+				      .blob_id = en->blob != NONE ? in->blobs[en->blob].id : 0};
+		r = dcfs_entry_writer_add(&w, &row, e);
 	}
-	return 0;
+	dcfs_entry_writer_free(&w);
+	return r < 0 ? r : 0;
+}
+
+int ingest_insert_layer(dcfs_layer_writer *in, const char *digest, const char *source, int64_t *layer_id,
+			dcfs_error *e)
+{
+	/* Blobs first, even when the layer exists: a blob to heal must be re-pointed either way
+	 * (the others are found and skipped). */
+	int r = insert_blobs(in, e);
+	if (r < 0)
+		return r;
+	int64_t existing = 0;
+	r = dcfs_layer_find_by_digest(in->store->db, digest, &existing, e);
+	if (r < 0)
+		return r;
+	if (existing > 0) {
+		*layer_id = existing;
+		return 0;
+	}
+	r = insert_layer_row(in, digest, source, layer_id, e);
+	if (r >= 0)
+		r = insert_entries(in, *layer_id, e);
+	return r;
 }
 
 /* The image row of a one-layer image: its digest covers its config and its layer. */

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "blob_content.h"
-#include "catalog.h"
 #include "cleanup.h"
 #include "hash.h"
+#include "layer_table.h"
 
 typedef struct applier {
 	dcfs_store *s;
@@ -79,23 +79,21 @@ static int write_blob(applier *a, int fd, int64_t blob_id, uint64_t size, dcfs_e
 	return 0;
 }
 
-enum { C_PATH, C_TYPE, C_MODE, C_MTIME, C_SIZE, C_TARGET, C_BLOB };
-
-static int fill_file(applier *a, int fd, sqlite3_stmt *st, mode_t mode, const char *path,
+static int fill_file(applier *a, int fd, const dcfs_entry_row *en, mode_t mode, const char *path,
 		     dcfs_error *e);
 
-static int make_file(applier *a, int dir, const char *base, sqlite3_stmt *st, mode_t mode,
+static int make_file(applier *a, int dir, const char *base, const dcfs_entry_row *en, mode_t mode,
 		     const char *path, dcfs_error *e)
 {
 	_cleanup_close_ int fd =
 		openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dcfs_error_set(e, errno, "cannot create '%s': %m", path);
-	return fill_file(a, fd, st, mode, path, e);
+	return fill_file(a, fd, en, mode, path, e);
 }
 
 /* The checkout's file replaced by the layer's: written aside, then renamed over it. */
-static int replace_file(applier *a, int dir, const char *base, sqlite3_stmt *st, mode_t mode,
+static int replace_file(applier *a, int dir, const char *base, const dcfs_entry_row *en, mode_t mode,
 			const char *path, dcfs_error *e)
 {
 	_cleanup_free_ char *tmp = NULL;
@@ -103,7 +101,7 @@ static int replace_file(applier *a, int dir, const char *base, sqlite3_stmt *st,
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (unlinkat(dir, tmp, 0) < 0 && errno != ENOENT)
 		return dcfs_error_set(e, errno, "cannot remove '%s' beside '%s': %m", tmp, path);
-	int r = make_file(a, dir, tmp, st, mode, path, e);
+	int r = make_file(a, dir, tmp, en, mode, path, e);
 	if (r >= 0 && renameat(dir, tmp, dir, base) < 0)
 		r = dcfs_error_set(e, errno, "cannot replace '%s': %m", path);
 	if (r < 0)
@@ -111,16 +109,16 @@ static int replace_file(applier *a, int dir, const char *base, sqlite3_stmt *st,
 	return r;
 }
 
-static int fill_file(applier *a, int fd, sqlite3_stmt *st, mode_t mode, const char *path,
+static int fill_file(applier *a, int fd, const dcfs_entry_row *en, mode_t mode, const char *path,
 		     dcfs_error *e)
 {
-	uint64_t size = (uint64_t)sqlite3_column_int64(st, C_SIZE);
+	uint64_t size = en->size;
 	int r = 0;
-	if (size > 0 && sqlite3_column_type(st, C_BLOB) != SQLITE_NULL)
-		r = write_blob(a, fd, sqlite3_column_int64(st, C_BLOB), size, e);
+	if (size > 0 && en->blob_id > 0)
+		r = write_blob(a, fd, en->blob_id, size, e);
 	if (r < 0)
 		return dcfs_error_wrap(e, "'%s'", path);
-	int64_t ns = sqlite3_column_int64(st, C_MTIME);
+	int64_t ns = en->mtime_ns;
 	struct timespec times[2] = {{.tv_nsec = UTIME_OMIT},
 				    {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000}};
 	if (fchown(fd, a->uid, a->gid) < 0 || fchmod(fd, mode) < 0 || futimens(fd, times) < 0)
@@ -150,13 +148,12 @@ static int make_link(applier *a, int dir, const char *base, const char *target, 
 		     : 0;
 }
 
-static int apply_entry(applier *a, sqlite3_stmt *st, dcfs_error *e)
+static int apply_entry(const dcfs_entry_row *en, void *u, dcfs_error *e)
 {
-	const char *path = (const char *)sqlite3_column_text(st, C_PATH);
-	const char *type = (const char *)sqlite3_column_text(st, C_TYPE);
-	const char *target = (const char *)sqlite3_column_text(st, C_TARGET);
-	mode_t mode = (mode_t)sqlite3_column_int64(st, C_MODE) & 07777;
-	char t = type ? type[0] : 'f';
+	applier *a = u;
+	const char *path = en->path, *target = en->target;
+	mode_t mode = (mode_t)en->mode & 07777;
+	char t = en->type;
 	if (!path || !*path)
 		return 0; /* the folder itself */
 	const char *base;
@@ -169,7 +166,7 @@ static int apply_entry(applier *a, sqlite3_stmt *st, dcfs_error *e)
 	if (fstatat(dir, base, &have, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (t == 'f' && S_ISREG(have.st_mode) && a->replaceable &&
 		    a->replaceable(a->folder, path)) {
-			int r = replace_file(a, dir, base, st, mode, path, e);
+			int r = replace_file(a, dir, base, en, mode, path, e);
 			if (r >= 0)
 				a->out->updated++;
 			return r;
@@ -191,7 +188,7 @@ static int apply_entry(applier *a, sqlite3_stmt *st, dcfs_error *e)
 			return dcfs_error_set(e, errno, "cannot create folder '%s': %m", path);
 		break;
 	case 'f':
-		r = make_file(a, dir, base, st, mode, path, e);
+		r = make_file(a, dir, base, en, mode, path, e);
 		break;
 	case 'l':
 		if (!target || symlinkat(target, dir, base) < 0 ||
@@ -215,23 +212,6 @@ static int apply_entry(applier *a, sqlite3_stmt *st, dcfs_error *e)
 	return r;
 }
 
-static int apply_entries(applier *a, int64_t layer_id, bool hardlinks, dcfs_error *e)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(a->s->db,
-				     "SELECT path, type, mode, mtime_ns, size, target, blob_id FROM entries"
-				     " WHERE layer_id = ?1 AND (type = 'h') = ?2 ORDER BY path",
-				     &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, layer_id);
-	sqlite3_bind_int(st, 2, hardlinks);
-	while ((r = dcfs_catalog_step(st, e)) > 0)
-		if ((r = apply_entry(a, st, e)) < 0)
-			return r;
-	return r;
-}
-
 int dcfs_workspace_layer_apply(dcfs_store *s, int64_t layer_id, const char *folder,
 			       dcfs_workspace_replaceable_fn replaceable,
 			       dcfs_workspace_apply *out, dcfs_error *e)
@@ -245,9 +225,7 @@ int dcfs_workspace_layer_apply(dcfs_store *s, int64_t layer_id, const char *fold
 		     .folder = folder, .replaceable = replaceable};
 	int r = dcfs_blob_content_init(&a.content, s, e);
 	if (r >= 0)
-		r = apply_entries(&a, layer_id, false, e);
-	if (r >= 0)
-		r = apply_entries(&a, layer_id, true, e);
+		r = dcfs_entry_each_links_last(s->db, layer_id, apply_entry, &a, e);
 	dcfs_blob_content_free(&a.content);
 	return r < 0 ? dcfs_error_wrap(e, "bringing the prebuild's workspace into '%s'", folder) : 0;
 }

@@ -88,6 +88,21 @@ int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *o
 	return r;
 }
 
+int dcfs_catalog_each_pair(sqlite3 *db, const char *sql,
+			   int (*each)(const char *name, int64_t value, void *u), void *u,
+			   dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r < 0)
+		return r;
+	while ((r = dcfs_catalog_step(st, e)) > 0)
+		if ((r = each((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+			      u)) < 0)
+			return r;
+	return r;
+}
+
 int dcfs_catalog_check_sums(sqlite3 *db, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -43,6 +43,12 @@ int dcfs_catalog_check_sums(sqlite3 *db, dcfs_error *e);
 /* Run a query with one integer result (bound with up to one text parameter). */
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e);
 
+/* Run a query whose rows are (name, integer) pairs: `each(name, value, u)` for every row. A
+ * negative return of `each` stops and is returned. */
+int dcfs_catalog_each_pair(sqlite3 *db, const char *sql,
+			   int (*each)(const char *name, int64_t value, void *u), void *u,
+			   dcfs_error *e);
+
 DEFINE_TRIVIAL_CLEANUP(sqlite3_stmt *, sqlite3_finalize)
 DEFINE_TRIVIAL_CLEANUP(sqlite3 *, sqlite3_close)
 #define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)

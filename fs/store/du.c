@@ -4,17 +4,8 @@
 
 #include "catalog.h"
 #include "container_table.h"
+#include "layer_table.h"
 #include "volume_table.h"
-
-/* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else
- * (a snapshot's workspace layer included). */
-static const char reclaimable_snapshots_sql[] =
-	"WITH gone(id) AS (SELECT s.image_id FROM snapshots s WHERE s.reclaimable = 1 AND NOT EXISTS"
-	"  (SELECT 1 FROM containers c WHERE c.image_id = s.image_id))"
-	" SELECT coalesce(sum(l.size), 0) FROM layers l WHERE l.refs > 0 AND NOT EXISTS (SELECT 1"
-	"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)"
-	"  AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.workspace_layer = l.id"
-	"  AND s.image_id NOT IN gone)";
 
 int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 {
@@ -27,14 +18,7 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	/* Images: the bytes of the layers images hold; a snapshot's layers (and its workspace
 	 * layer) count as snapshots. */
 	int64_t snap_bytes = 0;
-	r = dcfs_catalog_int(db,
-			     "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE (EXISTS (SELECT 1"
-			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-			     " WHERE il.layer_id = l.id AND i.kind = 'snapshot') OR EXISTS (SELECT 1"
-			     " FROM snapshots s WHERE s.workspace_layer = l.id)) AND NOT EXISTS (SELECT 1"
-			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-			     " WHERE il.layer_id = l.id AND i.kind = 'image')",
-			     NULL, &snap_bytes, e);
+	r = dcfs_layer_bytes_of_snapshots_only(db, &snap_bytes, e);
 	if (r < 0)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
@@ -46,15 +30,11 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	int64_t active_images = containers.images_used, active_bytes = 0,
 		idle_containers = containers.idle_bytes, idle_volumes = volumes.idle_bytes;
 	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
-				     " il.layer_id FROM image_layers il JOIN containers c"
-				     " ON c.image_id = il.image_id)",
-				     NULL, &active_bytes, e);
+		r = dcfs_layer_bytes_used_by_containers(db, &active_bytes, e);
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
 	int64_t active_snaps = containers.snapshots_used, reclaimable_snaps = 0;
 	if (r >= 0)
-		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
+		r = dcfs_layer_bytes_of_reclaimable_snapshots(db, &reclaimable_snaps, e);
 	if (r < 0)
 		goto out;
 	uint64_t layer_bytes = SUM("layer_bytes") - SUM("layer_unref_bytes"); /* layers images hold */

@@ -14,9 +14,10 @@
 #include "cleanup.h"
 #include "container_table.h"
 #include "fsutil.h"
-#include "entry.h"
+#include "layer_table.h"
 #include "orphans.h"
 #include "volume_table.h"
+#include "workspace_record.h"
 
 typedef struct ctx {
 	dcfs_store *s;
@@ -141,22 +142,20 @@ static const count_check count_checks[] = {
 	 "SELECT b.id, b.refs, (SELECT count(*) FROM entries en WHERE en.blob_id = b.id) AS n"
 	 " FROM blobs b WHERE b.refs != n",
 	 "UPDATE blobs SET refs = ?1 WHERE id = ?2"},
-	{"layer references",
-	 "SELECT l.id, l.refs, (SELECT count(*) FROM image_layers il WHERE il.layer_id = l.id)"
-	 " + (SELECT count(*) FROM snapshots s WHERE s.workspace_layer = l.id) AS n"
-	 " FROM layers l WHERE l.refs != n",
-	 "UPDATE layers SET refs = ?1 WHERE id = ?2"},
-	{"layer size",
-	 "SELECT l.id, l.size, (SELECT coalesce(sum(size), 0) FROM entries en WHERE en.layer_id = l.id"
-	 " AND en.type = 'f') AS n FROM layers l WHERE l.size != n",
-	 "UPDATE layers SET size = ?1 WHERE id = ?2"},
-	{"layer entries",
-	 "SELECT l.id, l.entries, (SELECT count(*) FROM entries en WHERE en.layer_id = l.id) AS n"
-	 " FROM layers l WHERE l.entries != n",
-	 "UPDATE layers SET entries = ?1 WHERE id = ?2"},
 };
 
-/* The sums recomputed from the rows. */
+/* The counts layer_table.h checks, after those above. */
+static const struct {
+	const char *what;
+	dcfs_layer_count which;
+} layer_count_checks[] = {
+	{"layer references", DCFS_LAYER_REFS},
+	{"layer size", DCFS_LAYER_SIZE},
+	{"layer entries", DCFS_LAYER_ENTRIES},
+};
+
+/* The sums recomputed from the rows: those before the layers' (layer_table.h), those after them
+ * and before the workspaces' (workspace_record.h). */
 static const char recompute_sums[] =
 	"SELECT 'chunks', count(*) FROM chunks"
 	" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
@@ -164,18 +163,12 @@ static const char recompute_sums[] =
 	" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
 	" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks WHERE refs = 0"
 	" UNION ALL SELECT 'blobs', count(*) FROM blobs"
-	" UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs"
-	" UNION ALL SELECT 'layers', count(*) FROM layers"
-	" UNION ALL SELECT 'layer_bytes', coalesce(sum(size), 0) FROM layers"
-	" UNION ALL SELECT 'layers_unref', count(*) FROM layers WHERE refs = 0"
-	" UNION ALL SELECT 'layer_unref_bytes', coalesce(sum(size), 0) FROM layers WHERE refs = 0"
-	" UNION ALL SELECT 'images', count(*) FROM images WHERE kind = 'image'"
+	" UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs";
+static const char recompute_sums_after_layers[] =
+	"SELECT 'images', count(*) FROM images WHERE kind = 'image'"
 	" UNION ALL SELECT 'snapshots', count(*) FROM images WHERE kind = 'snapshot'"
 	" UNION ALL SELECT 'image_bytes', coalesce(sum(l.size), 0) FROM image_layers il"
-	"   JOIN layers l ON l.id = il.layer_id"
-	" UNION ALL SELECT 'workspaces', count(*) FROM workspaces"
-	" UNION ALL SELECT 'workspaces_in_use', count(*) FROM workspaces WHERE in_use != 0"
-	" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces";
+	"   JOIN layers l ON l.id = il.layer_id";
 
 static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
 		   dcfs_error *e)
@@ -190,6 +183,32 @@ static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text,
 	else
 		sqlite3_bind_int64(st, 2, key);
 	r = dcfs_catalog_step(st, e);
+	if (r < 0)
+		return r;
+	c->rep->repaired++;
+	return 0;
+}
+
+/* A layer count that differs: said, and repaired with --repair. */
+typedef struct layer_count_mismatch {
+	ctx *c;
+	const char *what;
+	dcfs_layer_count which;
+	dcfs_error *e;
+	bool fix_failed; /* the error is the repair's: returned as it is */
+} layer_count_mismatch;
+
+static int on_layer_count_mismatch(int64_t id, int64_t rec, int64_t act, void *u)
+{
+	layer_count_mismatch *m = u;
+	ctx *c = m->c;
+	c->rep->problems++;
+	say(c, "%s of row %lld: recorded %lld, actual %lld%s", m->what, (long long)id,
+	    (long long)rec, (long long)act, c->repair ? " (fixed)" : "");
+	if (!c->repair)
+		return 0;
+	int r = dcfs_layer_count_set(c->s->db, m->which, id, act, m->e);
+	m->fix_failed = r < 0;
 	if (r < 0)
 		return r;
 	c->rep->repaired++;
@@ -218,6 +237,13 @@ static int check_counts(ctx *c, dcfs_error *e)
 		if (r < 0)
 			return dcfs_error_wrap(e, "checking %s", count_checks[i].what);
 	}
+	for (size_t i = 0; i < ELEMENTSOF(layer_count_checks); i++) {
+		layer_count_mismatch m = {.c = c, .what = layer_count_checks[i].what,
+					  .which = layer_count_checks[i].which, .e = e};
+		int r = dcfs_layer_count_mismatches(c->s->db, m.which, on_layer_count_mismatch, &m, e);
+		if (r < 0)
+			return m.fix_failed ? r : dcfs_error_wrap(e, "checking %s", m.what);
+	}
 	return 0;
 }
 
@@ -235,30 +261,46 @@ static int recorded_sum(sqlite3_stmt *st, const char *name, int64_t *value, bool
 	return r < 0 ? r : 0;
 }
 
-/* Compare sum `name` with the `actual` value recomputed from the rows (`rec` reads a sum). */
-static int check_sum(ctx *c, sqlite3_stmt *rec, const char *name, int64_t actual, dcfs_error *e)
+/* One recomputed sum compared with the recorded one (`rec`), repaired with --repair. */
+typedef struct sum_check {
+	ctx *c;
+	sqlite3_stmt *rec;
+	dcfs_error *e;
+	bool bare; /* the error is not a recomputing query's: returned as it is */
+} sum_check;
+
+static int check_sum(const char *name, int64_t actual, void *u)
 {
+	sum_check *k = u;
+	ctx *c = k->c;
 	int64_t recorded = 0;
 	bool integer = true;
-	int r = recorded_sum(rec, name, &recorded, &integer, e);
-	if (r < 0 || (recorded == actual && integer))
+	int r = recorded_sum(k->rec, name, &recorded, &integer, k->e);
+	k->bare = r < 0;
+	if (r < 0)
 		return r;
+	if (recorded == actual && integer)
+		return 0;
 	c->rep->problems++;
 	say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
 	    integer ? "" : " (overflowed: not an integer)", (long long)actual,
 	    c->repair ? " (fixed)" : "");
 	if (c->repair)
-		return run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
-	return 0;
+		r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, k->e);
+	k->bare = r < 0;
+	return r;
 }
 
 /* The sums of the containers and volumes, which their tables' owners recompute. */
-static int check_table_sums(ctx *c, sqlite3_stmt *rec, dcfs_error *e)
+static int check_table_sums(sum_check *k)
 {
 	dcfs_container_figures ct;
 	dcfs_volume_figures vt;
-	int r = dcfs_container_table_figures(c->s, &ct, e);
-	if (r < 0 || (r = dcfs_volume_table_figures(c->s, &vt, e)) < 0)
+	int r = dcfs_container_table_figures(k->c->s, &ct, k->e);
+	if (r >= 0)
+		r = dcfs_volume_table_figures(k->c->s, &vt, k->e);
+	k->bare = false;
+	if (r < 0)
 		return r;
 	const struct {
 		const char *name;
@@ -269,33 +311,61 @@ static int check_table_sums(ctx *c, sqlite3_stmt *rec, dcfs_error *e)
 		{"volumes_in_use", vt.in_use}, {"volume_bytes", vt.bytes},
 	};
 	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sums); i++)
-		r = check_sum(c, rec, sums[i].name, sums[i].actual, e);
+		r = check_sum(sums[i].name, sums[i].actual, k);
 	return r;
 }
 
 static int check_sums(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rec = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
-	if (r >= 0)
-		r = dcfs_catalog_prepare(c->s->db, "SELECT value FROM sums WHERE name = ?1", &rec, e);
+	_cleanup_stmt_ sqlite3_stmt *rec = NULL;
+	int r = dcfs_catalog_prepare(c->s->db, "SELECT value FROM sums WHERE name = ?1", &rec, e);
 	if (r < 0)
 		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = check_sum(c, rec, (const char *)sqlite3_column_text(st, 0),
-			      sqlite3_column_int64(st, 1), e);
-		if (r < 0)
-			return r;
-	}
+	sum_check k = {.c = c, .rec = rec, .e = e};
+	r = dcfs_catalog_each_pair(c->s->db, recompute_sums, check_sum, &k, e);
 	if (r >= 0)
-		r = check_table_sums(c, rec, e);
-	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
+		r = dcfs_layer_sums(c->s->db, check_sum, &k, e);
+	if (r >= 0)
+		r = dcfs_catalog_each_pair(c->s->db, recompute_sums_after_layers, check_sum, &k, e);
+	if (r >= 0)
+		r = dcfs_workspace_record_sums(c->s->db, check_sum, &k, e);
+	if (r >= 0)
+		r = check_table_sums(&k);
+	if (r < 0 && !k.bare)
+		return dcfs_error_wrap(e, "checking the sums");
+	return r < 0 ? r : 0;
+}
+
+/* A row a dangling-row check found: said. */
+typedef struct dangling {
+	ctx *c;
+	const char *what;
+} dangling;
+
+static int on_dangling(int64_t id, void *u)
+{
+	dangling *d = u;
+	d->c->rep->problems++;
+	say(d->c, "%s %lld", d->what, (long long)id);
+	return 0;
+}
+
+static int dangling_query(sqlite3 *db, const char *query, dangling *d, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, query, &st, e);
+	if (r < 0)
+		return r;
+	while ((r = dcfs_catalog_step(st, e)) > 0)
+		on_dangling(sqlite3_column_int64(st, 0), d);
+	return r;
 }
 
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
  * extents that do not fit their chunk, and files whose extents run past their size. */
 static int check_dangling(ctx *c, dcfs_error *e)
 {
+	/* a query for the rows' ids; NULL: layer_table.h gives them */
 	static const struct {
 		const char *what, *query;
 	} checks[] = {
@@ -305,8 +375,7 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		{"extent past the end of its file in blob",
 		 "SELECT x.blob_id FROM extents x JOIN blobs b ON b.id = x.blob_id"
 		 " WHERE x.file_off + x.len > b.size"},
-		{"regular file without content in layer",
-		 "SELECT layer_id FROM entries WHERE type = 'f' AND size > 0 AND blob_id IS NULL"},
+		{"regular file without content in layer", NULL},
 		{"snapshot without its record: image",
 		 "SELECT id FROM images i WHERE kind = 'snapshot' AND NOT EXISTS"
 		 " (SELECT 1 FROM snapshots s WHERE s.image_id = i.id)"},
@@ -315,14 +384,9 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		 " WHERE i.kind != 'snapshot'"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = dcfs_catalog_prepare(c->s->db, checks[i].query, &st, e);
-		if (r < 0)
-			return r;
-		while ((r = dcfs_catalog_step(st, e)) > 0) {
-			c->rep->problems++;
-			say(c, "%s %lld", checks[i].what, (long long)sqlite3_column_int64(st, 0));
-		}
+		dangling d = {.c = c, .what = checks[i].what};
+		int r = checks[i].query ? dangling_query(c->s->db, checks[i].query, &d, e)
+					: dcfs_entry_files_without_content(c->s->db, on_dangling, &d, e);
 		if (r < 0)
 			return r;
 	}
@@ -343,14 +407,14 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		static const char drop[] =
 			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
 			" OR blob_id NOT IN (SELECT id FROM blobs);"
-			"DELETE FROM entries WHERE layer_id NOT IN (SELECT id FROM layers)"
-			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));"
 			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
 			" OR layer_id NOT IN (SELECT id FROM layers);"
 			"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
 			" OR layer_id NOT IN (SELECT id FROM layers);";
 		int before = sqlite3_total_changes(c->s->db);
 		r = dcfs_catalog_exec(c->s->db, drop, e);
+		if (r >= 0)
+			r = dcfs_entry_drop_dangling(c->s->db, e);
 		if (r < 0)
 			return r;
 		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);
@@ -360,32 +424,22 @@ static int check_dangling(ctx *c, dcfs_error *e)
 
 /* Entries whose size is not their content's (the file would read as other bytes) or is more than
  * a layer may hold (its sums could overflow). Neither can be repaired: the content is unknown. */
+static int on_entry_size(const dcfs_entry_size_problem *p, void *u)
+{
+	ctx *c = u;
+	c->rep->problems++;
+	if (p->out_of_range)
+		say(c, "entry '%s' of layer %lld: size %s is out of range", p->path,
+		    (long long)p->layer_id, p->size_text);
+	else
+		say(c, "entry '%s' of layer %lld: %lld bytes, but its content has %lld", p->path,
+		    (long long)p->layer_id, (long long)p->size, (long long)p->content_size);
+	return 0;
+}
+
 static int check_entry_sizes(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-		 "SELECT en.layer_id, en.path, en.size, b.size FROM entries en"
-		 " LEFT JOIN blobs b ON b.id = en.blob_id"
-		 " WHERE (en.type IN ('f','h') AND (typeof(en.size) != 'integer' OR en.size < 0"
-		 " OR en.size > %llu)) OR en.size != b.size",
-		 (unsigned long long)DCFS_LAYER_BYTES_MAX);
-	int r = dcfs_catalog_prepare(c->s->db, sql, &st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		int64_t layer = sqlite3_column_int64(st, 0), size = sqlite3_column_int64(st, 2);
-		const char *path = (const char *)sqlite3_column_text(st, 1);
-		c->rep->problems++;
-		if (sqlite3_column_type(st, 3) == SQLITE_NULL ||
-		    sqlite3_column_type(st, 2) != SQLITE_INTEGER || size < 0 ||
-		    (uint64_t)size > DCFS_LAYER_BYTES_MAX)
-			say(c, "entry '%s' of layer %lld: size %s is out of range", path, (long long)layer,
-			    (const char *)sqlite3_column_text(st, 2));
-		else
-			say(c, "entry '%s' of layer %lld: %lld bytes, but its content has %lld", path,
-			    (long long)layer, (long long)size, (long long)sqlite3_column_int64(st, 3));
-	}
+	int r = dcfs_entry_size_problems(c->s->db, on_entry_size, c, e);
 	return r < 0 ? dcfs_error_wrap(e, "checking entry sizes") : 0;
 }
 

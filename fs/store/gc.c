@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "image_list.h"
+#include "layer_table.h"
 #include "orphans.h"
 
 static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_error *e)
@@ -49,10 +50,11 @@ static int delete_rows(dcfs_store *s, dcfs_gc_stats *st, dcfs_hash **dead, size_
 		       dcfs_error *e)
 {
 	int64_t before_bytes = dcfs_catalog_sum(s->db, "chunk_stored");
-	int r = dcfs_catalog_exec(s->db, "DELETE FROM layers WHERE refs <= 0", e);
+	uint64_t layers = 0;
+	int r = dcfs_layer_delete_unreferenced(s->db, &layers, e);
 	if (r < 0)
 		return r;
-	st->layers += (uint64_t)sqlite3_changes(s->db);
+	st->layers += layers;
 	r = dcfs_catalog_exec(s->db, "DELETE FROM blobs WHERE refs <= 0", e);
 	if (r < 0)
 		return r;

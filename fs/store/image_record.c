@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "hash.h"
+#include "layer_table.h"
 #include "merged_index.h"
 
 static int step(sqlite3_stmt *st, dcfs_error *e)
@@ -114,7 +115,5 @@ void dcfs_image_digest(const char *config_json, char out[8 + DCFS_HASH_HEX])
 
 int dcfs_image_find_layer(dcfs_store *s, const char *source, int64_t *layer_id, dcfs_error *e)
 {
-	*layer_id = 0;
-	return dcfs_catalog_int(s->db, "SELECT id FROM layers WHERE source = ?1 LIMIT 1", source,
-				layer_id, e);
+	return dcfs_layer_find_by_source(s->db, source, layer_id, e);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "workspace_internal.h"
+#include "workspace_record.h"
 
 typedef struct ws_file {
 	ws_link link; /* ws->files, by ino */
@@ -287,24 +288,7 @@ void ws_acct_walk(dcfs_workspace_fs *ws, int dirfd, const char *name)
 static int write_row(dcfs_workspace_fs *ws, int64_t bytes, int64_t files, bool in_use,
 		     dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
-		ws->db,
-		"INSERT INTO workspaces(path, bytes, files, in_use, updated) VALUES (?1, ?2, ?3, "
-		"?4, ?5)"
-		" ON CONFLICT(path) DO UPDATE SET bytes = excluded.bytes, files = excluded.files,"
-		" in_use = excluded.in_use, updated = excluded.updated",
-		&st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, ws->path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, bytes);
-	sqlite3_bind_int64(st, 3, files);
-	sqlite3_bind_int(st, 4, in_use);
-	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(ws->db, e, "updating the workspace row");
-	return 0;
+	return dcfs_workspace_record_write(ws->db, ws->path, bytes, files, in_use, e);
 }
 
 static void *flush_main(void *arg)

@@ -18,9 +18,9 @@
 #include <zstd.h>
 
 #include "blob_content.h"
-#include "catalog.h"
 #include "cleanup.h"
 #include "hash.h"
+#include "layer_table.h"
 #include "xattrs.h"
 
 #define OUT_BUF (256u << 10)
@@ -191,9 +191,6 @@ static int write_data(writer *w, struct archive *a, int64_t blob_id, uint64_t si
 
 /* ---- entries -------------------------------------------------------------------------------- */
 
-enum { C_PATH, C_TYPE, C_MODE, C_UID, C_GID, C_MTIME, C_SIZE, C_TARGET, C_RDEV, C_OPAQUE,
-       C_XATTRS, C_BLOB };
-
 static char *tar_name(const char *path)
 {
 	return strdup(*path ? path : ".");
@@ -255,13 +252,11 @@ static mode_t file_type(char t)
 	}
 }
 
-static int write_entry(writer *w, struct archive *a, sqlite3_stmt *st, dcfs_error *e)
+static int write_entry(writer *w, struct archive *a, const dcfs_entry_row *en, dcfs_error *e)
 {
-	const char *path = (const char *)sqlite3_column_text(st, C_PATH);
-	const char *type = (const char *)sqlite3_column_text(st, C_TYPE);
-	const char *target = (const char *)sqlite3_column_text(st, C_TARGET);
-	int64_t mtime = sqlite3_column_int64(st, C_MTIME);
-	char t = type ? type[0] : 'f';
+	const char *path = en->path, *target = en->target;
+	int64_t mtime = en->mtime_ns;
+	char t = en->type;
 	if (t == 'w')
 		return write_marker(w, a, path, false, mtime, e);
 	if (t == 's')
@@ -272,12 +267,12 @@ static int write_entry(writer *w, struct archive *a, sqlite3_stmt *st, dcfs_erro
 		archive_entry_free(ae);
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	}
-	uint64_t size = t == 'f' ? (uint64_t)sqlite3_column_int64(st, C_SIZE) : 0;
+	uint64_t size = t == 'f' ? en->size : 0;
 	archive_entry_set_pathname(ae, name);
 	archive_entry_set_filetype(ae, file_type(t));
-	archive_entry_set_perm(ae, (mode_t)sqlite3_column_int64(st, C_MODE) & 07777);
-	archive_entry_set_uid(ae, sqlite3_column_int64(st, C_UID));
-	archive_entry_set_gid(ae, sqlite3_column_int64(st, C_GID));
+	archive_entry_set_perm(ae, (mode_t)en->mode & 07777);
+	archive_entry_set_uid(ae, en->uid);
+	archive_entry_set_gid(ae, en->gid);
 	archive_entry_set_mtime(ae, mtime / 1000000000, mtime % 1000000000);
 	archive_entry_set_size(ae, (la_int64_t)size);
 	if (t == 'l' && target)
@@ -285,39 +280,29 @@ static int write_entry(writer *w, struct archive *a, sqlite3_stmt *st, dcfs_erro
 	if (t == 'h' && target)
 		archive_entry_set_hardlink(ae, target);
 	if (t == 'c' || t == 'b')
-		archive_entry_set_rdev(ae, (dev_t)sqlite3_column_int64(st, C_RDEV));
-	set_xattrs(ae, sqlite3_column_blob(st, C_XATTRS), (size_t)sqlite3_column_bytes(st, C_XATTRS));
+		archive_entry_set_rdev(ae, (dev_t)en->rdev);
+	set_xattrs(ae, en->xattrs, en->xattrs_len);
 	int r = archive_write_header(a, ae) < ARCHIVE_WARN ? -EIO : 0;
 	archive_entry_free(ae);
 	if (r < 0)
 		return dcfs_error_set(e, w->err ? -w->err : EIO, "%s: %s", name, archive_error_string(a));
-	if (t == 'f' && size > 0 && sqlite3_column_type(st, C_BLOB) != SQLITE_NULL)
-		r = write_data(w, a, sqlite3_column_int64(st, C_BLOB), size, e);
-	if (r >= 0 && t == 'd' && sqlite3_column_int64(st, C_OPAQUE))
+	if (t == 'f' && size > 0 && en->blob_id > 0)
+		r = write_data(w, a, en->blob_id, size, e);
+	if (r >= 0 && t == 'd' && en->opaque)
 		r = write_marker(w, a, path, true, mtime, e);
 	return r;
 }
 
-/* Entries of the layer, hardlinks (`hardlinks`) or all the others, in path order. */
-static int write_entries(writer *w, struct archive *a, int64_t layer_id, bool hardlinks,
-			 dcfs_error *e)
+/* What write_entry() writes to. */
+typedef struct tar_out {
+	writer *w;
+	struct archive *a;
+} tar_out;
+
+static int write_entry_to(const dcfs_entry_row *en, void *u, dcfs_error *e)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(w->store->db,
-			       "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev, opaque,"
-			       " xattrs, blob_id FROM entries WHERE layer_id = ?"
-			       " AND (type = 'h') = ? ORDER BY path",
-			       -1, &st, NULL) != SQLITE_OK)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(w->store->db));
-	sqlite3_bind_int64(st, 1, layer_id);
-	sqlite3_bind_int(st, 2, hardlinks);
-	int r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = write_entry(w, a, st, e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+	tar_out *t = u;
+	return write_entry(t->w, t->a, en, e);
 }
 
 static void digest_of(dcfs_hasher *h, char out[8 + 64])
@@ -342,9 +327,8 @@ static int write_archive(writer *w, int64_t layer_id, dcfs_error *e)
 	if (archive_write_open2(a, w, NULL, archive_out, NULL, NULL) != ARCHIVE_OK)
 		r = dcfs_error_set(e, EIO, "cannot start the layer: %s", archive_error_string(a));
 	if (r >= 0)
-		r = write_entries(w, a, layer_id, false, e);
-	if (r >= 0)
-		r = write_entries(w, a, layer_id, true, e);
+		r = dcfs_entry_each_links_last(w->store->db, layer_id, write_entry_to,
+					       &(tar_out){.w = w, .a = a}, e);
 	if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = dcfs_error_set(e, EIO, "cannot end the layer: %s", archive_error_string(a));
 	archive_write_free(a);

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "catalog.h"
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
 #include "overlay.h"
+#include "workspace_record.h"
 
 int dcfs_prebuild_workspace_mount(dcfs_store *s, const char *id, const char *folder,
 				  char **served, dcfs_error *e)
@@ -36,22 +36,13 @@ int dcfs_prebuild_workspace_forget(dcfs_store *s, const char *id, dcfs_error *e)
 	_cleanup_free_ char *cow = dcfs_container_path(s, id, DCFS_WORKSPACE_COW);
 	if (!cow)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int64_t in_use = 0;
 	for (int i = 0; i < 50; i++) { /* the daemon's last write: in_use = 0 */
-		int r = dcfs_catalog_int(s->db, "SELECT count(*) FROM workspaces WHERE path = ?1"
-					 " AND in_use = 1", cow, &in_use, e);
+		int r = dcfs_workspace_record_in_use(s->db, cow, e);
 		if (r < 0)
 			return r;
-		if (!in_use)
+		if (!r)
 			break;
 		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
 	}
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "DELETE FROM workspaces WHERE path = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, cow, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "forgetting the prebuild's workspace");
-	return 0;
+	return dcfs_workspace_record_forget(s->db, cow, e);
 }

@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "tap.h"
+#include "tmp_catalog.h"
 
 /* Every sum, recomputed from the rows (written independently of fsck's copy). */
 static const char *const recompute[][2] = {
@@ -523,12 +524,7 @@ int main(void)
 	CHECK(r < 0 && db == NULL && e.msg != NULL);
 	dcfs_error_clear(&e);
 
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < 4; i++) {
-		char f[4300];
-		snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
-		unlink(f);
-	}
+	tmp_catalog_remove_files(path);
 	CHECK(rmdir(dir) == 0);
 	return tap_done();
 }
