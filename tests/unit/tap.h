@@ -8,6 +8,8 @@
  *   CHECK_TODO(cond, why)  a known bug: "# TODO why", which does not fail the run while the
  *                          condition is false (and shows as an unexpected pass once it holds)
  *   return tap_done();     at the end of main()
+ *
+ *   tap_filled(head, c, n, tail)  a malloc'd "head" + n times c + "tail", for overlong input
  */
 #pragma once
 
@@ -54,6 +56,19 @@ __attribute__((unused)) static bool tap_str_eq(const char *a, const char *b)
 	if (!a || !b)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+__attribute__((unused)) static char *tap_filled(const char *head, int c, size_t n,
+						 const char *tail)
+{
+	size_t h = strlen(head), t = strlen(tail);
+	char *s = malloc(h + n + t + 1);
+	if (!s)
+		abort();
+	memcpy(s, head, h);
+	memset(s + h, c, n);
+	memcpy(s + h + n, tail, t + 1);
+	return s;
 }
 
 __attribute__((unused)) static int tap_done(void)

@@ -6,7 +6,55 @@
 #include "registry_internal.h"
 #include "tap.h"
 
-static void param(const char *params, const char *key, const char *want)
+#define HUB                                                                                        \
+	"realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","                   \
+	"scope=\"repository:library/debian:pull\""
+
+/* params, then the value of realm, service and scope found in them (NULL: absent) */
+static const struct {
+	const char *params, *realm, *service, *scope;
+} cases[] = {
+	{HUB, "https://auth.docker.io/token", "registry.docker.io", "repository:library/debian:pull"},
+	/* keys match in any case; values keep theirs */
+	{"Realm=\"https://A/t\"", "https://A/t", NULL, NULL},
+	{"REALM=\"x\",SCOPE=y", "x", NULL, "y"},
+	/* unquoted values run to the next comma */
+	{"realm=https://a/t,service=reg", "https://a/t", "reg", NULL},
+	/* quoted values may hold commas, '=' and spaces */
+	{"scope=\"repository:a:pull,push\",realm=\"r\"", "r", NULL, "repository:a:pull,push"},
+	{"service=\"a=b, c\",realm=r", "r", "a=b, c", NULL},
+	/* an unquoted value holding '=' does not start a key */
+	{"service=realm=x,realm=y", "y", "realm=x", NULL},
+	/* spaces and extra commas between parameters */
+	{"realm=\"a\", service=\"b\"", "a", "b", NULL},
+	{" ,, realm=\"a\" ,,service=b", "a", "b", NULL},
+	/* missing */
+	{"", NULL, NULL, NULL},
+	{"service=\"s\"", NULL, "s", NULL},
+	/* a key that starts like another is not it */
+	{"realmx=\"a\",realm=\"b\",xscope=c", "b", NULL, NULL},
+	{"rea=\"a\"", NULL, NULL, NULL},
+	/* empty values */
+	{"realm=", "", NULL, NULL},
+	{"realm=\"\",scope=", "", NULL, ""},
+	{"realm=,service=s", "", "s", NULL},
+	/* an unterminated quote runs to the end */
+	{"realm=\"https://a/t", "https://a/t", NULL, NULL},
+	{"realm=\"https://a/t,service=s", "https://a/t,service=s", NULL, NULL},
+	/* duplicate keys: the first wins */
+	{"realm=\"first\",realm=\"second\"", "first", NULL, NULL},
+	{"realm=first,REALM=second,scope=1,scope=2", "first", NULL, "1"},
+	/* unknown parameters are skipped, quoted or not */
+	{"error=\"insufficient_scope\",realm=\"r\"", "r", NULL, NULL},
+	{"x-custom=1,realm=r,other=\"q,q\",service=s", "r", "s", NULL},
+	/* no escapes inside quotes: a backslash is kept, the value ends at the next quote, and
+	 * what follows it up to the next '=' is taken for a key (hiding service here) */
+	{"realm=\"a\\\"b\",service=s", "a\\", NULL, NULL},
+	/* a text with no '=' at all */
+	{"realm", NULL, NULL, NULL},
+};
+
+static void expect(const char *params, const char *key, const char *want)
 {
 	char *got = registry_challenge_param(params, key);
 	if (!tap_result(tap_str_eq(got, want), __FILE__, __LINE__, "%s in '%s' is %s%s%s", key,
@@ -15,66 +63,14 @@ static void param(const char *params, const char *key, const char *want)
 	free(got);
 }
 
-static void docker_hub(void)
+static void table(void)
 {
-	const char *c = "realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-			"scope=\"repository:library/debian:pull\"";
-	param(c, "realm", "https://auth.docker.io/token");
-	param(c, "service", "registry.docker.io");
-	param(c, "scope", "repository:library/debian:pull");
-	param(c, "error", NULL);
-}
-
-static void forms(void)
-{
-	/* keys match in any case; values keep theirs */
-	param("Realm=\"https://A/t\"", "realm", "https://A/t");
-	param("REALM=\"x\"", "realm", "x");
-	/* unquoted values run to the next comma */
-	param("realm=https://a/t,service=reg", "realm", "https://a/t");
-	param("realm=https://a/t,service=reg", "service", "reg");
-	/* quoted values may hold commas, '=' and spaces */
-	param("scope=\"repository:a:pull,push\",realm=\"r\"", "scope", "repository:a:pull,push");
-	param("scope=\"repository:a:pull,push\",realm=\"r\"", "realm", "r");
-	param("service=\"a=b, c\",realm=r", "service", "a=b, c");
-	param("service=\"a=b, c\",realm=r", "realm", "r");
-	/* an unquoted value holding '=' does not start a key */
-	param("service=realm=x,realm=y", "realm", "y");
-	param("service=realm=x,realm=y", "service", "realm=x");
-	/* spaces and extra commas between parameters */
-	param("realm=\"a\", service=\"b\"", "service", "b");
-	param(" ,, realm=\"a\" ,,service=b", "realm", "a");
-	param(" ,, realm=\"a\" ,,service=b", "service", "b");
-}
-
-static void edges(void)
-{
-	/* missing */
-	param("", "realm", NULL);
-	param("service=\"s\"", "realm", NULL);
-	/* a key that starts like another is not it */
-	param("realmx=\"a\",realm=\"b\"", "realm", "b");
-	param("xrealm=\"a\"", "realm", NULL);
-	param("rea=\"a\"", "realm", NULL);
-	/* empty values */
-	param("realm=", "realm", "");
-	param("realm=\"\"", "realm", "");
-	param("realm=,service=s", "realm", "");
-	param("realm=,service=s", "service", "s");
-	/* an unterminated quote runs to the end */
-	param("realm=\"https://a/t", "realm", "https://a/t");
-	param("realm=\"https://a/t,service=s", "service", NULL);
-	/* duplicate keys: the first wins */
-	param("realm=\"first\",realm=\"second\"", "realm", "first");
-	param("realm=first,REALM=second", "realm", "first");
-	/* unknown parameters are skipped, quoted or not */
-	param("error=\"insufficient_scope\",realm=\"r\"", "realm", "r");
-	param("x-custom=1,realm=r,other=\"q,q\"", "realm", "r");
-	/* no escapes inside quotes: a backslash is kept and the value ends at the next quote */
-	param("realm=\"a\\\"b\",service=s", "realm", "a\\");
-	/* a text with no '=' at all */
-	param("realm", "realm", NULL);
-	param("garbage", "realm", NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expect(cases[i].params, "realm", cases[i].realm);
+		expect(cases[i].params, "service", cases[i].service);
+		expect(cases[i].params, "scope", cases[i].scope);
+	}
+	expect(HUB, "error", NULL);
 }
 
 static void known_bugs(void)
@@ -92,22 +88,16 @@ static void known_bugs(void)
 static void overlong(void)
 {
 	size_t n = 1 << 20;
-	char *text = malloc(n + 64);
-	if (!text)
-		abort();
-	strcpy(text, "service=s,realm=\"");
-	size_t at = strlen(text);
-	memset(text + at, 'r', n);
-	strcpy(text + at + n, "\",scope=x");
+	char *text = tap_filled("service=s,realm=\"", 'r', n, "\",scope=x");
 	char *got = registry_challenge_param(text, "realm");
 	CHECK(got && strlen(got) == n && got[0] == 'r' && got[n - 1] == 'r');
 	free(got);
 	got = registry_challenge_param(text, "scope");
 	CHECK_STR(got, "x");
 	free(got);
+	free(text);
 	/* a key as long as the text */
-	memset(text, 'k', n);
-	strcpy(text + n, "=v");
+	text = tap_filled("", 'k', n, "=v");
 	got = registry_challenge_param(text, "realm");
 	CHECK(got == NULL);
 	free(got);
@@ -116,9 +106,7 @@ static void overlong(void)
 
 int main(void)
 {
-	docker_hub();
-	forms();
-	edges();
+	table();
 	known_bugs();
 	overlong();
 	return tap_done();
