@@ -7,7 +7,8 @@ catalog (read with Python's sqlite3) and the chunk files (decompressed with the 
 Two guards apply to every test (see "guards" below): a time limit (DCFS_TEST_TIMEOUT seconds,
 300 by default, 0 for none; @pytest.mark.timeout(N) raises it for a slow test), so that a hung
 mount fails the run instead of stalling it; and a check that the test left no FUSE or overlay
-mount under its temporary folders (those it left are unmounted lazily and the test fails).
+mount under the session's temporary folders (those it left are unmounted lazily and the test
+fails; what module fixtures leave fails the session).
 """
 import ctypes
 import faulthandler
@@ -633,9 +634,8 @@ def unmount_lazily(point) -> str:
     return os.strerror(ctypes.get_errno())
 
 
-def clear_mounts(folder, who) -> None:
-    """Unmount what is left under `folder`, then fail naming it: a leak is reported, not hidden."""
-    left = mounts_under(folder)
+def clear_mounts(left, who) -> None:
+    """Unmount `left` (from mounts_under), then fail naming it: a leak is reported, not hidden."""
     if not left:
         return
     lines = []
@@ -651,12 +651,16 @@ def no_mount_left_in_session(tmp_path_factory):
     """After the run: nothing mounted under its temporary folders (a module or session fixture
     that did not unmount)."""
     yield
-    clear_mounts(tmp_path_factory.getbasetemp(), "the test session")
+    clear_mounts(mounts_under(tmp_path_factory.getbasetemp()), "the test session")
 
 
 @pytest.fixture(autouse=True)
-def no_mount_left(request, tmp_path):
+def no_mount_left(request, tmp_path_factory):
     """After each test (and its other fixtures' teardowns, which run before this one's):
-    nothing mounted under its tmp_path."""
+    nothing newly mounted under the session's temporary folders: its tmp_path, or its folders
+    in a module fixture's (test_up's workspaces). The mounts of module and session fixtures,
+    made before this runs, are theirs to undo (no_mount_left_in_session checks them)."""
+    base = tmp_path_factory.getbasetemp()
+    before = set(mounts_under(base))
     yield
-    clear_mounts(tmp_path, request.node.nodeid)
+    clear_mounts([m for m in mounts_under(base) if m not in before], request.node.nodeid)
