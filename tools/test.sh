@@ -5,6 +5,10 @@
 #
 #   tools/test.sh             (Debian 12, as root)
 #   PYTEST_ARGS="-k import" tools/test.sh
+#
+# Every step runs under `timeout` (limits below, in seconds; DCFS_LIMIT_<STEP> overrides one), so
+# that a hung mount fails the run, naming the step, instead of stalling it; each integration test
+# has its own limit too (tests/integration/conftest.py).
 set -uo pipefail # not -e: every step runs and reports; failures are counted below
 cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." || exit 1
 root=$PWD
@@ -47,18 +51,43 @@ setup() {
 	fi
 }
 
+limit_deps=${DCFS_LIMIT_DEPS:-1800}
+limit_build=${DCFS_LIMIT_BUILD:-1800}
+limit_unit=${DCFS_LIMIT_UNIT:-1200}
+limit_integration=${DCFS_LIMIT_INTEGRATION:-10800}
+limit_fuse317=${DCFS_LIMIT_FUSE317:-3600}
+
+# limited SECONDS LABEL COMMAND...: COMMAND (a program, or a function of this script: they are
+# exported) under `timeout`, which ends its whole process group at the limit (and kills it 30 s
+# later); a step stopped that way is named as hung, here and in the summary (the caller counts the
+# failure). Returns COMMAND's status (124 or 137 then).
+limited() {
+	local secs=$1 label=$2 rc
+	shift 2
+	timeout --kill-after=30 "$secs" bash -c '"$@"' limited "$@"
+	rc=$?
+	if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		echo "test.sh: $label: still running after ${secs}s: stopped (hung?)" >&2
+		problems+=("$label: timed out after ${secs}s")
+	fi
+	return $rc
+}
+export -f setup
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# run_pytest LABEL BINARY JUNIT ARGS...: run pytest against BINARY and add up its results.
+# run_pytest LIMIT LABEL BINARY JUNIT ARGS...: run pytest against BINARY (for at most LIMIT
+# seconds) and add up its results.
 run_pytest() {
-	local label=$1 bin=$2 junit=$3
-	shift 3
+	local limit=$1 label=$2 bin=$3 junit=$4
+	shift 4
 	step "$label (pytest $*)"
 	rm -f "$junit"
 	local rc=0
 	if [[ -d tests/integration ]]; then
-		DCFS_BIN=$bin "$python" -m pytest -q -rfE -p no:cacheprovider --junitxml="$junit" "$@" </dev/null
+		limited "$limit" "$label" env DCFS_BIN="$bin" "$python" -m pytest -q -rfE -p no:cacheprovider \
+			--junitxml="$junit" "$@" </dev/null
 		rc=$?
 	else
 		rc=5
@@ -99,21 +128,25 @@ PY
 }
 
 step "dependencies"
-if ! bash tools/install-deps.sh podman; then  # podman: a pushed image must run under it
+# podman: a pushed image must run under it
+if ! limited "$limit_deps" "tools/install-deps.sh" bash tools/install-deps.sh podman; then
 	fail "tools/install-deps.sh"
 	summary
 	exit 1
 fi
 
 step "-Werror build (build-werror/)"
-if ! { setup build-werror -Dwerror=true -Dbuildtype=debugoptimized && meson compile -C build-werror; }; then
+if ! { limited "$limit_build" "-Werror setup" \
+	setup build-werror -Dwerror=true -Dbuildtype=debugoptimized &&
+	limited "$limit_build" "-Werror build" meson compile -C build-werror; }; then
 	fail "-Werror build"
 fi
 
 step "sanitizer build (build-asan/)"
 asan_ok=1
-if ! { setup build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
-	meson compile -C build-asan; }; then
+if ! { limited "$limit_build" "sanitizer setup" \
+	setup build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
+	limited "$limit_build" "sanitizer build" meson compile -C build-asan; }; then
 	fail "sanitizer build"
 	asan_ok=0
 fi
@@ -122,7 +155,7 @@ if [[ $asan_ok -eq 1 ]]; then
 	step "unit tests (meson test -C build-asan)"
 	testlog=build-asan/meson-logs/testlog.json
 	rm -f "$testlog"
-	meson test -C build-asan --print-errorlogs
+	limited "$limit_unit" "unit tests" meson test -C build-asan --print-errorlogs
 	rc=$?
 	counts=$("$python" - "$testlog" <<'PY'
 import json, sys
@@ -153,7 +186,8 @@ PY
 	echo "unit tests: $ok passed, $bad failed"
 
 	# shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
-	run_pytest "integration tests" "$root/build-asan/tools/dcfs" "$root/build-asan/pytest-junit.xml" \
+	run_pytest "$limit_integration" "integration tests" "$root/build-asan/tools/dcfs" \
+		"$root/build-asan/pytest-junit.xml" \
 		${PYTEST_ARGS:-} tests/integration
 fi
 
@@ -163,14 +197,16 @@ fi
 step "libfuse 3.17 build (build-fuse317/)"
 if [[ ${DCFS_SKIP_FUSE317:-} == 1 ]]; then
 	echo "skipped (DCFS_SKIP_FUSE317=1)"
-elif ! bash tools/install-libfuse.sh; then
-	echo "libfuse 3.17 could not be built here: passthrough not tested"
-elif ! { PKG_CONFIG_PATH=/opt/dcfs-libfuse/lib/pkgconfig setup build-fuse317 -Dbuildtype=debugoptimized &&
-	meson compile -C build-fuse317; }; then
+elif ! timeout --kill-after=30 "$limit_fuse317" bash tools/install-libfuse.sh; then
+	# not counted, hung or not: as when it cannot be had
+	echo "libfuse 3.17 could not be built here (or not in ${limit_fuse317}s): passthrough not tested"
+elif ! { PKG_CONFIG_PATH=/opt/dcfs-libfuse/lib/pkgconfig \
+	limited "$limit_build" "libfuse 3.17 setup" setup build-fuse317 -Dbuildtype=debugoptimized &&
+	limited "$limit_build" "libfuse 3.17 build" meson compile -C build-fuse317; }; then
 	fail "libfuse 3.17 build"
 else
 	grep -q '#define DCFS_HAVE_PASSTHROUGH' build-fuse317/config.h || fail "3.17 build lacks passthrough"
-	run_pytest "filesystem tests on libfuse 3.17" "$root/build-fuse317/tools/dcfs" \
+	run_pytest "$limit_fuse317" "filesystem tests on libfuse 3.17" "$root/build-fuse317/tools/dcfs" \
 		"$root/build-fuse317/pytest-junit.xml" tests/integration/test_workspace.py \
 		tests/integration/test_rootfs.py tests/integration/test_workspace_acl.py \
 		tests/integration/test_posix_conformance.py

@@ -433,7 +433,7 @@ int dcfs_registry_blob(dcfs_registry *r, const char *digest, dcfs_http_body *out
 /* ---- authentication ------------------------------------------------------------------------- */
 
 /* The value of `key` in a challenge's parameters (`k="v",k2=v2`), malloc'd, or NULL. */
-static char *challenge_param(const char *params, const char *key)
+char *registry_challenge_param(const char *params, const char *key)
 {
 	size_t kn = strlen(key);
 	for (const char *p = params; *p;) {
@@ -468,9 +468,9 @@ static int set_auth(dcfs_registry *r, const char *scheme, const char *value, dcf
 
 static char *token_url(dcfs_registry *r, const char *params)
 {
-	_cleanup_free_ char *realm = challenge_param(params, "realm");
-	_cleanup_free_ char *service = challenge_param(params, "service");
-	_cleanup_free_ char *scope = challenge_param(params, "scope");
+	_cleanup_free_ char *realm = registry_challenge_param(params, "realm");
+	_cleanup_free_ char *service = registry_challenge_param(params, "service");
+	_cleanup_free_ char *scope = registry_challenge_param(params, "scope");
 	_cleanup_free_ char *dflt = NULL;
 	if (!realm)
 		return NULL;

@@ -26,3 +26,7 @@ bool registry_retryable(CURLcode rc, long status);
 bool registry_backoff(CURL *c, int attempt);
 /* "sha256:<hex>" of `buf`. */
 void registry_digest(const void *buf, size_t len, char out[8 + 64]);
+/* The value of `key` (any case) in a WWW-Authenticate challenge's parameters, after the scheme
+ * (`realm="v",service=v2`), malloc'd; NULL when absent or out of memory. Quoted values run to
+ * the next '"' (no escapes), unquoted ones to the next ','; the first of duplicate keys wins. */
+char *registry_challenge_param(const char *params, const char *key);

@@ -3,10 +3,20 @@
 The tests drive the real `dcfs` binary (env DCFS_BIN, default <repo>/build/tools/dcfs) against
 a fresh store in each test's tmp_path, then check what it left behind directly: the SQLite
 catalog (read with Python's sqlite3) and the chunk files (decompressed with the zstd CLI).
+
+Two guards apply to every test (see "guards" below): a time limit (DCFS_TEST_TIMEOUT seconds,
+300 by default, 0 for none; @pytest.mark.timeout(N) raises it for a slow test), so that a hung
+mount fails the run instead of stalling it; and a check that the test left no FUSE or overlay
+mount under the session's temporary folders (those it left are unmounted lazily and the test
+fails; what module fixtures leave fails the session).
 """
+import ctypes
+import faulthandler
 import hashlib
 import io
 import os
+import re
+import signal
 import socket
 import sqlite3
 import stat
@@ -528,3 +538,129 @@ def sparse_tar(path, members):
                               "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
             tf.addfile(ti, io.BytesIO(head + data))
     return path
+
+
+# ---- guards: a time limit per test, and no mount left behind --------------------------------
+
+DEFAULT_TIMEOUT = 300
+# After the limit, this long for the test to unwind before the run is ended with every thread's
+# stack: a thread stuck in the kernel (a hung FUSE request) never sees the alarm.
+HARD_GRACE = 60
+
+
+class TimeLimitExceeded(Exception):
+    """The test ran past its time limit."""
+
+
+STACK_OUT = pytest.StashKey()  # the real stderr, which pytest's capture does not swallow
+
+
+def pytest_configure(config):
+    config.stash[STACK_OUT] = os.fdopen(os.dup(2), "w")
+    config.addinivalue_line(
+        "markers", "timeout(seconds): this test's time limit, setup and teardown included "
+                   f"(default DCFS_TEST_TIMEOUT or {DEFAULT_TIMEOUT} s; 0: none)")
+
+
+def time_limit_of(item) -> int:
+    mark = item.get_closest_marker("timeout")
+    if mark and mark.args:
+        return int(mark.args[0])
+    return int(os.environ.get("DCFS_TEST_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+def stack_dumper(out, limit):
+    def on_alarm(signum, frame):
+        out.write(f"\n+++ test time limit ({limit} s) reached; the stacks of all threads:\n")
+        out.flush()
+        faulthandler.dump_traceback(file=out, all_threads=True)
+        raise TimeLimitExceeded(f"the test ran past its time limit of {limit} s "
+                                "(@pytest.mark.timeout(N) raises it)")
+    return on_alarm
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Arm the limit over setup, call and teardown: SIGALRM raises TimeLimitExceeded in the
+    test (its subprocess.run kills the child), and a C-level watchdog dumps the stacks and ends
+    the run HARD_GRACE seconds later if the alarm could not land."""
+    limit = time_limit_of(item)
+    if limit <= 0:
+        yield
+        return
+    out = item.config.stash[STACK_OUT]
+    old = signal.signal(signal.SIGALRM, stack_dumper(out, limit))
+    signal.alarm(limit)
+    faulthandler.dump_traceback_later(limit + HARD_GRACE, exit=True, file=out)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, old)
+
+
+LEFT_BEHIND_TYPES = ("fuse", "fuseblk", "overlay")
+MNT_DETACH = 2
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path: spaces, tabs, newlines and backslashes come as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mounts_under(folder) -> list:
+    """(mount point, file system type) of the FUSE and overlay mounts at or below `folder`, from
+    /proc/self/mountinfo, deepest first."""
+    top = os.path.realpath(folder)
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            point, fstype = _unescape(fields[4]), fields[sep + 1]
+            if fstype.split(".")[0] not in LEFT_BEHIND_TYPES:
+                continue
+            if point == top or point.startswith(top.rstrip("/") + "/"):
+                found.append((point, fstype))
+    return sorted(found, key=lambda m: m[0].count("/"), reverse=True)
+
+
+def unmount_lazily(point) -> str:
+    """umount2(MNT_DETACH); "" or why it failed."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.umount2(point.encode(), MNT_DETACH) == 0:
+        return ""
+    return os.strerror(ctypes.get_errno())
+
+
+def clear_mounts(left, who) -> None:
+    """Unmount `left` (from mounts_under), then fail naming it: a leak is reported, not hidden."""
+    if not left:
+        return
+    lines = []
+    for point, fstype in left:
+        err = unmount_lazily(point)
+        lines.append(f"  {fstype} at {point}" + (f" (lazy unmount failed: {err})" if err else ""))
+    pytest.fail(f"{who} left {len(left)} mount(s) behind (now unmounted lazily):\n"
+                + "\n".join(lines), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_mount_left_in_session(tmp_path_factory):
+    """After the run: nothing mounted under its temporary folders (a module or session fixture
+    that did not unmount)."""
+    yield
+    clear_mounts(mounts_under(tmp_path_factory.getbasetemp()), "the test session")
+
+
+@pytest.fixture(autouse=True)
+def no_mount_left(request, tmp_path_factory):
+    """After each test (and its other fixtures' teardowns, which run before this one's):
+    nothing newly mounted under the session's temporary folders: its tmp_path, or its folders
+    in a module fixture's (test_up's workspaces). The mounts of module and session fixtures,
+    made before this runs, are theirs to undo (no_mount_left_in_session checks them)."""
+    base = tmp_path_factory.getbasetemp()
+    before = set(mounts_under(base))
+    yield
+    clear_mounts([m for m in mounts_under(base) if m not in before], request.node.nodeid)

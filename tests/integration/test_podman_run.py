@@ -17,6 +17,7 @@ pytestmark = [
     pytest.mark.skipif(not shutil.which("docker-registry"), reason="needs docker-registry"),
     pytest.mark.skipif(not shutil.which("podman"), reason="needs podman (tools/install-deps.sh)"),
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
+    pytest.mark.timeout(900),  # podman's own run has 300 s (conftest: the time limit)
 ]
 
 CONF = """[containers]

@@ -5,20 +5,17 @@ of a stored layer, and Basic and Bearer authentication. Gzip layers: several mem
 corrupt, truncated or followed by other data (a one-line error naming the layer, nothing stored);
 a refused entry ends the pull at once even while the download stalls."""
 import gzip
-import http.server
 import io
 import json
 import os
 import shutil
 import subprocess
 import threading
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from registry import OCI_INDEX, OCI_LAYER, Registry, digest, layer_tar
+from registry_standin import BearerProxy, FlakyProxy, StallProxy
 
 FILES = {"bin": None, "bin/hello": b"#!/bin/sh\necho hello\n", "etc": None,
          "etc/os-release": b"NAME=dcfs-test\n", "etc/big": os.urandom(300_000),
@@ -234,79 +231,19 @@ def test_corrupt_gzip_download_blames_the_digest(dcfs, store, registry):
     assert_nothing_stored(dcfs, store)
 
 
-class StallProxy(http.server.ThreadingHTTPServer):
-    """A registry front whose blob downloads send their first `head` bytes, then stall (until
-    the proxy is shut down, or 120 s pass: then `stall_expired` is set)."""
-
-    def __init__(self, upstream, head):
-        self.upstream, self.head = upstream, head
-        self.done = threading.Event()
-        self.stall_expired = False
-        super().__init__(("127.0.0.1", 0), StallHandler)
-        self.host = f"127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class StallHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def relay_headers(self):
-        """Fetch the path from upstream, send its status and headers; return its body."""
-        req = urllib.request.Request(f"http://{self.server.upstream}{self.path}",
-                                     headers={"Accept": self.headers.get("Accept", "*/*")})
-        r = urllib.request.urlopen(req, timeout=30)
-        body = r.read()
-        self.send_response(r.status)
-        self.send_header("Content-Type", r.headers.get("Content-Type", ""))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return body
-
-    def do_GET(self):
-        srv = self.server
-        body = self.relay_headers()
-        if "/blobs/" in self.path and len(body) > srv.head:
-            self.wfile.write(body[:srv.head])
-            self.wfile.flush()
-            if not srv.done.wait(120):
-                srv.stall_expired = True
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-
 def test_bad_entry_fails_at_once_while_the_download_stalls(dcfs, store, registry):
     """The layer's first entry is refused while the rest of it is slow to come: the pull stops
     at once with the entry's error instead of waiting on the network."""
     raw = layer_tar({"../escape": b"x", "data": None, "data/random": os.urandom(2_000_000)})
     layer = gzip.compress(raw, mtime=0)
     registry.push_image("stall", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
-    proxy = StallProxy(registry.host, head=200_000)
-    try:
+    with StallProxy(registry.host, head=200_000) as proxy:
         p = dcfs("pull", f"{proxy.host}/stall:v1", check=1)
         # the pull ended while the download was still stalled, not when the stall gave up
         assert not proxy.stall_expired
-    finally:
-        proxy.done.set()
-        proxy.shutdown()
-        proxy.server_close()
     assert p.stderr.strip().count("\n") == 0, p.stderr
     assert f"layer {digest(layer)}: " in p.stderr and "escapes the root" in p.stderr, p.stderr
     assert_nothing_stored(dcfs, store)
-
-
-class SlowHandler(StallHandler):
-    """Blobs come in 64 KiB pieces, 40 ms apart: a slow registry."""
-
-    def do_GET(self):
-        body = self.relay_headers()
-        step = 65536 if "/blobs/" in self.path else len(body) or 1
-        for off in range(0, len(body), step):
-            self.wfile.write(body[off:off + step])
-            self.wfile.flush()
-            if step == 65536:
-                time.sleep(0.04)
 
 
 def test_slow_registry_reports_progress(dcfs, store, registry):
@@ -315,13 +252,8 @@ def test_slow_registry_reports_progress(dcfs, store, registry):
     layer = gzip.compress(layer_tar({"data": None, "data/random": os.urandom(1_500_000)}),
                           mtime=0)
     registry.push_image("slow", "v1", [layer], layer_type=OCI_LAYER + "+gzip")
-    proxy = StallProxy(registry.host, head=0)
-    proxy.RequestHandlerClass = SlowHandler
-    try:
+    with StallProxy(registry.host, slow=True) as proxy:
         p, events = pull(dcfs, f"{proxy.host}/slow:v1")
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
     progress = [e for e in events if e["event"] == "progress"]
     assert len(progress) >= 2, events
     got = [e["downloadedBytes"] for e in progress]
@@ -358,68 +290,15 @@ def test_basic_auth(dcfs, store, tmp_path):
         reg.stop()
 
 
-class TokenProxy(http.server.ThreadingHTTPServer):
-    """A registry front that wants a Bearer token (the Docker Hub flow): /v2/ answers 401 with a
-    `WWW-Authenticate: Bearer realm=...` challenge until the token from /token is presented,
-    then forwards GETs to the real registry."""
-
-    TOKEN = "t0ken-for-dcfs"
-
-    def __init__(self, upstream):
-        self.upstream = upstream
-        self.token_requests = []
-        super().__init__(("127.0.0.1", 0), TokenHandler)
-        self.host = f"127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class TokenHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        srv = self.server
-        if self.path.startswith("/token"):
-            srv.token_requests.append(self.path)
-            return self.reply(200, json.dumps({"token": srv.TOKEN}).encode(),
-                              [("Content-Type", "application/json")])
-        if self.headers.get("Authorization") != f"Bearer {srv.TOKEN}":
-            repo = self.path.split("/")[2] if self.path.count("/") > 2 else ""
-            challenge = (f'Bearer realm="http://{srv.host}/token",service="dcfs-test",'
-                         f'scope="repository:{repo}:pull"')
-            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-                              [("WWW-Authenticate", challenge)])
-        req = urllib.request.Request(f"http://{srv.upstream}{self.path}",
-                                     headers={"Accept": self.headers.get("Accept", "*/*")})
-        try:
-            r = urllib.request.urlopen(req, timeout=30)
-            status, body, ctype = r.status, r.read(), r.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as err:
-            status, body, ctype = err.code, err.read(), err.headers.get("Content-Type", "")
-        self.reply(status, body, [("Content-Type", ctype)])
-
-
 def test_bearer_token(dcfs, store, registry):
     registry.push_image("tok", "v1", [layer_tar(FILES, "gzip")])
-    proxy = TokenProxy(registry.host)
-    try:
+    with BearerProxy(registry.host) as proxy:
         ref = f"{proxy.host}/tok:v1"
         dcfs("pull", ref)
         assert_files(store, ref, FILES)
         assert proxy.token_requests
         assert "service=dcfs-test" in proxy.token_requests[0]
         assert "scope=repository%3Atok%3Apull" in proxy.token_requests[0]
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
 
 
 def test_localhost_name_and_hub_defaults_parse(dcfs, store, registry):
@@ -431,68 +310,17 @@ def test_localhost_name_and_hub_defaults_parse(dcfs, store, registry):
     assert "invalid reference" in p.stderr
 
 
-class FlakyProxy(http.server.ThreadingHTTPServer):
-    """A registry front that answers the first manifest GET with 503 and breaks the first
-    download of each blob half-way (a full Content-Length, half the bytes, then a close);
-    Range requests are passed on, unless `ignore_range` (then the whole blob comes again)."""
-
-    def __init__(self, upstream, ignore_range=False):
-        self.upstream = upstream
-        self.ignore_range = ignore_range
-        self.seen = []  # (path, Range header)
-        self.broken = set()
-        super().__init__(("127.0.0.1", 0), FlakyHandler)
-        self.host = f"127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class FlakyHandler(TokenHandler):
-    def do_GET(self):
-        srv = self.server
-        srv.seen.append((self.path, self.headers.get("Range")))
-        if "/manifests/" in self.path and self.path not in srv.broken:
-            srv.broken.add(self.path)
-            return self.reply(503, b"try later", [("Retry-After", "0")])
-        headers = {"Accept": self.headers.get("Accept", "*/*")}
-        if self.headers.get("Range") and not srv.ignore_range:
-            headers["Range"] = self.headers["Range"]
-        req = urllib.request.Request(f"http://{srv.upstream}{self.path}", headers=headers)
-        try:
-            r = urllib.request.urlopen(req, timeout=30)
-            status, body, hdrs = r.status, r.read(), r.headers
-        except urllib.error.HTTPError as err:
-            status, body, hdrs = err.code, err.read(), err.headers
-        keep = [(k, hdrs[k]) for k in ("Content-Type", "Content-Range") if hdrs.get(k)]
-        if "/blobs/" in self.path and status == 200 and len(body) > 1000 \
-                and self.path not in srv.broken:
-            srv.broken.add(self.path)
-            self.send_response(200)
-            for k, v in keep:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[:len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.reply(status, body, keep)
-
-
 @pytest.mark.parametrize("ignore_range", [False, True])
 def test_retry_and_resume(dcfs, store, registry, ignore_range):
     layer = layer_tar(FILES, "gzip")
     registry.push_image("flaky", "v1", [layer])
-    proxy = FlakyProxy(registry.host, ignore_range)
-    try:
+    with FlakyProxy(registry.host, ignore_range) as proxy:
         ref = f"{proxy.host}/flaky:v1"
         _, events = pull(dcfs, ref)
         assert_files(store, ref, FILES)
         assert events[-1]["downloadedBytes"] == len(layer)
         ranges = [r for p, r in proxy.seen if digest(layer) in p]
         assert ranges[0] is None and ranges[1] == f"bytes={len(layer) // 2}-", proxy.seen
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
 
 
 def test_many_layers_keep_their_order(dcfs, store, registry):

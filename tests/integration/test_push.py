@@ -8,14 +8,12 @@ pushed to one repository is mounted into another of the same registry; Basic aut
 and a Bearer token of push scope; errors name the reference and the HTTP status."""
 import hashlib
 import io
-import http.server
 import json
 import os
 import shutil
 import stat
 import subprocess
 import tarfile
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +21,7 @@ import urllib.request
 import pytest
 
 from registry import OCI_CONFIG, OCI_MANIFEST, Registry, layer_tar
+from registry_standin import BearerProxy
 
 pytestmark = pytest.mark.skipif(not shutil.which("docker-registry"),
                                 reason="docker-registry is not installed (tools/install-deps.sh)")
@@ -216,73 +215,10 @@ def test_basic_auth(dcfs, store, imported, tmp_path):
         reg.stop()
 
 
-class BearerProxy(http.server.ThreadingHTTPServer):
-    """A registry front with the Docker Hub token flow: reads want a token of scope
-    `repository:REPO:pull`, writes one of `repository:REPO:pull,push` (challenged for with that
-    scope); everything else is forwarded to the real registry."""
-
-    def __init__(self, upstream):
-        self.upstream = upstream
-        self.scopes = []
-        super().__init__(("127.0.0.1", 0), BearerHandler)
-        self.host = f"127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class BearerHandler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body=b"", headers=()):
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def handle_any(self):
-        srv = self.server
-        if self.path.startswith("/token"):
-            scope = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["scope"][0]
-            srv.scopes.append(scope)
-            return self.reply(200, json.dumps({"token": "tok:" + scope}).encode())
-        write = self.command in ("POST", "PATCH", "PUT")
-        repo = self.path[len("/v2/"):].split("/blobs/")[0].split("/manifests/")[0]
-        scope = f"repository:{repo}:{'pull,push' if write else 'pull'}"
-        token = (self.headers.get("Authorization") or "").removeprefix("Bearer tok:")
-        if self.path != "/v2/" and token not in (scope, f"repository:{repo}:pull,push"):
-            challenge = (f'Bearer realm="http://{srv.host}/token",service="dcfs-test",'
-                         f'scope="{scope}"')
-            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-                              [("WWW-Authenticate", challenge)])
-        n = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(n) if n else None
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() in ("accept", "content-type", "content-range")}
-        req = urllib.request.Request(f"http://{srv.upstream}{self.path}", data=data,
-                                     method=self.command, headers=headers)
-        try:
-            r = urllib.request.urlopen(req, timeout=30)
-            status, body, hdrs = r.status, r.read(), r.headers
-        except urllib.error.HTTPError as err:
-            status, body, hdrs = err.code, err.read(), err.headers
-        keep = [(k, v.replace(srv.upstream, srv.host)) for k, v in hdrs.items()
-                if k.lower() in ("content-type", "location", "docker-content-digest", "range")]
-        self.reply(status, body, keep)
-
-    do_GET = do_HEAD = do_POST = do_PATCH = do_PUT = handle_any
-
-
 def test_bearer_token_with_push_scope(dcfs, store, registry, imported):
-    proxy = BearerProxy(registry.host)
-    try:
+    with BearerProxy(registry.host) as proxy:
         ref = f"{proxy.host}/tok:v1"
         dcfs("push", imported, ref)
         assert "repository:tok:pull,push" in proxy.scopes
         dcfs("pull", ref)
         assert entries(store, ref) == entries(store, imported)
-    finally:
-        proxy.shutdown()
-        proxy.server_close()

@@ -2,52 +2,18 @@
 answers with) cannot make dcfs fetch anything but https, or plain http to this machine; Basic
 credentials never go over plain http to another host; an oversized manifest says so.
 
-Each test runs small HTTP stand-ins on loopback addresses that record what they receive."""
-import http.server
+Each test runs small HTTP stand-ins (registry_standin.Answering) on loopback addresses that record
+what they receive."""
 import json
 import socket
-import threading
 
 import pytest
+
+from registry_standin import Answering
 
 USER = "dev:s3cret"
 BASIC = "Basic ZGV2OnMzY3JldA=="  # base64 of USER
 MAX_BODY = 16 << 20
-
-
-class StandIn(http.server.ThreadingHTTPServer):
-    """Answers every GET with `answer(path, headers) -> (status, headers, body)` and records
-    (path, Authorization) of each request."""
-
-    def __init__(self, answer, addr="127.0.0.1"):
-        self.answer = answer
-        self.seen = []
-        super().__init__((addr, 0), Handler)
-        self.host = f"{addr}:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        srv = self.server
-        srv.seen.append((self.path, self.headers.get("Authorization")))
-        status, headers, body = srv.answer(self.path, self.headers)
-        self.send_response(status)
-        for k, v in headers:
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except OSError:
-            pass  # dcfs hung up: what these tests expect of an oversized body
 
 
 @pytest.fixture
@@ -55,7 +21,7 @@ def servers():
     started = []
 
     def start(answer, addr="127.0.0.1"):
-        s = StandIn(answer, addr)
+        s = Answering(answer, addr)
         started.append(s)
         return s
 
