@@ -1,5 +1,6 @@
 /* Opening and migrating the SQLite catalog, and the small helpers every catalog user needs. */
 #include "catalog.h"
+#include "schema_internal.h"
 
 #include <string.h>
 
@@ -133,7 +134,7 @@ static int migrate(sqlite3 *db, dcfs_error *e)
 	/* Another process may have migrated while we waited for the write lock. */
 	r = dcfs_catalog_int(db, "PRAGMA user_version", NULL, &version, e);
 	for (int v = (int)version; r >= 0 && v < dcfs_catalog_version; v++) {
-		r = dcfs_catalog_exec(db, dcfs_catalog_migrations[v], e);
+		r = dcfs_catalog_migrate_step(db, v + 1, e);
 		if (r >= 0) {
 			char sql[64];
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
@@ -172,3 +173,19 @@ int dcfs_catalog_open(const char *path, sqlite3 **out, dcfs_error *e)
 	*out = TAKE_PTR(db);
 	return 0;
 }
+
+/* The schema of the `sums` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_catalog_sums_schema[] = {
+	{1,
+		/* The sums. */
+		"CREATE TABLE sums (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+		"INSERT INTO sums(name, value) VALUES"
+		"  ('chunks',0),('chunk_plain',0),('chunk_stored',0),('chunks_unref',0),('chunk_unref_stored',0),"
+		"  ('blobs',0),('blob_bytes',0),"
+		"  ('layers',0),('layer_bytes',0),('layers_unref',0),('layer_unref_bytes',0),"
+		"  ('images',0),('snapshots',0),('image_bytes',0),"
+		"  ('containers',0),('containers_running',0),('container_bytes',0),"
+		"  ('volumes',0),('volumes_in_use',0),('volume_bytes',0),"
+		"  ('workspaces',0),('workspaces_in_use',0),('workspace_bytes',0);"},
+	{0, NULL},
+};

@@ -10,7 +10,7 @@
 #include "cleanup.h"
 #include "error.h"
 
-extern const char *const dcfs_catalog_migrations[];
+/* The catalog version this dcfs writes (its schema: fs/store/schema_internal.h). */
 extern const int dcfs_catalog_version;
 
 /* Open (creating when missing) and migrate the catalog at `path`. */

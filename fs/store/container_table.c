@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "schema_internal.h"
 
 #define SELECT_CONTAINER                                                                       \
 	"SELECT id, name, state, folder, config_file, coalesce(image_id, 0), created, upper_bytes," \
@@ -229,3 +230,45 @@ void dcfs_container_list_free(dcfs_container *list, size_t n)
 		dcfs_container_free(&list[i]);
 	free(list);
 }
+
+/* The schema of the `containers` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_container_table_schema[] = {
+	{1,
+		/* Containers, volumes and workspaces: their byte counts are kept by the filesystem. */
+		"CREATE TABLE containers ("
+		"  id TEXT PRIMARY KEY,"
+		"  name TEXT NOT NULL UNIQUE,"
+		"  image_id INTEGER REFERENCES images(id),"
+		"  state TEXT NOT NULL DEFAULT 'created',"
+		"  upper_bytes INTEGER NOT NULL DEFAULT 0,"
+		"  created INTEGER NOT NULL"
+		");"
+		/* containers, volumes, workspaces -> sums */
+		"CREATE TRIGGER containers_ins AFTER INSERT ON containers BEGIN"
+		"  UPDATE sums SET value = value + CASE name WHEN 'containers' THEN 1"
+		"    WHEN 'containers_running' THEN NEW.state = 'running' ELSE NEW.upper_bytes END"
+		"  WHERE name IN ('containers','containers_running','container_bytes');"
+		"END;"
+		"CREATE TRIGGER containers_del AFTER DELETE ON containers BEGIN"
+		"  UPDATE sums SET value = value - CASE name WHEN 'containers' THEN 1"
+		"    WHEN 'containers_running' THEN OLD.state = 'running' ELSE OLD.upper_bytes END"
+		"  WHERE name IN ('containers','containers_running','container_bytes');"
+		"END;"
+		"CREATE TRIGGER containers_upd AFTER UPDATE OF state, upper_bytes ON containers BEGIN"
+		"  UPDATE sums SET value = value + CASE name"
+		"    WHEN 'containers_running' THEN (NEW.state = 'running') - (OLD.state = 'running')"
+		"    ELSE NEW.upper_bytes - OLD.upper_bytes END"
+		"  WHERE name IN ('containers_running','container_bytes');"
+		"END;"},
+	/* v2: a container remembers the host folder it was made for, and the configuration file. */
+	{2,
+		"ALTER TABLE containers ADD COLUMN folder TEXT;"
+		"ALTER TABLE containers ADD COLUMN config_file TEXT;"
+		"CREATE INDEX containers_folder ON containers(folder);"},
+	/* v7: a container made for a `--config FILE` other than the folder's default is a variant:
+	 * its identity is the folder and that file (a default one's, the folder alone), so that each
+	 * configuration of a folder gets a container of its own. */
+	{7,
+		"ALTER TABLE containers ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;"},
+	{0, NULL},
+};

@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "entry.h"
+#include "schema_internal.h"
 
 /* ---- layers ---- */
 
@@ -322,3 +323,70 @@ int dcfs_entry_drop_dangling(sqlite3 *db, dcfs_error *e)
 				     " OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));",
 				 e);
 }
+
+/* The schema of the `layers` and `entries` tables: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_layer_table_schema[] = {
+	{1,
+		/* Layers: a file index each. */
+		"CREATE TABLE layers ("
+		"  id INTEGER PRIMARY KEY,"
+		"  digest TEXT NOT NULL UNIQUE,"   /* sha256 of the canonical index */
+		"  source TEXT NOT NULL,"
+		"  created INTEGER NOT NULL,"
+		"  entries INTEGER NOT NULL,"
+		"  files INTEGER NOT NULL,"
+		"  size INTEGER NOT NULL,"         /* bytes of its regular files, hardlinks counted once */
+		"  refs INTEGER NOT NULL DEFAULT 0" /* image_layers rows */
+		");"
+		"CREATE TABLE entries ("
+		"  layer_id INTEGER NOT NULL REFERENCES layers(id) ON DELETE CASCADE,"
+		"  path TEXT NOT NULL,"            /* '' is the root, otherwise 'a/b' */
+		"  type TEXT NOT NULL CHECK (type IN ('f','d','l','h','c','b','p','s','w')),"
+		"  mode INTEGER NOT NULL,"         /* permission bits, 07777 */
+		"  uid INTEGER NOT NULL,"
+		"  gid INTEGER NOT NULL,"
+		"  mtime_ns INTEGER NOT NULL,"
+		"  size INTEGER NOT NULL DEFAULT 0,"
+		"  target TEXT,"                   /* symlink target, or the path a hardlink shares */
+		"  rdev INTEGER NOT NULL DEFAULT 0,"
+		"  opaque INTEGER NOT NULL DEFAULT 0,"
+		"  xattrs BLOB,"
+		"  blob_id INTEGER REFERENCES blobs(id),"
+		"  PRIMARY KEY (layer_id, path)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX entries_blob ON entries(blob_id) WHERE blob_id IS NOT NULL;"
+		/* entries -> blob references */
+		"CREATE TRIGGER entries_ins AFTER INSERT ON entries WHEN NEW.blob_id IS NOT NULL BEGIN"
+		"  UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"
+		"END;"
+		"CREATE TRIGGER entries_del AFTER DELETE ON entries WHEN OLD.blob_id IS NOT NULL BEGIN"
+		"  UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"
+		"END;"
+		/* layers -> sums */
+		"CREATE TRIGGER layers_ins AFTER INSERT ON layers BEGIN"
+		"  UPDATE sums SET value = value + CASE name"
+		"    WHEN 'layers' THEN 1 WHEN 'layer_bytes' THEN NEW.size"
+		"    WHEN 'layers_unref' THEN NEW.refs = 0"
+		"    WHEN 'layer_unref_bytes' THEN CASE WHEN NEW.refs = 0 THEN NEW.size ELSE 0 END END"
+		"  WHERE name IN ('layers','layer_bytes','layers_unref','layer_unref_bytes');"
+		"END;"
+		"CREATE TRIGGER layers_del AFTER DELETE ON layers BEGIN"
+		"  UPDATE sums SET value = value - CASE name"
+		"    WHEN 'layers' THEN 1 WHEN 'layer_bytes' THEN OLD.size"
+		"    WHEN 'layers_unref' THEN OLD.refs = 0"
+		"    WHEN 'layer_unref_bytes' THEN CASE WHEN OLD.refs = 0 THEN OLD.size ELSE 0 END END"
+		"  WHERE name IN ('layers','layer_bytes','layers_unref','layer_unref_bytes');"
+		"END;"
+		"CREATE TRIGGER layers_upd AFTER UPDATE OF refs, size ON layers"
+		"  WHEN (NEW.refs = 0) != (OLD.refs = 0) OR NEW.size != OLD.size BEGIN"
+		"  UPDATE sums SET value = value + NEW.refs * NEW.size - OLD.refs * OLD.size"
+		"  WHERE name = 'image_bytes' AND OLD.refs = NEW.refs;"
+		"  UPDATE sums SET value = value + CASE name"
+		"    WHEN 'layer_bytes' THEN NEW.size - OLD.size"
+		"    WHEN 'layers_unref' THEN (NEW.refs = 0) - (OLD.refs = 0)"
+		"    WHEN 'layer_unref_bytes' THEN CASE WHEN NEW.refs = 0 THEN NEW.size ELSE 0 END"
+		"                                - CASE WHEN OLD.refs = 0 THEN OLD.size ELSE 0 END END"
+		"  WHERE name IN ('layer_bytes','layers_unref','layer_unref_bytes');"
+		"END;"},
+	{0, NULL},
+};

@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "schema_internal.h"
 
 static const char *const steps[] = {
 	/* whiteouts: the path itself */
@@ -57,3 +58,18 @@ int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
 		sqlite3_finalize(st[i]);
 	return r < 0 ? r : 0;
 }
+
+/* The schema of the `image_index` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_merged_index_schema[] = {
+	{1,
+		/* The merged index of an image: for each visible path, the layer whose entry it is.
+		 * Computed once when the image is recorded (merged_index.c). */
+		"CREATE TABLE image_index ("
+		"  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+		"  path TEXT NOT NULL,"
+		"  layer_id INTEGER NOT NULL REFERENCES layers(id),"
+		"  PRIMARY KEY (image_id, path)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX image_index_layer ON image_index(layer_id);"},
+	{0, NULL},
+};

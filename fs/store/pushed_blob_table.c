@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "schema_internal.h"
 
 int dcfs_pushed_blob_find(sqlite3 *db, int64_t layer_id, const char *compression,
 			  const char *registry, const char *repository, dcfs_pushed_blob *out,
@@ -57,3 +58,23 @@ int dcfs_pushed_blob_add(sqlite3 *db, const dcfs_pushed_blob_row *row, dcfs_erro
 		return dcfs_catalog_error(db, e, "recording a pushed blob");
 	return 0;
 }
+
+/* The schema of the `pushed_blobs` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_pushed_blob_table_schema[] = {
+	/* v4: the layer blobs `dcfs push` made (a layer compressed one way always gives the same
+	 * bytes) and where it put them, so that a later push skips writing a blob the registry has and
+	 * mounts it from another repository of the same registry rather than uploading it again;
+	 * whether an image was pulled; and the sums follow an image whose kind changes. */
+	{4,
+		"CREATE TABLE pushed_blobs ("
+		"  layer_id INTEGER NOT NULL REFERENCES layers(id) ON DELETE CASCADE,"
+		"  compression TEXT NOT NULL,"
+		"  digest TEXT NOT NULL,"
+		"  diff_id TEXT NOT NULL,"
+		"  size INTEGER NOT NULL,"
+		"  registry TEXT NOT NULL,"
+		"  repository TEXT NOT NULL,"
+		"  PRIMARY KEY (layer_id, compression, registry, repository)"
+		");"},
+	{0, NULL},
+};

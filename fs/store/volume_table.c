@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "schema_internal.h"
 
 int dcfs_volumes_list(dcfs_store *s, dcfs_volume_info **out, size_t *n, dcfs_error *e)
 {
@@ -94,3 +95,31 @@ int dcfs_volume_table_figures(dcfs_store *s, dcfs_volume_figures *out, dcfs_erro
 				     .idle_bytes = sqlite3_column_int64(st, 3)};
 	return 0;
 }
+
+/* The schema of the `volumes` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_volume_table_schema[] = {
+	{1,
+		"CREATE TABLE volumes ("
+		"  name TEXT PRIMARY KEY,"
+		"  bytes INTEGER NOT NULL DEFAULT 0,"
+		"  in_use INTEGER NOT NULL DEFAULT 0,"
+		"  created INTEGER NOT NULL"
+		");"
+		"CREATE TRIGGER volumes_ins AFTER INSERT ON volumes BEGIN"
+		"  UPDATE sums SET value = value + CASE name WHEN 'volumes' THEN 1"
+		"    WHEN 'volumes_in_use' THEN NEW.in_use != 0 ELSE NEW.bytes END"
+		"  WHERE name IN ('volumes','volumes_in_use','volume_bytes');"
+		"END;"
+		"CREATE TRIGGER volumes_del AFTER DELETE ON volumes BEGIN"
+		"  UPDATE sums SET value = value - CASE name WHEN 'volumes' THEN 1"
+		"    WHEN 'volumes_in_use' THEN OLD.in_use != 0 ELSE OLD.bytes END"
+		"  WHERE name IN ('volumes','volumes_in_use','volume_bytes');"
+		"END;"
+		"CREATE TRIGGER volumes_upd AFTER UPDATE OF in_use, bytes ON volumes BEGIN"
+		"  UPDATE sums SET value = value + CASE name"
+		"    WHEN 'volumes_in_use' THEN (NEW.in_use != 0) - (OLD.in_use != 0)"
+		"    ELSE NEW.bytes - OLD.bytes END"
+		"  WHERE name IN ('volumes_in_use','volume_bytes');"
+		"END;"},
+	{0, NULL},
+};

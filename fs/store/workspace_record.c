@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "schema_internal.h"
 
 int dcfs_workspace_record_write(sqlite3 *db, const char *path, int64_t bytes, int64_t files,
 				bool in_use, dcfs_error *e)
@@ -58,3 +59,32 @@ int dcfs_workspace_record_sums(sqlite3 *db, int (*each)(const char *name, int64_
 		" UNION ALL SELECT 'workspace_bytes', coalesce(sum(bytes), 0) FROM workspaces",
 		each, u, e);
 }
+
+/* The schema of the `workspaces` table: a step per catalog version, run by catalog_schema.c. */
+const dcfs_schema_step dcfs_workspace_record_schema[] = {
+	{1,
+		"CREATE TABLE workspaces ("
+		"  path TEXT PRIMARY KEY,"
+		"  bytes INTEGER NOT NULL DEFAULT 0,"
+		"  files INTEGER NOT NULL DEFAULT 0,"
+		"  in_use INTEGER NOT NULL DEFAULT 0,"
+		"  updated INTEGER NOT NULL"
+		");"
+		"CREATE TRIGGER workspaces_ins AFTER INSERT ON workspaces BEGIN"
+		"  UPDATE sums SET value = value + CASE name WHEN 'workspaces' THEN 1"
+		"    WHEN 'workspaces_in_use' THEN NEW.in_use != 0 ELSE NEW.bytes END"
+		"  WHERE name IN ('workspaces','workspaces_in_use','workspace_bytes');"
+		"END;"
+		"CREATE TRIGGER workspaces_del AFTER DELETE ON workspaces BEGIN"
+		"  UPDATE sums SET value = value - CASE name WHEN 'workspaces' THEN 1"
+		"    WHEN 'workspaces_in_use' THEN OLD.in_use != 0 ELSE OLD.bytes END"
+		"  WHERE name IN ('workspaces','workspaces_in_use','workspace_bytes');"
+		"END;"
+		"CREATE TRIGGER workspaces_upd AFTER UPDATE OF in_use, bytes ON workspaces BEGIN"
+		"  UPDATE sums SET value = value + CASE name"
+		"    WHEN 'workspaces_in_use' THEN (NEW.in_use != 0) - (OLD.in_use != 0)"
+		"    ELSE NEW.bytes - OLD.bytes END"
+		"  WHERE name IN ('workspaces_in_use','workspace_bytes');"
+		"END;"},
+	{0, NULL},
+};
