@@ -110,8 +110,12 @@ static int mount_image(dcfs_cli *cli, const char *ref_text, const char *upper, c
 			plan.work = work_default;
 		}
 		plan.lower = hidden_lower(s, target);
-		if (!plan.lower || dcfs_mkdir_p(plan.lower, 0700) < 0)
-			return dcfs_error_set(&cli->err, errno, "cannot create '%s': %m", plan.lower), 1;
+		if (!plan.lower)
+			return dcfs_error_set(&cli->err, ENOMEM, "out of memory"), 1;
+		int r = dcfs_mkdir_p(plan.lower, 0700);
+		if (r < 0)
+			return dcfs_error_set(&cli->err, r, "cannot create '%s': %s", plan.lower,
+					      strerror(-r)), 1;
 		if (dcfs_mount_is_stale(target))
 			dcfs_umount(target, NULL);
 		o.mountpoint = plan.lower;
@@ -141,8 +145,10 @@ static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, 
 	if (!target)
 		return 1;
 	/* the workspace's sums live in the store's catalog: make sure there is one */
-	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path), 1;
+	int r = dcfs_mkdir_p(cli->store_path, 0700);
+	if (r < 0)
+		return dcfs_error_set(&cli->err, r, "cannot create store '%s': %s", cli->store_path,
+				      strerror(-r)), 1;
 	_cleanup_store_ dcfs_store *s = NULL;
 	if (cli_open_store(cli, DCFS_STORE_READ, &s) < 0)
 		return 1;

@@ -20,8 +20,10 @@
 /* The store, created when missing: `up` is the first command a newcomer runs. */
 int cli_open_store_created(dcfs_cli *cli, dcfs_store **out)
 {
-	if (dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
+	int r = dcfs_mkdir_p(cli->store_path, 0700);
+	if (r < 0)
+		return dcfs_error_set(&cli->err, r, "cannot create store '%s': %s", cli->store_path,
+				      strerror(-r));
 	return cli_open_store(cli, DCFS_STORE_WRITE, out);
 }
 
