@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_log.h"
 #include "workspace_internal.h"
 
 typedef struct ws_file {
@@ -371,7 +372,7 @@ void ws_acct_stop(dcfs_workspace_fs *ws)
 	dcfs_workspace_fs_counts(ws, &bytes, &files);
 	_cleanup_error_ dcfs_error e = {0};
 	if (write_row(ws, bytes, files, false, &e) < 0)
-		fuse_log(FUSE_LOG_ERR, "dcfs: workspace '%s': %s\n", ws->path, e.msg ? e.msg : "");
+		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': %s", ws->path, e.msg ? e.msg : "");
 	sqlite3_close(ws->db);
 	ws->db = NULL;
 }
