@@ -15,6 +15,7 @@
  * still in use at mount means the last daemon died: its counts are recomputed by the walk,
  * which the view performs at every mount anyway (it places the inotify watches, and the host
  * may have edited the folder while nothing was mounted). */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +87,7 @@ static ws_name *name_find(dcfs_workspace_fs *ws, ino_t dir, const char *name)
 static void drop_name(dcfs_workspace_fs *ws, ws_name *n)
 {
 	ws_file *f = file_find(ws, n->ino);
+	assert(!f || f->names > 0);
 	if (f && --f->names == 0) {
 		ws->bytes -= f->size;
 		ws->nfiles--;
