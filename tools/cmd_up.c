@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <unistd.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cleanup.h"

@@ -3,6 +3,7 @@
 #include "prebuild_workspace.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "catalog.h"
