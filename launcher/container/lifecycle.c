@@ -156,11 +156,11 @@ static void drain(int fd, tail *t, FILE *log, const dcfs_runc_log *logs, size_t 
 		fflush(log);
 }
 
-/* "Running the postCreateCommand...", as the reference CLI says it, on stderr and in the log. */
+/* "Running the postCreateCommand...", as the reference CLI says it: progress for the user, and
+ * a line of the log. */
 static void label(const dcfs_lifecycle *l, const char *name)
 {
-	fprintf(stderr, "Running the %s%s...\n", name, l->id ? "" : " on the host");
-	fflush(stderr);
+	dcfs_report_progress(l->report, "Running the %s%s...", name, l->id ? "" : " on the host");
 	if (l->log) {
 		fprintf(l->log, "Running the %s%s...\n", name, l->id ? "" : " on the host");
 		fflush(l->log);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "report.h"
 #include "runtime.h"
 
 typedef struct dcfs_lifecycle {
@@ -21,6 +22,7 @@ typedef struct dcfs_lifecycle {
 	const cJSON *env;       /* extra "K=V" for container commands (the probed user env with
 				 * remoteEnv over it); may be NULL */
 	FILE *log;              /* also gets each command's label and output; may be NULL */
+	const dcfs_report *report; /* each command's label, as progress; may be NULL */
 } dcfs_lifecycle;
 
 /* Run one command value (string, array or object) named `name` for messages
