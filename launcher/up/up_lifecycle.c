@@ -78,7 +78,7 @@ static int run_in_background(up_ctx *u, const dcfs_lifecycle *l, bool started, s
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(1);
 	dcfs_lifecycle quiet = *l;
-	quiet.log = NULL; /* stderr is the log already */
+	quiet.log = NULL; /* stdout and stderr are the log already */
 	int r = run_steps(u, &quiet, started, from, ELEMENTSOF(steps));
 	if (r < 0) /* into the log */
 		dprintf(log, "dcfs: up: %s\n", u->e->msg ? u->e->msg : strerror(-r));
