@@ -36,7 +36,8 @@ static int make_upper(const char *lower, const char *upper, dcfs_error *e)
 		       rename(tmp, upper) < 0))
 		r = -errno;
 	if (r < 0)
-		return dcfs_error_set(e, r, "cannot create upper directory '%s': %s", upper, strerror(-r));
+		return dcfs_error_set(e, r, "cannot create upper directory '%s': %s", upper,
+				      strerror(-r));
 	return 0;
 }
 
@@ -48,7 +49,8 @@ int dcfs_overlay_mount(const char *lower, const char *upper, const char *work, c
 		return r;
 	r = dcfs_mkdir_p(work, 0700);
 	if (r < 0)
-		return dcfs_error_set(e, r, "cannot create work directory '%s': %s", work, strerror(-r));
+		return dcfs_error_set(e, r, "cannot create work directory '%s': %s", work,
+				      strerror(-r));
 	if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
 		return dcfs_error_set(e, EINVAL, "overlay directories may not contain ',' or ':'");
 	_cleanup_free_ char *opts = NULL;

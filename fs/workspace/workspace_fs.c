@@ -219,8 +219,8 @@ int dcfs_workspace_fs_ready(struct fuse_session *se, void *userdata, dcfs_error 
 	if (ws_watch_init(ws, &werr) < 0) {
 		/* still correct with short timeouts, only slower */
 		dcfs_daemon_log(FUSE_LOG_WARNING,
-				"workspace '%s': %s: host-side changes show after a second", ws->path,
-				werr.msg ? werr.msg : "");
+				"workspace '%s': %s: host-side changes show after a second",
+				ws->path, werr.msg ? werr.msg : "");
 		ws_watch_free(ws);
 	}
 	umask(0); /* the kernel applied the caller's umask to the modes it sends */
@@ -256,7 +256,8 @@ void dcfs_workspace_fs_free(dcfs_workspace_fs *ws)
 	ws_acct_stop(ws);
 	/* by now the session's descriptor is closed, which ends a blocked notification */
 	if (!ws_watch_stop(ws, 5)) {
-		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': the inotify thread is stuck", ws->path);
+		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': the inotify thread is stuck",
+				ws->path);
 		return; /* it still uses the view: leave it all to the exiting process */
 	}
 	ws_watch_free(ws);

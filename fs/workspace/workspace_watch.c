@@ -140,7 +140,8 @@ void ws_watch_add(dcfs_workspace_fs *ws, int fd)
 			ws->watch_full = true;
 			dcfs_daemon_log(FUSE_LOG_WARNING,
 					"workspace: out of inotify watches "
-					"(fs.inotify.max_user_watches): host-side changes may show late");
+					"(fs.inotify.max_user_watches): host-side changes may "
+					"show late");
 		}
 		return;
 	}

@@ -277,7 +277,8 @@ static int remove_rest(const char *root, const dcfs_purge_plan *p, uint64_t *fre
 		dcfs_tree_bytes(path, &bytes, &ignored);
 		int q = dcfs_rm_rf(path);
 		if (q < 0)
-			return dcfs_error_set(e, q, "cannot remove volume '%s': %s", path, strerror(-q));
+			return dcfs_error_set(e, q, "cannot remove volume '%s': %s", path,
+					      strerror(-q));
 		*freed += bytes;
 	}
 	dcfs_gc_stats st = {0};

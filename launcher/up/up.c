@@ -106,8 +106,8 @@ static int ensure_image(up_ctx *u)
 	r = dcfs_pull(u->s, image, &po, &pulled, &perr);
 	if (r >= 0)
 		dcfs_report_note(u->o->report,
-				 "pulled %s (%.19s): %zu layers, %zu already stored, %.1f MB downloaded",
-				 name, pulled.manifest, pulled.layers, pulled.cached,
+				 "pulled %s (%.19s): %zu layers, %zu already stored, %.1f MB "
+				 "downloaded", name, pulled.manifest, pulled.layers, pulled.cached,
 				 (double)pulled.bytes / 1e6);
 	dcfs_pull_result_free(&pulled);
 	if (r < 0)

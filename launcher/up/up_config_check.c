@@ -41,8 +41,8 @@ int up_config_check(up_ctx *u)
 		return 0; /* made by an older dcfs: nothing to compare with */
 	if (strcmp(was, hex))
 		dcfs_report_note(u->o->report,
-				 "note: %s was made from an earlier %s; 'dcfs rebuild %s' applies the "
-				 "change (the workspace and $HOME/config are kept)",
+				 "note: %s was made from an earlier %s; 'dcfs rebuild %s' applies "
+				 "the change (the workspace and $HOME/config are kept)",
 				 u->c.name, u->d.config_file, u->d.folder);
 	return 0;
 }
