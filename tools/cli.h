@@ -29,7 +29,8 @@ typedef struct dcfs_command {
 } dcfs_command;
 
 /* What the commands give library code to tell the user something (report.h): notes on `notes`
- * (NULL: none), progress lines on stderr, warnings on stderr as "dcfs: warning: LINE". */
+ * (NULL: none), progress lines and commands' output on stderr, warnings on stderr as
+ * "dcfs: warning: LINE". */
 dcfs_report cli_report(FILE *notes);
 
 struct dcfs_pull_event;

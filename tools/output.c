@@ -28,11 +28,19 @@ static void report_warning(void *opaque, const char *line)
 	fflush(stderr);
 }
 
+static void report_output(void *opaque, const void *buf, size_t n)
+{
+	(void)opaque;
+	fwrite(buf, 1, n, stderr);
+	fflush(stderr);
+}
+
 dcfs_report cli_report(FILE *notes)
 {
 	return (dcfs_report){.note = notes ? report_note : NULL,
 			     .progress = report_progress,
 			     .warning = report_warning,
+			     .output = report_output,
 			     .opaque = notes};
 }
 

@@ -36,6 +36,12 @@ void dcfs_report_progress(const dcfs_report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
+void dcfs_report_output(const dcfs_report *r, const void *buf, size_t n)
+{
+	if (r && r->output && n)
+		r->output(r->opaque, buf, n);
+}
+
 void dcfs_report_warning(const dcfs_report *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -8,6 +8,8 @@
  * dcfs_pull_opts.progress.) */
 #pragma once
 
+#include <stddef.h>
+
 typedef struct dcfs_report {
 	/* What was decided or done: "pulled IMAGE ...", which prebuild a container starts from,
 	 * one finding of fsck. */
@@ -16,6 +18,8 @@ typedef struct dcfs_report {
 	void (*progress)(void *opaque, const char *line);
 	/* Something wrong that does not stop the work. */
 	void (*warning)(void *opaque, const char *line);
+	/* What a command run for the user (a lifecycle command) writes, relayed as it comes. */
+	void (*output)(void *opaque, const void *buf, size_t n);
 	void *opaque;
 } dcfs_report;
 
@@ -25,3 +29,4 @@ void dcfs_report_progress(const dcfs_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void dcfs_report_warning(const dcfs_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void dcfs_report_output(const dcfs_report *r, const void *buf, size_t n);
