@@ -4,7 +4,7 @@
  * Each command is labelled ("Running the postCreateCommand..."); its output goes to the report
  * (and the container's log); a failure's message ends with the output's last lines, or with
  * runc's own error in one line when runc could not run it (a command not found: exit code 127,
- * one that cannot be executed: 126; see runc_error.h), which is kept off stderr. */
+ * one that cannot be executed: 126; see runc_error.h), which is kept out of the output. */
 #pragma once
 
 #include <cjson/cJSON.h>
