@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "report.h"
 #include "store.h"
 
 /* Exit codes: 0 success, 1 failure, 2 usage. */
@@ -43,6 +44,11 @@ typedef struct dcfs_command {
 	const char *summary;
 	unsigned needs; /* DCFS_CMD_* */
 } dcfs_command;
+
+/* What the commands give library code to tell the user something (report.h): notes on `notes`
+ * (NULL: none), progress lines and commands' output on stderr, warnings on stderr as
+ * "dcfs: warning: LINE". */
+dcfs_report cli_report(FILE *notes);
 
 struct dcfs_pull_event;
 /* Pull progress as `dcfs pull` shows it: a line per layer rewritten in place on a terminal

@@ -6,12 +6,6 @@
 #include "cli.h"
 #include "fsck.h"
 
-static void say_line(const char *line, void *u)
-{
-	(void)u;
-	printf("%s\n", line);
-}
-
 int cmd_fsck(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {{"repair", no_argument, NULL, 'r'}, {0}};
@@ -29,12 +23,13 @@ int cmd_fsck(int argc, char **argv, dcfs_cli *cli)
 	dcfs_store *s = NULL;
 	if (cli_store(cli, &s) < 0)
 		return 1;
+	dcfs_report findings = cli_report(stdout);
 	dcfs_fsck_report rep;
-	if (dcfs_fsck(s, repair, say_line, NULL, &rep, &cli->err) < 0)
+	if (dcfs_fsck(s, repair, &findings, &rep, &cli->err) < 0)
 		return 1;
 	if (repair && rep.repaired) {
 		printf("repaired %llu problems; checking again\n", (unsigned long long)rep.repaired);
-		if (dcfs_fsck(s, false, say_line, NULL, &rep, &cli->err) < 0)
+		if (dcfs_fsck(s, false, &findings, &rep, &cli->err) < 0)
 			return 1;
 	}
 	char bytes[16], orphan[16];

@@ -21,7 +21,8 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 		{"config", required_argument, NULL, 'c'},
 		{0},
 	};
-	dcfs_prebuild_opts o = {.keep = 2, .notes = stdout};
+	dcfs_report report = cli_report(stdout);
+	dcfs_prebuild_opts o = {.keep = 2, .report = &report};
 	int c;
 	optind = 0;
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
@@ -40,7 +41,7 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	o.folder = optind < argc ? argv[optind] : NULL;
-	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
+	if (cli_check_up_config(cli, o.folder, o.config_file, stdout) < 0)
 		return 1;
 	dcfs_store *s = NULL;
 	if (cli_store(cli, &s) < 0)

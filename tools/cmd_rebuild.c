@@ -128,12 +128,13 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	if (yes && !full)
 		return cli_usage(cli, "--yes goes with --full");
 	o.folder = optind < argc ? argv[optind] : NULL;
-	o.notes = stderr; /* "pulling IMAGE" */
+	dcfs_report report = cli_report(stderr); /* "pulling IMAGE" */
+	o.report = &report;
 	cli_pull_progress_state prog = {.tty = isatty(STDERR_FILENO) != 0, .out = stderr};
 	o.pull_progress = cli_pull_progress;
 	o.pull_opaque = &prog;
 	dcfs_store *s = NULL;
-	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0 ||
+	if (cli_check_up_config(cli, o.folder, o.config_file, stderr) < 0 ||
 	    cli_store(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
 		return 1;
 	dcfs_up_result res;

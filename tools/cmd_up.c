@@ -64,11 +64,13 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 	if (argc - optind > 1)
 		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
 	o.folder = optind < argc ? argv[optind] : NULL;
-	o.notes = json ? stderr : stdout;
-	cli_pull_progress_state prog = {.tty = isatty(fileno(o.notes)) != 0, .out = o.notes};
+	FILE *notes = json ? stderr : stdout;
+	dcfs_report report = cli_report(notes);
+	o.report = &report;
+	cli_pull_progress_state prog = {.tty = isatty(fileno(notes)) != 0, .out = notes};
 	o.pull_progress = cli_pull_progress;
 	o.pull_opaque = &prog;
-	if (cli_check_up_config(cli, o.folder, o.config_file, o.notes) < 0)
+	if (cli_check_up_config(cli, o.folder, o.config_file, notes) < 0)
 		return 1;
 	dcfs_store *s = NULL;
 	if (cli_store(cli, &s) < 0)

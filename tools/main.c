@@ -185,8 +185,10 @@ static dcfs_store_mode store_mode(unsigned needs)
 
 static int open_store(dcfs_cli *cli)
 {
-	if ((cli->store_needs & DCFS_CMD_STORE_CREATE) && dcfs_mkdir_p(cli->store_path, 0700) < 0)
-		return dcfs_error_set(&cli->err, errno, "cannot create store '%s': %m", cli->store_path);
+	int r = (cli->store_needs & DCFS_CMD_STORE_CREATE) ? dcfs_mkdir_p(cli->store_path, 0700) : 0;
+	if (r < 0)
+		return dcfs_error_set(&cli->err, r, "cannot create store '%s': %s", cli->store_path,
+				      strerror(-r));
 	return dcfs_store_open(cli->store_path, store_mode(cli->store_needs), &cli->store, &cli->err);
 }
 

@@ -1,4 +1,5 @@
-/* Output helpers shared by the commands: human sizes and ages, size parsing, aligned tables. */
+/* Output helpers shared by the commands: the report given to library code, human sizes and
+ * ages, size parsing, aligned tables. */
 #include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -7,6 +8,41 @@
 #include <time.h>
 
 #include "cli.h"
+
+static void report_note(void *opaque, const char *line)
+{
+	fprintf(opaque, "%s\n", line);
+}
+
+static void report_progress(void *opaque, const char *line)
+{
+	(void)opaque;
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+}
+
+static void report_warning(void *opaque, const char *line)
+{
+	(void)opaque;
+	fprintf(stderr, "dcfs: warning: %s\n", line);
+	fflush(stderr);
+}
+
+static void report_output(void *opaque, const void *buf, size_t n)
+{
+	(void)opaque;
+	fwrite(buf, 1, n, stderr);
+	fflush(stderr);
+}
+
+dcfs_report cli_report(FILE *notes)
+{
+	return (dcfs_report){.note = notes ? report_note : NULL,
+			     .progress = report_progress,
+			     .warning = report_warning,
+			     .output = report_output,
+			     .opaque = notes};
+}
 
 void cli_human_size(uint64_t bytes, char out[16])
 {

@@ -16,17 +16,17 @@ int dcfs_mkdir_p(const char *path, mode_t mode)
 {
 	_cleanup_free_ char *p = strdup(path);
 	if (!p)
-		return errno = ENOMEM, -1;
+		return -ENOMEM;
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
 		*s = '\0';
 		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return -1;
+			return -errno;
 		*s = '/';
 	}
 	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -1;
+		return -errno;
 	return 0;
 }
 
@@ -47,26 +47,25 @@ static uint64_t mount_of(int dirfd, const char *name)
 static int rm_at(int dirfd, const char *name, uint64_t mnt);
 
 /* Remove what the folder open at `fd` holds, never crossing into another mount (a FUSE view of a
- * user's folder, a bind mount): that fails with EBUSY and leaves the mount alone. */
+ * user's folder, a bind mount): that fails with EBUSY and leaves the mount alone. Goes on past a
+ * failure and returns the last one. */
 static int rm_children(int fd, uint64_t mnt)
 {
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
+		int r = -errno;
 		close(fd);
-		return -1;
+		return r;
 	}
-	int r = 0, saved = 0;
+	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (rm_at(dirfd(d), de->d_name, mnt) < 0) {
-			r = -1;
-			saved = errno;
-		}
+		int q = rm_at(dirfd(d), de->d_name, mnt);
+		if (q < 0)
+			r = q;
 	}
-	if (r < 0)
-		errno = saved;
 	return r;
 }
 
@@ -77,18 +76,18 @@ static int rm_at(int dirfd, const char *name, uint64_t mnt)
 		/* not a directory (or gone): unlink it */
 		if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
 			return 0;
-		return -1;
+		return -errno;
 	}
 	uint64_t here = mount_of(fd, "");
 	if (mnt && here != mnt) {
 		close(fd);
-		errno = EBUSY; /* a mount point: not ours to empty */
-		return -1;
+		return -EBUSY; /* a mount point: not ours to empty */
 	}
-	if (rm_children(fd, here) < 0)
-		return -1;
+	int r = rm_children(fd, here);
+	if (r < 0)
+		return r;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return -1;
+		return -errno;
 	return 0;
 }
 

@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* mkdir -p; returns 0 or -1 with errno set. */
+/* mkdir -p; returns 0 or -errno. */
 int dcfs_mkdir_p(const char *path, mode_t mode);
-/* rm -rf, not following symlinks; returns 0 or -1 with errno set (missing is not an error). It
+/* rm -rf, not following symlinks; returns 0 or -errno (missing is not an error). It
  * never crosses into another mount (EBUSY there, the mount's contents left alone), so a view
  * of a user's folder mounted inside the tree stays untouched. */
 int dcfs_rm_rf(const char *path);

@@ -31,9 +31,13 @@ static int make_upper(const char *lower, const char *upper, dcfs_error *e)
 	/* made aside and renamed: a crash never leaves an upper with the wrong attributes */
 	if (rmdir(tmp) < 0 && errno != ENOENT)
 		return dcfs_error_set(e, errno, "cannot remove '%s': %m", tmp);
-	if (dcfs_mkdir_p(tmp, 0700) < 0 || chown(tmp, st.st_uid, st.st_gid) < 0 ||
-	    chmod(tmp, st.st_mode & 07777) < 0 || rename(tmp, upper) < 0)
-		return dcfs_error_set(e, errno, "cannot create upper directory '%s': %m", upper);
+	int r = dcfs_mkdir_p(tmp, 0700);
+	if (r >= 0 && (chown(tmp, st.st_uid, st.st_gid) < 0 || chmod(tmp, st.st_mode & 07777) < 0 ||
+		       rename(tmp, upper) < 0))
+		r = -errno;
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create upper directory '%s': %s", upper,
+				      strerror(-r));
 	return 0;
 }
 
@@ -43,8 +47,10 @@ int dcfs_overlay_mount(const char *lower, const char *upper, const char *work, c
 	int r = make_upper(lower, upper, e);
 	if (r < 0)
 		return r;
-	if (dcfs_mkdir_p(work, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create work directory '%s': %m", work);
+	r = dcfs_mkdir_p(work, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create work directory '%s': %s", work,
+				      strerror(-r));
 	if (strpbrk(lower, ",:") || strpbrk(upper, ",:") || strpbrk(work, ",:"))
 		return dcfs_error_set(e, EINVAL, "overlay directories may not contain ',' or ':'");
 	_cleanup_free_ char *opts = NULL;

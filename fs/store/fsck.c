@@ -22,8 +22,7 @@
 typedef struct ctx {
 	dcfs_store *s;
 	bool repair;
-	void (*say)(const char *, void *);
-	void *u;
+	const dcfs_report *findings;
 	dcfs_fsck_report *rep;
 } ctx;
 
@@ -34,8 +33,8 @@ __attribute__((format(printf, 2, 3))) static void say(ctx *c, const char *fmt, .
 	va_start(ap, fmt);
 	int n = vasprintf(&line, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && c->say)
-		c->say(line, c->u);
+	if (n >= 0)
+		dcfs_report_note(c->findings, "%s", line);
 }
 
 DEFINE_TRIVIAL_CLEANUP(ZSTD_DCtx *, ZSTD_freeDCtx)
@@ -443,10 +442,10 @@ static int check_entry_sizes(ctx *c, dcfs_error *e)
 	return r < 0 ? dcfs_error_wrap(e, "checking entry sizes") : 0;
 }
 
-int dcfs_fsck(dcfs_store *s, bool repair, void (*sayf)(const char *line, void *u), void *u,
-	      dcfs_fsck_report *rep, dcfs_error *e)
+int dcfs_fsck(dcfs_store *s, bool repair, const dcfs_report *findings, dcfs_fsck_report *rep,
+	      dcfs_error *e)
 {
-	ctx c = {.s = s, .repair = repair, .say = sayf, .u = u, .rep = rep};
+	ctx c = {.s = s, .repair = repair, .findings = findings, .rep = rep};
 	*rep = (dcfs_fsck_report){0};
 	int64_t ok = 0;
 	_cleanup_stmt_ sqlite3_stmt *qc = NULL;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "report.h"
 #include "store.h"
 
 typedef struct dcfs_fsck_report {
@@ -16,6 +17,7 @@ typedef struct dcfs_fsck_report {
 	uint64_t orphans, orphan_bytes;    /* chunk files no row points at: reclaimable, not damage */
 } dcfs_fsck_report;
 
-/* `say` receives one line per finding. Returns 0 when the check ran (look at rep->problems). */
-int dcfs_fsck(dcfs_store *s, bool repair, void (*say)(const char *line, void *u), void *u,
-	      dcfs_fsck_report *rep, dcfs_error *e);
+/* Each finding is a note of `findings` (may be NULL). Returns 0 when the check ran (look at
+ * rep->problems). */
+int dcfs_fsck(dcfs_store *s, bool repair, const dcfs_report *findings, dcfs_fsck_report *rep,
+	      dcfs_error *e);

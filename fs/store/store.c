@@ -121,12 +121,13 @@ int dcfs_store_open(const char *root, dcfs_store_mode mode, dcfs_store **out, dc
 		*out = TAKE_PTR(s);
 		return 0;
 	}
-	if (dcfs_mkdir_p(root, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create store '%s': %m", root);
+	int r = dcfs_mkdir_p(root, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create store '%s': %s", root, strerror(-r));
 	s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->root_fd < 0)
 		return dcfs_error_set(e, errno, "cannot open store '%s': %m", root);
-	int r = make_layout(s->root_fd, root, e);
+	r = make_layout(s->root_fd, root, e);
 	if (r < 0)
 		return r;
 	s->lock_fd = openat(s->root_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -67,8 +67,9 @@ static int plan_overlay(dcfs_store *s, const dcfs_image_mount_opts *o, overlay_p
 	p->lower = hidden_lower(s, o->target);
 	if (!p->lower)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (dcfs_mkdir_p(p->lower, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create '%s': %m", p->lower);
+	int r = dcfs_mkdir_p(p->lower, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create '%s': %s", p->lower, strerror(-r));
 	if (dcfs_mount_is_stale(o->target))
 		dcfs_umount(o->target, NULL);
 	mo->mountpoint = p->lower;

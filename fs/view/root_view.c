@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "chunk_cache.h"
+#include "daemon_log.h"
 #include "root_tree.h"
 #include "xattrs.h"
 
@@ -41,7 +42,7 @@ static void quarantine(const dcfs_hash *h, const char *why, void *u)
 	dcfs_store_chunk_name(h, name);
 	dcfs_hash_to_hex(h, hex);
 	snprintf(to, sizeof(to), "quarantine/%s", hex);
-	fprintf(stderr, "dcfs: %s (quarantined)\n", why ? why : hex);
+	dcfs_daemon_log(FUSE_LOG_ERR, "%s (quarantined)", why ? why : hex);
 	pthread_mutex_lock(&fs->quarantine_lock);
 	renameat(fs->store->chunks_fd, name, fs->store->root_fd, to);
 	if (!fs->store->db) {

@@ -15,6 +15,7 @@
  * still in use at mount means the last daemon died: its counts are recomputed by the walk,
  * which the view performs at every mount anyway (it places the inotify watches, and the host
  * may have edited the folder while nothing was mounted). */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_log.h"
 #include "workspace_internal.h"
 #include "workspace_record.h"
 
@@ -86,6 +88,7 @@ static ws_name *name_find(dcfs_workspace_fs *ws, ino_t dir, const char *name)
 static void drop_name(dcfs_workspace_fs *ws, ws_name *n)
 {
 	ws_file *f = file_find(ws, n->ino);
+	assert(!f || f->names > 0);
 	if (f && --f->names == 0) {
 		ws->bytes -= f->size;
 		ws->nfiles--;
@@ -355,7 +358,7 @@ void ws_acct_stop(dcfs_workspace_fs *ws)
 	dcfs_workspace_fs_counts(ws, &bytes, &files);
 	_cleanup_error_ dcfs_error e = {0};
 	if (write_row(ws, bytes, files, false, &e) < 0)
-		fuse_log(FUSE_LOG_ERR, "dcfs: workspace '%s': %s\n", ws->path, e.msg ? e.msg : "");
+		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': %s", ws->path, e.msg ? e.msg : "");
 	sqlite3_close(ws->db);
 	ws->db = NULL;
 }

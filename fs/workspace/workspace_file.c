@@ -10,6 +10,7 @@
  * last handle closes. A file with set-user-ID or set-group-ID bits gets no backing file: a
  * passthrough write would keep the bits, which a write by a process without CAP_FSETID drops
  * (workspace_mode.c). keep_cache is set when the file is as the kernel last saw it. */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -197,7 +198,8 @@ static void ws_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	ws_inode *i = ws_inode_of(ws, ino);
 	pthread_mutex_lock(&ws->ilock);
 	int backing_id = 0;
-	if (i->nopen > 0 && --i->nopen == 0) {
+	assert(i->nopen > 0); /* every handle released was counted when opened */
+	if (--i->nopen == 0) {
 		backing_id = i->backing_id;
 		i->backing_id = 0;
 		i->no_passthrough = false;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon_log.h"
 #include "workspace_internal.h"
 
 #define LONG_TIMEOUT 86400.0 /* the watches invalidate: cache for a day */
@@ -205,8 +206,8 @@ static void *settle(void *arg)
 	if (r >= 0 && ws->ifd >= 0)
 		r = ws_watch_start(ws, &e);
 	if (r < 0)
-		fuse_log(FUSE_LOG_ERR, "dcfs: workspace '%s': %s\n", ws->path,
-			 e.msg ? e.msg : strerror(-r));
+		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': %s", ws->path,
+				e.msg ? e.msg : strerror(-r));
 	return NULL;
 }
 
@@ -217,10 +218,9 @@ int dcfs_workspace_fs_ready(struct fuse_session *se, void *userdata, dcfs_error 
 	_cleanup_error_ dcfs_error werr = {0};
 	if (ws_watch_init(ws, &werr) < 0) {
 		/* still correct with short timeouts, only slower */
-		fuse_log(FUSE_LOG_WARNING,
-			 "dcfs: workspace '%s': %s: host-side changes show "
-			 "after a second\n",
-			 ws->path, werr.msg ? werr.msg : "");
+		dcfs_daemon_log(FUSE_LOG_WARNING,
+				"workspace '%s': %s: host-side changes show after a second",
+				ws->path, werr.msg ? werr.msg : "");
 		ws_watch_free(ws);
 	}
 	umask(0); /* the kernel applied the caller's umask to the modes it sends */
@@ -256,8 +256,8 @@ void dcfs_workspace_fs_free(dcfs_workspace_fs *ws)
 	ws_acct_stop(ws);
 	/* by now the session's descriptor is closed, which ends a blocked notification */
 	if (!ws_watch_stop(ws, 5)) {
-		fuse_log(FUSE_LOG_ERR, "dcfs: workspace '%s': the inotify thread is stuck\n",
-			 ws->path);
+		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': the inotify thread is stuck",
+				ws->path);
 		return; /* it still uses the view: leave it all to the exiting process */
 	}
 	ws_watch_free(ws);

@@ -8,6 +8,7 @@
  *
  * Credentials are switched per thread with the raw setfsuid/setfsgid/setgroups system calls
  * (glibc's setgroups() would change every thread of the daemon). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -164,11 +165,7 @@ void ws_inode_unref(dcfs_workspace_fs *ws, ws_inode *i, uint64_t n)
 	if (i == &ws->root)
 		return;
 	pthread_mutex_lock(&ws->ilock);
-	if (n > i->refs) {
-		fuse_log(FUSE_LOG_ERR, "dcfs: workspace: negative lookup count for inode %llu\n",
-			 (unsigned long long)i->ino);
-		n = i->refs;
-	}
+	assert(n <= i->refs); /* the kernel forgets no more lookups than it made */
 	i->refs -= n;
 	bool gone = i->refs == 0;
 	if (gone && i->hashed)
@@ -203,6 +200,7 @@ void ws_inode_change_end(dcfs_workspace_fs *ws, ws_inode *i, const struct stat *
 	pthread_mutex_lock(&ws->ilock);
 	if (st)
 		set_kstate(i, st);
+	assert(i->changing > 0);
 	i->changing--;
 	pthread_mutex_unlock(&ws->ilock);
 }

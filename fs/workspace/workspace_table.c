@@ -1,6 +1,7 @@
 /* A small intrusive hash table with removal, for the workspace view's inodes, watches and
  * accounting. Chained buckets, doubled when the load passes one; the caller supplies the hash
  * and the equality test, and embeds a ws_link in its records. Not thread-safe. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -75,6 +76,7 @@ void ws_table_remove(ws_table *t, ws_link *l)
 		if (*pp == l) {
 			*pp = l->next;
 			l->next = NULL;
+			assert(t->count > 0);
 			t->count--;
 			return;
 		}

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_log.h"
 #include "workspace_internal.h"
 
 #define WATCH_MASK                                                                                 \
@@ -137,10 +138,10 @@ void ws_watch_add(dcfs_workspace_fs *ws, int fd)
 	if (wd < 0) {
 		if (errno == ENOSPC && !ws->watch_full) {
 			ws->watch_full = true;
-			fuse_log(FUSE_LOG_WARNING,
-				 "dcfs: workspace: out of inotify watches "
-				 "(fs.inotify.max_user_watches): host-side changes "
-				 "may show late\n");
+			dcfs_daemon_log(FUSE_LOG_WARNING,
+					"workspace: out of inotify watches "
+					"(fs.inotify.max_user_watches): host-side changes may "
+					"show late");
 		}
 		return;
 	}

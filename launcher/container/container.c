@@ -87,8 +87,9 @@ static char *run_dir(dcfs_store *s, const char *id)
 /* `dir` made root's alone (0700), also when an older dcfs made it 0711. */
 static int make_private(const char *dir, dcfs_error *e)
 {
-	if (dcfs_mkdir_p(dir, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create '%s': %m", dir);
+	int r = dcfs_mkdir_p(dir, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create '%s': %s", dir, strerror(-r));
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fchmod(fd, 0700) < 0)
 		return dcfs_error_set(e, errno, "cannot make '%s' private: %m", dir);
@@ -115,8 +116,8 @@ char *dcfs_container_workspace_mnt(dcfs_store *s, const char *id, bool create, d
 	*slash = '/';
 	if (r >= 0 && create)
 		r = make_private(dir, e);
-	if (r >= 0 && create && dcfs_mkdir_p(p, 0700) < 0)
-		r = dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+	if (r >= 0 && create && (r = dcfs_mkdir_p(p, 0700)) < 0)
+		dcfs_error_set(e, r, "cannot create '%s': %s", p, strerror(-r));
 	if (r < 0) {
 		free(p);
 		return NULL;
@@ -132,8 +133,9 @@ static int make_dirs(dcfs_store *s, const char *id, dcfs_error *e)
 		_cleanup_free_ char *p = dcfs_container_path(s, id, subs[i]);
 		if (!p)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
-		if (dcfs_mkdir_p(p, 0711) < 0)
-			return dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+		int r = dcfs_mkdir_p(p, 0711);
+		if (r < 0)
+			return dcfs_error_set(e, r, "cannot create '%s': %s", p, strerror(-r));
 	}
 	return 0;
 }
@@ -200,10 +202,12 @@ int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
 		return dcfs_error_set(e, EBUSY, "container %s is still mounted: not removing '%s'", id,
 				      dir);
 	/* the mount point first: an empty folder, and nothing is mounted there */
-	if (dcfs_rm_rf(run) < 0 && errno != ENOENT)
-		return dcfs_error_set(e, errno, "cannot remove '%s': %m", run);
-	if (dcfs_rm_rf(dir) < 0)
-		return dcfs_error_set(e, errno, "cannot remove '%s': %m", dir);
+	int r = dcfs_rm_rf(run);
+	if (r < 0 && r != -ENOENT)
+		return dcfs_error_set(e, r, "cannot remove '%s': %s", run, strerror(-r));
+	r = dcfs_rm_rf(dir);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot remove '%s': %s", dir, strerror(-r));
 	return dcfs_container_table_delete(s, id, e);
 }
 

@@ -24,8 +24,9 @@ char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e)
 		return dcfs_error_set(e, errno, "cannot resolve store '%s': %m", s->root), NULL;
 	if (asprintf(&p, "%s/run/runc", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
-	if (dcfs_mkdir_p(p, 0700) < 0) {
-		dcfs_error_set(e, errno, "cannot create '%s': %m", p);
+	int r = dcfs_mkdir_p(p, 0700);
+	if (r < 0) {
+		dcfs_error_set(e, r, "cannot create '%s': %s", p, strerror(-r));
 		free(p);
 		return NULL;
 	}
@@ -87,13 +88,16 @@ int dcfs_container_lock(dcfs_store *s, const char *folder, dcfs_error *e)
 	dcfs_hash_buf(abs, strlen(abs), &h);
 	char hex[DCFS_HASH_HEX];
 	dcfs_hash_to_hex(&h, hex);
-	if (dcfs_mkdir_p(dir, 0700) < 0 || asprintf(&path, "%s/%.16s", dir, hex) < 0)
-		return dcfs_error_set(e, errno, "cannot create '%s': %m", dir);
+	int r = dcfs_mkdir_p(dir, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create '%s': %s", dir, strerror(-r));
+	if (asprintf(&path, "%s/%.16s", dir, hex) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dcfs_error_set(e, errno, "cannot open '%s': %m", path);
 	if (flock(fd, LOCK_EX) < 0) {
-		int r = dcfs_error_set(e, errno, "cannot lock '%s': %m", path);
+		r = dcfs_error_set(e, errno, "cannot lock '%s': %m", path);
 		close(fd);
 		return r;
 	}

@@ -1,5 +1,5 @@
 /* Running lifecycle commands (see lifecycle.h). Every process of one command writes into one
- * pipe; we copy what arrives to stderr and keep the last lines for an error message. */
+ * pipe; we relay what arrives to the report and keep the last lines for an error message. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,9 +135,10 @@ static int start_all(const dcfs_lifecycle *l, const cJSON *command, int out_fd, 
 	return 0;
 }
 
-/* The processes' output to stderr, the log and the tail, less runc's own error lines (each
+/* The processes' output to the report, the log and the tail, less runc's own error lines (each
  * process's runc log, in `logs`, says which). */
-static void drain(int fd, tail *t, FILE *log, const dcfs_runc_log *logs, size_t nlogs)
+static void drain(int fd, tail *t, const dcfs_lifecycle *l, const dcfs_runc_log *logs,
+		  size_t nlogs)
 {
 	char buf[4096];
 	ssize_t n;
@@ -146,21 +147,20 @@ static void drain(int fd, tail *t, FILE *log, const dcfs_runc_log *logs, size_t 
 			n = (ssize_t)dcfs_runc_log_trim(logs, nlogs, buf, (size_t)n);
 		if (n <= 0)
 			continue;
-		fwrite(buf, 1, (size_t)n, stderr);
-		if (log)
-			fwrite(buf, 1, (size_t)n, log);
+		dcfs_report_output(l->report, buf, (size_t)n);
+		if (l->log)
+			fwrite(buf, 1, (size_t)n, l->log);
 		tail_add(t, buf, (size_t)n);
 	}
-	fflush(stderr);
-	if (log)
-		fflush(log);
+	if (l->log)
+		fflush(l->log);
 }
 
-/* "Running the postCreateCommand...", as the reference CLI says it, on stderr and in the log. */
+/* "Running the postCreateCommand...", as the reference CLI says it: progress for the user, and
+ * a line of the log. */
 static void label(const dcfs_lifecycle *l, const char *name)
 {
-	fprintf(stderr, "Running the %s%s...\n", name, l->id ? "" : " on the host");
-	fflush(stderr);
+	dcfs_report_progress(l->report, "Running the %s%s...", name, l->id ? "" : " on the host");
 	if (l->log) {
 		fprintf(l->log, "Running the %s%s...\n", name, l->id ? "" : " on the host");
 		fflush(l->log);
@@ -218,7 +218,7 @@ int dcfs_lifecycle_run(const dcfs_lifecycle *l, const char *name, const cJSON *c
 	int started = start_all(l, command, p[1], pids, logs, &n);
 	close(p[1]);
 	tail t = {.len = 0};
-	drain(p[0], &t, l->log, logs, (size_t)n);
+	drain(p[0], &t, l, logs, (size_t)n);
 	close(p[0]);
 	int r = reap(l, name, pids, logs, n, &t, e);
 	for (size_t i = 0; i < MAX_PROCS; i++)

@@ -46,8 +46,10 @@ static int to_oci(const dcfs_mount_spec *m, const char *volumes_dir, cJSON *out,
 			return 0; /* checking only */
 		if (asprintf(&source, "%s/%s", volumes_dir, m->source) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
-		if (dcfs_mkdir_p(source, 0755) < 0)
-			return dcfs_error_set(e, errno, "cannot create volume '%s': %m", source);
+		int r = dcfs_mkdir_p(source, 0755);
+		if (r < 0)
+			return dcfs_error_set(e, r, "cannot create volume '%s': %s", source,
+					      strerror(-r));
 	} else if (strcmp(type, "bind")) {
 		return dcfs_error_set(e, ENOTSUP, "mount: type '%s' is not supported (bind, volume)",
 				      type);

@@ -9,12 +9,10 @@
 #include "hash.h"
 #include "image_record.h"
 #include "image_list.h"
+#include "jsonc.h"
 #include "pull_internal.h"
 #include "ref.h"
 #include "registry_internal.h"
-
-DEFINE_TRIVIAL_CLEANUP(cJSON *, cJSON_Delete)
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 static const char *json_str(const cJSON *o, const char *key)
 {

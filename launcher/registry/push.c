@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "jsonc.h"
 #include "push_internal.h"
 #include "push_memo.h"
 #include "ref.h"
@@ -24,9 +25,6 @@
 #define OCI_CONFIG "application/vnd.oci.image.config.v1+json"
 #define OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 #define OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-
-DEFINE_TRIVIAL_CLEANUP(cJSON *, cJSON_Delete)
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 typedef struct pusher {
 	dcfs_store *store;

@@ -10,12 +10,13 @@
 
 #include "layer_writer.h"
 #include "prebuild_key.h"
+#include "report.h"
 #include "store.h"
 
 typedef struct dcfs_prebuild_opts {
 	const char *folder, *config_file;
 	int keep;    /* 1 to 5 */
-	FILE *notes; /* progress lines; NULL: quiet */
+	const dcfs_report *report; /* notes, labels and warnings of its `up`; NULL: none said */
 } dcfs_prebuild_opts;
 
 typedef struct dcfs_prebuild_result {

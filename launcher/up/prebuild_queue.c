@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -54,10 +55,11 @@ int dcfs_prebuild_queue_wait(dcfs_store *s, const char *key, int *run_fd, dcfs_e
 	if (!root || asprintf(&dir, "%s/run/prebuild", root) < 0 ||
 	    asprintf(&queue, "%s/%s.queue", dir, key) < 0 || asprintf(&run, "%s/%s.run", dir, key) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (dcfs_mkdir_p(dir, 0700) < 0)
-		return dcfs_error_set(e, errno, "cannot create '%s': %m", dir);
+	int r = dcfs_mkdir_p(dir, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot create '%s': %s", dir, strerror(-r));
 	uint64_t mine = 0, latest = 0;
-	int r = counters(queue, true, &mine, &latest, e);
+	r = counters(queue, true, &mine, &latest, e);
 	if (r < 0)
 		return r;
 	int fd;

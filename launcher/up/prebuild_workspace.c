@@ -3,6 +3,7 @@
 #include "prebuild_workspace.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cleanup.h"
@@ -21,9 +22,10 @@ int dcfs_prebuild_workspace_mount(dcfs_store *s, const char *id, const char *fol
 	if (!upper || !work || !cow)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!dcfs_container_is_mounted(cow)) {
-		if (dcfs_mkdir_p(cow, 0700) < 0)
-			return dcfs_error_set(e, errno, "cannot create '%s': %m", cow);
-		int r = dcfs_overlay_mount(folder, upper, work, cow, e);
+		int r = dcfs_mkdir_p(cow, 0700);
+		if (r < 0)
+			return dcfs_error_set(e, r, "cannot create '%s': %s", cow, strerror(-r));
+		r = dcfs_overlay_mount(folder, upper, work, cow, e);
 		if (r < 0)
 			return dcfs_error_wrap(e, "the prebuild's copy-on-write view of '%s'", folder);
 	}

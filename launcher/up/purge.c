@@ -275,8 +275,10 @@ static int remove_rest(const char *root, const dcfs_purge_plan *p, uint64_t *fre
 		uint64_t bytes = 0;
 		_cleanup_error_ dcfs_error ignored = {0};
 		dcfs_tree_bytes(path, &bytes, &ignored);
-		if (dcfs_rm_rf(path) < 0)
-			return dcfs_error_set(e, errno, "cannot remove volume '%s': %m", path);
+		int q = dcfs_rm_rf(path);
+		if (q < 0)
+			return dcfs_error_set(e, q, "cannot remove volume '%s': %s", path,
+					      strerror(-q));
 		*freed += bytes;
 	}
 	dcfs_gc_stats st = {0};

@@ -99,18 +99,16 @@ static int ensure_image(up_ctx *u)
 				 name, &found, e);
 	if (r < 0 || found)
 		return r < 0 ? r : 0;
-	if (u->o->notes)
-		fprintf(u->o->notes, "pulling %s: it is not in the store\n", name);
+	dcfs_report_note(u->o->report, "pulling %s: it is not in the store", name);
 	_cleanup_error_ dcfs_error perr = {0};
 	dcfs_pull_result pulled = {0};
 	dcfs_pull_opts po = {.progress = u->o->pull_progress, .opaque = u->o->pull_opaque};
 	r = dcfs_pull(u->s, image, &po, &pulled, &perr);
-	if (r >= 0 && u->o->notes) {
-		char got[32];
-		snprintf(got, sizeof(got), "%.1f MB", (double)pulled.bytes / 1e6);
-		fprintf(u->o->notes, "pulled %s (%.19s): %zu layers, %zu already stored, %s downloaded\n",
-			name, pulled.manifest, pulled.layers, pulled.cached, got);
-	}
+	if (r >= 0)
+		dcfs_report_note(u->o->report,
+				 "pulled %s (%.19s): %zu layers, %zu already stored, %.1f MB "
+				 "downloaded", name, pulled.manifest, pulled.layers, pulled.cached,
+				 (double)pulled.bytes / 1e6);
 	dcfs_pull_result_free(&pulled);
 	if (r < 0)
 		return dcfs_error_set(e, ENOENT,
@@ -318,7 +316,7 @@ static int up_run(up_ctx *u, dcfs_up_result *res)
 	_cleanup_close_ int lock = dcfs_container_lock(u->s, u->identity, e);
 	if (lock < 0)
 		return lock;
-	dcfs_lifecycle host = {.cwd = u->d.folder};
+	dcfs_lifecycle host = {.cwd = u->d.folder, .report = u->o->report};
 	if ((r = dcfs_lifecycle_run(&host, "initializeCommand", cfg(u, "initializeCommand"), e)) < 0)
 		return r;
 	bool running;

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "prebuild_key.h"
+#include "report.h"
 #include "store.h"
 
 typedef struct dcfs_up_opts {
@@ -22,7 +23,9 @@ typedef struct dcfs_up_opts {
 	/* A prebuild's own container (not the folder's: it has an identity of its own, and an
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
 	bool prebuild;
-	FILE *notes; /* where to say which prebuild was used or why none matched; NULL: quiet */
+	/* notes (which prebuild was used or why none matched, a pull of the image), the lifecycle
+	 * commands' labels and warnings; NULL: none said */
+	const dcfs_report *report;
 	/* the progress of a pull `up` makes of a missing image (NULL: none shown) */
 	dcfs_pull_progress_fn pull_progress;
 	void *pull_opaque;

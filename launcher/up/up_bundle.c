@@ -162,8 +162,10 @@ static int add_workspace(up_ctx *u, const char *volumes, cJSON *mounts)
 	if (up_workspace_is_volume(u)) {
 		if (asprintf(&volume, "%s/%s", volumes, u->ws.source) < 0)
 			return dcfs_error_set(u->e, ENOMEM, "out of memory");
-		if (dcfs_mkdir_p(volume, 0755) < 0)
-			return dcfs_error_set(u->e, errno, "cannot create volume '%s': %m", volume);
+		r = dcfs_mkdir_p(volume, 0755);
+		if (r < 0)
+			return dcfs_error_set(u->e, r, "cannot create volume '%s': %s", volume,
+					      strerror(-r));
 	}
 	cJSON *ws = cJSON_CreateObject();
 	cJSON_AddStringToObject(ws, "destination", dest);

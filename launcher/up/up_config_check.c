@@ -39,10 +39,10 @@ int up_config_check(up_ctx *u)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || dcfs_read_full(fd, was, DCFS_HASH_HEX - 1) != DCFS_HASH_HEX - 1)
 		return 0; /* made by an older dcfs: nothing to compare with */
-	if (strcmp(was, hex) && u->o->notes)
-		fprintf(u->o->notes,
-			"note: %s was made from an earlier %s; 'dcfs rebuild %s' applies the change "
-			"(the workspace and $HOME/config are kept)\n",
-			u->c.name, u->d.config_file, u->d.folder);
+	if (strcmp(was, hex))
+		dcfs_report_note(u->o->report,
+				 "note: %s was made from an earlier %s; 'dcfs rebuild %s' applies "
+				 "the change (the workspace and $HOME/config are kept)",
+				 u->c.name, u->d.config_file, u->d.folder);
 	return 0;
 }

@@ -39,9 +39,12 @@ int up_link_config(up_ctx *u)
 	struct stat st;
 	if (lstat(link, &st) == 0)
 		return 0;
-	if (dcfs_mkdir_p(home, 0755) < 0 || symlink(target, link) < 0 ||
-	    lchown(link, u->remote.user.uid, u->remote.user.gid) < 0)
-		return dcfs_error_set(e, errno, "cannot link '%s': %m", link);
+	int r = dcfs_mkdir_p(home, 0755);
+	if (r >= 0 && (symlink(target, link) < 0 ||
+		       lchown(link, u->remote.user.uid, u->remote.user.gid) < 0))
+		r = -errno;
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot link '%s': %s", link, strerror(-r));
 	return 0;
 }
 

@@ -78,23 +78,25 @@ static int run_in_background(up_ctx *u, const dcfs_lifecycle *l, bool started, s
 	if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 		_exit(1);
 	dcfs_lifecycle quiet = *l;
-	quiet.log = NULL; /* stderr is the log already */
+	quiet.log = NULL; /* stdout and stderr are the log already */
 	int r = run_steps(u, &quiet, started, from, ELEMENTSOF(steps));
-	if (r < 0)
-		dprintf(2, "dcfs: up: %s\n", u->e->msg ? u->e->msg : strerror(-r));
+	if (r < 0) /* into the log */
+		dprintf(log, "dcfs: up: %s\n", u->e->msg ? u->e->msg : strerror(-r));
 	_exit(r < 0 ? 1 : 0);
 }
 
-/* "dcfs: warning: userEnvProbe ...", on stderr and in the log. */
+/* "userEnvProbe ...": a warning for the user, and "dcfs: warning: userEnvProbe ..." in the log. */
 static void warn(const up_ctx *u, FILE *log, const char *mode, const char *why)
 {
-	FILE *to[] = {stderr, log};
-	for (size_t i = 0; i < ELEMENTSOF(to); i++)
-		if (to[i]) {
-			fprintf(to[i], "dcfs: warning: userEnvProbe (%s) in container %s: %s; going on "
-				"without the environment it probes\n", mode, u->c.name, why);
-			fflush(to[i]);
-		}
+	_cleanup_free_ char *line = NULL;
+	if (asprintf(&line, "userEnvProbe (%s) in container %s: %s; going on without the "
+		     "environment it probes", mode, u->c.name, why) < 0)
+		return;
+	dcfs_report_warning(u->o->report, "%s", line);
+	if (log) {
+		fprintf(log, "dcfs: warning: %s\n", line);
+		fflush(log);
+	}
 }
 
 /* userEnvProbe, when `up` started the container: the remote user's login shell prints its
@@ -169,6 +171,7 @@ int up_lifecycle(up_ctx *u, bool started)
 		.cwd = u->remote.workspace_folder,
 		.env = u->remote.env,
 		.log = log,
+		.report = u->o->report,
 	};
 	if (u->o->prebuild) /* onCreate and updateContent: what a prebuild snapshot holds */
 		return run_steps(u, &l, started, 0, 2);

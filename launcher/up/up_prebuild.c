@@ -34,8 +34,7 @@ static int note(up_ctx *u, dcfs_up_result *res, const char *fmt, ...)
 		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	free(res->prebuild_note);
 	res->prebuild_note = all ? all : TAKE_PTR(line);
-	if (u->o->notes)
-		fprintf(u->o->notes, "%s\n", all ? strrchr(all, '\n') + 1 : res->prebuild_note);
+	dcfs_report_note(u->o->report, "%s", all ? strrchr(all, '\n') + 1 : res->prebuild_note);
 	return 0;
 }
 
