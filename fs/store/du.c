@@ -3,16 +3,8 @@
 #include "du.h"
 
 #include "catalog.h"
-
-/* Layers that some retired (reclaimable) snapshot no container uses holds, and nothing else
- * (a snapshot's workspace layer included). */
-static const char reclaimable_snapshots_sql[] =
-	"WITH gone(id) AS (SELECT s.image_id FROM snapshots s WHERE s.reclaimable = 1 AND NOT EXISTS"
-	"  (SELECT 1 FROM containers c WHERE c.image_id = s.image_id))"
-	" SELECT coalesce(sum(l.size), 0) FROM layers l WHERE l.refs > 0 AND NOT EXISTS (SELECT 1"
-	"  FROM image_layers il WHERE il.layer_id = l.id AND il.image_id NOT IN gone)"
-	"  AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.workspace_layer = l.id"
-	"  AND s.image_id NOT IN gone)";
+#include "image_table.h"
+#include "snapshot_table.h"
 
 int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 {
@@ -25,28 +17,12 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	/* Images: the bytes of the layers images hold; a snapshot's layers (and its workspace
 	 * layer) count as snapshots. */
 	int64_t snap_bytes = 0;
-	r = dcfs_catalog_int(db,
-			     "SELECT coalesce(sum(l.size), 0) FROM layers l WHERE (EXISTS (SELECT 1"
-			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-			     " WHERE il.layer_id = l.id AND i.kind = 'snapshot') OR EXISTS (SELECT 1"
-			     " FROM snapshots s WHERE s.workspace_layer = l.id)) AND NOT EXISTS (SELECT 1"
-			     " FROM image_layers il JOIN images i ON i.id = il.image_id"
-			     " WHERE il.layer_id = l.id AND i.kind = 'image')",
-			     NULL, &snap_bytes, e);
+	r = dcfs_image_snapshot_only_bytes(db, &snap_bytes, e);
 	if (r < 0)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
 	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_catalog_int(db,
-			     "SELECT count(DISTINCT c.image_id) FROM containers c"
-			     " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
-			     NULL, &active_images, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
-				     " il.layer_id FROM image_layers il JOIN containers c"
-				     " ON c.image_id = il.image_id)",
-				     NULL, &active_bytes, e);
+	r = dcfs_image_used_by_containers(db, &active_images, &active_bytes, e);
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(upper_bytes), 0) FROM containers"
@@ -58,12 +34,7 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
 	int64_t active_snaps = 0, reclaimable_snaps = 0;
 	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT count(DISTINCT c.image_id) FROM containers c"
-				     " JOIN snapshots s ON s.image_id = c.image_id",
-				     NULL, &active_snaps, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, &reclaimable_snaps, e);
+		r = dcfs_snapshot_du(db, &active_snaps, &reclaimable_snaps, e);
 	if (r < 0)
 		goto out;
 	uint64_t layer_bytes = SUM("layer_bytes") - SUM("layer_unref_bytes"); /* layers images hold */

@@ -14,7 +14,10 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "entry.h"
+#include "image_table.h"
+#include "merged_index.h"
 #include "orphans.h"
+#include "snapshot_table.h"
 
 typedef struct ctx {
 	dcfs_store *s;
@@ -269,6 +272,15 @@ static int check_sums(ctx *c, dcfs_error *e)
 	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
 }
 
+static void snapshot_problem(bool missing, int64_t image_id, void *u)
+{
+	ctx *c = u;
+	c->rep->problems++;
+	say(c, "%s %lld", missing ? "snapshot without its record: image"
+			      : "snapshot record of an image that is not a snapshot: image",
+	    (long long)image_id);
+}
+
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
  * extents that do not fit their chunk, and files whose extents run past their size. */
 static int check_dangling(ctx *c, dcfs_error *e)
@@ -284,12 +296,6 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		 " WHERE x.file_off + x.len > b.size"},
 		{"regular file without content in layer",
 		 "SELECT layer_id FROM entries WHERE type = 'f' AND size > 0 AND blob_id IS NULL"},
-		{"snapshot without its record: image",
-		 "SELECT id FROM images i WHERE kind = 'snapshot' AND NOT EXISTS"
-		 " (SELECT 1 FROM snapshots s WHERE s.image_id = i.id)"},
-		{"snapshot record of an image that is not a snapshot: image",
-		 "SELECT s.image_id FROM snapshots s JOIN images i ON i.id = s.image_id"
-		 " WHERE i.kind != 'snapshot'"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -303,9 +309,12 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		if (r < 0)
 			return r;
 	}
+	int r = dcfs_snapshot_check(c->s->db, snapshot_problem, c, e);
+	if (r < 0)
+		return r;
 	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
 	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
+	r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
 	if (r < 0)
 		return r;
 	while ((r = dcfs_catalog_step(fk, e)) > 0) {
@@ -321,13 +330,13 @@ static int check_dangling(ctx *c, dcfs_error *e)
 			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
 			" OR blob_id NOT IN (SELECT id FROM blobs);"
 			"DELETE FROM entries WHERE layer_id NOT IN (SELECT id FROM layers)"
-			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));"
-			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
-			" OR layer_id NOT IN (SELECT id FROM layers);"
-			"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
-			" OR layer_id NOT IN (SELECT id FROM layers);";
+			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));";
 		int before = sqlite3_total_changes(c->s->db);
 		r = dcfs_catalog_exec(c->s->db, drop, e);
+		if (r >= 0)
+			r = dcfs_image_layers_drop_dangling(c->s->db, e);
+		if (r >= 0)
+			r = dcfs_merged_index_drop_dangling(c->s->db, e);
 		if (r < 0)
 			return r;
 		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);
