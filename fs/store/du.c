@@ -22,7 +22,9 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 		goto out;
 	/* Images a container uses, and the bytes of the layers they hold (not reclaimable). */
 	int64_t active_images = 0, active_bytes = 0, idle_containers = 0, idle_volumes = 0;
-	r = dcfs_image_used_by_containers(db, &active_images, &active_bytes, e);
+	r = dcfs_image_count_used(db, &active_images, e);
+	if (r >= 0)
+		r = dcfs_image_used_bytes(db, &active_bytes, e);
 	if (r >= 0)
 		r = dcfs_catalog_int(db,
 				     "SELECT coalesce(sum(upper_bytes), 0) FROM containers"
@@ -34,7 +36,9 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	/* Snapshots containers were made from; the bytes only retired, unused snapshots hold. */
 	int64_t active_snaps = 0, reclaimable_snaps = 0;
 	if (r >= 0)
-		r = dcfs_snapshot_du(db, &active_snaps, &reclaimable_snaps, e);
+		r = dcfs_snapshot_count_used(db, &active_snaps, e);
+	if (r >= 0)
+		r = dcfs_snapshot_reclaimable_bytes(db, &reclaimable_snaps, e);
 	if (r < 0)
 		goto out;
 	uint64_t layer_bytes = SUM("layer_bytes") - SUM("layer_unref_bytes"); /* layers images hold */

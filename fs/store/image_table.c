@@ -71,6 +71,22 @@ static int run(sqlite3_stmt *st, dcfs_error *e)
 	return r < 0 ? r : 0;
 }
 
+/* Run `sql` (no rows) with image `ref` as ?1 and `text` as ?2 when it has one: the number of
+ * rows it changed. */
+static int run_on_ref(sqlite3 *db, const char *sql, const char *ref, const char *text,
+		      dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	r = dcfs_catalog_step(st, e);
+	return r < 0 ? r : sqlite3_changes(db);
+}
+
 int dcfs_image_insert(sqlite3 *db, const char *ref, const char *kind, const char *config_json,
 		      const char *digest, int64_t *id, dcfs_error *e)
 {
@@ -144,12 +160,8 @@ int dcfs_image_layers_get(sqlite3 *db, int64_t image_id, size_t extra, int64_t *
 
 int dcfs_image_mark_pulled(sqlite3 *db, const char *ref, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, "UPDATE images SET pulled = 1 WHERE ref = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	return run(st, e);
+	int r = run_on_ref(db, "UPDATE images SET pulled = 1 WHERE ref = ?1", ref, NULL, e);
+	return r < 0 ? r : 0;
 }
 
 void dcfs_image_touch(sqlite3 *db, int64_t id)
@@ -164,32 +176,17 @@ void dcfs_image_touch(sqlite3 *db, int64_t id)
 
 int dcfs_image_delete(sqlite3 *db, const char *ref, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, "DELETE FROM images WHERE ref = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	r = dcfs_catalog_step(st, e);
-	if (r < 0)
-		return r;
-	return sqlite3_changes(db) > 0;
+	int r = run_on_ref(db, "DELETE FROM images WHERE ref = ?1", ref, NULL, e);
+	return r < 0 ? r : r > 0;
 }
 
 int dcfs_image_make_snapshot(sqlite3 *db, const char *ref, const char *key_label, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db,
-				     "UPDATE images SET kind = 'snapshot' WHERE ref = ?1"
-				     " AND json_extract(config, ?2) IS NOT NULL",
-				     &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key_label, -1, SQLITE_STATIC);
-	r = dcfs_catalog_step(st, e);
-	if (r < 0)
-		return r;
-	return sqlite3_changes(db) > 0;
+	int r = run_on_ref(db,
+			   "UPDATE images SET kind = 'snapshot' WHERE ref = ?1"
+			   " AND json_extract(config, ?2) IS NOT NULL",
+			   ref, key_label, e);
+	return r < 0 ? r : r > 0;
 }
 
 int dcfs_image_config_labelled(sqlite3 *db, int64_t id, const char *const (*labels)[2], size_t n,
@@ -318,25 +315,29 @@ int dcfs_image_snapshot_only_bytes(sqlite3 *db, int64_t *out, dcfs_error *e)
 				NULL, out, e);
 }
 
-int dcfs_image_used_by_containers(sqlite3 *db, int64_t *images, int64_t *bytes, dcfs_error *e)
+/* Images (kind "image") containers use; the bytes of the layers of what containers use. */
+static const char used_images_sql[] =
+	"SELECT count(DISTINCT c.image_id) FROM containers c"
+	" JOIN images i ON i.id = c.image_id AND i.kind = 'image'";
+static const char used_bytes_sql[] =
+	"SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
+	" il.layer_id FROM image_layers il JOIN containers c ON c.image_id = il.image_id)";
+
+int dcfs_image_count_used(sqlite3 *db, int64_t *out, dcfs_error *e)
 {
-	int r = dcfs_catalog_int(db,
-				 "SELECT count(DISTINCT c.image_id) FROM containers c"
-				 " JOIN images i ON i.id = c.image_id AND i.kind = 'image'",
-				 NULL, images, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db,
-				     "SELECT coalesce(sum(size), 0) FROM layers WHERE id IN (SELECT"
-				     " il.layer_id FROM image_layers il JOIN containers c"
-				     " ON c.image_id = il.image_id)",
-				     NULL, bytes, e);
-	return r;
+	return dcfs_catalog_int(db, used_images_sql, NULL, out, e);
 }
+
+int dcfs_image_used_bytes(sqlite3 *db, int64_t *out, dcfs_error *e)
+{
+	return dcfs_catalog_int(db, used_bytes_sql, NULL, out, e);
+}
+
+static const char drop_dangling_sql[] =
+	"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
+	" OR layer_id NOT IN (SELECT id FROM layers);";
 
 int dcfs_image_layers_drop_dangling(sqlite3 *db, dcfs_error *e)
 {
-	return dcfs_catalog_exec(db,
-				 "DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
-				 " OR layer_id NOT IN (SELECT id FROM layers);",
-				 e);
+	return dcfs_catalog_exec(db, drop_dangling_sql, e);
 }

@@ -74,10 +74,11 @@ int dcfs_image_each_config(dcfs_store *s, int (*fn)(const char *config, size_t l
 			   void *u, dcfs_error *e);
 
 /* Figures for `dcfs du`: the bytes of the layers that snapshots hold (their workspace layers
- * included) and no image does; the number of images (kind "image") containers use, and the
- * bytes of the layers of the images (or snapshots) containers use. */
+ * included) and no image does; the number of images (kind "image") containers use; the bytes
+ * of the layers of the images (or snapshots) containers use. */
 int dcfs_image_snapshot_only_bytes(sqlite3 *db, int64_t *out, dcfs_error *e);
-int dcfs_image_used_by_containers(sqlite3 *db, int64_t *images, int64_t *bytes, dcfs_error *e);
+int dcfs_image_count_used(sqlite3 *db, int64_t *out, dcfs_error *e);
+int dcfs_image_used_bytes(sqlite3 *db, int64_t *out, dcfs_error *e);
 
 /* fsck --repair: drop the layer lists of images that are gone or that name a layer that is
  * gone (possible only if foreign keys were off). */

@@ -70,10 +70,11 @@ int dcfs_merged_index_entries_prepare(sqlite3 *db, int64_t image_id, sqlite3_stm
 	return r;
 }
 
+static const char drop_dangling_sql[] =
+	"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
+	" OR layer_id NOT IN (SELECT id FROM layers);";
+
 int dcfs_merged_index_drop_dangling(sqlite3 *db, dcfs_error *e)
 {
-	return dcfs_catalog_exec(db,
-				 "DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
-				 " OR layer_id NOT IN (SELECT id FROM layers);",
-				 e);
+	return dcfs_catalog_exec(db, drop_dangling_sql, e);
 }

@@ -37,13 +37,28 @@ int dcfs_snapshot_insert(sqlite3 *db, const char *ref, const dcfs_snapshot_meta 
 	return 0;
 }
 
+/* Run `sql` (no rows) with `text` as ?1 and `n` as ?2: the number of rows it changed; a failure
+ * says `what` failed. */
+static int run_text_int(sqlite3 *db, const char *sql, const char *text, int64_t n,
+			const char *what, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, n);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return dcfs_catalog_error(db, e, what);
+	return sqlite3_changes(db);
+}
+
 #define LABEL_OF(name) "json_extract(config, '$.config.Labels.\"dev.dcfs.snapshot." name "\"')"
 
 int dcfs_snapshot_insert_from_labels(sqlite3 *db, const char *ref, int64_t created_ns,
 				     dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	int r = run_text_int(
 		db,
 		"INSERT OR IGNORE INTO snapshots(image_id, base_ref, base_digest, folder, config_file,"
 		" key, config_hash, build_hash, stage, origin, created_ns, workspace_tree)"
@@ -53,12 +68,7 @@ int dcfs_snapshot_insert_from_labels(sqlite3 *db, const char *ref, int64_t creat
 		" CASE " LABEL_OF("origin") " WHEN 'prebuild' THEN 'prebuild' ELSE 'snapshot' END, ?2,"
 		" coalesce(" LABEL_OF("workspace-tree") ", '')"
 		" FROM images WHERE ref = ?1 AND kind = 'snapshot'",
-		&st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, created_ns);
-	r = dcfs_catalog_step(st, e);
+		ref, created_ns, "catalog", e);
 	return r < 0 ? r : 0;
 }
 
@@ -179,21 +189,16 @@ int dcfs_snapshot_find_config(dcfs_store *s, const char *config_hash, dcfs_snaps
 int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *released,
 			 dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	int r = run_text_int(
 		s->db,
 		"UPDATE snapshots SET reclaimable = 1 WHERE reclaimable = 0 AND image_id IN ("
 		" SELECT image_id FROM snapshots WHERE origin = 'prebuild' AND config_file = ?1"
 		" ORDER BY created_ns DESC, image_id DESC LIMIT -1 OFFSET ?2)",
-		&st, e);
+		config_file, keep, "retaining snapshots", e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_text(st, 1, config_file, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, keep);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return dcfs_catalog_error(s->db, e, "retaining snapshots");
 	if (released)
-		*released = sqlite3_changes(s->db);
+		*released = r;
 	return 0;
 }
 
@@ -207,15 +212,19 @@ static const char reclaimable_snapshots_sql[] =
 	"  AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.workspace_layer = l.id"
 	"  AND s.image_id NOT IN gone)";
 
-int dcfs_snapshot_du(sqlite3 *db, int64_t *in_use, int64_t *reclaimable_bytes, dcfs_error *e)
+/* Snapshots containers were made from. */
+static const char used_snapshots_sql[] =
+	"SELECT count(DISTINCT c.image_id) FROM containers c"
+	" JOIN snapshots s ON s.image_id = c.image_id";
+
+int dcfs_snapshot_count_used(sqlite3 *db, int64_t *out, dcfs_error *e)
 {
-	int r = dcfs_catalog_int(db,
-				 "SELECT count(DISTINCT c.image_id) FROM containers c"
-				 " JOIN snapshots s ON s.image_id = c.image_id",
-				 NULL, in_use, e);
-	if (r >= 0)
-		r = dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, reclaimable_bytes, e);
-	return r;
+	return dcfs_catalog_int(db, used_snapshots_sql, NULL, out, e);
+}
+
+int dcfs_snapshot_reclaimable_bytes(sqlite3 *db, int64_t *out, dcfs_error *e)
+{
+	return dcfs_catalog_int(db, reclaimable_snapshots_sql, NULL, out, e);
 }
 
 int dcfs_snapshot_check(sqlite3 *db, void (*fn)(bool missing, int64_t image_id, void *u), void *u,

@@ -66,9 +66,10 @@ int dcfs_snapshot_find_config(dcfs_store *s, const char *config_hash, dcfs_snaps
 int dcfs_snapshot_retain(dcfs_store *s, const char *config_file, int keep, int *released,
 			 dcfs_error *e);
 
-/* Figures for `dcfs du`: how many snapshots containers were made from, and the bytes of the
- * layers only retired (reclaimable) snapshots no container uses hold. */
-int dcfs_snapshot_du(sqlite3 *db, int64_t *in_use, int64_t *reclaimable_bytes, dcfs_error *e);
+/* Figures for `dcfs du`: how many snapshots containers were made from; the bytes of the layers
+ * that only retired (reclaimable) snapshots no container uses hold. */
+int dcfs_snapshot_count_used(sqlite3 *db, int64_t *out, dcfs_error *e);
+int dcfs_snapshot_reclaimable_bytes(sqlite3 *db, int64_t *out, dcfs_error *e);
 
 /* fsck: call `fn` with the id of each image of kind "snapshot" without a `snapshots` row
  * (`missing` true) and of each `snapshots` row whose image is not a snapshot (false). */

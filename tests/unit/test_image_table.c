@@ -158,13 +158,15 @@ static void test_snapshots(dcfs_store *s)
 	CHECK_INT(dcfs_snapshot_retain(s, "/w/.devcontainer.json", 0, &released, &e), 0);
 	CHECK_INT(released, 1);
 	int64_t in_use = -1, reclaimable = -1;
-	CHECK_INT(dcfs_snapshot_du(db, &in_use, &reclaimable, &e), 1);
+	CHECK_INT(dcfs_snapshot_count_used(db, &in_use, &e), 1);
+	CHECK_INT(dcfs_snapshot_reclaimable_bytes(db, &reclaimable, &e), 1);
 	CHECK_INT(in_use, 0);
 	CHECK_INT(reclaimable, 0); /* layer 3 is snap:2's too */
 	int64_t snap_only = -1, images = -1, bytes = -1;
 	CHECK_INT(dcfs_image_snapshot_only_bytes(db, &snap_only, &e), 1);
 	CHECK_INT(snap_only, 7);
-	CHECK_INT(dcfs_image_used_by_containers(db, &images, &bytes, &e), 1);
+	CHECK_INT(dcfs_image_count_used(db, &images, &e), 1);
+	CHECK_INT(dcfs_image_used_bytes(db, &bytes, &e), 1);
 	CHECK(images == 0 && bytes == 0);
 
 	int problems[2] = {0, 0};
