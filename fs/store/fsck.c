@@ -14,8 +14,12 @@
 #include "cleanup.h"
 #include "container_table.h"
 #include "fsutil.h"
+#include "entry.h"
+#include "image_table.h"
 #include "layer_table.h"
+#include "merged_index.h"
 #include "orphans.h"
+#include "snapshot_table.h"
 #include "volume_table.h"
 #include "workspace_record.h"
 
@@ -360,6 +364,15 @@ static int dangling_query(sqlite3 *db, const char *query, dangling *d, dcfs_erro
 	return r;
 }
 
+static void snapshot_problem(bool missing, int64_t image_id, void *u)
+{
+	ctx *c = u;
+	c->rep->problems++;
+	say(c, "%s %lld", missing ? "snapshot without its record: image"
+			      : "snapshot record of an image that is not a snapshot: image",
+	    (long long)image_id);
+}
+
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
  * extents that do not fit their chunk, and files whose extents run past their size. */
 static int check_dangling(ctx *c, dcfs_error *e)
@@ -375,12 +388,6 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		 "SELECT x.blob_id FROM extents x JOIN blobs b ON b.id = x.blob_id"
 		 " WHERE x.file_off + x.len > b.size"},
 		{"regular file without content in layer", NULL},
-		{"snapshot without its record: image",
-		 "SELECT id FROM images i WHERE kind = 'snapshot' AND NOT EXISTS"
-		 " (SELECT 1 FROM snapshots s WHERE s.image_id = i.id)"},
-		{"snapshot record of an image that is not a snapshot: image",
-		 "SELECT s.image_id FROM snapshots s JOIN images i ON i.id = s.image_id"
-		 " WHERE i.kind != 'snapshot'"},
 	};
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		dangling d = {.c = c, .what = checks[i].what};
@@ -389,9 +396,12 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		if (r < 0)
 			return r;
 	}
+	int r = dcfs_snapshot_check(c->s->db, snapshot_problem, c, e);
+	if (r < 0)
+		return r;
 	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
 	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
+	r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
 	if (r < 0)
 		return r;
 	while ((r = dcfs_catalog_step(fk, e)) > 0) {
@@ -405,15 +415,15 @@ static int check_dangling(ctx *c, dcfs_error *e)
 	if (c->repair) {
 		static const char drop[] =
 			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
-			" OR blob_id NOT IN (SELECT id FROM blobs);"
-			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
-			" OR layer_id NOT IN (SELECT id FROM layers);"
-			"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
-			" OR layer_id NOT IN (SELECT id FROM layers);";
+			" OR blob_id NOT IN (SELECT id FROM blobs);";
 		int before = sqlite3_total_changes(c->s->db);
 		r = dcfs_catalog_exec(c->s->db, drop, e);
 		if (r >= 0)
 			r = dcfs_entry_drop_dangling(c->s->db, e);
+		if (r >= 0)
+			r = dcfs_image_layers_drop_dangling(c->s->db, e);
+		if (r >= 0)
+			r = dcfs_merged_index_drop_dangling(c->s->db, e);
 		if (r < 0)
 			return r;
 		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);

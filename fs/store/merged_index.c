@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "image_table.h"
 #include "schema_internal.h"
 
 static const char *const steps[] = {
@@ -32,31 +33,51 @@ static const char *const steps[] = {
 
 int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *layers = NULL;
-	int r = dcfs_catalog_prepare(db, "SELECT layer_id FROM image_layers WHERE image_id = ?1 ORDER BY pos",
-				     &layers, e);
+	_cleanup_free_ int64_t *layers = NULL;
+	size_t nlayers = 0;
+	int r = dcfs_image_layers_get(db, image_id, 0, &layers, &nlayers, e);
 	if (r < 0)
 		return r;
 	sqlite3_stmt *st[4] = {NULL, NULL, NULL, NULL};
 	for (int i = 0; i < 4 && r >= 0; i++)
 		r = dcfs_catalog_prepare(db, steps[i], &st[i], e);
-	int64_t nlayers = 0;
-	sqlite3_bind_int64(layers, 1, image_id);
-	while (r >= 0 && (r = dcfs_catalog_step(layers, e)) > 0) {
-		int64_t layer = sqlite3_column_int64(layers, 0);
+	for (size_t k = 0; r >= 0 && k < nlayers; k++) {
 		/* The bottom layer has nothing beneath it to hide. */
-		for (int i = nlayers ? 0 : 3; i < 4 && r >= 0; i++) {
+		for (int i = k ? 0 : 3; i < 4 && r >= 0; i++) {
 			sqlite3_bind_int64(st[i], 1, image_id);
-			sqlite3_bind_int64(st[i], 2, layer);
+			sqlite3_bind_int64(st[i], 2, layers[k]);
 			if (sqlite3_step(st[i]) != SQLITE_DONE)
 				r = dcfs_catalog_error(db, e, "merging layers");
 			sqlite3_reset(st[i]);
 		}
-		nlayers++;
 	}
 	for (int i = 0; i < 4; i++)
 		sqlite3_finalize(st[i]);
 	return r < 0 ? r : 0;
+}
+
+int dcfs_merged_index_entries_prepare(sqlite3 *db, int64_t image_id, sqlite3_stmt **out,
+				      dcfs_error *e)
+{
+	int r = dcfs_catalog_prepare(
+		db,
+		"SELECT ii.path, e.type, e.mode, e.uid, e.gid, e.mtime_ns, e.size, e.target, e.rdev,"
+		" e.xattrs, e.blob_id, e.layer_id FROM image_index ii JOIN entries e"
+		" ON e.layer_id = ii.layer_id AND e.path = ii.path"
+		" WHERE ii.image_id = ?1 ORDER BY ii.path",
+		out, e);
+	if (r >= 0)
+		sqlite3_bind_int64(*out, 1, image_id);
+	return r;
+}
+
+static const char drop_dangling_sql[] =
+	"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
+	" OR layer_id NOT IN (SELECT id FROM layers);";
+
+int dcfs_merged_index_drop_dangling(sqlite3 *db, dcfs_error *e)
+{
+	return dcfs_catalog_exec(db, drop_dangling_sql, e);
 }
 
 /* The schema of the `image_index` table: a step per catalog version, run by catalog_schema.c. */

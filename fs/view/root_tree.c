@@ -7,12 +7,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "blob_content.h"
 #include "catalog.h"
 #include "cleanup.h"
 #include "entry.h"
+#include "image_table.h"
+#include "merged_index.h"
 #include "path.h"
 
 #define NONE ((size_t)-1)
@@ -325,20 +326,16 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 	return 0;
 }
 
-static int find_image(sqlite3 *db, const char *ref, int64_t *id, dcfs_error *e)
+static int find_image(dcfs_store *s, const char *ref, int64_t *id, dcfs_error *e)
 {
-	int r = dcfs_catalog_int(db, "SELECT id FROM images WHERE ref = ?1", ref, id, e);
-	if (r < 0)
-		return r;
-	if (r == 0)
+	_cleanup_(dcfs_image_row_free) dcfs_image_row image = {0};
+	int r = dcfs_image_lookup(s, ref, &image, e);
+	if (r == -ENOENT)
 		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	r = dcfs_catalog_prepare(db, "UPDATE images SET last_used = ?2 WHERE id = ?1", &st, e);
 	if (r < 0)
 		return r;
-	sqlite3_bind_int64(st, 1, *id);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-	sqlite3_step(st); /* best effort: a read-only catalog still serves */
+	*id = image.id;
+	dcfs_image_touch(s->db, *id);
 	return 0;
 }
 
@@ -348,21 +345,14 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 	if (!t)
 		return oom(e);
 	loader l = {.t = t};
-	int r = find_image(s->db, ref, &t->image_id, e);
+	int r = find_image(s, ref, &t->image_id, e);
 	/* one read transaction: one consistent state, and one lock for the thousands of extent
 	 * queries instead of one each */
 	bool in_tx = r >= 0 && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (r >= 0)
-		r = dcfs_catalog_prepare(
-			s->db,
-			"SELECT ii.path, e.type, e.mode, e.uid, e.gid, e.mtime_ns, e.size, e.target, e.rdev,"
-			" e.xattrs, e.blob_id, e.layer_id FROM image_index ii JOIN entries e"
-			" ON e.layer_id = ii.layer_id AND e.path = ii.path"
-			" WHERE ii.image_id = ?1 ORDER BY ii.path",
-			&st, e);
+		r = dcfs_merged_index_entries_prepare(s->db, t->image_id, &st, e);
 	if (r >= 0) {
-		sqlite3_bind_int64(st, 1, t->image_id);
 		while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
 			r = add_node(&l, st, e);
 		if (r >= 0 && t->nnodes == 0)

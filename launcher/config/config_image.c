@@ -5,27 +5,24 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "devcontainer.h"
+#include "image_table.h"
 #include "jsonc.h"
 #include "ref.h"
 
 /* The stored OCI config of image `name`; *out NULL when the store has no such image. */
 static int image_config(dcfs_store *s, const char *name, char **out, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_(dcfs_image_row_free) dcfs_image_row image = {0};
+	_cleanup_error_ dcfs_error err = {0};
 	*out = NULL;
-	int r = sqlite3_prepare_v2(
-		s->db, "SELECT config FROM images WHERE ref = ? AND kind = 'image'", -1, &st, NULL);
-	if (r != SQLITE_OK)
+	int r = dcfs_image_lookup(s, name, &image, &err);
+	if (r == -ENOENT || (r >= 0 && strcmp(image.kind, "image")))
+		return 0; /* none, or a snapshot of that name */
+	if (r == -ENOMEM)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (r < 0)
 		return dcfs_error_set(e, EIO, "cannot read the catalog: %s", sqlite3_errmsg(s->db));
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 0);
-		*out = strdup(text ? text : "{}");
-		return *out ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
-	}
-	if (r != SQLITE_DONE)
-		return dcfs_error_set(e, EIO, "cannot read the catalog: %s", sqlite3_errmsg(s->db));
+	*out = TAKE_PTR(image.config);
 	return 0;
 }
 

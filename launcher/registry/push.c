@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "image_table.h"
 #include "jsonc.h"
 #include "push_internal.h"
 #include "push_memo.h"
@@ -274,10 +275,6 @@ static int push_blob(pusher *p, const char *digest, const body *src, dcfs_error 
 
 static int find_image(dcfs_store *s, const char *src, int64_t *id, char **config, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT id, config FROM images WHERE ref = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
 	_cleanup_free_ char *name = NULL;
 	dcfs_ref ref;
 	dcfs_error ignored = {0};
@@ -290,40 +287,22 @@ static int find_image(dcfs_store *s, const char *src, int64_t *id, char **config
 	for (size_t i = 0; i < ELEMENTSOF(names); i++) {
 		if (!names[i])
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
-		int r = dcfs_catalog_step(st, e);
+		_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+		int r = dcfs_image_lookup(s, names[i], &im, e);
+		if (r == -ENOENT)
+			continue;
 		if (r < 0)
 			return r;
-		if (r > 0) {
-			*id = sqlite3_column_int64(st, 0);
-			const char *c = (const char *)sqlite3_column_text(st, 1);
-			*config = strdup(c ? c : "{}");
-			return *config ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
-		}
+		*id = im.id;
+		*config = TAKE_PTR(im.config);
+		return 0;
 	}
 	return dcfs_error_set(e, ENOENT, "no image '%s' in the store", src);
 }
 
 static int image_layers(dcfs_store *s, int64_t image_id, int64_t **ids, size_t *n, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT layer_id FROM image_layers WHERE image_id = ? ORDER BY pos",
-			       -1, &st, NULL) != SQLITE_OK)
-		return dcfs_error_set(e, EIO, "catalog: %s", sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, image_id);
-	*ids = NULL;
-	*n = 0;
-	int r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		int64_t *p = realloc(*ids, (*n + 1) * sizeof(**ids));
-		if (!p)
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		*ids = p;
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-	}
-	return r;
+	return dcfs_image_layers_get(s->db, image_id, 0, ids, n, e);
 }
 
 static cJSON *descriptor(const char *media_type, const char *digest, uint64_t size)

@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "gc.h"
 #include "image_list.h"
+#include "image_table.h"
 #include "jsonc.h"
 #include "runtime.h"
 #include "snapshot.h"
@@ -122,6 +123,16 @@ static int plan_containers(planner *pl, const char *folder, const char *variant,
 	return r;
 }
 
+/* Image `ref`, when it is stored, is one this configuration used. */
+static int note_image(planner *pl, const char *ref, dcfs_error *e)
+{
+	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+	int r = dcfs_image_lookup(pl->s, ref, &im, e);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : add_id(&pl->used, &pl->nused, im.id, e);
+}
+
 /* The folder's snapshots and prebuilds, and the images they were taken over, are what its
  * configuration used too. */
 static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
@@ -133,11 +144,8 @@ static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
 		if (!list[i].folder || strcmp(list[i].folder, folder))
 			continue;
 		r = add_id(&pl->used, &pl->nused, list[i].image_id, e);
-		int64_t base = 0;
-		if (r >= 0 && list[i].base_ref &&
-		    (r = dcfs_catalog_int(pl->s->db, "SELECT id FROM images WHERE ref = ?1",
-					  list[i].base_ref, &base, e)) > 0)
-			r = add_id(&pl->used, &pl->nused, base, e);
+		if (r >= 0 && list[i].base_ref)
+			r = note_image(pl, list[i].base_ref, e);
 	}
 	dcfs_snapshot_list_free(list, n);
 	return r < 0 ? r : 0;
@@ -146,13 +154,10 @@ static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
 /* A pulled image comes back with a pull; an imported one would not. */
 static int pullable(dcfs_store *s, int64_t id, bool *out, dcfs_error *e)
 {
-	int64_t pulled = 0;
-	char param[32];
-	snprintf(param, sizeof(param), "%lld", (long long)id);
-	int r = dcfs_catalog_int(s->db, "SELECT pulled FROM images WHERE id = CAST(?1 AS INTEGER)",
-				 param, &pulled, e);
-	*out = pulled != 0;
-	return r < 0 ? r : 0;
+	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+	int r = dcfs_image_lookup_id(s, id, &im, e);
+	*out = r >= 0 && im.pulled;
+	return r < 0 && r != -ENOENT ? r : 0;
 }
 
 static int plan_images(planner *pl, dcfs_error *e)
@@ -209,10 +214,8 @@ int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *variant,
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	int r = plan_containers(&pl, folder, variant, e);
 	r = r ?: note_snapshots(&pl, folder, e);
-	int64_t image_id = 0;
-	if (r >= 0 && image &&
-	    (r = dcfs_catalog_int(s->db, "SELECT id FROM images WHERE ref = ?1", image, &image_id, e)) > 0)
-		r = add_id(&pl.used, &pl.nused, image_id, e);
+	if (r >= 0 && image)
+		r = note_image(&pl, image, e);
 	r = r < 0 ? r : 0;
 	r = r ?: plan_images(&pl, e);
 	r = r ?: plan_volumes(&pl, e);

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "container_setup.h"
 #include "container_snapshot.h"
+#include "image_table.h"
 #include "jsonc.h"
 #include "pull.h"
 #include "ref.h"
@@ -61,20 +62,15 @@ static int find_image(up_ctx *u)
 	dcfs_ref_free(&ref);
 	if (!u->image_ref || !(u->ref = strdup(u->image_ref)))
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (dcfs_catalog_prepare(u->s->db,
-				 "SELECT id, config, digest FROM images WHERE ref = ?1 AND kind = 'image'",
-				 &st, e) < 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, u->ref, -1, SQLITE_STATIC);
-	int r = dcfs_catalog_step(st, e);
+	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+	int r = dcfs_image_lookup(u->s, u->ref, &im, e);
+	if (r == -ENOENT || (r >= 0 && strcmp(im.kind, "image")))
+		return dcfs_error_set(e, ENOENT, "image '%s' is not in the store", u->ref);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return dcfs_error_set(e, ENOENT, "image '%s' is not in the store", u->ref);
-	u->image_id = sqlite3_column_int64(st, 0);
-	u->image_config = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
-	u->image_digest = strdup((const char *)sqlite3_column_text(st, 2));
+	u->image_id = im.id;
+	u->image_config = cJSON_Parse(im.config);
+	u->image_digest = TAKE_PTR(im.digest);
 	if (!u->image_digest)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	return dcfs_prebuild_key_compute(&u->d, u->image_digest, &u->key, e);
@@ -92,13 +88,14 @@ static int ensure_image(up_ctx *u)
 		return image && !u->o->no_pull ? -EINVAL : 0; /* find_image() says what is wrong */
 	_cleanup_free_ char *name = dcfs_ref_name(&ref);
 	dcfs_ref_free(&ref);
-	int64_t found = 0;
 	if (!name)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_catalog_int(u->s->db, "SELECT count(*) FROM images WHERE ref = ?1 AND kind = 'image'",
-				 name, &found, e);
-	if (r < 0 || found)
-		return r < 0 ? r : 0;
+	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+	int r = dcfs_image_lookup(u->s, name, &im, e);
+	if (r >= 0 && !strcmp(im.kind, "image"))
+		return 0; /* stored */
+	if (r < 0 && r != -ENOENT)
+		return r;
 	dcfs_report_note(u->o->report, "pulling %s: it is not in the store", name);
 	_cleanup_error_ dcfs_error perr = {0};
 	dcfs_pull_result pulled = {0};
