@@ -65,6 +65,32 @@ int64_t dcfs_catalog_sum(sqlite3 *db, const char *name)
 	return v;
 }
 
+int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, bool *integer,
+			      dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "SELECT value FROM sums WHERE name = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	r = dcfs_catalog_step(st, e);
+	*value = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+	*integer = r <= 0 || sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+	return r < 0 ? r : 0;
+}
+
+int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "UPDATE sums SET value = ?1 WHERE name = ?2", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, value);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	r = dcfs_catalog_step(st, e);
+	return r < 0 ? r : 0;
+}
+
 int dcfs_catalog_step(sqlite3_stmt *st, dcfs_error *e)
 {
 	int rc = sqlite3_step(st);

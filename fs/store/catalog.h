@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cleanup.h"
@@ -27,6 +28,15 @@ int dcfs_catalog_error(sqlite3 *db, dcfs_error *e, const char *what);
 
 /* Read one sum from the `sums` table (0 when absent). */
 int64_t dcfs_catalog_sum(sqlite3 *db, const char *name);
+
+/* One sum as recorded: its value (0 when absent) and whether it is still an integer (an
+ * overflow in a trigger makes it a float), for fsck. */
+int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, bool *integer,
+			      dcfs_error *e);
+/* Overwrite one recorded sum (fsck's repair). */
+int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e);
+/* A sum recomputed from the rows, handed over by the table that owns them. */
+typedef int (*dcfs_catalog_sum_fn)(void *u, const char *name, int64_t value, dcfs_error *e);
 
 /* A text column's value, malloc'd; NULL when it is NULL (or out of memory). */
 char *dcfs_catalog_text(sqlite3_stmt *st, int col);
