@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "blob_content.h"
+#include "blob_table.h"
 #include "catalog.h"
 #include "cleanup.h"
 #include "entry.h"
@@ -291,8 +291,8 @@ static int link_children(loader *l, const uint64_t *alias, dcfs_error *e)
 static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_blob_extents_prepare(db, &st, e);
+	_cleanup_(dcfs_blob_extents_free) dcfs_blob_extents it = {0};
+	int r = dcfs_blob_extents_open(&it, db, e);
 	if (r < 0)
 		return r;
 	size_t cap = 0;
@@ -301,8 +301,9 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 		if (n->type != DCFS_T_FILE || l->blobs[i] <= 0)
 			continue;
 		n->first_extent = t->nextents;
-		sqlite3_bind_int64(st, 1, l->blobs[i]);
-		while ((r = dcfs_catalog_step(st, e)) > 0) {
+		dcfs_blob_extents_start(&it, l->blobs[i]);
+		dcfs_blob_extent ext;
+		while ((r = dcfs_blob_extents_next(&it, &ext, e)) > 0) {
 			if (t->nextents == cap) {
 				cap = cap ? cap * 2 : 1024;
 				dcfs_tree_extent *x = realloc(t->extents, cap * sizeof(*x));
@@ -311,13 +312,12 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 				t->extents = x;
 			}
 			dcfs_tree_extent *x = &t->extents[t->nextents++];
-			x->file_off = (uint64_t)sqlite3_column_int64(st, 0);
-			x->chunk_off = (uint32_t)sqlite3_column_int64(st, 1);
-			x->len = (uint32_t)sqlite3_column_int64(st, 2);
-			memcpy(x->chunk.b, sqlite3_column_blob(st, 3), DCFS_HASH_LEN);
+			x->file_off = ext.file_off;
+			x->chunk_off = (uint32_t)ext.chunk_off;
+			x->len = (uint32_t)ext.len;
+			x->chunk = ext.chunk;
 			n->blocks += (x->len + 4095) / 4096 * 8; /* as a 4 KiB-block file system counts */
 		}
-		sqlite3_reset(st);
 		if (r < 0)
 			return r;
 		n->nextents = t->nextents - n->first_extent;
