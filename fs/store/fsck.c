@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blob_table.h"
 #include "catalog.h"
 #include "chunk.h"
+#include "chunk_table.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "entry.h"
@@ -37,11 +39,8 @@ __attribute__((format(printf, 2, 3))) static void say(ctx *c, const char *fmt, .
 
 DEFINE_TRIVIAL_CLEANUP(ZSTD_DCtx *, ZSTD_freeDCtx)
 
-static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
-		   dcfs_error *e);
-
 /* Move a chunk file to quarantine/ and mark its row. */
-static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
+static int quarantine(ctx *c, const dcfs_hash *h, dcfs_error *e)
 {
 	char name[3 + DCFS_HASH_HEX], hex[DCFS_HASH_HEX], to[16 + DCFS_HASH_HEX];
 	dcfs_store_chunk_name(h, name);
@@ -49,12 +48,7 @@ static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 	snprintf(to, sizeof(to), "quarantine/%s", hex);
 	if (renameat(c->s->chunks_fd, name, c->s->root_fd, to) < 0 && errno != ENOENT)
 		return dcfs_error_set(e, errno, "cannot quarantine chunk %s: %m", hex);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "UPDATE chunks SET quarantined = 1 WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	r = dcfs_catalog_step(st, e);
+	int r = dcfs_chunk_table_quarantine(c->s->db, h, e);
 	if (r < 0)
 		return r;
 	c->rep->repaired++;
@@ -63,26 +57,24 @@ static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 
 static int check_chunks(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(c->s->db,
-				     "SELECT id, hash, plain_size, stored_size, quarantined, refs FROM chunks",
-				     &st, e);
+	_cleanup_(dcfs_chunk_rows_free) dcfs_chunk_rows st = {0};
+	int r = dcfs_chunk_rows_open(&st, c->s->db, e);
 	if (r < 0)
 		return r;
 	_cleanup_(ZSTD_freeDCtxp) ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	_cleanup_free_ void *buf = malloc(DCFS_CHUNK_MAX);
 	if (!dctx || !buf)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		dcfs_hash h;
-		if (sqlite3_column_bytes(st, 1) != DCFS_HASH_LEN)
+	dcfs_chunk_row row;
+	while ((r = dcfs_chunk_rows_next(&st, &row, e)) > 0) {
+		int64_t id = row.id;
+		dcfs_hash h = row.hash;
+		if (!row.hashed)
 			continue; /* the schema's CHECK forbids it */
-		memcpy(h.b, sqlite3_column_blob(st, 1), DCFS_HASH_LEN);
 		char hex[DCFS_HASH_HEX];
 		dcfs_hash_to_hex(&h, hex);
-		if (sqlite3_column_int(st, 4)) {
-			if (sqlite3_column_int64(st, 5) == 0)
+		if (row.quarantined) {
+			if (row.refs == 0)
 				continue; /* nothing uses it any more: prune removes the row */
 			c->rep->problems++;
 			say(c, "chunk %s: quarantined earlier; the images using it are damaged until it is"
@@ -98,15 +90,16 @@ static int check_chunks(ctx *c, dcfs_error *e)
 			/* the message names the chunk */
 			c->rep->problems++;
 			say(c, "%s%s", err.msg, c->repair ? " (quarantined)" : "");
-			if (c->repair && (r = quarantine(c, id, &h, e)) < 0)
+			if (c->repair && (r = quarantine(c, &h, e)) < 0)
 				return r;
 			continue;
 		}
 		/* The content verifies: a size that differs is the catalog's mistake. */
 		static const char *const cols[] = {"plain_size", "stored_size"};
-		int64_t actual[2] = {n, (int64_t)stored};
+		static const dcfs_chunk_size which[] = {DCFS_CHUNK_PLAIN_SIZE, DCFS_CHUNK_STORED_SIZE};
+		int64_t actual[2] = {n, (int64_t)stored}, recorded_sizes[2] = {row.plain_size, row.stored_size};
 		for (int k = 0; k < 2; k++) {
-			int64_t recorded = sqlite3_column_int64(st, 2 + k);
+			int64_t recorded = recorded_sizes[k];
 			if (recorded == actual[k])
 				continue;
 			c->rep->problems++;
@@ -114,11 +107,10 @@ static int check_chunks(ctx *c, dcfs_error *e)
 			    (long long)recorded, (long long)actual[k], c->repair ? " (fixed)" : "");
 			if (!c->repair)
 				continue;
-			char sql[64];
-			snprintf(sql, sizeof(sql), "UPDATE chunks SET %s = ?1 WHERE id = ?2", cols[k]);
-			r = run_fix(c, sql, actual[k], NULL, id, e);
+			r = dcfs_chunk_table_set_size(c->s->db, id, which[k], actual[k], e);
 			if (r < 0)
 				return r;
+			c->rep->repaired++;
 		}
 	}
 	return r;
@@ -131,14 +123,6 @@ typedef struct count_check {
 } count_check;
 
 static const count_check count_checks[] = {
-	{"chunk references",
-	 "SELECT c.id, c.refs, (SELECT count(*) FROM extents x WHERE x.chunk_id = c.id) AS n"
-	 " FROM chunks c WHERE c.refs != n",
-	 "UPDATE chunks SET refs = ?1 WHERE id = ?2"},
-	{"blob references",
-	 "SELECT b.id, b.refs, (SELECT count(*) FROM entries en WHERE en.blob_id = b.id) AS n"
-	 " FROM blobs b WHERE b.refs != n",
-	 "UPDATE blobs SET refs = ?1 WHERE id = ?2"},
 	{"layer references",
 	 "SELECT l.id, l.refs, (SELECT count(*) FROM image_layers il WHERE il.layer_id = l.id)"
 	 " + (SELECT count(*) FROM snapshots s WHERE s.workspace_layer = l.id) AS n"
@@ -156,14 +140,7 @@ static const count_check count_checks[] = {
 
 /* The sums recomputed from the rows. */
 static const char recompute_sums[] =
-	"SELECT 'chunks', count(*) FROM chunks"
-	" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
-	" UNION ALL SELECT 'chunk_stored', coalesce(sum(stored_size), 0) FROM chunks"
-	" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
-	" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks WHERE refs = 0"
-	" UNION ALL SELECT 'blobs', count(*) FROM blobs"
-	" UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs"
-	" UNION ALL SELECT 'layers', count(*) FROM layers"
+	"SELECT 'layers', count(*) FROM layers"
 	" UNION ALL SELECT 'layer_bytes', coalesce(sum(size), 0) FROM layers"
 	" UNION ALL SELECT 'layers_unref', count(*) FROM layers WHERE refs = 0"
 	" UNION ALL SELECT 'layer_unref_bytes', coalesce(sum(size), 0) FROM layers WHERE refs = 0"
@@ -200,8 +177,38 @@ static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text,
 	return 0;
 }
 
+/* A count that the rows contradict: report it and, when repairing, set it with `fix`. */
+static int count_mismatch(ctx *c, const char *what, int64_t id, int64_t rec, int64_t act,
+			  int (*fix)(sqlite3 *, int64_t, int64_t, dcfs_error *), dcfs_error *e)
+{
+	c->rep->problems++;
+	say(c, "%s of row %lld: recorded %lld, actual %lld%s", what, (long long)id, (long long)rec,
+	    (long long)act, c->repair ? " (fixed)" : "");
+	if (!c->repair)
+		return 0;
+	int r = fix(c->s->db, id, act, e);
+	if (r < 0)
+		return r;
+	c->rep->repaired++;
+	return 0;
+}
+
+static int wrong_chunk_refs(void *u, int64_t id, int64_t rec, int64_t act, dcfs_error *e)
+{
+	return count_mismatch(u, "chunk references", id, rec, act, dcfs_chunk_table_set_refs, e);
+}
+
+static int wrong_blob_refs(void *u, int64_t id, int64_t rec, int64_t act, dcfs_error *e)
+{
+	return count_mismatch(u, "blob references", id, rec, act, dcfs_blob_table_set_refs, e);
+}
+
 static int check_counts(ctx *c, dcfs_error *e)
 {
+	if (dcfs_chunk_table_wrong_refs(c->s->db, wrong_chunk_refs, c, e) < 0)
+		return dcfs_error_wrap(e, "checking chunk references");
+	if (dcfs_blob_table_wrong_refs(c->s->db, wrong_blob_refs, c, e) < 0)
+		return dcfs_error_wrap(e, "checking blob references");
 	for (size_t i = 0; i < ELEMENTSOF(count_checks); i++) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
 		int r = dcfs_catalog_prepare(c->s->db, count_checks[i].query, &st, e);
@@ -225,48 +232,58 @@ static int check_counts(ctx *c, dcfs_error *e)
 	return 0;
 }
 
-/* A sum as recorded: its value, and whether it is still an integer (an overflow in a trigger
- * makes it a float). */
-static int recorded_sum(sqlite3_stmt *st, const char *name, int64_t *value, bool *integer,
-			dcfs_error *e)
+/* Compare one sum recomputed from the rows with the recorded one (which an overflow in a
+ * trigger may have made a float), and repair it when asked. */
+static int compare_sum(void *u, const char *name, int64_t actual, dcfs_error *e)
 {
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	int r = dcfs_catalog_step(st, e);
-	*value = r > 0 ? sqlite3_column_int64(st, 0) : 0;
-	*integer = r <= 0 || sqlite3_column_type(st, 0) == SQLITE_INTEGER;
-	sqlite3_reset(st);
-	return r < 0 ? r : 0;
+	ctx *c = u;
+	int64_t recorded = 0;
+	bool integer = true;
+	int r = dcfs_catalog_sum_recorded(c->s->db, name, &recorded, &integer, e);
+	if (r < 0)
+		return r;
+	if (recorded == actual && integer)
+		return 0;
+	c->rep->problems++;
+	say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
+	    integer ? "" : " (overflowed: not an integer)", (long long)actual,
+	    c->repair ? " (fixed)" : "");
+	if (!c->repair)
+		return 0;
+	r = dcfs_catalog_sum_set(c->s->db, name, actual, e);
+	if (r < 0)
+		return r;
+	c->rep->repaired++;
+	return 0;
 }
 
 static int check_sums(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL, *rec = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
+	int r = dcfs_chunk_table_sums(c->s->db, compare_sum, c, e);
 	if (r >= 0)
-		r = dcfs_catalog_prepare(c->s->db, "SELECT value FROM sums WHERE name = ?1", &rec, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		int64_t actual = sqlite3_column_int64(st, 1), recorded = 0;
-		bool integer = true;
-		r = recorded_sum(rec, name, &recorded, &integer, e);
-		if (r < 0)
-			return r;
-		if (recorded == actual && integer)
-			continue;
-		c->rep->problems++;
-		say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
-		    integer ? "" : " (overflowed: not an integer)", (long long)actual,
-		    c->repair ? " (fixed)" : "");
-		if (c->repair) {
-			r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, e);
-			if (r < 0)
-				return r;
-		}
-	}
+		r = dcfs_blob_table_sums(c->s->db, compare_sum, c, e);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (r >= 0)
+		r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
+		r = compare_sum(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
 	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
+}
+
+static int extent_outside_chunk(void *u, int64_t blob_id, dcfs_error *e)
+{
+	(void)e;
+	((ctx *)u)->rep->problems++;
+	say(u, "extent outside its chunk in blob %lld", (long long)blob_id);
+	return 0;
+}
+
+static int extent_past_size(void *u, int64_t blob_id, dcfs_error *e)
+{
+	(void)e;
+	((ctx *)u)->rep->problems++;
+	say(u, "extent past the end of its file in blob %lld", (long long)blob_id);
+	return 0;
 }
 
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
@@ -276,12 +293,6 @@ static int check_dangling(ctx *c, dcfs_error *e)
 	static const struct {
 		const char *what, *query;
 	} checks[] = {
-		{"extent outside its chunk in blob",
-		 "SELECT x.blob_id FROM extents x JOIN chunks ch ON ch.id = x.chunk_id"
-		 " WHERE x.chunk_off + x.len > ch.plain_size"},
-		{"extent past the end of its file in blob",
-		 "SELECT x.blob_id FROM extents x JOIN blobs b ON b.id = x.blob_id"
-		 " WHERE x.file_off + x.len > b.size"},
 		{"regular file without content in layer",
 		 "SELECT layer_id FROM entries WHERE type = 'f' AND size > 0 AND blob_id IS NULL"},
 		{"snapshot without its record: image",
@@ -291,9 +302,14 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		 "SELECT s.image_id FROM snapshots s JOIN images i ON i.id = s.image_id"
 		 " WHERE i.kind != 'snapshot'"},
 	};
+	int r = dcfs_blob_table_extents_outside_chunk(c->s->db, extent_outside_chunk, c, e);
+	if (r >= 0)
+		r = dcfs_blob_table_extents_past_size(c->s->db, extent_past_size, c, e);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = dcfs_catalog_prepare(c->s->db, checks[i].query, &st, e);
+		r = dcfs_catalog_prepare(c->s->db, checks[i].query, &st, e);
 		if (r < 0)
 			return r;
 		while ((r = dcfs_catalog_step(st, e)) > 0) {
@@ -305,7 +321,7 @@ static int check_dangling(ctx *c, dcfs_error *e)
 	}
 	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
 	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
+	r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
 	if (r < 0)
 		return r;
 	while ((r = dcfs_catalog_step(fk, e)) > 0) {
@@ -318,8 +334,6 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		return r;
 	if (c->repair) {
 		static const char drop[] =
-			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
-			" OR blob_id NOT IN (SELECT id FROM blobs);"
 			"DELETE FROM entries WHERE layer_id NOT IN (SELECT id FROM layers)"
 			" OR (blob_id IS NOT NULL AND blob_id NOT IN (SELECT id FROM blobs));"
 			"DELETE FROM image_layers WHERE image_id NOT IN (SELECT id FROM images)"
@@ -327,7 +341,9 @@ static int check_dangling(ctx *c, dcfs_error *e)
 			"DELETE FROM image_index WHERE image_id NOT IN (SELECT id FROM images)"
 			" OR layer_id NOT IN (SELECT id FROM layers);";
 		int before = sqlite3_total_changes(c->s->db);
-		r = dcfs_catalog_exec(c->s->db, drop, e);
+		r = dcfs_blob_table_drop_dangling_extents(c->s->db, e);
+		if (r >= 0)
+			r = dcfs_catalog_exec(c->s->db, drop, e);
 		if (r < 0)
 			return r;
 		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);
