@@ -68,8 +68,8 @@ void dcfs_layer_writer_free(dcfs_layer_writer *in)
 	if (!in)
 		return;
 	dcfs_chunk_writer_free(in->writer);
-	dcfs_chunk_finder_free(&in->find_chunk);
-	dcfs_blob_finder_free(&in->find_blob);
+	dcfs_catalog_finder_free(&in->find_chunk);
+	dcfs_catalog_finder_free(&in->find_blob);
 	for (size_t i = 0; i < in->nentries; i++)
 		ingest_entry_release(&in->entries[i]);
 	free(in->entries);
@@ -99,9 +99,9 @@ static int new_chunkref(dcfs_layer_writer *in, const dcfs_hash *h, size_t *idx, 
 /* Is the chunk already durable in the store (and not quarantined)? */
 static int chunk_in_catalog(dcfs_layer_writer *in, const dcfs_hash *h, bool *present, dcfs_error *e)
 {
-	bool quarantined = false;
-	int r = dcfs_chunk_finder_find(&in->find_chunk, h, NULL, &quarantined, e);
-	*present = r > 0 && !quarantined;
+	dcfs_chunk_found found;
+	int r = dcfs_chunk_finder_find(&in->find_chunk, h, &found, e);
+	*present = r > 0 && !found.quarantined;
 	return r < 0 ? r : 0;
 }
 
@@ -310,8 +310,11 @@ static int find_blob(dcfs_layer_writer *in, const entry *en, const dcfs_hash *h,
 	*damaged = false;
 	if (dcfs_map_get(&in->blob_map, h->b, DCFS_HASH_LEN, idx))
 		return in->blobs[*idx].size == en->size ? 0 : size_mismatch(in, en, in->blobs[*idx].size, e);
-	int64_t size = 0;
-	int r = dcfs_blob_finder_find(&in->find_blob, h, id, &size, damaged, e);
+	dcfs_blob_found found;
+	int r = dcfs_blob_finder_find(&in->find_blob, h, &found, e);
+	int64_t size = found.size;
+	*id = found.id;
+	*damaged = found.damaged;
 	if (r < 0)
 		return r;
 	if (r > 0 && (size < 0 || (uint64_t)size != en->size))

@@ -71,7 +71,9 @@ static int chunk_id(dcfs_layer_writer *in, size_t idx, int64_t *id, dcfs_error *
 {
 	chunkref *c = &in->chunks[idx];
 	if (c->id == 0) {
-		int r = dcfs_chunk_finder_find(&in->find_chunk, &c->hash, &c->id, NULL, e);
+		dcfs_chunk_found found;
+		int r = dcfs_chunk_finder_find(&in->find_chunk, &c->hash, &found, e);
+		c->id = found.id;
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -84,12 +86,13 @@ static int chunk_id(dcfs_layer_writer *in, size_t idx, int64_t *id, dcfs_error *
 /* Another writer may have added the same content since we looked: take its id. */
 static int find_added_blob(dcfs_layer_writer *in, blob *b, dcfs_error *e)
 {
-	int64_t size = 0;
-	int r = dcfs_blob_finder_find(&in->find_blob, &b->hash, &b->id, &size, NULL, e);
-	if (r > 0 && size != (int64_t)b->size)
+	dcfs_blob_found found;
+	int r = dcfs_blob_finder_find(&in->find_blob, &b->hash, &found, e);
+	b->id = found.id;
+	if (r > 0 && found.size != (int64_t)b->size)
 		return dcfs_error_set(e, EIO, "catalog: content of %llu bytes has the key of"
 				      " stored content of %lld bytes; refusing to reuse it",
-				      (unsigned long long)b->size, (long long)size);
+				      (unsigned long long)b->size, (long long)found.size);
 	return r < 0 ? r : 0;
 }
 

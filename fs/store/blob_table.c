@@ -19,13 +19,8 @@ static int each_blob(sqlite3 *db, const char *sql, dcfs_blob_fn fn, void *u, dcf
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(db, sql, &st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
 		r = fn(u, sqlite3_column_int64(st, 0), e);
-		if (r < 0)
-			return r;
-	}
 	return r;
 }
 
@@ -38,28 +33,20 @@ int dcfs_blob_finder_init(dcfs_blob_finder *f, sqlite3 *db, dcfs_error *e)
 				    &f->st, e);
 }
 
-int dcfs_blob_finder_find(dcfs_blob_finder *f, const dcfs_hash *h, int64_t *id, int64_t *size,
-			  bool *damaged, dcfs_error *e)
+/* The finder's row: id, whether a chunk of it is quarantined, size. */
+static void read_found(sqlite3_stmt *st, void *out)
 {
-	sqlite3_reset(f->st);
-	sqlite3_bind_blob(f->st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int r = dcfs_catalog_step(f->st, e);
-	if (id)
-		*id = r > 0 ? sqlite3_column_int64(f->st, 0) : 0;
-	if (damaged)
-		*damaged = r > 0 && sqlite3_column_int(f->st, 1) != 0;
-	if (size)
-		*size = r > 0 ? sqlite3_column_int64(f->st, 2) : 0;
-	/* reset now: a statement left on a row keeps an old read snapshot open, and a later commit
-	 * would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
-	sqlite3_reset(f->st);
-	return r;
+	dcfs_blob_found *found = out;
+	found->id = sqlite3_column_int64(st, 0);
+	found->damaged = sqlite3_column_int(st, 1) != 0;
+	found->size = sqlite3_column_int64(st, 2);
 }
 
-void dcfs_blob_finder_free(dcfs_blob_finder *f)
+int dcfs_blob_finder_find(dcfs_blob_finder *f, const dcfs_hash *h, dcfs_blob_found *out,
+			  dcfs_error *e)
 {
-	sqlite3_finalize(f->st);
-	f->st = NULL;
+	*out = (dcfs_blob_found){0};
+	return dcfs_catalog_finder_lookup(f, h->b, DCFS_HASH_LEN, read_found, out, e);
 }
 
 int dcfs_blob_writer_init(dcfs_blob_writer *w, sqlite3 *db, dcfs_error *e)
@@ -162,23 +149,13 @@ int dcfs_blob_table_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_err
 	return 0;
 }
 
-int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_count_mismatch_fn fn, void *u, dcfs_error *e)
+int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	return dcfs_catalog_each_mismatch(
 		db,
 		"SELECT b.id, b.refs, (SELECT count(*) FROM entries en WHERE en.blob_id = b.id) AS n"
 		" FROM blobs b WHERE b.refs != n",
-		&st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = fn(u, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		       sqlite3_column_int64(st, 2), e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+		fn, u, e);
 }
 
 int dcfs_blob_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e)
@@ -218,17 +195,8 @@ int dcfs_blob_table_drop_dangling_extents(sqlite3 *db, dcfs_error *e)
 
 int dcfs_blob_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db,
+	return dcfs_catalog_each_sum(db,
 				     "SELECT 'blobs', count(*) FROM blobs"
 				     " UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs",
-				     &st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = fn(u, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+				     fn, u, e);
 }

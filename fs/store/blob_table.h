@@ -13,16 +13,18 @@
 #include "hash.h"
 
 /* Looking contents up by key with one statement, for an import that asks about every file. */
-typedef struct dcfs_blob_finder {
-	sqlite3_stmt *st;
-} dcfs_blob_finder;
+typedef dcfs_catalog_finder dcfs_blob_finder; /* freed with dcfs_catalog_finder_free() */
 
 int dcfs_blob_finder_init(dcfs_blob_finder *f, sqlite3 *db, dcfs_error *e);
-/* 1 when content `h` is stored (its id, size, and whether one of its chunks is quarantined, each
- * when not NULL), 0 when it is not, -errno. Leaves no read open between calls. */
-int dcfs_blob_finder_find(dcfs_blob_finder *f, const dcfs_hash *h, int64_t *id, int64_t *size,
-			  bool *damaged, dcfs_error *e);
-void dcfs_blob_finder_free(dcfs_blob_finder *f);
+typedef struct dcfs_blob_found {
+	int64_t id, size; /* 0 when the content is not stored */
+	bool damaged;     /* one of its chunks is quarantined */
+} dcfs_blob_found;
+
+/* 1 when content `h` is stored (described in *out), 0 when it is not, -errno. Leaves no read
+ * open between calls. */
+int dcfs_blob_finder_find(dcfs_blob_finder *f, const dcfs_hash *h, dcfs_blob_found *out,
+			  dcfs_error *e);
 
 /* Recording contents and their extents, with statements reused across many of them; the calls
  * run inside the caller's transaction. */
@@ -64,7 +66,7 @@ void dcfs_blob_extents_free(dcfs_blob_extents *it);
 int dcfs_blob_table_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_error *e);
 
 /* For fsck: call `fn` for each content whose `refs` is not the number of entries using it. */
-int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_count_mismatch_fn fn, void *u, dcfs_error *e);
+int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e);
 int dcfs_blob_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e);
 
 /* A content with a broken extent. */

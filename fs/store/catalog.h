@@ -37,6 +37,29 @@ int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, boo
 int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e);
 /* A sum recomputed from the rows, handed over by the table that owns them. */
 typedef int (*dcfs_catalog_sum_fn)(void *u, const char *name, int64_t value, dcfs_error *e);
+/* Call `fn` with each (name, value) row of `sql`: for a table's owner recomputing its sums. */
+int dcfs_catalog_each_sum(sqlite3 *db, const char *sql, dcfs_catalog_sum_fn fn, void *u,
+			  dcfs_error *e);
+
+/* A row whose recorded count is not the one the rows pointing at it give. */
+typedef int (*dcfs_catalog_mismatch_fn)(void *u, int64_t id, int64_t recorded, int64_t actual,
+					dcfs_error *e);
+/* Call `fn` with each (id, recorded, actual) row of `sql`: for a table's owner checking counts. */
+int dcfs_catalog_each_mismatch(sqlite3 *db, const char *sql, dcfs_catalog_mismatch_fn fn, void *u,
+			       dcfs_error *e);
+
+/* A statement kept for many lookups by one key (a table's owner prepares it and reads its row). */
+typedef struct dcfs_catalog_finder {
+	sqlite3_stmt *st;
+} dcfs_catalog_finder;
+
+/* Bind `len` bytes of `key` as ?1 and give the row to `read` (which must copy what it keeps).
+ * 1 on a row, 0 when none, -errno. Leaves no read open: a statement left on a row keeps an old
+ * read snapshot, and a later commit would then fail with SQLITE_BUSY_SNAPSHOT once another
+ * writer commits. */
+int dcfs_catalog_finder_lookup(dcfs_catalog_finder *f, const void *key, int len,
+			       void (*read)(sqlite3_stmt *st, void *out), void *out, dcfs_error *e);
+void dcfs_catalog_finder_free(dcfs_catalog_finder *f);
 
 /* A text column's value, malloc'd; NULL when it is NULL (or out of memory). */
 char *dcfs_catalog_text(sqlite3_stmt *st, int col);

@@ -34,26 +34,17 @@ int dcfs_chunk_finder_init(dcfs_chunk_finder *f, sqlite3 *db, dcfs_error *e)
 	return dcfs_catalog_prepare(db, "SELECT id, quarantined FROM chunks WHERE hash = ?1", &f->st, e);
 }
 
-int dcfs_chunk_finder_find(dcfs_chunk_finder *f, const dcfs_hash *h, int64_t *id,
-			   bool *quarantined, dcfs_error *e)
+static void read_found(sqlite3_stmt *st, void *out)
 {
-	sqlite3_reset(f->st);
-	sqlite3_bind_blob(f->st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int r = dcfs_catalog_step(f->st, e);
-	if (id)
-		*id = r > 0 ? sqlite3_column_int64(f->st, 0) : 0;
-	if (quarantined)
-		*quarantined = r > 0 && sqlite3_column_int(f->st, 1) != 0;
-	/* reset now: a statement left on a row keeps an old read snapshot open, and a later commit
-	 * would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
-	sqlite3_reset(f->st);
-	return r;
+	*(dcfs_chunk_found *)out = (dcfs_chunk_found){.id = sqlite3_column_int64(st, 0),
+						      .quarantined = sqlite3_column_int(st, 1) != 0};
 }
 
-void dcfs_chunk_finder_free(dcfs_chunk_finder *f)
+int dcfs_chunk_finder_find(dcfs_chunk_finder *f, const dcfs_hash *h, dcfs_chunk_found *out,
+			   dcfs_error *e)
 {
-	sqlite3_finalize(f->st);
-	f->st = NULL;
+	*out = (dcfs_chunk_found){0};
+	return dcfs_catalog_finder_lookup(f, h->b, DCFS_HASH_LEN, read_found, out, e);
 }
 
 int dcfs_chunk_table_add(sqlite3 *db, const dcfs_staged_chunk *chunks, size_t n, dcfs_error *e)
@@ -157,23 +148,13 @@ int dcfs_chunk_table_set_size(sqlite3 *db, int64_t id, dcfs_chunk_size which, in
 		       value, id, e);
 }
 
-int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_count_mismatch_fn fn, void *u, dcfs_error *e)
+int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	return dcfs_catalog_each_mismatch(
 		db,
 		"SELECT c.id, c.refs, (SELECT count(*) FROM extents x WHERE x.chunk_id = c.id) AS n"
 		" FROM chunks c WHERE c.refs != n",
-		&st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = fn(u, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-		       sqlite3_column_int64(st, 2), e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+		fn, u, e);
 }
 
 int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e)
@@ -183,8 +164,7 @@ int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error 
 
 int dcfs_chunk_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(
+	return dcfs_catalog_each_sum(
 		db,
 		"SELECT 'chunks', count(*) FROM chunks"
 		" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
@@ -192,13 +172,5 @@ int dcfs_chunk_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_err
 		" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
 		" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks"
 		"   WHERE refs = 0",
-		&st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		r = fn(u, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
-		if (r < 0)
-			return r;
-	}
-	return r;
+		fn, u, e);
 }

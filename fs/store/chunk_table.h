@@ -15,16 +15,18 @@
 
 /* Looking chunks up by hash with one statement, for code that asks about many chunks (an
  * import, the orphan scan). */
-typedef struct dcfs_chunk_finder {
-	sqlite3_stmt *st;
-} dcfs_chunk_finder;
+typedef dcfs_catalog_finder dcfs_chunk_finder; /* freed with dcfs_catalog_finder_free() */
 
 int dcfs_chunk_finder_init(dcfs_chunk_finder *f, sqlite3 *db, dcfs_error *e);
-/* 1 when chunk `h` has a row (its id in *id and whether it is quarantined in *quarantined, each
- * when not NULL), 0 when it has none, -errno. Leaves no read open between calls. */
-int dcfs_chunk_finder_find(dcfs_chunk_finder *f, const dcfs_hash *h, int64_t *id,
-			   bool *quarantined, dcfs_error *e);
-void dcfs_chunk_finder_free(dcfs_chunk_finder *f);
+typedef struct dcfs_chunk_found {
+	int64_t id; /* 0 when the chunk has no row */
+	bool quarantined;
+} dcfs_chunk_found;
+
+/* 1 when chunk `h` has a row (described in *out), 0 when it has none, -errno. Leaves no read
+ * open between calls. */
+int dcfs_chunk_finder_find(dcfs_chunk_finder *f, const dcfs_hash *h, dcfs_chunk_found *out,
+			   dcfs_error *e);
 
 /* Record chunks just made durable; a chunk that already has a row is no longer quarantined and
  * takes the new stored size. */
@@ -61,11 +63,8 @@ typedef enum dcfs_chunk_size { DCFS_CHUNK_PLAIN_SIZE, DCFS_CHUNK_STORED_SIZE } d
 int dcfs_chunk_table_set_size(sqlite3 *db, int64_t id, dcfs_chunk_size which, int64_t value,
 			      dcfs_error *e);
 
-/* A row whose recorded count is not the one its rows give. */
-typedef int (*dcfs_count_mismatch_fn)(void *u, int64_t id, int64_t recorded, int64_t actual,
-				      dcfs_error *e);
 /* Call `fn` for each chunk whose `refs` is not the number of extents pointing into it. */
-int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_count_mismatch_fn fn, void *u, dcfs_error *e);
+int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e);
 int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e);
 
 /* Recompute the chunk sums (chunks, chunk_plain, chunk_stored, chunks_unref,

@@ -19,7 +19,8 @@ static int scan_dir(DIR *d, dcfs_chunk_finder *q, bool remove, uint64_t *count, 
 			continue;
 		dcfs_hash h;
 		if (dcfs_hash_from_hex(de->d_name, &h)) {
-			int known = dcfs_chunk_finder_find(q, &h, NULL, NULL, e);
+			dcfs_chunk_found found;
+			int known = dcfs_chunk_finder_find(q, &h, &found, e);
 			if (known < 0)
 				return known;
 			if (known)
@@ -38,7 +39,7 @@ static int scan_dir(DIR *d, dcfs_chunk_finder *q, bool remove, uint64_t *count, 
 
 int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *bytes, dcfs_error *e)
 {
-	_cleanup_(dcfs_chunk_finder_free) dcfs_chunk_finder q = {0};
+	_cleanup_(dcfs_catalog_finder_free) dcfs_chunk_finder q = {0};
 	int r = dcfs_chunk_finder_init(&q, s->db, e);
 	if (r < 0)
 		return r;

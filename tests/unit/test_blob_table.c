@@ -4,53 +4,7 @@
 #include <string.h>
 
 #include "blob_table.h"
-#include "store_tmp.h"
-
-static dcfs_hash hash_of(unsigned char seed)
-{
-	dcfs_hash h;
-	memset(h.b, seed, sizeof(h.b));
-	return h;
-}
-
-typedef struct seen {
-	int count;
-	int64_t id, recorded, actual;
-	int64_t sums[2];
-	char names[2][32];
-} seen;
-
-static int on_blob(void *u, int64_t blob_id, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	s->id = blob_id;
-	s->count++;
-	return 0;
-}
-
-static int on_mismatch(void *u, int64_t id, int64_t recorded, int64_t actual, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	s->id = id;
-	s->recorded = recorded;
-	s->actual = actual;
-	s->count++;
-	return 0;
-}
-
-static int on_sum(void *u, const char *name, int64_t value, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	if (s->count < 2) {
-		snprintf(s->names[s->count], sizeof(s->names[0]), "%s", name);
-		s->sums[s->count] = value;
-	}
-	s->count++;
-	return 0;
-}
+#include "table_test.h"
 
 /* The extents of `blob` as "off:chunk_off:len:seed," text. */
 static void list_extents(dcfs_blob_extents *it, int64_t blob, char *out, size_t cap)
@@ -82,9 +36,11 @@ int main(void)
 	CHECK_INT(dcfs_chunk_table_add(db, staged, 2, &e), 0);
 	dcfs_chunk_finder cf = {0};
 	CHECK_INT(dcfs_chunk_finder_init(&cf, db, &e), 0);
-	int64_t c1 = 0, c2 = 0;
-	CHECK_INT(dcfs_chunk_finder_find(&cf, &staged[0].hash, &c1, NULL, &e), 1);
-	CHECK_INT(dcfs_chunk_finder_find(&cf, &staged[1].hash, &c2, NULL, &e), 1);
+	dcfs_chunk_found chunk;
+	CHECK_INT(dcfs_chunk_finder_find(&cf, &staged[0].hash, &chunk, &e), 1);
+	int64_t c1 = chunk.id;
+	CHECK_INT(dcfs_chunk_finder_find(&cf, &staged[1].hash, &chunk, &e), 1);
+	int64_t c2 = chunk.id;
 
 	/* A content of 100 bytes: 60 from chunk 1, a hole, 30 from chunk 2. */
 	dcfs_blob_writer w = {0};
@@ -101,15 +57,14 @@ int main(void)
 
 	dcfs_blob_finder bf = {0};
 	CHECK_INT(dcfs_blob_finder_init(&bf, db, &e), 0);
-	int64_t fid = 0, size = 0;
-	bool damaged = true;
-	CHECK_INT(dcfs_blob_finder_find(&bf, &key, &fid, &size, &damaged, &e), 1);
-	CHECK_INT(fid, id);
-	CHECK_INT(size, 100);
-	CHECK(!damaged);
+	dcfs_blob_found found = {.damaged = true};
+	CHECK_INT(dcfs_blob_finder_find(&bf, &key, &found, &e), 1);
+	CHECK_INT(found.id, id);
+	CHECK_INT(found.size, 100);
+	CHECK(!found.damaged);
 	dcfs_hash other = hash_of(8);
-	CHECK_INT(dcfs_blob_finder_find(&bf, &other, &fid, &size, NULL, &e), 0);
-	CHECK_INT(fid, 0);
+	CHECK_INT(dcfs_blob_finder_find(&bf, &other, &found, &e), 0);
+	CHECK_INT(found.id, 0);
 
 	/* Its extents in file order, with the same iterator used twice. */
 	dcfs_blob_extents it = {0};
@@ -124,8 +79,8 @@ int main(void)
 
 	/* A quarantined chunk makes the content damaged. */
 	CHECK_INT(dcfs_chunk_table_quarantine(db, &staged[1].hash, &e), 0);
-	CHECK_INT(dcfs_blob_finder_find(&bf, &key, NULL, NULL, &damaged, &e), 1);
-	CHECK(damaged);
+	CHECK_INT(dcfs_blob_finder_find(&bf, &key, &found, &e), 1);
+	CHECK(found.damaged);
 
 	/* fsck: broken extents, reference counts, sums. */
 	seen s = {0};
@@ -140,23 +95,13 @@ int main(void)
 	CHECK_INT(s.count, 2);
 	CHECK_INT(dcfs_blob_table_drop_dangling_extents(db, &e), 0);
 
-	s = (seen){0};
-	CHECK_INT(dcfs_blob_table_wrong_refs(db, on_mismatch, &s, &e), 0);
-	CHECK_INT(s.count, 0);
-	CHECK_INT(dcfs_blob_table_set_refs(db, id, 2, &e), 0);
-	CHECK_INT(dcfs_blob_table_wrong_refs(db, on_mismatch, &s, &e), 0);
-	CHECK_INT(s.count, 1);
-	CHECK_INT(s.id, id);
-	CHECK_INT(s.recorded, 2);
-	CHECK_INT(s.actual, 0);
+	check_wrong_refs(db, dcfs_blob_table_wrong_refs, dcfs_blob_table_set_refs, id, 2);
 
 	s = (seen){0};
 	CHECK_INT(dcfs_blob_table_sums(db, on_sum, &s, &e), 0);
 	CHECK_INT(s.count, 2);
-	CHECK_STR(s.names[0], "blobs");
-	CHECK_INT(s.sums[0], 1);
-	CHECK_STR(s.names[1], "blob_bytes");
-	CHECK_INT(s.sums[1], 100);
+	check_sum(&s, 0, "blobs", 1);
+	check_sum(&s, 1, "blob_bytes", 100);
 
 	/* Healing: the extents go, new ones come. */
 	CHECK_INT(dcfs_blob_writer_drop_extents(&w, id, &e), 0);
@@ -174,16 +119,16 @@ int main(void)
 	CHECK_INT(dcfs_blob_table_set_refs(db, id, 0, &e), 0);
 	CHECK_INT(dcfs_blob_table_delete_unreferenced(db, &deleted, &e), 0);
 	CHECK_INT(deleted, 1);
-	CHECK_INT(dcfs_blob_finder_find(&bf, &key, NULL, NULL, NULL, &e), 0);
+	CHECK_INT(dcfs_blob_finder_find(&bf, &key, &found, &e), 0);
 	list_extents(&it, id, text, sizeof(text));
 	CHECK_STR(text, "");
 	CHECK_INT(dcfs_catalog_sum(db, "blobs"), 0);
 	CHECK_INT(dcfs_catalog_sum(db, "chunks_unref"), 2);
 
 	dcfs_blob_extents_free(&it);
-	dcfs_blob_finder_free(&bf);
+	dcfs_catalog_finder_free(&bf);
 	dcfs_blob_writer_free(&w);
-	dcfs_chunk_finder_free(&cf);
+	dcfs_catalog_finder_free(&cf);
 	dcfs_error_clear(&e);
 	tmp_catalog_remove(&t);
 	return tap_done();

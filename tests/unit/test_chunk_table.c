@@ -4,44 +4,7 @@
 #include <string.h>
 
 #include "chunk_table.h"
-#include "store_tmp.h"
-
-static dcfs_hash hash_of(unsigned char seed)
-{
-	dcfs_hash h;
-	memset(h.b, seed, sizeof(h.b));
-	return h;
-}
-
-typedef struct seen {
-	int64_t id, recorded, actual;
-	int count;
-	int64_t sums[5];
-	char names[5][32];
-} seen;
-
-static int on_mismatch(void *u, int64_t id, int64_t recorded, int64_t actual, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	s->id = id;
-	s->recorded = recorded;
-	s->actual = actual;
-	s->count++;
-	return 0;
-}
-
-static int on_sum(void *u, const char *name, int64_t value, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	if (s->count < 5) {
-		snprintf(s->names[s->count], sizeof(s->names[0]), "%s", name);
-		s->sums[s->count] = value;
-	}
-	s->count++;
-	return 0;
-}
+#include "table_test.h"
 
 static int stop_at_first(void *u, const char *name, int64_t value, dcfs_error *e)
 {
@@ -64,24 +27,23 @@ int main(void)
 
 	dcfs_chunk_finder f = {0};
 	CHECK_INT(dcfs_chunk_finder_init(&f, db, &e), 0);
-	int64_t id2 = 0;
-	bool q = true;
-	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, &id2, &q, &e), 1);
+	dcfs_chunk_found found = {.id = -1, .quarantined = true};
+	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, &found, &e), 1);
+	int64_t id2 = found.id;
 	CHECK(id2 > 0);
-	CHECK(!q);
+	CHECK(!found.quarantined);
 	dcfs_hash unknown = hash_of(9);
-	int64_t none = -1;
-	CHECK_INT(dcfs_chunk_finder_find(&f, &unknown, &none, NULL, &e), 0);
-	CHECK_INT(none, 0);
+	CHECK_INT(dcfs_chunk_finder_find(&f, &unknown, &found, &e), 0);
+	CHECK_INT(found.id, 0);
 
 	/* Quarantine, then a new copy of the chunk clears it and takes its stored size. */
 	CHECK_INT(dcfs_chunk_table_quarantine(db, &staged[1].hash, &e), 0);
-	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, NULL, &q, &e), 1);
-	CHECK(q);
+	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, &found, &e), 1);
+	CHECK(found.quarantined);
 	dcfs_staged_chunk again = {hash_of(2), 200, 70};
 	CHECK_INT(dcfs_chunk_table_add(db, &again, 1, &e), 0);
-	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, NULL, &q, &e), 1);
-	CHECK(!q);
+	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, &found, &e), 1);
+	CHECK(!found.quarantined);
 	CHECK_INT(dcfs_catalog_sum(db, "chunk_stored"), 210);
 
 	/* fsck's view of the rows, and its repairs. */
@@ -91,12 +53,12 @@ int main(void)
 	CHECK_INT(dcfs_chunk_rows_open(&rows, db, &e), 0);
 	dcfs_chunk_row row;
 	int n = 0, r;
-	bool found = false;
+	bool listed = false;
 	while ((r = dcfs_chunk_rows_next(&rows, &row, &e)) > 0) {
 		n++;
 		CHECK(row.hashed);
 		if (row.id == id2) {
-			found = true;
+			listed = true;
 			CHECK_INT(row.plain_size, 123);
 			CHECK_INT(row.stored_size, 71);
 			CHECK_INT(row.refs, 0);
@@ -105,33 +67,20 @@ int main(void)
 	}
 	CHECK_INT(r, 0);
 	CHECK_INT(n, 3);
-	CHECK(found);
+	CHECK(listed);
 	dcfs_chunk_rows_free(&rows);
 
-	seen s = {0};
-	CHECK_INT(dcfs_chunk_table_wrong_refs(db, on_mismatch, &s, &e), 0);
-	CHECK_INT(s.count, 0);
-	CHECK_INT(dcfs_chunk_table_set_refs(db, id2, 4, &e), 0);
-	CHECK_INT(dcfs_chunk_table_wrong_refs(db, on_mismatch, &s, &e), 0);
-	CHECK_INT(s.count, 1);
-	CHECK_INT(s.id, id2);
-	CHECK_INT(s.recorded, 4);
-	CHECK_INT(s.actual, 0);
+	check_wrong_refs(db, dcfs_chunk_table_wrong_refs, dcfs_chunk_table_set_refs, id2, 4);
 
 	/* The sums recomputed from the rows. */
-	s = (seen){0};
+	seen s = {0};
 	CHECK_INT(dcfs_chunk_table_sums(db, on_sum, &s, &e), 0);
 	CHECK_INT(s.count, 5);
-	CHECK_STR(s.names[0], "chunks");
-	CHECK_INT(s.sums[0], 3);
-	CHECK_STR(s.names[1], "chunk_plain");
-	CHECK_INT(s.sums[1], 100 + 123 + 300);
-	CHECK_STR(s.names[2], "chunk_stored");
-	CHECK_INT(s.sums[2], 50 + 71 + 90);
-	CHECK_STR(s.names[3], "chunks_unref");
-	CHECK_INT(s.sums[3], 2);
-	CHECK_STR(s.names[4], "chunk_unref_stored");
-	CHECK_INT(s.sums[4], 50 + 90);
+	check_sum(&s, 0, "chunks", 3);
+	check_sum(&s, 1, "chunk_plain", 100 + 123 + 300);
+	check_sum(&s, 2, "chunk_stored", 50 + 71 + 90);
+	check_sum(&s, 3, "chunks_unref", 2);
+	check_sum(&s, 4, "chunk_unref_stored", 50 + 90);
 	CHECK_INT(dcfs_chunk_table_sums(db, stop_at_first, NULL, &e), -EINTR);
 	CHECK_STR(e.msg, "stopped");
 	dcfs_error_clear(&e);
@@ -165,11 +114,11 @@ int main(void)
 	uint64_t deleted = 0;
 	CHECK_INT(dcfs_chunk_table_delete_unreferenced(db, &deleted, &e), 0);
 	CHECK_INT(deleted, 2);
-	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[0].hash, NULL, NULL, &e), 0);
-	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, NULL, NULL, &e), 1);
+	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[0].hash, &found, &e), 0);
+	CHECK_INT(dcfs_chunk_finder_find(&f, &staged[1].hash, &found, &e), 1);
 	CHECK_INT(dcfs_catalog_sum(db, "chunks"), 1);
 
-	dcfs_chunk_finder_free(&f);
+	dcfs_catalog_finder_free(&f);
 	dcfs_error_clear(&e);
 	tmp_catalog_remove(&t);
 	return tap_done();
