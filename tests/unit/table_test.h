@@ -16,15 +16,15 @@ typedef struct tmp_catalog {
 	sqlite3 *db;
 } tmp_catalog;
 
-/* Open a new catalog in a new folder named after `what`; false (with a diagnostic) on failure. */
-__attribute__((unused)) static bool tmp_catalog_open(tmp_catalog *t, const char *what)
+/* Open a new catalog in a new folder named after `what`; NULL (with a diagnostic) on failure. */
+__attribute__((unused)) static sqlite3 *tmp_catalog_open(tmp_catalog *t, const char *what)
 {
 	const char *tmp = getenv("TMPDIR");
 	snprintf(t->dir, sizeof(t->dir), "%s/dcfs-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
 	t->db = NULL;
 	if (!mkdtemp(t->dir)) {
 		perror("mkdtemp");
-		return false;
+		return NULL;
 	}
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/catalog.db", t->dir);
@@ -33,7 +33,7 @@ __attribute__((unused)) static bool tmp_catalog_open(tmp_catalog *t, const char 
 	if (!tap_result(r == 0 && t->db, __FILE__, __LINE__, "a new catalog opens"))
 		tap_diag("  %s", e.msg ? e.msg : "?");
 	dcfs_error_clear(&e);
-	return t->db != NULL;
+	return t->db;
 }
 
 __attribute__((unused)) static void tmp_catalog_remove(tmp_catalog *t)

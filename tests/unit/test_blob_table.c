@@ -26,13 +26,12 @@ static void list_extents(dcfs_blob_extents *it, int64_t blob, char *out, size_t 
 
 int main(void)
 {
-	tmp_catalog t;
-	if (!tmp_catalog_open(&t, "blob-table"))
-		return tap_done();
-	sqlite3 *db = t.db;
-	dcfs_error e = {0};
-
 	dcfs_staged_chunk staged[2] = {{hash_of(1), 100, 50}, {hash_of(2), 200, 80}};
+	dcfs_error e = {0};
+	tmp_catalog t;
+	sqlite3 *db = tmp_catalog_open(&t, "blob-table");
+	if (!db)
+		return tap_done();
 	CHECK_INT(dcfs_chunk_table_add(db, staged, 2, &e), 0);
 	dcfs_chunk_finder cf = {0};
 	CHECK_INT(dcfs_chunk_finder_init(&cf, db, &e), 0);

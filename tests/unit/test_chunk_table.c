@@ -15,11 +15,10 @@ static int stop_at_first(void *u, const char *name, int64_t value, dcfs_error *e
 int main(void)
 {
 	tmp_catalog t;
-	if (!tmp_catalog_open(&t, "chunk-table"))
+	sqlite3 *db = tmp_catalog_open(&t, "chunk-table");
+	if (!db)
 		return tap_done();
-	sqlite3 *db = t.db;
 	dcfs_error e = {0};
-
 	dcfs_staged_chunk staged[3] = {{hash_of(1), 100, 50}, {hash_of(2), 200, 80}, {hash_of(3), 300, 90}};
 	CHECK_INT(dcfs_chunk_table_add(db, staged, 3, &e), 0);
 	CHECK_INT(dcfs_catalog_sum(db, "chunks"), 3);
