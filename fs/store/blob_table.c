@@ -193,10 +193,10 @@ int dcfs_blob_table_drop_dangling_extents(sqlite3 *db, dcfs_error *e)
 				 e);
 }
 
-int dcfs_blob_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e)
+int dcfs_blob_table_figures(sqlite3 *db, dcfs_blob_figures *out, dcfs_error *e)
 {
-	return dcfs_catalog_each_sum(db,
-				     "SELECT 'blobs', count(*) FROM blobs"
-				     " UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs",
-				     fn, u, e);
+	int64_t v[2];
+	int r = dcfs_catalog_ints(db, "SELECT count(*), coalesce(sum(size), 0) FROM blobs", v, 2, e);
+	*out = (dcfs_blob_figures){.blobs = v[0], .bytes = v[1]};
+	return r;
 }

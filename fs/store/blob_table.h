@@ -78,5 +78,9 @@ int dcfs_blob_table_extents_past_size(sqlite3 *db, dcfs_blob_fn fn, void *u, dcf
 /* Delete the extents whose chunk or content row is gone. */
 int dcfs_blob_table_drop_dangling_extents(sqlite3 *db, dcfs_error *e);
 
-/* Recompute the content sums (blobs, blob_bytes) from the rows, calling `fn` for each. */
-int dcfs_blob_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e);
+/* What fsck reads of the contents, computed from the rows: what the catalog's sums blobs and
+ * blob_bytes should say. */
+typedef struct dcfs_blob_figures {
+	int64_t blobs, bytes;
+} dcfs_blob_figures;
+int dcfs_blob_table_figures(sqlite3 *db, dcfs_blob_figures *out, dcfs_error *e);

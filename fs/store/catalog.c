@@ -91,14 +91,15 @@ int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_erro
 	return r < 0 ? r : 0;
 }
 
-int dcfs_catalog_each_sum(sqlite3 *db, const char *sql, dcfs_catalog_sum_fn fn, void *u,
-			  dcfs_error *e)
+int dcfs_catalog_ints(sqlite3 *db, const char *sql, int64_t *out, int n, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(db, sql, &st, e);
-	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
-		r = fn(u, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
-	return r;
+	if (r >= 0)
+		r = dcfs_catalog_step(st, e);
+	for (int i = 0; i < n; i++)
+		out[i] = r > 0 ? sqlite3_column_int64(st, i) : 0;
+	return r < 0 ? r : 0;
 }
 
 int dcfs_catalog_each_mismatch(sqlite3 *db, const char *sql, dcfs_catalog_mismatch_fn fn, void *u,

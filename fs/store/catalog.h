@@ -35,11 +35,8 @@ int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, boo
 			      dcfs_error *e);
 /* Overwrite one recorded sum (fsck's repair). */
 int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e);
-/* A sum recomputed from the rows, handed over by the table that owns them. */
-typedef int (*dcfs_catalog_sum_fn)(void *u, const char *name, int64_t value, dcfs_error *e);
-/* Call `fn` with each (name, value) row of `sql`: for a table's owner recomputing its sums. */
-int dcfs_catalog_each_sum(sqlite3 *db, const char *sql, dcfs_catalog_sum_fn fn, void *u,
-			  dcfs_error *e);
+/* Run a query giving one row of `n` integers into out[] (zeros when it gives no row). */
+int dcfs_catalog_ints(sqlite3 *db, const char *sql, int64_t *out, int n, dcfs_error *e);
 
 /* A row whose recorded count is not the one the rows pointing at it give. */
 typedef int (*dcfs_catalog_mismatch_fn)(void *u, int64_t id, int64_t recorded, int64_t actual,

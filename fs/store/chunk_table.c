@@ -162,15 +162,15 @@ int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error 
 	return run_ids(db, "UPDATE chunks SET refs = ?1 WHERE id = ?2", refs, id, e);
 }
 
-int dcfs_chunk_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e)
+int dcfs_chunk_table_figures(sqlite3 *db, dcfs_chunk_figures *out, dcfs_error *e)
 {
-	return dcfs_catalog_each_sum(
-		db,
-		"SELECT 'chunks', count(*) FROM chunks"
-		" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
-		" UNION ALL SELECT 'chunk_stored', coalesce(sum(stored_size), 0) FROM chunks"
-		" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
-		" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks"
-		"   WHERE refs = 0",
-		fn, u, e);
+	int64_t v[5];
+	int r = dcfs_catalog_ints(db,
+				  "SELECT count(*), coalesce(sum(plain_size), 0), coalesce(sum(stored_size), 0),"
+				  " count(*) FILTER (WHERE refs = 0),"
+				  " coalesce(sum(stored_size) FILTER (WHERE refs = 0), 0) FROM chunks",
+				  v, 5, e);
+	*out = (dcfs_chunk_figures){
+		.chunks = v[0], .plain = v[1], .stored = v[2], .unref = v[3], .unref_stored = v[4]};
+	return r;
 }

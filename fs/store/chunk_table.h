@@ -67,6 +67,9 @@ int dcfs_chunk_table_set_size(sqlite3 *db, int64_t id, dcfs_chunk_size which, in
 int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e);
 int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e);
 
-/* Recompute the chunk sums (chunks, chunk_plain, chunk_stored, chunks_unref,
- * chunk_unref_stored) from the rows, calling `fn` for each. */
-int dcfs_chunk_table_sums(sqlite3 *db, dcfs_catalog_sum_fn fn, void *u, dcfs_error *e);
+/* What fsck reads of the chunks, computed from the rows: what the catalog's sums chunks,
+ * chunk_plain, chunk_stored, chunks_unref and chunk_unref_stored should say. */
+typedef struct dcfs_chunk_figures {
+	int64_t chunks, plain, stored, unref, unref_stored;
+} dcfs_chunk_figures;
+int dcfs_chunk_table_figures(sqlite3 *db, dcfs_chunk_figures *out, dcfs_error *e);

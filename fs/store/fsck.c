@@ -232,18 +232,15 @@ static int check_counts(ctx *c, dcfs_error *e)
 	return 0;
 }
 
-/* Compare one sum recomputed from the rows with the recorded one (which an overflow in a
- * trigger may have made a float), and repair it when asked. */
-static int compare_sum(void *u, const char *name, int64_t actual, dcfs_error *e)
+/* Compare sum `name` with the `actual` value recomputed from the rows (an overflow in a trigger
+ * may have made the recorded one a float), and repair it when asked. */
+static int check_sum(ctx *c, const char *name, int64_t actual, dcfs_error *e)
 {
-	ctx *c = u;
 	int64_t recorded = 0;
 	bool integer = true;
 	int r = dcfs_catalog_sum_recorded(c->s->db, name, &recorded, &integer, e);
-	if (r < 0)
+	if (r < 0 || (recorded == actual && integer))
 		return r;
-	if (recorded == actual && integer)
-		return 0;
 	c->rep->problems++;
 	say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
 	    integer ? "" : " (overflowed: not an integer)", (long long)actual,
@@ -251,22 +248,40 @@ static int compare_sum(void *u, const char *name, int64_t actual, dcfs_error *e)
 	if (!c->repair)
 		return 0;
 	r = dcfs_catalog_sum_set(c->s->db, name, actual, e);
-	if (r < 0)
+	if (r >= 0)
+		c->rep->repaired++;
+	return r;
+}
+
+/* The sums of the chunks and contents, which their tables' owners recompute. */
+static int check_table_sums(ctx *c, dcfs_error *e)
+{
+	dcfs_chunk_figures ch;
+	dcfs_blob_figures bl;
+	int r = dcfs_chunk_table_figures(c->s->db, &ch, e);
+	if (r < 0 || (r = dcfs_blob_table_figures(c->s->db, &bl, e)) < 0)
 		return r;
-	c->rep->repaired++;
-	return 0;
+	const struct {
+		const char *name;
+		int64_t actual;
+	} sums[] = {
+		{"chunks", ch.chunks}, {"chunk_plain", ch.plain}, {"chunk_stored", ch.stored},
+		{"chunks_unref", ch.unref}, {"chunk_unref_stored", ch.unref_stored},
+		{"blobs", bl.blobs}, {"blob_bytes", bl.bytes},
+	};
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sums); i++)
+		r = check_sum(c, sums[i].name, sums[i].actual, e);
+	return r;
 }
 
 static int check_sums(ctx *c, dcfs_error *e)
 {
-	int r = dcfs_chunk_table_sums(c->s->db, compare_sum, c, e);
-	if (r >= 0)
-		r = dcfs_blob_table_sums(c->s->db, compare_sum, c, e);
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (r >= 0)
-		r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
+	int r = dcfs_catalog_prepare(c->s->db, recompute_sums, &st, e);
 	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
-		r = compare_sum(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
+		r = check_sum(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1), e);
+	if (r >= 0)
+		r = check_table_sums(c, e);
 	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
 }
 

@@ -1,5 +1,6 @@
 /* For the unit tests of the table owners: a catalog in a fresh temporary folder (and its removal
- * at the end), made-up hashes, and callbacks that record what an owner's iteration gave. */
+ * at the end), made-up hashes, callbacks that record what an owner's iteration gave, and the
+ * reference-count check every owner of counted rows has. */
 #pragma once
 
 #include <stdio.h>
@@ -55,12 +56,10 @@ __attribute__((unused)) static dcfs_hash hash_of(unsigned char seed)
 	return h;
 }
 
-/* What the callbacks below saw: how many calls, the last id and counts, the first sums. */
+/* What the callbacks below saw: how many calls, the last id and counts. */
 typedef struct seen {
 	int count;
 	int64_t id, recorded, actual;
-	int64_t sums[5];
-	char names[5][32];
 } seen;
 
 __attribute__((unused)) static int on_mismatch(void *u, int64_t id, int64_t recorded,
@@ -69,18 +68,6 @@ __attribute__((unused)) static int on_mismatch(void *u, int64_t id, int64_t reco
 	(void)e;
 	seen *s = u;
 	*s = (seen){.count = s->count + 1, .id = id, .recorded = recorded, .actual = actual};
-	return 0;
-}
-
-__attribute__((unused)) static int on_sum(void *u, const char *name, int64_t value, dcfs_error *e)
-{
-	(void)e;
-	seen *s = u;
-	if (s->count < 5) {
-		snprintf(s->names[s->count], sizeof(s->names[0]), "%s", name);
-		s->sums[s->count] = value;
-	}
-	s->count++;
 	return 0;
 }
 
@@ -110,11 +97,4 @@ __attribute__((unused)) static void check_wrong_refs(
 	CHECK_INT(s.recorded, refs);
 	CHECK_INT(s.actual, 0);
 	dcfs_error_clear(&e);
-}
-
-/* Sum number `i` the callbacks saw is `name` with `value`. */
-__attribute__((unused)) static void check_sum(const seen *s, int i, const char *name, int64_t value)
-{
-	CHECK_STR(s->names[i], name);
-	CHECK_INT(s->sums[i], value);
 }
