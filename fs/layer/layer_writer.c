@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
 #include "chunk.h"
 #include "cleanup.h"
 #include "layer_writer_internal.h"
@@ -42,13 +41,10 @@ int dcfs_layer_writer_new(dcfs_store *s, const char *what, dcfs_layer_writer **o
 	int r = dcfs_chunk_writer_new(s, cpus > 0 ? (int)cpus : 1, &in->writer, e);
 	if (r < 0)
 		return r;
-	r = dcfs_catalog_prepare(s->db, "SELECT quarantined FROM chunks WHERE hash = ?1", &in->find_chunk, e);
+	r = dcfs_chunk_finder_init(&in->find_chunk, s->db, e);
 	if (r < 0)
 		return r;
-	r = dcfs_catalog_prepare(s->db,
-				 "SELECT b.id, EXISTS (SELECT 1 FROM extents x JOIN chunks c ON c.id = x.chunk_id"
-				 " WHERE x.blob_id = b.id AND c.quarantined), b.size FROM blobs b WHERE b.hash = ?1",
-				 &in->find_blob, e);
+	r = dcfs_blob_finder_init(&in->find_blob, s->db, e);
 	if (r < 0)
 		return r;
 	*out = TAKE_PTR(in);
@@ -72,8 +68,8 @@ void dcfs_layer_writer_free(dcfs_layer_writer *in)
 	if (!in)
 		return;
 	dcfs_chunk_writer_free(in->writer);
-	sqlite3_finalize(in->find_chunk);
-	sqlite3_finalize(in->find_blob);
+	dcfs_catalog_finder_free(&in->find_chunk);
+	dcfs_catalog_finder_free(&in->find_blob);
 	for (size_t i = 0; i < in->nentries; i++)
 		ingest_entry_release(&in->entries[i]);
 	free(in->entries);
@@ -103,14 +99,9 @@ static int new_chunkref(dcfs_layer_writer *in, const dcfs_hash *h, size_t *idx, 
 /* Is the chunk already durable in the store (and not quarantined)? */
 static int chunk_in_catalog(dcfs_layer_writer *in, const dcfs_hash *h, bool *present, dcfs_error *e)
 {
-	sqlite3_stmt *st = in->find_chunk;
-	sqlite3_reset(st);
-	sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int r = dcfs_catalog_step(st, e);
-	*present = r > 0 && sqlite3_column_int(st, 0) == 0;
-	/* reset now: a statement left on a row keeps an old read snapshot open, and our commit
-	 * would then fail with SQLITE_BUSY_SNAPSHOT once another writer commits */
-	sqlite3_reset(st);
+	dcfs_chunk_found found;
+	int r = dcfs_chunk_finder_find(&in->find_chunk, h, &found, e);
+	*present = r > 0 && !found.quarantined;
 	return r < 0 ? r : 0;
 }
 
@@ -319,17 +310,11 @@ static int find_blob(dcfs_layer_writer *in, const entry *en, const dcfs_hash *h,
 	*damaged = false;
 	if (dcfs_map_get(&in->blob_map, h->b, DCFS_HASH_LEN, idx))
 		return in->blobs[*idx].size == en->size ? 0 : size_mismatch(in, en, in->blobs[*idx].size, e);
-	sqlite3_stmt *st = in->find_blob;
-	sqlite3_reset(st);
-	sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-	int r = dcfs_catalog_step(st, e);
-	int64_t size = 0;
-	if (r > 0) {
-		*id = sqlite3_column_int64(st, 0);
-		*damaged = sqlite3_column_int(st, 1) != 0;
-		size = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st); /* see chunk_in_catalog() */
+	dcfs_blob_found found;
+	int r = dcfs_blob_finder_find(&in->find_blob, h, &found, e);
+	int64_t size = found.size;
+	*id = found.id;
+	*damaged = found.damaged;
 	if (r < 0)
 		return r;
 	if (r > 0 && (size < 0 || (uint64_t)size != en->size))

@@ -53,46 +53,20 @@ void ingest_layer_digest(dcfs_layer_writer *in, char out[8 + DCFS_HASH_HEX])
 	dcfs_hash_to_hex(&d, out + 7);
 }
 
-static int step_done(sqlite3_stmt *st, dcfs_error *e)
-{
-	int r = dcfs_catalog_step(st, e);
-	sqlite3_reset(st);
-	return r < 0 ? r : 0;
-}
-
 int ingest_insert_chunks(dcfs_layer_writer *in, dcfs_error *e)
 {
-	sqlite3 *db = in->store->db;
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL;
-	int r = dcfs_catalog_prepare(db,
-				     "INSERT INTO chunks(hash, plain_size, stored_size) VALUES (?1, ?2, ?3)"
-				     " ON CONFLICT(hash) DO UPDATE SET quarantined = 0,"
-				     " stored_size = excluded.stored_size",
-				     &ins, e);
-	if (r < 0)
-		return r;
 	size_t n;
 	const dcfs_staged_chunk *staged = dcfs_chunk_writer_chunks(in->writer, &n);
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_bind_blob(ins, 1, staged[i].hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, staged[i].plain_size);
-		sqlite3_bind_int64(ins, 3, staged[i].stored_size);
-		r = step_done(ins, e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return dcfs_chunk_table_add(in->store->db, staged, n, e);
 }
 
-static int chunk_id(dcfs_layer_writer *in, sqlite3_stmt *sel, size_t idx, int64_t *id, dcfs_error *e)
+static int chunk_id(dcfs_layer_writer *in, size_t idx, int64_t *id, dcfs_error *e)
 {
 	chunkref *c = &in->chunks[idx];
 	if (c->id == 0) {
-		sqlite3_bind_blob(sel, 1, c->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-		int r = dcfs_catalog_step(sel, e);
-		if (r > 0)
-			c->id = sqlite3_column_int64(sel, 0);
-		sqlite3_reset(sel);
+		dcfs_chunk_found found;
+		int r = dcfs_chunk_finder_find(&in->find_chunk, &c->hash, &found, e);
+		c->id = found.id;
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -102,75 +76,51 @@ static int chunk_id(dcfs_layer_writer *in, sqlite3_stmt *sel, size_t idx, int64_
 	return 0;
 }
 
+/* Another writer may have added the same content since we looked: take its id. */
+static int find_added_blob(dcfs_layer_writer *in, blob *b, dcfs_error *e)
+{
+	dcfs_blob_found found;
+	int r = dcfs_blob_finder_find(&in->find_blob, &b->hash, &found, e);
+	b->id = found.id;
+	if (r > 0 && found.size != (int64_t)b->size)
+		return dcfs_error_set(e, EIO, "catalog: content of %llu bytes has the key of"
+				      " stored content of %lld bytes; refusing to reuse it",
+				      (unsigned long long)b->size, (long long)found.size);
+	return r < 0 ? r : 0;
+}
+
+static int insert_blob(dcfs_layer_writer *in, dcfs_blob_writer *w, blob *b, dcfs_error *e)
+{
+	int r;
+	if (b->heal) {
+		/* The stored copy lost a chunk: point the blob at the bytes just stored. */
+		r = dcfs_blob_writer_drop_extents(w, b->id, e);
+	} else {
+		r = find_added_blob(in, b, e);
+		if (r < 0 || b->id > 0)
+			return r;
+		r = dcfs_blob_writer_add(w, &b->hash, b->size, &b->id, e);
+	}
+	for (size_t k = 0; r >= 0 && k < b->nextents; k++) {
+		extent *x = &in->extents[b->first_extent + k];
+		int64_t cid = 0;
+		r = chunk_id(in, x->chunk, &cid, e);
+		if (r >= 0)
+			r = dcfs_blob_writer_extent(w, b->id, x->file_off, cid, x->chunk_off, x->len, e);
+	}
+	return r < 0 ? r : 0;
+}
+
 static int insert_blobs(dcfs_layer_writer *in, dcfs_error *e)
 {
-	sqlite3 *db = in->store->db;
-	_cleanup_stmt_ sqlite3_stmt *ins = NULL, *ext = NULL, *sel = NULL, *find = NULL, *drop = NULL;
-	int r = dcfs_catalog_prepare(db, "INSERT INTO blobs(hash, size) VALUES (?1, ?2)", &ins, e);
-	if (r >= 0)
-		r = dcfs_catalog_prepare(db,
-					 "INSERT INTO extents(blob_id, file_off, chunk_id, chunk_off, len)"
-					 " VALUES (?1, ?2, ?3, ?4, ?5)",
-					 &ext, e);
-	if (r >= 0)
-		r = dcfs_catalog_prepare(db, "SELECT id FROM chunks WHERE hash = ?1", &sel, e);
-	if (r >= 0)
-		r = dcfs_catalog_prepare(db, "SELECT id, size FROM blobs WHERE hash = ?1", &find, e);
-	if (r >= 0)
-		r = dcfs_catalog_prepare(db, "DELETE FROM extents WHERE blob_id = ?1", &drop, e);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < in->nblobs; i++) {
+	_cleanup_(dcfs_blob_writer_free) dcfs_blob_writer w = {0};
+	int r = dcfs_blob_writer_init(&w, in->store->db, e);
+	for (size_t i = 0; r >= 0 && i < in->nblobs; i++) {
 		blob *b = &in->blobs[i];
-		if (!b->used || (b->id > 0 && !b->heal))
-			continue;
-		if (b->heal) {
-			/* The stored copy lost a chunk: point the blob at the bytes just stored. */
-			sqlite3_bind_int64(drop, 1, b->id);
-			r = step_done(drop, e);
-			if (r < 0)
-				return r;
-		} else {
-			/* Another writer may have added the same content since we looked. */
-			sqlite3_bind_blob(find, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-			r = dcfs_catalog_step(find, e);
-			if (r > 0) {
-				b->id = sqlite3_column_int64(find, 0);
-				if (sqlite3_column_int64(find, 1) != (int64_t)b->size)
-					r = dcfs_error_set(e, EIO, "catalog: content of %llu bytes has the key of"
-							   " stored content of %lld bytes; refusing to reuse it",
-							   (unsigned long long)b->size,
-							   (long long)sqlite3_column_int64(find, 1));
-			}
-			sqlite3_reset(find);
-			if (r < 0)
-				return r;
-			if (b->id > 0)
-				continue;
-			sqlite3_bind_blob(ins, 1, b->hash.b, DCFS_HASH_LEN, SQLITE_STATIC);
-			sqlite3_bind_int64(ins, 2, (int64_t)b->size);
-			r = step_done(ins, e);
-			if (r < 0)
-				return r;
-			b->id = sqlite3_last_insert_rowid(db);
-		}
-		for (size_t k = 0; k < b->nextents; k++) {
-			extent *x = &in->extents[b->first_extent + k];
-			int64_t cid = 0;
-			r = chunk_id(in, sel, x->chunk, &cid, e);
-			if (r < 0)
-				return r;
-			sqlite3_bind_int64(ext, 1, b->id);
-			sqlite3_bind_int64(ext, 2, (int64_t)x->file_off);
-			sqlite3_bind_int64(ext, 3, cid);
-			sqlite3_bind_int64(ext, 4, x->chunk_off);
-			sqlite3_bind_int64(ext, 5, x->len);
-			r = step_done(ext, e);
-			if (r < 0)
-				return r;
-		}
+		if (b->used && (b->id <= 0 || b->heal))
+			r = insert_blob(in, &w, b, e);
 	}
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 static int insert_layer_row(dcfs_layer_writer *in, const char *digest, const char *source,

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blob_table.h"
+#include "chunk_table.h"
 #include "chunk_writer.h"
 #include "hash.h"
 #include "layer_writer.h"
@@ -65,7 +67,8 @@ struct dcfs_layer_writer {
 	dcfs_store *store;
 	const char *what;
 	dcfs_chunk_writer *writer;
-	sqlite3_stmt *find_chunk, *find_blob;
+	dcfs_chunk_finder find_chunk;
+	dcfs_blob_finder find_blob;
 
 	entry *entries;
 	size_t nentries, entries_cap;

@@ -4,7 +4,6 @@
  * registry's tar); the mounted views read through the chunk cache instead. */
 #pragma once
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <zstd.h>
@@ -20,10 +19,6 @@ typedef struct dcfs_blob_content {
 	dcfs_hash chunk_hash;
 	ssize_t chunk_len; /* -1: none */
 } dcfs_blob_content;
-
-/* The statement that lists a blob's extents in file order: bind the blob's id as ?1; columns
- * file_off, chunk_off, len, the chunk's hash. */
-int dcfs_blob_extents_prepare(sqlite3 *db, sqlite3_stmt **st, dcfs_error *e);
 
 int dcfs_blob_content_init(dcfs_blob_content *c, dcfs_store *s, dcfs_error *e);
 void dcfs_blob_content_free(dcfs_blob_content *c);

@@ -66,6 +66,72 @@ int64_t dcfs_catalog_sum(sqlite3 *db, const char *name)
 	return v;
 }
 
+int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, bool *integer,
+			      dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "SELECT value FROM sums WHERE name = ?1", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	r = dcfs_catalog_step(st, e);
+	*value = r > 0 ? sqlite3_column_int64(st, 0) : 0;
+	*integer = r <= 0 || sqlite3_column_type(st, 0) == SQLITE_INTEGER;
+	return r < 0 ? r : 0;
+}
+
+int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "UPDATE sums SET value = ?1 WHERE name = ?2", &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, value);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	r = dcfs_catalog_step(st, e);
+	return r < 0 ? r : 0;
+}
+
+int dcfs_catalog_ints(sqlite3 *db, const char *sql, int64_t *out, int n, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r >= 0)
+		r = dcfs_catalog_step(st, e);
+	for (int i = 0; i < n; i++)
+		out[i] = r > 0 ? sqlite3_column_int64(st, i) : 0;
+	return r < 0 ? r : 0;
+}
+
+int dcfs_catalog_each_mismatch(sqlite3 *db, const char *sql, dcfs_catalog_mismatch_fn fn, void *u,
+			       dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
+		r = fn(u, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		       sqlite3_column_int64(st, 2), e);
+	return r;
+}
+
+int dcfs_catalog_finder_lookup(dcfs_catalog_finder *f, const void *key, int len,
+			       void (*read)(sqlite3_stmt *st, void *out), void *out, dcfs_error *e)
+{
+	sqlite3_reset(f->st);
+	sqlite3_bind_blob(f->st, 1, key, len, SQLITE_STATIC);
+	int r = dcfs_catalog_step(f->st, e);
+	if (r > 0)
+		read(f->st, out);
+	sqlite3_reset(f->st);
+	return r;
+}
+
+void dcfs_catalog_finder_free(dcfs_catalog_finder *f)
+{
+	sqlite3_finalize(f->st);
+	f->st = NULL;
+}
+
 int dcfs_catalog_step(sqlite3_stmt *st, dcfs_error *e)
 {
 	int rc = sqlite3_step(st);

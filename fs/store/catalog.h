@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cleanup.h"
@@ -27,6 +28,35 @@ int dcfs_catalog_error(sqlite3 *db, dcfs_error *e, const char *what);
 
 /* Read one sum from the `sums` table (0 when absent). */
 int64_t dcfs_catalog_sum(sqlite3 *db, const char *name);
+
+/* One sum as recorded: its value (0 when absent) and whether it is still an integer (an
+ * overflow in a trigger makes it a float), for fsck. */
+int dcfs_catalog_sum_recorded(sqlite3 *db, const char *name, int64_t *value, bool *integer,
+			      dcfs_error *e);
+/* Overwrite one recorded sum (fsck's repair). */
+int dcfs_catalog_sum_set(sqlite3 *db, const char *name, int64_t value, dcfs_error *e);
+/* Run a query giving one row of `n` integers into out[] (zeros when it gives no row). */
+int dcfs_catalog_ints(sqlite3 *db, const char *sql, int64_t *out, int n, dcfs_error *e);
+
+/* A row whose recorded count is not the one the rows pointing at it give. */
+typedef int (*dcfs_catalog_mismatch_fn)(void *u, int64_t id, int64_t recorded, int64_t actual,
+					dcfs_error *e);
+/* Call `fn` with each (id, recorded, actual) row of `sql`: for a table's owner checking counts. */
+int dcfs_catalog_each_mismatch(sqlite3 *db, const char *sql, dcfs_catalog_mismatch_fn fn, void *u,
+			       dcfs_error *e);
+
+/* A statement kept for many lookups by one key (a table's owner prepares it and reads its row). */
+typedef struct dcfs_catalog_finder {
+	sqlite3_stmt *st;
+} dcfs_catalog_finder;
+
+/* Bind `len` bytes of `key` as ?1 and give the row to `read` (which must copy what it keeps).
+ * 1 on a row, 0 when none, -errno. Leaves no read open: a statement left on a row keeps an old
+ * read snapshot, and a later commit would then fail with SQLITE_BUSY_SNAPSHOT once another
+ * writer commits. */
+int dcfs_catalog_finder_lookup(dcfs_catalog_finder *f, const void *key, int len,
+			       void (*read)(sqlite3_stmt *st, void *out), void *out, dcfs_error *e);
+void dcfs_catalog_finder_free(dcfs_catalog_finder *f);
 
 /* A text column's value, malloc'd; NULL when it is NULL (or out of memory). */
 char *dcfs_catalog_text(sqlite3_stmt *st, int col);

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blob_table.h"
 #include "catalog.h"
 #include "chunk.h"
+#include "chunk_table.h"
 #include "cleanup.h"
 #include "container_table.h"
 #include "fsutil.h"
@@ -43,11 +45,8 @@ __attribute__((format(printf, 2, 3))) static void say(ctx *c, const char *fmt, .
 
 DEFINE_TRIVIAL_CLEANUP(ZSTD_DCtx *, ZSTD_freeDCtx)
 
-static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
-		   dcfs_error *e);
-
 /* Move a chunk file to quarantine/ and mark its row. */
-static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
+static int quarantine(ctx *c, const dcfs_hash *h, dcfs_error *e)
 {
 	char name[3 + DCFS_HASH_HEX], hex[DCFS_HASH_HEX], to[16 + DCFS_HASH_HEX];
 	dcfs_store_chunk_name(h, name);
@@ -55,12 +54,7 @@ static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 	snprintf(to, sizeof(to), "quarantine/%s", hex);
 	if (renameat(c->s->chunks_fd, name, c->s->root_fd, to) < 0 && errno != ENOENT)
 		return dcfs_error_set(e, errno, "cannot quarantine chunk %s: %m", hex);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "UPDATE chunks SET quarantined = 1 WHERE id = ?1", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, id);
-	r = dcfs_catalog_step(st, e);
+	int r = dcfs_chunk_table_quarantine(c->s->db, h, e);
 	if (r < 0)
 		return r;
 	c->rep->repaired++;
@@ -69,26 +63,24 @@ static int quarantine(ctx *c, int64_t id, const dcfs_hash *h, dcfs_error *e)
 
 static int check_chunks(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(c->s->db,
-				     "SELECT id, hash, plain_size, stored_size, quarantined, refs FROM chunks",
-				     &st, e);
+	_cleanup_(dcfs_chunk_rows_free) dcfs_chunk_rows st = {0};
+	int r = dcfs_chunk_rows_open(&st, c->s->db, e);
 	if (r < 0)
 		return r;
 	_cleanup_(ZSTD_freeDCtxp) ZSTD_DCtx *dctx = ZSTD_createDCtx();
 	_cleanup_free_ void *buf = malloc(DCFS_CHUNK_MAX);
 	if (!dctx || !buf)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		dcfs_hash h;
-		if (sqlite3_column_bytes(st, 1) != DCFS_HASH_LEN)
+	dcfs_chunk_row row;
+	while ((r = dcfs_chunk_rows_next(&st, &row, e)) > 0) {
+		int64_t id = row.id;
+		dcfs_hash h = row.hash;
+		if (!row.hashed)
 			continue; /* the schema's CHECK forbids it */
-		memcpy(h.b, sqlite3_column_blob(st, 1), DCFS_HASH_LEN);
 		char hex[DCFS_HASH_HEX];
 		dcfs_hash_to_hex(&h, hex);
-		if (sqlite3_column_int(st, 4)) {
-			if (sqlite3_column_int64(st, 5) == 0)
+		if (row.quarantined) {
+			if (row.refs == 0)
 				continue; /* nothing uses it any more: prune removes the row */
 			c->rep->problems++;
 			say(c, "chunk %s: quarantined earlier; the images using it are damaged until it is"
@@ -104,15 +96,16 @@ static int check_chunks(ctx *c, dcfs_error *e)
 			/* the message names the chunk */
 			c->rep->problems++;
 			say(c, "%s%s", err.msg, c->repair ? " (quarantined)" : "");
-			if (c->repair && (r = quarantine(c, id, &h, e)) < 0)
+			if (c->repair && (r = quarantine(c, &h, e)) < 0)
 				return r;
 			continue;
 		}
 		/* The content verifies: a size that differs is the catalog's mistake. */
 		static const char *const cols[] = {"plain_size", "stored_size"};
-		int64_t actual[2] = {n, (int64_t)stored};
+		static const dcfs_chunk_size which[] = {DCFS_CHUNK_PLAIN_SIZE, DCFS_CHUNK_STORED_SIZE};
+		int64_t actual[2] = {n, (int64_t)stored}, recorded_sizes[2] = {row.plain_size, row.stored_size};
 		for (int k = 0; k < 2; k++) {
-			int64_t recorded = sqlite3_column_int64(st, 2 + k);
+			int64_t recorded = recorded_sizes[k];
 			if (recorded == actual[k])
 				continue;
 			c->rep->problems++;
@@ -120,34 +113,16 @@ static int check_chunks(ctx *c, dcfs_error *e)
 			    (long long)recorded, (long long)actual[k], c->repair ? " (fixed)" : "");
 			if (!c->repair)
 				continue;
-			char sql[64];
-			snprintf(sql, sizeof(sql), "UPDATE chunks SET %s = ?1 WHERE id = ?2", cols[k]);
-			r = run_fix(c, sql, actual[k], NULL, id, e);
+			r = dcfs_chunk_table_set_size(c->s->db, id, which[k], actual[k], e);
 			if (r < 0)
 				return r;
+			c->rep->repaired++;
 		}
 	}
 	return r;
 }
 
-/* A query returning (what, key, recorded, actual) rows for each mismatch, and the statement
- * that repairs one (bound with actual, key). */
-typedef struct count_check {
-	const char *what, *query, *fix;
-} count_check;
-
-static const count_check count_checks[] = {
-	{"chunk references",
-	 "SELECT c.id, c.refs, (SELECT count(*) FROM extents x WHERE x.chunk_id = c.id) AS n"
-	 " FROM chunks c WHERE c.refs != n",
-	 "UPDATE chunks SET refs = ?1 WHERE id = ?2"},
-	{"blob references",
-	 "SELECT b.id, b.refs, (SELECT count(*) FROM entries en WHERE en.blob_id = b.id) AS n"
-	 " FROM blobs b WHERE b.refs != n",
-	 "UPDATE blobs SET refs = ?1 WHERE id = ?2"},
-};
-
-/* The counts layer_table.h checks, after those above. */
+/* The layer counts layer_table.h checks. */
 static const struct {
 	const char *what;
 	dcfs_layer_count which;
@@ -157,39 +132,38 @@ static const struct {
 	{"layer entries", DCFS_LAYER_ENTRIES},
 };
 
-/* The sums recomputed from the rows: those before the layers' (layer_table.h), those after them
- * and before the workspaces' (workspace_record.h). */
-static const char recompute_sums[] =
-	"SELECT 'chunks', count(*) FROM chunks"
-	" UNION ALL SELECT 'chunk_plain', coalesce(sum(plain_size), 0) FROM chunks"
-	" UNION ALL SELECT 'chunk_stored', coalesce(sum(stored_size), 0) FROM chunks"
-	" UNION ALL SELECT 'chunks_unref', count(*) FROM chunks WHERE refs = 0"
-	" UNION ALL SELECT 'chunk_unref_stored', coalesce(sum(stored_size), 0) FROM chunks WHERE refs = 0"
-	" UNION ALL SELECT 'blobs', count(*) FROM blobs"
-	" UNION ALL SELECT 'blob_bytes', coalesce(sum(size), 0) FROM blobs";
-static const char recompute_sums_after_layers[] =
+/* The image sums, recomputed from the rows after the layers' (layer_table.h) and before the
+ * workspaces' (workspace_record.h). */
+static const char recompute_image_sums[] =
 	"SELECT 'images', count(*) FROM images WHERE kind = 'image'"
 	" UNION ALL SELECT 'snapshots', count(*) FROM images WHERE kind = 'snapshot'"
 	" UNION ALL SELECT 'image_bytes', coalesce(sum(l.size), 0) FROM image_layers il"
 	"   JOIN layers l ON l.id = il.layer_id";
 
-static int run_fix(ctx *c, const char *sql, int64_t value, const char *key_text, int64_t key,
-		   dcfs_error *e)
+/* A count that the rows contradict: report it and, when repairing, set it with `fix`. */
+static int count_mismatch(ctx *c, const char *what, int64_t id, int64_t rec, int64_t act,
+			  int (*fix)(sqlite3 *, int64_t, int64_t, dcfs_error *), dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, sql, &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, value);
-	if (key_text)
-		sqlite3_bind_text(st, 2, key_text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_int64(st, 2, key);
-	r = dcfs_catalog_step(st, e);
+	c->rep->problems++;
+	say(c, "%s of row %lld: recorded %lld, actual %lld%s", what, (long long)id, (long long)rec,
+	    (long long)act, c->repair ? " (fixed)" : "");
+	if (!c->repair)
+		return 0;
+	int r = fix(c->s->db, id, act, e);
 	if (r < 0)
 		return r;
 	c->rep->repaired++;
 	return 0;
+}
+
+static int wrong_chunk_refs(void *u, int64_t id, int64_t rec, int64_t act, dcfs_error *e)
+{
+	return count_mismatch(u, "chunk references", id, rec, act, dcfs_chunk_table_set_refs, e);
+}
+
+static int wrong_blob_refs(void *u, int64_t id, int64_t rec, int64_t act, dcfs_error *e)
+{
+	return count_mismatch(u, "blob references", id, rec, act, dcfs_blob_table_set_refs, e);
 }
 
 /* A layer count that differs: said, and repaired with --repair. */
@@ -220,26 +194,10 @@ static int on_layer_count_mismatch(int64_t id, int64_t rec, int64_t act, void *u
 
 static int check_counts(ctx *c, dcfs_error *e)
 {
-	for (size_t i = 0; i < ELEMENTSOF(count_checks); i++) {
-		_cleanup_stmt_ sqlite3_stmt *st = NULL;
-		int r = dcfs_catalog_prepare(c->s->db, count_checks[i].query, &st, e);
-		if (r < 0)
-			return r;
-		while ((r = dcfs_catalog_step(st, e)) > 0) {
-			int64_t id = sqlite3_column_int64(st, 0), rec = sqlite3_column_int64(st, 1),
-				act = sqlite3_column_int64(st, 2);
-			c->rep->problems++;
-			say(c, "%s of row %lld: recorded %lld, actual %lld%s", count_checks[i].what,
-			    (long long)id, (long long)rec, (long long)act, c->repair ? " (fixed)" : "");
-			if (c->repair) {
-				r = run_fix(c, count_checks[i].fix, act, NULL, id, e);
-				if (r < 0)
-					return r;
-			}
-		}
-		if (r < 0)
-			return dcfs_error_wrap(e, "checking %s", count_checks[i].what);
-	}
+	if (dcfs_chunk_table_wrong_refs(c->s->db, wrong_chunk_refs, c, e) < 0)
+		return dcfs_error_wrap(e, "checking chunk references");
+	if (dcfs_blob_table_wrong_refs(c->s->db, wrong_blob_refs, c, e) < 0)
+		return dcfs_error_wrap(e, "checking blob references");
 	for (size_t i = 0; i < ELEMENTSOF(layer_count_checks); i++) {
 		layer_count_mismatch m = {.c = c, .what = layer_count_checks[i].what,
 					  .which = layer_count_checks[i].which, .e = e};
@@ -250,26 +208,11 @@ static int check_counts(ctx *c, dcfs_error *e)
 	return 0;
 }
 
-/* A sum as recorded: its value, and whether it is still an integer (an overflow in a trigger
- * makes it a float). */
-static int recorded_sum(sqlite3_stmt *st, const char *name, int64_t *value, bool *integer,
-			dcfs_error *e)
-{
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	int r = dcfs_catalog_step(st, e);
-	*value = r > 0 ? sqlite3_column_int64(st, 0) : 0;
-	*integer = r <= 0 || sqlite3_column_type(st, 0) == SQLITE_INTEGER;
-	sqlite3_reset(st);
-	return r < 0 ? r : 0;
-}
-
-/* One recomputed sum compared with the recorded one (`rec`), repaired with --repair. */
+/* One recomputed sum compared with the recorded one (an overflow in a trigger may have made
+ * that a float), repaired with --repair. */
 typedef struct sum_check {
 	ctx *c;
-	sqlite3_stmt *rec;
 	dcfs_error *e;
-	bool bare; /* the error is not a recomputing query's: returned as it is */
 } sum_check;
 
 static int check_sum(const char *name, int64_t actual, void *u)
@@ -278,90 +221,102 @@ static int check_sum(const char *name, int64_t actual, void *u)
 	ctx *c = k->c;
 	int64_t recorded = 0;
 	bool integer = true;
-	int r = recorded_sum(k->rec, name, &recorded, &integer, k->e);
-	k->bare = r < 0;
-	if (r < 0)
+	int r = dcfs_catalog_sum_recorded(c->s->db, name, &recorded, &integer, k->e);
+	if (r < 0 || (recorded == actual && integer))
 		return r;
-	if (recorded == actual && integer)
-		return 0;
 	c->rep->problems++;
 	say(c, "sum %s: recorded %lld%s, actual %lld%s", name, (long long)recorded,
 	    integer ? "" : " (overflowed: not an integer)", (long long)actual,
 	    c->repair ? " (fixed)" : "");
-	if (c->repair)
-		r = run_fix(c, "UPDATE sums SET value = ?1 WHERE name = ?2", actual, name, 0, k->e);
-	k->bare = r < 0;
+	if (!c->repair)
+		return 0;
+	r = dcfs_catalog_sum_set(c->s->db, name, actual, k->e);
+	if (r >= 0)
+		c->rep->repaired++;
 	return r;
 }
 
-/* The sums of the containers and volumes, which their tables' owners recompute. */
-static int check_table_sums(sum_check *k)
+typedef struct figure_sum {
+	const char *name;
+	int64_t actual;
+} figure_sum;
+
+static int check_figures(sum_check *k, const figure_sum *sums, size_t n)
 {
-	dcfs_container_figures ct;
-	dcfs_volume_figures vt;
-	int r = dcfs_container_table_figures(k->c->s, &ct, k->e);
-	if (r >= 0)
-		r = dcfs_volume_table_figures(k->c->s, &vt, k->e);
-	k->bare = false;
-	if (r < 0)
-		return r;
-	const struct {
-		const char *name;
-		int64_t actual;
-	} sums[] = {
-		{"containers", ct.containers}, {"containers_running", ct.running},
-		{"container_bytes", ct.upper_bytes}, {"volumes", vt.volumes},
-		{"volumes_in_use", vt.in_use}, {"volume_bytes", vt.bytes},
-	};
-	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sums); i++)
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = check_sum(sums[i].name, sums[i].actual, k);
 	return r;
 }
 
+/* The sums of the chunks and contents, which their tables' owners recompute. */
+static int check_content_sums(sum_check *k)
+{
+	dcfs_chunk_figures ch;
+	dcfs_blob_figures bl;
+	int r = dcfs_chunk_table_figures(k->c->s->db, &ch, k->e);
+	if (r < 0 || (r = dcfs_blob_table_figures(k->c->s->db, &bl, k->e)) < 0)
+		return r;
+	const figure_sum sums[] = {
+		{"chunks", ch.chunks}, {"chunk_plain", ch.plain}, {"chunk_stored", ch.stored},
+		{"chunks_unref", ch.unref}, {"chunk_unref_stored", ch.unref_stored},
+		{"blobs", bl.blobs}, {"blob_bytes", bl.bytes},
+	};
+	return check_figures(k, sums, ELEMENTSOF(sums));
+}
+
+/* The sums of the containers and volumes, which their tables' owners recompute. */
+static int check_record_sums(sum_check *k)
+{
+	dcfs_container_figures ct;
+	dcfs_volume_figures vt;
+	int r = dcfs_container_table_figures(k->c->s, &ct, k->e);
+	if (r < 0 || (r = dcfs_volume_table_figures(k->c->s, &vt, k->e)) < 0)
+		return r;
+	const figure_sum sums[] = {
+		{"containers", ct.containers}, {"containers_running", ct.running},
+		{"container_bytes", ct.upper_bytes}, {"volumes", vt.volumes},
+		{"volumes_in_use", vt.in_use}, {"volume_bytes", vt.bytes},
+	};
+	return check_figures(k, sums, ELEMENTSOF(sums));
+}
+
 static int check_sums(ctx *c, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *rec = NULL;
-	int r = dcfs_catalog_prepare(c->s->db, "SELECT value FROM sums WHERE name = ?1", &rec, e);
-	if (r < 0)
-		return r;
-	sum_check k = {.c = c, .rec = rec, .e = e};
-	r = dcfs_catalog_each_pair(c->s->db, recompute_sums, check_sum, &k, e);
+	sum_check k = {.c = c, .e = e};
+	int r = check_content_sums(&k);
 	if (r >= 0)
 		r = dcfs_layer_sums(c->s->db, check_sum, &k, e);
 	if (r >= 0)
-		r = dcfs_catalog_each_pair(c->s->db, recompute_sums_after_layers, check_sum, &k, e);
+		r = dcfs_catalog_each_pair(c->s->db, recompute_image_sums, check_sum, &k, e);
 	if (r >= 0)
 		r = dcfs_workspace_record_sums(c->s->db, check_sum, &k, e);
 	if (r >= 0)
-		r = check_table_sums(&k);
-	if (r < 0 && !k.bare)
-		return dcfs_error_wrap(e, "checking the sums");
-	return r < 0 ? r : 0;
+		r = check_record_sums(&k);
+	return r < 0 ? dcfs_error_wrap(e, "checking the sums") : 0;
 }
 
-/* A row a dangling-row check found: said. */
-typedef struct dangling {
-	ctx *c;
-	const char *what;
-} dangling;
-
-static int on_dangling(int64_t id, void *u)
+static int extent_outside_chunk(void *u, int64_t blob_id, dcfs_error *e)
 {
-	dangling *d = u;
-	d->c->rep->problems++;
-	say(d->c, "%s %lld", d->what, (long long)id);
+	(void)e;
+	((ctx *)u)->rep->problems++;
+	say(u, "extent outside its chunk in blob %lld", (long long)blob_id);
 	return 0;
 }
 
-static int dangling_query(sqlite3 *db, const char *query, dangling *d, dcfs_error *e)
+static int extent_past_size(void *u, int64_t blob_id, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, query, &st, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(st, e)) > 0)
-		on_dangling(sqlite3_column_int64(st, 0), d);
-	return r;
+	(void)e;
+	((ctx *)u)->rep->problems++;
+	say(u, "extent past the end of its file in blob %lld", (long long)blob_id);
+	return 0;
+}
+
+static int file_without_content(int64_t layer_id, void *u)
+{
+	((ctx *)u)->rep->problems++;
+	say(u, "regular file without content in layer %lld", (long long)layer_id);
+	return 0;
 }
 
 static void snapshot_problem(bool missing, int64_t image_id, void *u)
@@ -377,26 +332,13 @@ static void snapshot_problem(bool missing, int64_t image_id, void *u)
  * extents that do not fit their chunk, and files whose extents run past their size. */
 static int check_dangling(ctx *c, dcfs_error *e)
 {
-	/* a query for the rows' ids; NULL: layer_table.h gives them */
-	static const struct {
-		const char *what, *query;
-	} checks[] = {
-		{"extent outside its chunk in blob",
-		 "SELECT x.blob_id FROM extents x JOIN chunks ch ON ch.id = x.chunk_id"
-		 " WHERE x.chunk_off + x.len > ch.plain_size"},
-		{"extent past the end of its file in blob",
-		 "SELECT x.blob_id FROM extents x JOIN blobs b ON b.id = x.blob_id"
-		 " WHERE x.file_off + x.len > b.size"},
-		{"regular file without content in layer", NULL},
-	};
-	for (size_t i = 0; i < ELEMENTSOF(checks); i++) {
-		dangling d = {.c = c, .what = checks[i].what};
-		int r = checks[i].query ? dangling_query(c->s->db, checks[i].query, &d, e)
-					: dcfs_entry_files_without_content(c->s->db, on_dangling, &d, e);
-		if (r < 0)
-			return r;
-	}
-	int r = dcfs_snapshot_check(c->s->db, snapshot_problem, c, e);
+	int r = dcfs_blob_table_extents_outside_chunk(c->s->db, extent_outside_chunk, c, e);
+	if (r >= 0)
+		r = dcfs_blob_table_extents_past_size(c->s->db, extent_past_size, c, e);
+	if (r >= 0)
+		r = dcfs_entry_files_without_content(c->s->db, file_without_content, c, e);
+	if (r >= 0)
+		r = dcfs_snapshot_check(c->s->db, snapshot_problem, c, e);
 	if (r < 0)
 		return r;
 	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
@@ -413,11 +355,8 @@ static int check_dangling(ctx *c, dcfs_error *e)
 	if (r < 0)
 		return r;
 	if (c->repair) {
-		static const char drop[] =
-			"DELETE FROM extents WHERE chunk_id NOT IN (SELECT id FROM chunks)"
-			" OR blob_id NOT IN (SELECT id FROM blobs);";
 		int before = sqlite3_total_changes(c->s->db);
-		r = dcfs_catalog_exec(c->s->db, drop, e);
+		r = dcfs_blob_table_drop_dangling_extents(c->s->db, e);
 		if (r >= 0)
 			r = dcfs_entry_drop_dangling(c->s->db, e);
 		if (r >= 0)

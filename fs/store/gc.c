@@ -9,41 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "blob_table.h"
 #include "catalog.h"
+#include "chunk_table.h"
 #include "cleanup.h"
 #include "image_list.h"
 #include "layer_table.h"
 #include "orphans.h"
-
-static int collect_dead_chunks(dcfs_store *s, dcfs_hash **out, size_t *n, dcfs_error *e)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "SELECT hash FROM chunks WHERE refs = 0", &st, e);
-	if (r < 0)
-		return r;
-	dcfs_hash *list = NULL;
-	size_t count = 0, cap = 0;
-	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 64;
-			dcfs_hash *nl = realloc(list, cap * sizeof(*nl));
-			if (!nl) {
-				free(list);
-				return dcfs_error_set(e, ENOMEM, "out of memory");
-			}
-			list = nl;
-		}
-		if (sqlite3_column_bytes(st, 0) == DCFS_HASH_LEN)
-			memcpy(list[count++].b, sqlite3_column_blob(st, 0), DCFS_HASH_LEN);
-	}
-	if (r < 0) {
-		free(list);
-		return r;
-	}
-	*out = list;
-	*n = count;
-	return 0;
-}
 
 /* Delete unreferenced rows; *dead receives the hashes of the chunk rows removed. */
 static int delete_rows(dcfs_store *s, dcfs_gc_stats *st, dcfs_hash **dead, size_t *ndead,
@@ -55,17 +27,18 @@ static int delete_rows(dcfs_store *s, dcfs_gc_stats *st, dcfs_hash **dead, size_
 	if (r < 0)
 		return r;
 	st->layers += layers;
-	r = dcfs_catalog_exec(s->db, "DELETE FROM blobs WHERE refs <= 0", e);
+	uint64_t n = 0;
+	r = dcfs_blob_table_delete_unreferenced(s->db, &n, e);
 	if (r < 0)
 		return r;
-	st->blobs += (uint64_t)sqlite3_changes(s->db);
-	r = collect_dead_chunks(s, dead, ndead, e);
+	st->blobs += n;
+	r = dcfs_chunk_table_unreferenced(s->db, dead, ndead, e);
 	if (r < 0)
 		return r;
-	r = dcfs_catalog_exec(s->db, "DELETE FROM chunks WHERE refs <= 0", e);
+	r = dcfs_chunk_table_delete_unreferenced(s->db, &n, e);
 	if (r < 0)
 		return r;
-	st->chunks += (uint64_t)sqlite3_changes(s->db);
+	st->chunks += n;
 	st->chunk_bytes += (uint64_t)(before_bytes - dcfs_catalog_sum(s->db, "chunk_stored"));
 	return 0;
 }

@@ -324,6 +324,15 @@ int dcfs_entry_drop_dangling(sqlite3 *db, dcfs_error *e)
 				 e);
 }
 
+int dcfs_entry_link_target_prepare(sqlite3 *db, sqlite3_stmt **out, dcfs_error *e)
+{
+	return dcfs_catalog_prepare(db,
+				    "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev,"
+				    " xattrs, blob_id FROM entries WHERE layer_id = ?1 AND path = ?2"
+				    " AND type NOT IN ('h', 'd', 'w')",
+				    out, e);
+}
+
 /* The schema of the `layers` and `entries` tables: a step per catalog version, run by catalog_schema.c. */
 const dcfs_schema_step dcfs_layer_table_schema[] = {
 	{1,

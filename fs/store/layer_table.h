@@ -146,3 +146,9 @@ int dcfs_entry_size_problems(sqlite3 *db, int (*each)(const dcfs_entry_size_prob
 
 /* Delete the entries whose layer or content row is missing (sqlite3_total_changes() counts them). */
 int dcfs_entry_drop_dangling(sqlite3 *db, dcfs_error *e);
+
+/* A statement finding the entry a hardlink of a layer points at (bound by the caller: ?1 the
+ * layer id, ?2 the target path), that is no hardlink, folder or whiteout itself: columns path,
+ * type, mode, uid, gid, mtime_ns, size, target, rdev, xattrs, blob_id, as
+ * dcfs_merged_index_entries_prepare() gives them. The root view adopts a hidden target with it. */
+int dcfs_entry_link_target_prepare(sqlite3 *db, sqlite3_stmt **out, dcfs_error *e);

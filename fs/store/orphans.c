@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "catalog.h"
+#include "chunk_table.h"
 #include "cleanup.h"
 
 /* A catalog error stops the scan: a file whose row could not be looked up is not an orphan. */
-static int scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint64_t *bytes,
+static int scan_dir(DIR *d, dcfs_chunk_finder *q, bool remove, uint64_t *count, uint64_t *bytes,
 		    dcfs_error *e)
 {
 	struct dirent *de;
@@ -19,9 +19,8 @@ static int scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint6
 			continue;
 		dcfs_hash h;
 		if (dcfs_hash_from_hex(de->d_name, &h)) {
-			sqlite3_bind_blob(q, 1, h.b, DCFS_HASH_LEN, SQLITE_STATIC);
-			int known = dcfs_catalog_step(q, e);
-			sqlite3_reset(q);
+			dcfs_chunk_found found;
+			int known = dcfs_chunk_finder_find(q, &h, &found, e);
 			if (known < 0)
 				return known;
 			if (known)
@@ -40,8 +39,8 @@ static int scan_dir(DIR *d, sqlite3_stmt *q, bool remove, uint64_t *count, uint6
 
 int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *bytes, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	int r = dcfs_catalog_prepare(s->db, "SELECT 1 FROM chunks WHERE hash = ?1", &q, e);
+	_cleanup_(dcfs_catalog_finder_free) dcfs_chunk_finder q = {0};
+	int r = dcfs_chunk_finder_init(&q, s->db, e);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < 256; i++) {
@@ -55,7 +54,7 @@ int dcfs_store_orphans(dcfs_store *s, bool remove, uint64_t *count, uint64_t *by
 			close(fd);
 			continue;
 		}
-		r = scan_dir(d, q, remove, count, bytes, e);
+		r = scan_dir(d, &q, remove, count, bytes, e);
 		if (r < 0)
 			return r;
 	}

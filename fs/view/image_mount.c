@@ -9,8 +9,9 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "hash.h"
-#include "image_mount.h"
 #include "image_list.h"
+#include "image_mount.h"
+#include "image_table.h"
 #include "mount.h"
 #include "overlay.h"
 #include "root_view.h"
@@ -99,9 +100,9 @@ int dcfs_image_mount(dcfs_store *s, const dcfs_image_mount_opts *o, dcfs_error *
 	_cleanup_(overlay_plan_free) overlay_plan plan = {0};
 	if (o->upper && (r = plan_overlay(s, o, &plan, &mo, e)) < 0)
 		return r;
-	int64_t image_id = 0;
-	dcfs_catalog_int(s->db, "SELECT id FROM images WHERE ref = ?1", o->ref, &image_id, NULL);
-	_cleanup_close_ int pin = dcfs_image_pin(s, image_id, e);
+	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+	dcfs_image_lookup(s, o->ref, &im, NULL); /* the view found it: only its id is wanted */
+	_cleanup_close_ int pin = dcfs_image_pin(s, im.id, e);
 	if (pin < 0)
 		return pin;
 	/* The daemon reopens the catalog only if it must quarantine a chunk. */

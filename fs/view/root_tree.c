@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob_content.h"
+#include "blob_table.h"
 #include "catalog.h"
 #include "cleanup.h"
 #include "entry.h"
 #include "image_table.h"
+#include "layer_table.h"
 #include "merged_index.h"
 #include "path.h"
 
@@ -201,26 +202,22 @@ static int adopt_hidden_target(loader *l, sqlite3 *db, sqlite3_stmt **st, size_t
 {
 	dcfs_tree_node *n = &l->t->nodes[i];
 	if (!*st) {
-		int r = dcfs_catalog_prepare(db,
-					     "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev,"
-					     " xattrs, blob_id FROM entries WHERE layer_id = ?1 AND path = ?2"
-					     " AND type NOT IN ('h', 'd', 'w')",
-					     st, e);
+		int r = dcfs_entry_link_target_prepare(db, st, e);
 		if (r < 0)
 			return r;
 	}
 	sqlite3_bind_int64(*st, 1, l->layers[i]);
 	sqlite3_bind_text(*st, 2, n->target, -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(*st), r = 0;
-	if (rc == SQLITE_ROW) {
+	int r = dcfs_catalog_step(*st, e);
+	if (r > 0) {
 		r = set_inode(n, *st, e);
 		l->blobs[i] = sqlite3_column_int64(*st, 10);
-	} else if (rc == SQLITE_DONE) {
+	} else if (r == 0) {
 		/* a damaged layer without the link's target: an empty file */
 		n->type = DCFS_T_FILE;
 		n->size = 0;
 	} else {
-		r = dcfs_catalog_error(db, e, "reading a hardlink's target");
+		r = dcfs_error_wrap(e, "reading a hardlink's target");
 	}
 	sqlite3_reset(*st);
 	return r;
@@ -292,8 +289,8 @@ static int link_children(loader *l, const uint64_t *alias, dcfs_error *e)
 static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_blob_extents_prepare(db, &st, e);
+	_cleanup_(dcfs_blob_extents_free) dcfs_blob_extents it = {0};
+	int r = dcfs_blob_extents_open(&it, db, e);
 	if (r < 0)
 		return r;
 	size_t cap = 0;
@@ -302,8 +299,9 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 		if (n->type != DCFS_T_FILE || l->blobs[i] <= 0)
 			continue;
 		n->first_extent = t->nextents;
-		sqlite3_bind_int64(st, 1, l->blobs[i]);
-		while ((r = dcfs_catalog_step(st, e)) > 0) {
+		dcfs_blob_extents_start(&it, l->blobs[i]);
+		dcfs_blob_extent ext;
+		while ((r = dcfs_blob_extents_next(&it, &ext, e)) > 0) {
 			if (t->nextents == cap) {
 				cap = cap ? cap * 2 : 1024;
 				dcfs_tree_extent *x = realloc(t->extents, cap * sizeof(*x));
@@ -312,13 +310,12 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 				t->extents = x;
 			}
 			dcfs_tree_extent *x = &t->extents[t->nextents++];
-			x->file_off = (uint64_t)sqlite3_column_int64(st, 0);
-			x->chunk_off = (uint32_t)sqlite3_column_int64(st, 1);
-			x->len = (uint32_t)sqlite3_column_int64(st, 2);
-			memcpy(x->chunk.b, sqlite3_column_blob(st, 3), DCFS_HASH_LEN);
+			x->file_off = ext.file_off;
+			x->chunk_off = (uint32_t)ext.chunk_off;
+			x->len = (uint32_t)ext.len;
+			x->chunk = ext.chunk;
 			n->blocks += (x->len + 4095) / 4096 * 8; /* as a 4 KiB-block file system counts */
 		}
-		sqlite3_reset(st);
 		if (r < 0)
 			return r;
 		n->nextents = t->nextents - n->first_extent;

@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "chunk_cache.h"
+#include "chunk_table.h"
 #include "daemon_log.h"
 #include "root_tree.h"
 #include "xattrs.h"
@@ -51,13 +52,10 @@ static void quarantine(const dcfs_hash *h, const char *why, void *u)
 		snprintf(db, sizeof(db), "%s/catalog.db", fs->store->root);
 		dcfs_catalog_open(db, &fs->store->db, NULL);
 	}
-	sqlite3_stmt *st = NULL;
-	if (fs->store->db && sqlite3_prepare_v2(fs->store->db, "UPDATE chunks SET quarantined = 1 WHERE hash = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_blob(st, 1, h->b, DCFS_HASH_LEN, SQLITE_STATIC);
-		sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
+	dcfs_error err _cleanup_error_ = {0};
+	if (fs->store->db && dcfs_chunk_table_quarantine(fs->store->db, h, &err) < 0)
+		dcfs_daemon_log(FUSE_LOG_ERR, "chunk %s: cannot record its quarantine: %s", hex,
+				err.msg ? err.msg : "catalog error");
 	pthread_mutex_unlock(&fs->quarantine_lock);
 }
 

@@ -14,22 +14,23 @@
 #include "cleanup.h"
 #include "container.h"
 #include "devcontainer.h"
+#include "image_table.h"
 #include "fsutil.h"
 
 /* Fill the containers' `image` with their image's ref (NULL when the image is gone). */
 static int image_refs(dcfs_store *s, dcfs_container *list, size_t n, dcfs_error *e)
 {
-	/* images: issue 12, moves to the image table's owner */
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(s->db, "SELECT ref FROM images WHERE id = ?1", &st, e);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, list[i].image_id);
-		r = dcfs_catalog_step(st, e);
-		if (r > 0 && !(list[i].image = dcfs_catalog_text(st, 0)))
-			r = dcfs_error_set(e, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
+		int r = dcfs_image_lookup_id(s, list[i].image_id, &im, e);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return dcfs_error_wrap(e, "reading containers");
+		list[i].image = im.ref;
+		im.ref = NULL;
 	}
-	return r < 0 ? dcfs_error_wrap(e, "reading containers") : 0;
+	return 0;
 }
 
 /* The row of the container `found` (its result) and its image's ref. */

@@ -654,13 +654,26 @@ def no_mount_left_in_session(tmp_path_factory):
     clear_mounts(mounts_under(tmp_path_factory.getbasetemp()), "the test session")
 
 
-@pytest.fixture(autouse=True)
-def no_mount_left(request, tmp_path_factory):
-    """After each test (and its other fixtures' teardowns, which run before this one's):
-    nothing newly mounted under the session's temporary folders: its tmp_path, or its folders
-    in a module fixture's (test_up's workspaces). The mounts of module and session fixtures,
-    made before this runs, are theirs to undo (no_mount_left_in_session checks them)."""
+@pytest.fixture(scope="module", autouse=True)
+def no_mount_left_in_module(request, tmp_path_factory):
+    """After a module (and its fixtures' teardowns: this one is set up first, so torn down last):
+    nothing newly mounted under the session's temporary folders. A module fixture may keep the
+    mounts its tests made (test_hardlinks' env unmounts them all at its end)."""
     base = tmp_path_factory.getbasetemp()
     before = set(mounts_under(base))
     yield
     clear_mounts([m for m in mounts_under(base) if m not in before], request.node.nodeid)
+
+
+@pytest.fixture(autouse=True)
+def no_mount_left(request, tmp_path_factory):
+    """After each test (and its other fixtures' teardowns, which run before this one's): nothing
+    newly mounted under its own tmp_path. Mounts it made in a module fixture's folders are that
+    fixture's to undo; no_mount_left_in_module checks them when the module ends."""
+    if "tmp_path" not in request.fixturenames:
+        yield
+        return
+    own = request.getfixturevalue("tmp_path")
+    before = set(mounts_under(own))
+    yield
+    clear_mounts([m for m in mounts_under(own) if m not in before], request.node.nodeid)
