@@ -143,11 +143,7 @@ void dcfs_blob_extents_free(dcfs_blob_extents *it)
 
 int dcfs_blob_table_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_error *e)
 {
-	int r = dcfs_catalog_exec(db, "DELETE FROM blobs WHERE refs <= 0", e);
-	if (r < 0)
-		return r;
-	*deleted = (uint64_t)sqlite3_changes(db);
-	return 0;
+	return dcfs_catalog_exec_count(db, "DELETE FROM blobs WHERE refs <= 0", deleted, e);
 }
 
 int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e)

@@ -45,6 +45,15 @@ int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e)
 	return 0;
 }
 
+int dcfs_catalog_exec_count(sqlite3 *db, const char *sql, uint64_t *changes, dcfs_error *e)
+{
+	*changes = 0;
+	int r = dcfs_catalog_exec(db, sql, e);
+	if (r >= 0)
+		*changes = (uint64_t)sqlite3_changes(db);
+	return r < 0 ? r : 0;
+}
+
 int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_error *e)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)

@@ -20,6 +20,9 @@ int dcfs_catalog_open(const char *path, sqlite3 **out, dcfs_error *e);
 /* Run SQL that returns no rows. */
 int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e);
 
+/* Run one statement that returns no rows; *changes receives the rows it changed (0 on error). */
+int dcfs_catalog_exec_count(sqlite3 *db, const char *sql, uint64_t *changes, dcfs_error *e);
+
 /* Prepare a statement; on failure fill `e` with SQLite's message. */
 int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_error *e);
 

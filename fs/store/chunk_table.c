@@ -106,11 +106,7 @@ int dcfs_chunk_table_unreferenced(sqlite3 *db, dcfs_hash **out, size_t *n, dcfs_
 
 int dcfs_chunk_table_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_error *e)
 {
-	int r = dcfs_catalog_exec(db, "DELETE FROM chunks WHERE refs <= 0", e);
-	if (r < 0)
-		return r;
-	*deleted = (uint64_t)sqlite3_changes(db);
-	return 0;
+	return dcfs_catalog_exec_count(db, "DELETE FROM chunks WHERE refs <= 0", deleted, e);
 }
 
 int dcfs_chunk_rows_open(dcfs_chunk_rows *it, sqlite3 *db, dcfs_error *e)

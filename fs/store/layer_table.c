@@ -46,12 +46,7 @@ int dcfs_layer_insert(sqlite3 *db, const dcfs_layer_row *row, int64_t *id, dcfs_
 
 int dcfs_layer_delete_unreferenced(sqlite3 *db, uint64_t *deleted, dcfs_error *e)
 {
-	*deleted = 0;
-	int r = dcfs_catalog_exec(db, "DELETE FROM layers WHERE refs <= 0", e);
-	if (r < 0)
-		return r;
-	*deleted = (uint64_t)sqlite3_changes(db);
-	return 0;
+	return dcfs_catalog_exec_count(db, "DELETE FROM layers WHERE refs <= 0", deleted, e);
 }
 
 /* ---- what `dcfs du` asks ---- */
