@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 
+#include "catalog.h"
 #include "cleanup.h"
 #include "cli.h"
 #include "image_mount.h"
@@ -68,8 +69,7 @@ static int mount_workspace(dcfs_cli *cli, const char *hostdir, const char *mnt, 
 	dcfs_store *s = NULL;
 	if (cli_store(cli, &s) < 0)
 		return 1;
-	sqlite3_close(s->db); /* the daemon opens its own catalog connection after detaching */
-	s->db = NULL;
+	dcfs_catalog_close(&s->db); /* the daemon opens its own catalog connection after detaching */
 	_cleanup_(dcfs_workspace_fs_freep) dcfs_workspace_fs *ws = NULL;
 	if (dcfs_workspace_fs_new(hostdir, s, &ws, &cli->err) < 0)
 		return 1;

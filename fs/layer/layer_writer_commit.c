@@ -239,7 +239,7 @@ int ingest_commit_layer(dcfs_layer_writer *in, const char *source, const char *r
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(db);
 	return r < 0 ? r : 0;
 }
 

@@ -94,7 +94,7 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, int64_t ws_l
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(db);
 	return r;
 }
 
@@ -161,7 +161,7 @@ int dcfs_snapshot_adopt(dcfs_store *s, const char *ref, bool *adopted, dcfs_erro
 	if (r >= 0)
 		r = dcfs_catalog_exec(s->db, "COMMIT", e);
 	if (r < 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(s->db);
 	return r;
 }
 

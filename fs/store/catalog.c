@@ -45,6 +45,51 @@ int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e)
 	return 0;
 }
 
+void dcfs_catalog_rollback(sqlite3 *db)
+{
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void dcfs_catalog_close(sqlite3 **db)
+{
+	sqlite3_close(*db);
+	*db = NULL;
+}
+
+int64_t dcfs_catalog_total_changes(sqlite3 *db)
+{
+	return sqlite3_total_changes64(db);
+}
+
+int dcfs_catalog_quick_check(sqlite3 *db, void (*each)(const char *line, void *u), void *u,
+			     bool *ok, dcfs_error *e)
+{
+	*ok = false;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "PRAGMA quick_check", &st, e);
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0) {
+		const char *line = (const char *)sqlite3_column_text(st, 0);
+		if (line && strcmp(line, "ok") == 0)
+			*ok = true;
+		else
+			each(line ? line : "damaged", u);
+	}
+	return r;
+}
+
+int dcfs_catalog_foreign_key_check(sqlite3 *db,
+				   void (*each)(const char *table, const char *parent, void *u),
+				   void *u, dcfs_error *e)
+{
+	/* rows of (table, rowid, parent, fkid) */
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, "PRAGMA foreign_key_check", &st, e);
+	while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
+		each((const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2),
+		     u);
+	return r;
+}
+
 int dcfs_catalog_exec_count(sqlite3 *db, const char *sql, uint64_t *changes, dcfs_error *e)
 {
 	*changes = 0;

@@ -23,6 +23,25 @@ int dcfs_catalog_exec(sqlite3 *db, const char *sql, dcfs_error *e);
 /* Run one statement that returns no rows; *changes receives the rows it changed (0 on error). */
 int dcfs_catalog_exec_count(sqlite3 *db, const char *sql, uint64_t *changes, dcfs_error *e);
 
+/* Undo the open transaction, if any (on an error path: nothing to report). */
+void dcfs_catalog_rollback(sqlite3 *db);
+
+/* Close a connection (NULL is fine) and forget it: a daemon reopens its own after detaching. */
+void dcfs_catalog_close(sqlite3 **db);
+
+/* The rows changed by the connection's statements so far (to count what a repair changed). */
+int64_t dcfs_catalog_total_changes(sqlite3 *db);
+
+/* SQLite's own check of the file: `each(line, u)` for every line of PRAGMA quick_check other
+ * than "ok"; *ok is set when it said "ok". */
+int dcfs_catalog_quick_check(sqlite3 *db, void (*each)(const char *line, void *u), void *u,
+			     bool *ok, dcfs_error *e);
+
+/* Rows whose parent row is gone (PRAGMA foreign_key_check): `each(table, parent, u)`. */
+int dcfs_catalog_foreign_key_check(sqlite3 *db,
+				   void (*each)(const char *table, const char *parent, void *u),
+				   void *u, dcfs_error *e);
+
 /* Prepare a statement; on failure fill `e` with SQLite's message. */
 int dcfs_catalog_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out, dcfs_error *e);
 

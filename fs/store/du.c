@@ -67,6 +67,6 @@ int dcfs_du_read(dcfs_store *s, dcfs_du *d, dcfs_error *e)
 	d->unref_layer_bytes = SUM("layer_unref_bytes");
 #undef SUM
 out:
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	dcfs_catalog_exec(db, "COMMIT", NULL);
 	return r < 0 ? r : 0;
 }

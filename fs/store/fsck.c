@@ -328,6 +328,13 @@ static void snapshot_problem(bool missing, int64_t image_id, void *u)
 	    (long long)image_id);
 }
 
+static void dangling_row(const char *table, const char *parent, void *u)
+{
+	ctx *c = u;
+	c->rep->problems++;
+	say(c, "dangling row in %s: its %s row is missing", table, parent);
+}
+
 /* Rows whose parent row is gone (possible only if foreign keys were off when they were written),
  * extents that do not fit their chunk, and files whose extents run past their size. */
 static int check_dangling(ctx *c, dcfs_error *e)
@@ -341,21 +348,11 @@ static int check_dangling(ctx *c, dcfs_error *e)
 		r = dcfs_snapshot_check(c->s->db, snapshot_problem, c, e);
 	if (r < 0)
 		return r;
-	/* Foreign keys: PRAGMA foreign_key_check lists (table, rowid, parent, fkid). */
-	_cleanup_stmt_ sqlite3_stmt *fk = NULL;
-	r = dcfs_catalog_prepare(c->s->db, "PRAGMA foreign_key_check", &fk, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(fk, e)) > 0) {
-		const char *table = (const char *)sqlite3_column_text(fk, 0);
-		const char *parent = (const char *)sqlite3_column_text(fk, 2);
-		c->rep->problems++;
-		say(c, "dangling row in %s: its %s row is missing", table, parent);
-	}
+	r = dcfs_catalog_foreign_key_check(c->s->db, dangling_row, c, e);
 	if (r < 0)
 		return r;
 	if (c->repair) {
-		int before = sqlite3_total_changes(c->s->db);
+		int before = dcfs_catalog_total_changes(c->s->db);
 		r = dcfs_blob_table_drop_dangling_extents(c->s->db, e);
 		if (r >= 0)
 			r = dcfs_entry_drop_dangling(c->s->db, e);
@@ -365,7 +362,7 @@ static int check_dangling(ctx *c, dcfs_error *e)
 			r = dcfs_merged_index_drop_dangling(c->s->db, e);
 		if (r < 0)
 			return r;
-		c->rep->repaired += (uint64_t)(sqlite3_total_changes(c->s->db) - before);
+		c->rep->repaired += (uint64_t)(dcfs_catalog_total_changes(c->s->db) - before);
 	}
 	return 0;
 }
@@ -391,25 +388,20 @@ static int check_entry_sizes(ctx *c, dcfs_error *e)
 	return r < 0 ? dcfs_error_wrap(e, "checking entry sizes") : 0;
 }
 
+static void catalog_damage(const char *line, void *u)
+{
+	ctx *c = u;
+	c->rep->problems++;
+	say(c, "catalog: %s", line);
+}
+
 int dcfs_fsck(dcfs_store *s, bool repair, const dcfs_report *findings, dcfs_fsck_report *rep,
 	      dcfs_error *e)
 {
 	ctx c = {.s = s, .repair = repair, .findings = findings, .rep = rep};
 	*rep = (dcfs_fsck_report){0};
-	int64_t ok = 0;
-	_cleanup_stmt_ sqlite3_stmt *qc = NULL;
-	int r = dcfs_catalog_prepare(s->db, "PRAGMA quick_check", &qc, e);
-	if (r < 0)
-		return r;
-	while ((r = dcfs_catalog_step(qc, e)) > 0) {
-		const char *line = (const char *)sqlite3_column_text(qc, 0);
-		if (line && strcmp(line, "ok") == 0) {
-			ok = 1;
-			continue;
-		}
-		rep->problems++;
-		say(&c, "catalog: %s", line ? line : "damaged");
-	}
+	bool ok = false;
+	int r = dcfs_catalog_quick_check(s->db, catalog_damage, &c, &ok, e);
 	if (r < 0)
 		return r;
 	if (!ok)
@@ -435,6 +427,6 @@ int dcfs_fsck(dcfs_store *s, bool repair, const dcfs_report *findings, dcfs_fsck
 	if (r >= 0)
 		r = dcfs_catalog_exec(s->db, "COMMIT", e);
 	if (r < 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(s->db);
 	return r;
 }

@@ -54,7 +54,7 @@ int dcfs_gc(dcfs_store *s, bool orphans, dcfs_gc_stats *st, dcfs_error *e)
 	if (r >= 0)
 		r = dcfs_catalog_exec(s->db, "COMMIT", e);
 	if (r < 0) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(s->db);
 		return r;
 	}
 	for (size_t i = 0; i < ndead; i++) {

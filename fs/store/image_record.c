@@ -40,7 +40,7 @@ int dcfs_image_record(dcfs_store *s, const char *ref, const char *config_json,
 	if (r >= 0)
 		r = dcfs_catalog_exec(db, "COMMIT", e);
 	if (r < 0)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		dcfs_catalog_rollback(db);
 	return r;
 }
 

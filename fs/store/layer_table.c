@@ -319,13 +319,50 @@ int dcfs_entry_drop_dangling(sqlite3 *db, dcfs_error *e)
 				 e);
 }
 
-int dcfs_entry_link_target_prepare(sqlite3 *db, sqlite3_stmt **out, dcfs_error *e)
+void dcfs_entry_row_read(sqlite3_stmt *st, dcfs_entry_row *row)
 {
+	*row = (dcfs_entry_row){
+		.path = (const char *)sqlite3_column_text(st, 0),
+		.type = sqlite3_column_text(st, 1) ? (char)sqlite3_column_text(st, 1)[0] : 0,
+		.mode = (uint32_t)sqlite3_column_int64(st, 2),
+		.uid = (uint32_t)sqlite3_column_int64(st, 3),
+		.gid = (uint32_t)sqlite3_column_int64(st, 4),
+		.mtime_ns = sqlite3_column_int64(st, 5),
+		.size = (uint64_t)sqlite3_column_int64(st, 6),
+		.target = (const char *)sqlite3_column_text(st, 7),
+		.rdev = (uint64_t)sqlite3_column_int64(st, 8),
+		.xattrs = sqlite3_column_blob(st, 9),
+		.xattrs_len = (size_t)sqlite3_column_bytes(st, 9),
+		.blob_id = sqlite3_column_int64(st, 10),
+		.layer_id = sqlite3_column_int64(st, 11),
+	};
+}
+
+int dcfs_link_targets_open(dcfs_link_targets *f, sqlite3 *db, dcfs_error *e)
+{
+	*f = (dcfs_link_targets){0};
 	return dcfs_catalog_prepare(db,
-				    "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev,"
-				    " xattrs, blob_id FROM entries WHERE layer_id = ?1 AND path = ?2"
-				    " AND type NOT IN ('h', 'd', 'w')",
-				    out, e);
+				    "SELECT " DCFS_ENTRY_ROW_COLUMNS("") " FROM entries"
+				    " WHERE layer_id = ?1 AND path = ?2 AND type NOT IN ('h', 'd', 'w')",
+				    &f->st, e);
+}
+
+int dcfs_link_targets_find(dcfs_link_targets *f, int64_t layer_id, const char *path,
+			   dcfs_entry_row *row, dcfs_error *e)
+{
+	sqlite3_reset(f->st);
+	sqlite3_bind_int64(f->st, 1, layer_id);
+	sqlite3_bind_text(f->st, 2, path, -1, SQLITE_TRANSIENT);
+	int r = dcfs_catalog_step(f->st, e);
+	if (r > 0)
+		dcfs_entry_row_read(f->st, row);
+	return r;
+}
+
+void dcfs_link_targets_free(dcfs_link_targets *f)
+{
+	sqlite3_finalize(f->st);
+	f->st = NULL;
 }
 
 /* The schema of the `layers` and `entries` tables: a step per catalog version, run by catalog_schema.c. */

@@ -87,6 +87,7 @@ typedef struct dcfs_entry_row {
 	const void *xattrs;   /* NULL when none */
 	size_t xattrs_len;
 	int64_t blob_id;      /* 0 when it has no content */
+	int64_t layer_id;     /* filled by the readers of whole trees (dcfs_entry_row_read) */
 } dcfs_entry_row;
 
 /* Inserting the entries of one layer (inside the caller's transaction). */
@@ -147,8 +148,22 @@ int dcfs_entry_size_problems(sqlite3 *db, int (*each)(const dcfs_entry_size_prob
 /* Delete the entries whose layer or content row is missing (sqlite3_total_changes() counts them). */
 int dcfs_entry_drop_dangling(sqlite3 *db, dcfs_error *e);
 
-/* A statement finding the entry a hardlink of a layer points at (bound by the caller: ?1 the
- * layer id, ?2 the target path), that is no hardlink, folder or whiteout itself: columns path,
- * type, mode, uid, gid, mtime_ns, size, target, rdev, xattrs, blob_id, as
- * dcfs_merged_index_entries_prepare() gives them. The root view adopts a hidden target with it. */
-int dcfs_entry_link_target_prepare(sqlite3 *db, sqlite3_stmt **out, dcfs_error *e);
+/* The columns dcfs_entry_row_read() reads, in order, for the entry queries of fs/store. */
+#define DCFS_ENTRY_ROW_COLUMNS(e) \
+	e "path, " e "type, " e "mode, " e "uid, " e "gid, " e "mtime_ns, " e "size, " e "target, " \
+	e "rdev, " e "xattrs, " e "blob_id, " e "layer_id"
+
+/* Read a row of DCFS_ENTRY_ROW_COLUMNS into *row (borrowed strings; `opaque` is not read). */
+void dcfs_entry_row_read(sqlite3_stmt *st, dcfs_entry_row *row);
+
+/* Finding the entry a hardlink of a layer points at (no hardlink, folder or whiteout itself):
+ * the root view adopts a hidden target with it. */
+typedef struct dcfs_link_targets {
+	sqlite3_stmt *st;
+} dcfs_link_targets;
+
+int dcfs_link_targets_open(dcfs_link_targets *f, sqlite3 *db, dcfs_error *e);
+/* 1 with *row (valid until the next find), 0 when the layer has no such entry, or -errno. */
+int dcfs_link_targets_find(dcfs_link_targets *f, int64_t layer_id, const char *path,
+			   dcfs_entry_row *row, dcfs_error *e);
+void dcfs_link_targets_free(dcfs_link_targets *f);

@@ -56,19 +56,32 @@ int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e)
 	return r < 0 ? r : 0;
 }
 
-int dcfs_merged_index_entries_prepare(sqlite3 *db, int64_t image_id, sqlite3_stmt **out,
-				      dcfs_error *e)
+int dcfs_merged_entries_open(dcfs_merged_entries *it, sqlite3 *db, int64_t image_id,
+			     dcfs_error *e)
 {
-	int r = dcfs_catalog_prepare(
-		db,
-		"SELECT ii.path, e.type, e.mode, e.uid, e.gid, e.mtime_ns, e.size, e.target, e.rdev,"
-		" e.xattrs, e.blob_id, e.layer_id FROM image_index ii JOIN entries e"
-		" ON e.layer_id = ii.layer_id AND e.path = ii.path"
-		" WHERE ii.image_id = ?1 ORDER BY ii.path",
-		out, e);
+	*it = (dcfs_merged_entries){0};
+	int r = dcfs_catalog_prepare(db,
+				     "SELECT " DCFS_ENTRY_ROW_COLUMNS("e.") " FROM image_index ii"
+				     " JOIN entries e ON e.layer_id = ii.layer_id AND e.path = ii.path"
+				     " WHERE ii.image_id = ?1 ORDER BY ii.path",
+				     &it->st, e);
 	if (r >= 0)
-		sqlite3_bind_int64(*out, 1, image_id);
+		sqlite3_bind_int64(it->st, 1, image_id);
 	return r;
+}
+
+int dcfs_merged_entries_next(dcfs_merged_entries *it, dcfs_entry_row *row, dcfs_error *e)
+{
+	int r = dcfs_catalog_step(it->st, e);
+	if (r > 0)
+		dcfs_entry_row_read(it->st, row); /* the entry's path is the index's: they join on it */
+	return r;
+}
+
+void dcfs_merged_entries_free(dcfs_merged_entries *it)
+{
+	sqlite3_finalize(it->st);
+	it->st = NULL;
 }
 
 static const char drop_dangling_sql[] =

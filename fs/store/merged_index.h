@@ -8,17 +8,23 @@
 #include <sqlite3.h>
 
 #include "error.h"
+#include "layer_table.h"
 
 /* Compute and record the merged index of `image_id` from its image_layers (bottom = pos 0).
  * Runs inside the caller's transaction. */
 int dcfs_merged_index_build(sqlite3 *db, int64_t image_id, dcfs_error *e);
 
-/* Prepare the query of image `image_id`'s merged tree, one row per path in path order (so a
- * parent comes before its children), with the columns of its entry: path, type, mode, uid, gid,
- * mtime_ns, size, target, rdev, xattrs, blob_id, layer_id. The caller steps it with
- * dcfs_catalog_step() and finalizes it. */
-int dcfs_merged_index_entries_prepare(sqlite3 *db, int64_t image_id, sqlite3_stmt **out,
-				      dcfs_error *e);
+/* Image `image_id`'s merged tree, one entry per path in path order (a parent comes before its
+ * children), each with the entry of the layer that shows it. */
+typedef struct dcfs_merged_entries {
+	sqlite3_stmt *st;
+} dcfs_merged_entries;
+
+int dcfs_merged_entries_open(dcfs_merged_entries *it, sqlite3 *db, int64_t image_id,
+			     dcfs_error *e);
+/* 1 with *row (valid until the next call), 0 at the end, or -errno. */
+int dcfs_merged_entries_next(dcfs_merged_entries *it, dcfs_entry_row *row, dcfs_error *e);
+void dcfs_merged_entries_free(dcfs_merged_entries *it);
 
 /* fsck --repair: drop the index rows of images or layers that are gone (possible only if
  * foreign keys were off). */

@@ -160,7 +160,7 @@ void dcfs_store_close(dcfs_store *s)
 	if (!s)
 		return;
 	if (s->db)
-		sqlite3_close(s->db);
+		dcfs_catalog_close(&s->db);
 	if (s->tmp_fd >= 0) {
 		dcfs_rm_rf(s->tmp_path);
 		close(s->tmp_fd);

@@ -106,8 +106,7 @@ int dcfs_image_mount(dcfs_store *s, const dcfs_image_mount_opts *o, dcfs_error *
 	if (pin < 0)
 		return pin;
 	/* The daemon reopens the catalog only if it must quarantine a chunk. */
-	sqlite3_close(s->db);
-	s->db = NULL;
+	dcfs_catalog_close(&s->db);
 	r = dcfs_mount_serve(dcfs_root_view_ops(), fs, &mo, e);
 	if (o->upper && r >= 0)
 		dcfs_umount(o->target, NULL);

@@ -100,46 +100,39 @@ typedef struct loader {
 	int64_t *layers; /* layer id per node */
 } loader;
 
-static char *col_dup(sqlite3_stmt *st, int col)
+/* The inode attributes of an entry (type, mode, owner, times, size, target, rdev, xattrs); the
+ * name, parent and link count are the caller's. */
+static int set_inode(dcfs_tree_node *n, const dcfs_entry_row *row, dcfs_error *e)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
-	return s ? strdup((const char *)s) : NULL;
-}
-
-/* The inode attributes of a row of the tree queries (columns 1 to 9: type, mode, uid, gid,
- * mtime_ns, size, target, rdev, xattrs); the name, parent and link count are the caller's. */
-static int set_inode(dcfs_tree_node *n, sqlite3_stmt *st, dcfs_error *e)
-{
-	const char *type = (const char *)sqlite3_column_text(st, 1);
-	n->type = type ? type[0] : DCFS_T_FILE;
-	n->mode = (uint32_t)sqlite3_column_int64(st, 2);
-	n->uid = (uint32_t)sqlite3_column_int64(st, 3);
-	n->gid = (uint32_t)sqlite3_column_int64(st, 4);
-	n->mtime_ns = sqlite3_column_int64(st, 5);
-	n->size = (uint64_t)sqlite3_column_int64(st, 6);
-	n->rdev = (uint64_t)sqlite3_column_int64(st, 8);
+	n->type = row->type ? row->type : DCFS_T_FILE;
+	n->mode = row->mode;
+	n->uid = row->uid;
+	n->gid = row->gid;
+	n->mtime_ns = row->mtime_ns;
+	n->size = row->size;
+	n->rdev = row->rdev;
 	free(n->target);
-	n->target = col_dup(st, 7);
+	n->target = NULL;
+	if (row->target && !(n->target = strdup(row->target)))
+		return oom(e);
 	free(n->xattrs);
 	n->xattrs = NULL;
 	n->xattrs_len = 0;
-	int xlen = sqlite3_column_bytes(st, 9);
-	if (xlen > 0) {
-		n->xattrs = malloc((size_t)xlen);
+	if (row->xattrs && row->xattrs_len > 0) {
+		n->xattrs = malloc(row->xattrs_len);
 		if (!n->xattrs)
 			return oom(e);
-		memcpy(n->xattrs, sqlite3_column_blob(st, 9), (size_t)xlen);
-		n->xattrs_len = (size_t)xlen;
+		memcpy(n->xattrs, row->xattrs, row->xattrs_len);
+		n->xattrs_len = row->xattrs_len;
 	}
 	return 0;
 }
 
-static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
+static int add_node(loader *l, const dcfs_entry_row *row, dcfs_error *e)
 {
 	dcfs_tree *t = l->t;
-	const char *path = (const char *)sqlite3_column_text(st, 0);
-	const char *type = (const char *)sqlite3_column_text(st, 1);
-	if (!path || !type)
+	const char *path = row->path;
+	if (!path || !row->type)
 		return dcfs_error_set(e, EIO, "catalog: damaged merged index");
 	if (t->nnodes == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 1024;
@@ -158,11 +151,11 @@ static int add_node(loader *l, sqlite3_stmt *st, dcfs_error *e)
 	}
 	size_t ino = t->nnodes + 1;
 	dcfs_tree_node *n = &t->nodes[ino - 1];
-	*n = (dcfs_tree_node){.nlink = type[0] == 'd' ? 2 : 1, .first_extent = NONE};
+	*n = (dcfs_tree_node){.nlink = row->type == DCFS_T_DIR ? 2 : 1, .first_extent = NONE};
 	t->nnodes++;
-	l->blobs[ino - 1] = sqlite3_column_int64(st, 10);
-	l->layers[ino - 1] = sqlite3_column_int64(st, 11);
-	int r = set_inode(n, st, e);
+	l->blobs[ino - 1] = row->blob_id;
+	l->layers[ino - 1] = row->layer_id;
+	int r = set_inode(n, row, e);
 	if (r < 0)
 		return r;
 	n->name = strdup(dcfs_path_base(path));
@@ -198,20 +191,14 @@ static bool link_to_visible(loader *l, size_t i, uint64_t *alias)
 /* An upper layer whited out or replaced the link's target: the link, the first surviving name
  * of its group, takes the inode (content, mode, owner, times, xattrs) from the hidden entry, as
  * overlayfs keeps it. */
-static int adopt_hidden_target(loader *l, sqlite3 *db, sqlite3_stmt **st, size_t i, dcfs_error *e)
+static int adopt_hidden_target(loader *l, dcfs_link_targets *targets, size_t i, dcfs_error *e)
 {
 	dcfs_tree_node *n = &l->t->nodes[i];
-	if (!*st) {
-		int r = dcfs_entry_link_target_prepare(db, st, e);
-		if (r < 0)
-			return r;
-	}
-	sqlite3_bind_int64(*st, 1, l->layers[i]);
-	sqlite3_bind_text(*st, 2, n->target, -1, SQLITE_TRANSIENT);
-	int r = dcfs_catalog_step(*st, e);
+	dcfs_entry_row row;
+	int r = dcfs_link_targets_find(targets, l->layers[i], n->target, &row, e);
 	if (r > 0) {
-		r = set_inode(n, *st, e);
-		l->blobs[i] = sqlite3_column_int64(*st, 10);
+		r = set_inode(n, &row, e);
+		l->blobs[i] = row.blob_id;
 	} else if (r == 0) {
 		/* a damaged layer without the link's target: an empty file */
 		n->type = DCFS_T_FILE;
@@ -219,7 +206,6 @@ static int adopt_hidden_target(loader *l, sqlite3 *db, sqlite3_stmt **st, size_t
 	} else {
 		r = dcfs_error_wrap(e, "reading a hardlink's target");
 	}
-	sqlite3_reset(*st);
 	return r;
 }
 
@@ -236,7 +222,7 @@ static int resolve_hardlinks(loader *l, sqlite3 *db, uint64_t *alias, dcfs_error
 			alias[i] = 0;
 	}
 	dcfs_map groups = {0}; /* layer id and target path -> the inode that carries the group */
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	_cleanup_(dcfs_link_targets_free) dcfs_link_targets targets = {0}; /* opened when needed */
 	int r = 0;
 	for (size_t i = 0; i < t->nnodes && r >= 0; i++) {
 		dcfs_tree_node *n = &t->nodes[i];
@@ -255,7 +241,10 @@ static int resolve_hardlinks(loader *l, sqlite3 *db, uint64_t *alias, dcfs_error
 			t->nodes[ino - 1].nlink++;
 		} else {
 			alias[i] = i + 1;
-			r = adopt_hidden_target(l, db, &st, i, e);
+			if (!targets.st)
+				r = dcfs_link_targets_open(&targets, db, e);
+			if (r >= 0)
+				r = adopt_hidden_target(l, &targets, i, e);
 			if (r >= 0 && dcfs_map_put(&groups, key, klen, i + 1) < 0)
 				r = oom(e);
 		}
@@ -345,13 +334,14 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 	int r = find_image(s, ref, &t->image_id, e);
 	/* one read transaction: one consistent state, and one lock for the thousands of extent
 	 * queries instead of one each */
-	bool in_tx = r >= 0 && sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	bool in_tx = r >= 0 && dcfs_catalog_exec(s->db, "BEGIN", NULL) >= 0;
+	_cleanup_(dcfs_merged_entries_free) dcfs_merged_entries entries = {0};
 	if (r >= 0)
-		r = dcfs_merged_index_entries_prepare(s->db, t->image_id, &st, e);
+		r = dcfs_merged_entries_open(&entries, s->db, t->image_id, e);
 	if (r >= 0) {
-		while (r >= 0 && (r = dcfs_catalog_step(st, e)) > 0)
-			r = add_node(&l, st, e);
+		dcfs_entry_row row;
+		while (r >= 0 && (r = dcfs_merged_entries_next(&entries, &row, e)) > 0)
+			r = add_node(&l, &row, e);
 		if (r >= 0 && t->nnodes == 0)
 			r = dcfs_error_set(e, EIO, "image '%s' has an empty merged index", ref);
 	}
@@ -368,9 +358,9 @@ int dcfs_tree_load(dcfs_store *s, const char *ref, dcfs_tree **out, dcfs_error *
 	}
 	if (r >= 0)
 		r = load_extents(&l, s->db, e);
-	sqlite3_finalize(TAKE_PTR(st));
+	dcfs_merged_entries_free(&entries);
 	if (in_tx)
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		dcfs_catalog_exec(s->db, "COMMIT", NULL);
 	dcfs_map_free(&l.paths);
 	free(l.blobs);
 	free(l.layers);

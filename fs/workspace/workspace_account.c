@@ -359,8 +359,7 @@ void ws_acct_stop(dcfs_workspace_fs *ws)
 	_cleanup_error_ dcfs_error e = {0};
 	if (write_row(ws, bytes, files, false, &e) < 0)
 		dcfs_daemon_log(FUSE_LOG_ERR, "workspace '%s': %s", ws->path, e.msg ? e.msg : "");
-	sqlite3_close(ws->db);
-	ws->db = NULL;
+	dcfs_catalog_close(&ws->db);
 }
 
 static void free_file_link(ws_link *l, void *arg)
@@ -380,6 +379,5 @@ void ws_acct_free(dcfs_workspace_fs *ws)
 	ws_table_each(&ws->names, free_name_link, NULL);
 	ws_table_free(&ws->names);
 	if (ws->db)
-		sqlite3_close(ws->db);
-	ws->db = NULL;
+		dcfs_catalog_close(&ws->db);
 }

@@ -21,7 +21,7 @@ static int image_config(dcfs_store *s, const char *name, char **out, dcfs_error 
 	if (r == -ENOMEM)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (r < 0)
-		return dcfs_error_set(e, EIO, "cannot read the catalog: %s", sqlite3_errmsg(s->db));
+		return dcfs_catalog_error(s->db, e, "cannot read the catalog");
 	*out = TAKE_PTR(image.config);
 	return 0;
 }

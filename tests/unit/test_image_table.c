@@ -45,16 +45,17 @@ static char *tree_paths(sqlite3 *db, int64_t image_id)
 {
 	static char buf[256];
 	buf[0] = 0;
-	sqlite3_stmt *st = NULL;
+	dcfs_merged_entries it;
+	dcfs_entry_row row;
 	dcfs_error e = {0};
-	if (dcfs_merged_index_entries_prepare(db, image_id, &st, &e) < 0)
+	if (dcfs_merged_entries_open(&it, db, image_id, &e) < 0)
 		return "(error)";
-	while (dcfs_catalog_step(st, &e) > 0) {
+	while (dcfs_merged_entries_next(&it, &row, &e) > 0) {
 		strcat(buf, "/");
-		strcat(buf, (const char *)sqlite3_column_text(st, 0));
+		strcat(buf, row.path);
 		strcat(buf, " ");
 	}
-	sqlite3_finalize(st);
+	dcfs_merged_entries_free(&it);
 	dcfs_error_clear(&e);
 	return buf;
 }
