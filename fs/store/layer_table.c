@@ -207,9 +207,9 @@ int dcfs_entry_iter_open(sqlite3 *db, int64_t layer_id, dcfs_entry_select which,
 {
 	*it = (dcfs_entry_iter){0};
 	int r = dcfs_catalog_prepare(db,
-				     "SELECT path, type, mode, uid, gid, mtime_ns, size, target, rdev,"
-				     " opaque, xattrs, blob_id FROM entries WHERE layer_id = ?1"
-				     " AND (?2 = 0 OR (type = 'h') = (?2 = 2)) ORDER BY path",
+				     "SELECT " DCFS_ENTRY_ROW_COLUMNS("") ", opaque FROM entries"
+				     " WHERE layer_id = ?1 AND (?2 = 0 OR (type = 'h') = (?2 = 2))"
+				     " ORDER BY path",
 				     &it->st, e);
 	if (r < 0)
 		return r;
@@ -225,22 +225,10 @@ int dcfs_entry_iter_next(dcfs_entry_iter *it, dcfs_error *e)
 	int r = dcfs_catalog_step(st, e);
 	if (r <= 0)
 		return r;
-	const char *type = (const char *)sqlite3_column_text(st, 1);
-	it->row = (dcfs_entry_row){
-		.path = (const char *)sqlite3_column_text(st, 0),
-		.type = type ? type[0] : DCFS_T_FILE,
-		.mode = (uint32_t)sqlite3_column_int64(st, 2),
-		.uid = (uint32_t)sqlite3_column_int64(st, 3),
-		.gid = (uint32_t)sqlite3_column_int64(st, 4),
-		.mtime_ns = sqlite3_column_int64(st, 5),
-		.size = (uint64_t)sqlite3_column_int64(st, 6),
-		.target = (const char *)sqlite3_column_text(st, 7),
-		.rdev = (uint64_t)sqlite3_column_int64(st, 8),
-		.opaque = sqlite3_column_int64(st, 9) != 0,
-		.xattrs = sqlite3_column_blob(st, 10),
-		.xattrs_len = (size_t)sqlite3_column_bytes(st, 10),
-		.blob_id = sqlite3_column_type(st, 11) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 11),
-	};
+	dcfs_entry_row_read(st, &it->row);
+	if (!it->row.type)
+		it->row.type = DCFS_T_FILE;
+	it->row.opaque = sqlite3_column_int64(st, 12) != 0;
 	return 1;
 }
 
