@@ -1,5 +1,5 @@
 /* Open-addressing hash map with linear probing (see map.h). Keys are copied; there is no delete,
- * which the ingest never needs. */
+ * which the layer writer never needs. */
 #include "map.h"
 
 #include <errno.h>

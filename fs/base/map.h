@@ -1,4 +1,4 @@
-/* A hash map from byte strings to indexes, for the ingest's path and digest lookups. */
+/* A hash map from byte strings to indexes, for the layer writer's path and digest lookups. */
 #pragma once
 
 #include <stdbool.h>

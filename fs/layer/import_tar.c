@@ -1,6 +1,6 @@
 /* Reading a tar stream for import with libarchive: plain, gzip, zstd, xz or bzip2; ustar, pax
  * and GNU formats; OCI whiteouts (`.wh.NAME`, `.wh..wh..opq`) become whiteout entries and
- * opaque directories. Entries that would leave the root are refused by the ingest. */
+ * opaque directories. Entries that would leave the root are refused by the layer writer. */
 #include "import.h"
 
 #include <archive.h>

@@ -18,7 +18,7 @@
 #include "store.h"
 
 typedef struct dcfs_entry_info {
-	const char *path; /* as found in the source; normalized by the ingest */
+	const char *path; /* as found in the source; normalized by the layer writer */
 	char type;
 	uint32_t mode; /* permission bits (07777) */
 	uint32_t uid, gid;

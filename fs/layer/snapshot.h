@@ -20,7 +20,7 @@
  * layer), in one transaction after the chunks are
  * durable: until then nothing lists it. A name that is taken (an image or a snapshot) is
  * refused with -EEXIST.
- * *stats (optional) receives the ingest's figures. */
+ * *stats (optional) receives the layer writer's figures. */
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
 		       const dcfs_snapshot_meta *m, dcfs_layer_writer_stats *stats, dcfs_error *e);
 
