@@ -18,30 +18,45 @@ U2 = (1001, 1001, (1000,))
 U3 = (1002, 1002, ())
 
 
-def run_as(user, fn, *args, umask=0o022):
-    """fn(*args) in a forked child with `user`'s ids and `umask`: ("ok", value) or the errno name."""
-    uid, gid, groups = user
+def call_as(ids, fn, *args, umask=None):
+    """fn(*args) in a forked child that takes `ids` (uid, gid, supplementary groups) and, unless
+    None, `umask`: (True, its result) or (False, the exception it raised)."""
+    uid, gid, groups = ids
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
         try:
-            os.setgroups([gid, *groups] if uid else [])
+            os.setgroups(list(groups))
             os.setgid(gid)
             os.setuid(uid)
-            os.umask(umask)
-            out = ("ok", fn(*args))
-        except OSError as e:
-            out = (errno.errorcode.get(e.errno, str(e.errno)),)
-        except BaseException as e:  # noqa: B902 - a bug in the case, reported as such
-            out = ("exception", repr(e))
-        os.write(w, pickle.dumps(out))
+            if umask is not None:
+                os.umask(umask)
+            out = (True, fn(*args))
+        except BaseException as e:  # noqa: B902 - everything goes back to the parent
+            out = (False, e)
+        try:
+            data = pickle.dumps(out)
+        except Exception as e:  # an unpicklable result
+            data = pickle.dumps((False, RuntimeError(repr(e))))
+        os.write(w, data)
         os._exit(0)
     os.close(w)
     with os.fdopen(r, "rb") as f:
         data = f.read()
     os.waitpid(pid, 0)
     return pickle.loads(data)
+
+
+def run_as(user, fn, *args, umask=0o022):
+    """fn(*args) in a forked child with `user`'s ids and `umask`: ("ok", value) or the errno name."""
+    uid, gid, groups = user
+    ok, value = call_as((uid, gid, [gid, *groups] if uid else []), fn, *args, umask=umask)
+    if ok:
+        return ("ok", value)
+    if isinstance(value, OSError):
+        return (errno.errorcode.get(value.errno, str(value.errno)),)
+    return ("exception", repr(value))  # a bug in the case, reported as such
 
 
 def meta(path):
