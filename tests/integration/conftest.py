@@ -389,20 +389,13 @@ def walk_order(root: Path):
     return out
 
 
+_TYPE_LETTERS = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l", stat.S_IFCHR: "c",
+                 stat.S_IFBLK: "b", stat.S_IFIFO: "p"}
+
+
 def _type_of(mode):
-    if stat.S_ISREG(mode):
-        return "f"
-    if stat.S_ISDIR(mode):
-        return "d"
-    if stat.S_ISLNK(mode):
-        return "l"
-    if stat.S_ISCHR(mode):
-        return "c"
-    if stat.S_ISBLK(mode):
-        return "b"
-    if stat.S_ISFIFO(mode):
-        return "p"
-    return "s"
+    """The letter of mode's file type: f, d, l, c, b, p, or s for a socket (or anything else)."""
+    return _TYPE_LETTERS.get(stat.S_IFMT(mode), "s")
 
 
 def scan_tree(root) -> dict:
@@ -440,6 +433,20 @@ def scan_tree(root) -> dict:
                 first_of[key] = rel
         out[rel] = e
     return out
+
+
+def diff_dicts(a: dict, b: dict, only_a: str, only_b: str, differ: str) -> list:
+    """One message per key on which a and b disagree, sorted: "KEY: only_a" for a key a alone
+    has, "KEY: only_b" for one b alone has, "KEY: differ" with {a} and {b} filled in."""
+    problems = []
+    for p in sorted(set(a) | set(b)):
+        if p not in b:
+            problems.append(f"{p}: {only_a}")
+        elif p not in a:
+            problems.append(f"{p}: {only_b}")
+        elif a[p] != b[p]:
+            problems.append(f"{p}: " + differ.format(a=a[p], b=b[p]))
+    return problems
 
 
 def compare_index(store: Store, ref: str, expected: dict, fields=None, check_content_root=None):
@@ -537,6 +544,30 @@ def sparse_tar(path, members):
             ti.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0",
                               "GNU.sparse.name": name, "GNU.sparse.realsize": str(size)}
             tf.addfile(ti, io.BytesIO(head + data))
+    return path
+
+
+def build_tar(path, members, fmt=tarfile.GNU_FORMAT):
+    """A tar at `path` of members: (name, kind, arg[, pax_headers]) with kind 'f' (arg=bytes), 'd', 'l'
+    (arg=symlink target), 'h' (arg=hardlink target)."""
+    with tarfile.open(path, "w", format=fmt) as tf:
+        for m in members:
+            name, kind, arg = m[:3]
+            ti = tarfile.TarInfo(name)
+            ti.mtime = 1_700_000_000
+            if len(m) > 3:
+                ti.pax_headers = dict(m[3])
+            if kind == "f":
+                ti.size, ti.mode = len(arg), 0o644
+                tf.addfile(ti, io.BytesIO(arg))
+                continue
+            if kind == "d":
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            elif kind == "l":
+                ti.type, ti.linkname = tarfile.SYMTYPE, arg
+            elif kind == "h":
+                ti.type, ti.linkname = tarfile.LNKTYPE, arg
+            tf.addfile(ti)
     return path
 
 

@@ -18,30 +18,45 @@ U2 = (1001, 1001, (1000,))
 U3 = (1002, 1002, ())
 
 
-def run_as(user, fn, *args, umask=0o022):
-    """fn(*args) in a forked child with `user`'s ids and `umask`: ("ok", value) or the errno name."""
-    uid, gid, groups = user
+def call_as(ids, fn, *args, umask=None):
+    """fn(*args) in a forked child that takes `ids` (uid, gid, supplementary groups) and, unless
+    None, `umask`: (True, its result) or (False, the exception it raised)."""
+    uid, gid, groups = ids
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
         try:
-            os.setgroups([gid, *groups] if uid else [])
+            os.setgroups(list(groups))
             os.setgid(gid)
             os.setuid(uid)
-            os.umask(umask)
-            out = ("ok", fn(*args))
-        except OSError as e:
-            out = (errno.errorcode.get(e.errno, str(e.errno)),)
-        except BaseException as e:  # noqa: B902 - a bug in the case, reported as such
-            out = ("exception", repr(e))
-        os.write(w, pickle.dumps(out))
+            if umask is not None:
+                os.umask(umask)
+            out = (True, fn(*args))
+        except BaseException as e:  # noqa: B902 - everything goes back to the parent
+            out = (False, e)
+        try:
+            data = pickle.dumps(out)
+        except Exception as e:  # an unpicklable result
+            data = pickle.dumps((False, RuntimeError(repr(e))))
+        os.write(w, data)
         os._exit(0)
     os.close(w)
     with os.fdopen(r, "rb") as f:
         data = f.read()
     os.waitpid(pid, 0)
     return pickle.loads(data)
+
+
+def run_as(user, fn, *args, umask=0o022):
+    """fn(*args) in a forked child with `user`'s ids and `umask`: ("ok", value) or the errno name."""
+    uid, gid, groups = user
+    ok, value = call_as((uid, gid, [gid, *groups] if uid else []), fn, *args, umask=umask)
+    if ok:
+        return ("ok", value)
+    if isinstance(value, OSError):
+        return (errno.errorcode.get(value.errno, str(value.errno)),)
+    return ("exception", repr(value))  # a bug in the case, reported as such
 
 
 def meta(path):
@@ -214,6 +229,12 @@ def f(d, name, mode=0o644, owner=(0, 0), data=b"data\n"):
     return p
 
 
+def files(d, owner, **modes):
+    """f() of each name=mode, in that order, all owned by `owner`."""
+    for name, mode in modes.items():
+        f(d, name, mode, owner)
+
+
 def dr(d, name, mode=0o755, owner=(0, 0)):
     p = os.path.join(d, name)
     os.mkdir(p)
@@ -275,8 +296,7 @@ def run_chown_rules(r):
 
 
 def setup_chown_kills_suid(d):
-    f(d, "s1", 0o6755, (1000, 1000))
-    f(d, "s2", 0o2745, (1000, 1000))
+    files(d, (1000, 1000), s1=0o6755, s2=0o2745)
     f(d, "s3", 0o6755, (0, 0))
     f(d, "s4", 0o6755, (1001, 1001))
     dr(d, "sd", 0o2755, (1000, 1000))
@@ -292,14 +312,8 @@ def run_chown_kills_suid(r):
 
 
 def setup_suid_write(d):
-    f(d, "w1", 0o6775, (1000, 1000))
-    f(d, "w2", 0o4775, (1000, 1000))
-    f(d, "w3", 0o2775, (1000, 1000))
-    f(d, "w4", 0o2765, (1000, 1000))
-    f(d, "w5", 0o6755, (1000, 1000))
-    f(d, "w6", 0o6755, (1000, 1000))
-    f(d, "w7", 0o6777, (1000, 1000))
-    f(d, "w8", 0o6775, (1000, 1000))
+    files(d, (1000, 1000), w1=0o6775, w2=0o4775, w3=0o2775, w4=0o2765, w5=0o6755, w6=0o6755,
+          w7=0o6777, w8=0o6775)
 
 
 def run_suid_write(r):
@@ -338,9 +352,7 @@ def run_suid_truncate(r):
 
 
 def setup_suid_other_writes(d):
-    f(d, "fa", 0o6775, (1000, 1000))
-    f(d, "fb", 0o6775, (1000, 1000))
-    f(d, "cr", 0o6775, (1000, 1000))
+    files(d, (1000, 1000), fa=0o6775, fb=0o6775, cr=0o6775)
 
 
 def run_suid_other_writes(r):

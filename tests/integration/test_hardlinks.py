@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Dcfs, Store, dcfs_binary
+from conftest import REPO, Dcfs, Store, dcfs_binary, diff_dicts
 from registry import OCI_LAYER, Registry
 
 pytestmark = [
@@ -163,22 +163,10 @@ def view(root: Path) -> tuple:
     return out, groups
 
 
-def diff(want: dict, got: dict) -> list:
-    problems = []
-    for p in sorted(set(want) | set(got)):
-        if p not in got:
-            problems.append(f"{p}: missing")
-        elif p not in want:
-            problems.append(f"{p}: not in the reference")
-        elif want[p] != got[p]:
-            problems.append(f"{p}: {got[p]} != reference {want[p]}")
-    return problems
-
-
 def assert_like_reference(ref_view, root: Path):
     want, want_groups = ref_view
     got, got_groups = view(root)
-    problems = diff(want, got)
+    problems = diff_dicts(want, got, "missing", "not in the reference", "{b} != reference {a}")
     assert not problems, "differs from overlayfs:\n  " + "\n  ".join(problems)
     assert got_groups == want_groups
 

@@ -1,37 +1,14 @@
 """Archives that try to leave the image root, broken inputs and wrong usage: each is refused
 with exit 1 and one `dcfs: import: ...` line naming the culprit, and leaves the store clean."""
 import gzip
-import io
 import tarfile
 
 import pytest
 
+from conftest import build_tar
+
 GNU = tarfile.GNU_FORMAT
 PAX = tarfile.PAX_FORMAT
-
-
-def build_tar(path, members, fmt=GNU):
-    """members: (name, kind, arg[, pax_headers]) with kind 'f' (arg=bytes), 'd', 'l'
-    (arg=symlink target), 'h' (arg=hardlink target)."""
-    with tarfile.open(path, "w", format=fmt) as tf:
-        for m in members:
-            name, kind, arg = m[:3]
-            ti = tarfile.TarInfo(name)
-            ti.mtime = 1_700_000_000
-            if len(m) > 3:
-                ti.pax_headers = dict(m[3])
-            if kind == "f":
-                ti.size, ti.mode = len(arg), 0o644
-                tf.addfile(ti, io.BytesIO(arg))
-                continue
-            if kind == "d":
-                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
-            elif kind == "l":
-                ti.type, ti.linkname = tarfile.SYMTYPE, arg
-            elif kind == "h":
-                ti.type, ti.linkname = tarfile.LNKTYPE, arg
-            tf.addfile(ti)
-    return path
 
 
 LONG = "d" * 120

@@ -1,6 +1,5 @@
 """dcfs import: deduplication, exact round trip of the index and contents, tarballs, OCI
 whiteouts, implicit parents, a real busybox root filesystem."""
-import io
 import os
 import random
 import shutil
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import compare_index, decode_xattrs, scan_tree, walk_order
+from conftest import build_tar, compare_index, decode_xattrs, scan_tree, walk_order
 
 MIB = 1 << 20
 
@@ -341,32 +340,8 @@ def test_gnu_sparse_tarball(dcfs, store, tree, tmp_path):
     assert st["newPlainBytes"] < 256 * 1024, f"holes of a sparse tar entry were stored: {st}"
     assert store.file_content("sparse:latest", "disk.img") == t.p("disk.img").read_bytes()
     dcfs("fsck")
-
-
-def write_tar(path, members, fmt=tarfile.GNU_FORMAT):
-    """members: (name, kind, arg) with kind 'f' (arg=bytes), 'd', 'l' (arg=target),
-    'h' (arg=target)."""
-    with tarfile.open(path, "w", format=fmt) as tf:
-        for name, kind, arg in members:
-            ti = tarfile.TarInfo(name)
-            ti.mtime = 1_700_000_000
-            if kind == "f":
-                ti.size = len(arg)
-                ti.mode = 0o644
-                tf.addfile(ti, io.BytesIO(arg))
-                continue
-            if kind == "d":
-                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
-            elif kind == "l":
-                ti.type, ti.linkname = tarfile.SYMTYPE, arg
-            elif kind == "h":
-                ti.type, ti.linkname = tarfile.LNKTYPE, arg
-            tf.addfile(ti)
-    return path
-
-
 def test_oci_whiteouts(dcfs, store, tmp_path):
-    tarball = write_tar(tmp_path / "layer.tar", [
+    tarball = build_tar(tmp_path / "layer.tar", [
         ("./", "d", None),
         ("dir/", "d", None),
         ("dir/.wh.gone", "f", b""),
@@ -393,7 +368,7 @@ def test_oci_whiteouts(dcfs, store, tmp_path):
 
 
 def test_missing_parent_directories_are_created(dcfs, store, tmp_path):
-    tarball = write_tar(tmp_path / "noparents.tar", [
+    tarball = build_tar(tmp_path / "noparents.tar", [
         ("a/b/c/file.txt", "f", b"deep\n"),
         ("x/y/link", "l", "../../a/b/c/file.txt"),
         ("./a/b/sibling", "f", b"sib\n"),
@@ -499,7 +474,7 @@ def test_replacing_the_target_of_a_hardlink(dcfs, store, tmp_path, replacement):
     (GNU tar) leaves `b` a regular file with a's old content. Whatever dcfs does, its index must
     stay consistent: a hardlink names an entry of the same inode, never a directory, a symlink
     or a whiteout, with that entry's size."""
-    tarball = write_tar(tmp_path / "replace.tar", [
+    tarball = build_tar(tmp_path / "replace.tar", [
         ("a", "f", b"old content"), ("b", "h", "a"), replacement])
     p = dcfs("import", tarball, "repl", check=False)
     if p.returncode != 0:
@@ -564,7 +539,7 @@ def test_hardlink_groups_survive_replacements(dcfs, store, tmp_path, case):
     """What GNU tar extracts from these archives: every name reads the content of its inode. In
     the index every hardlink names a regular file of its own size (never itself)."""
     members, want = HARDLINK_GROUPS[case]
-    tarball = write_tar(tmp_path / f"{case}.tar", members)
+    tarball = build_tar(tmp_path / f"{case}.tar", members)
     extracted = tmp_path / "extracted"
     extracted.mkdir()
     subprocess.run(["tar", "xf", tarball, "-C", extracted], check=True)

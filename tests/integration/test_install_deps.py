@@ -110,6 +110,17 @@ def programs_the_tests_run() -> dict:
     return found
 
 
+def package_problems(what: str, path: str) -> list:
+    """[] when the file at `path` comes from a Debian package that tools/install-deps.sh installs;
+    else the one problem, said of `what`."""
+    pkg = owner(path)
+    if not pkg:
+        return [f"{what} ({path}) comes from no Debian package"]
+    if pkg not in installed_by_readme():
+        return [f"{what} comes from package {pkg}, which tools/install-deps.sh does not install"]
+    return []
+
+
 def test_programs_the_tests_run_are_installed_by_the_readme():
     problems = []
     for prog, where in sorted(programs_the_tests_run().items()):
@@ -117,12 +128,7 @@ def test_programs_the_tests_run_are_installed_by_the_readme():
         if not path:
             problems.append(f"{where}: '{prog}' is not installed (tests that need it would skip)")
             continue
-        pkg = owner(path)
-        if not pkg:
-            problems.append(f"{where}: '{prog}' ({path}) comes from no Debian package")
-        elif pkg not in installed_by_readme():
-            problems.append(f"{where}: '{prog}' comes from package {pkg}, which tools/install-deps.sh "
-                            f"does not install")
+        problems += package_problems(f"{where}: '{prog}'", path)
     assert not problems, "\n".join(problems)
 
 
@@ -142,10 +148,5 @@ def test_meson_dependencies_are_installed_by_the_readme():
         pc = r.stdout.strip()
         if pc.startswith("/opt/"):
             continue  # a libfuse that tools/install-libfuse.sh built; the system's is checked too
-        pkg = owner(pc)
-        if not pkg:
-            problems.append(f"meson.build: dependency '{name}' ({pc}) comes from no Debian package")
-        elif pkg not in installed_by_readme():
-            problems.append(f"meson.build: dependency '{name}' comes from package {pkg}, which "
-                            f"tools/install-deps.sh does not install")
+        problems += package_problems(f"meson.build: dependency '{name}'", pc)
     assert not problems, "\n".join(problems)

@@ -14,26 +14,15 @@ import time
 
 import pytest
 
-from test_up import IMAGE, env, pytestmark, runc_status, up, ws  # noqa: F401 (fixtures, marks)
+from test_up import IMAGE, RAN, env, pytestmark, rec, runc_status, up, ws  # noqa: F401 (fixtures, marks)
+from test_up import lifecycle as recording_config
 
-RAN = "/etc/ran"  # in the container, not in the workspace
-
-
-def rec(name):
-    return f"echo {name} >> {RAN}"
+TOOL = " && mkdir -p /opt/tool && echo built > /opt/tool/v"  # what onCreate builds
 
 
 def lifecycle(**extra):
-    config = {
-        "image": IMAGE,
-        "onCreateCommand": rec("onCreate") + " && mkdir -p /opt/tool && echo built > /opt/tool/v",
-        "updateContentCommand": rec("updateContent"),
-        "postCreateCommand": rec("postCreate"),
-        "postStartCommand": rec("postStart"),
-        "postAttachCommand": rec("postAttach"),
-    }
-    config.update(extra)
-    return config
+    """test_up.lifecycle(), whose onCreateCommand also builds /opt/tool/v."""
+    return recording_config(TOOL, **extra)
 
 
 def prebuild(ws, folder, *args, check=True):

@@ -43,6 +43,15 @@ def assert_contents(store, ref, root, paths):
         assert store.file_content(ref, p) == (root / p).read_bytes(), p
 
 
+def assert_healed(dcfs, store, root, paths, bug):
+    """fsck finds nothing wrong (else `bug` is the failure, with fsck's output) and img:latest's
+    `paths` read as they do under `root` once the cached chunks are forgotten."""
+    p = dcfs("fsck", check=False)
+    assert p.returncode == 0, f"{bug}:\n{p.stdout}"
+    store.forget_chunks()
+    assert_contents(store, "img:latest", root, paths)
+
+
 def test_fsck_passes_on_a_healthy_store(dcfs, store, tree):
     t = sample_tree(tree())
     dcfs("import", t.root, "ok")
@@ -108,14 +117,11 @@ def test_corrupt_packed_chunk_is_healed_by_reimport(dcfs, store, tree):
     assert len(packed) == 1 and packed == chunks_of(store, "img:latest", "small/11.txt")
     victim = packed[0]
     corrupt_repair_heal(dcfs, store, t, victim, flip_byte)
-    p = dcfs("fsck", check=False)
-    assert p.returncode == 0, (
+    assert_healed(dcfs, store, t.root, ["small/00.txt", "small/11.txt"], (
         "BUG (fs/layer/layer_writer.c close_file/find_blob): re-importing the same tree does not heal a "
         "quarantined chunk that packs small files: each file's blob is found in the catalog, its "
         "bytes are taken back out of the pack, and the quarantined chunk is never rewritten "
-        f"(doc/store.md promises the ingest rewrites it):\n{p.stdout}")
-    store.forget_chunks()
-    assert_contents(store, "img:latest", t.root, ["small/00.txt", "small/11.txt"])
+        "(doc/store.md promises the ingest rewrites it)"))
 
 
 def recompress_a_chunk(dcfs, store, tree):
@@ -341,14 +347,11 @@ def test_packed_chunk_healed_in_two_steps(dcfs, store, tree):
     assert victim in p.stdout
 
     dcfs("import", t.root, "img")
-    p = dcfs("fsck", check=False)
-    assert p.returncode == 0, (
+    assert_healed(dcfs, store, t.root, [f"s{i:02d}" for i in range(12)], (
         "BUG (fs/layer/layer_writer.c dcfs_layer_writer_commit/insert_layer): re-importing the original tree does "
         "not heal the rest of the quarantined pack: its layer digest already exists, so "
         "insert_layer() returns before insert_blobs(), and the blobs that still point into the "
-        f"quarantined chunk are never re-pointed at the bytes just stored:\n{p.stdout}")
-    store.forget_chunks()
-    assert_contents(store, "img:latest", t.root, [f"s{i:02d}" for i in range(12)])
+        "quarantined chunk are never re-pointed at the bytes just stored"))
 
 
 def test_damaged_catalog(dcfs, store, tree):

@@ -16,33 +16,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Dcfs, Store, dcfs_binary
-from test_up import IMAGE, Workspaces, env, pytestmark, runc_status, up, ws  # noqa: F401
-
-RAN = "/etc/ran"
-
-
-def rec(name):
-    return f"echo {name} >> {RAN}"
-
-
-def lifecycle(**extra):
-    config = {
-        "image": IMAGE,
-        "onCreateCommand": rec("onCreate"),
-        "updateContentCommand": rec("updateContent"),
-        "postCreateCommand": rec("postCreate"),
-        "postStartCommand": rec("postStart"),
-        "postAttachCommand": rec("postAttach"),
-    }
-    config.update(extra)
-    return config
-
+from test_up import (IMAGE, RAN, Workspaces, busybox_store, env, lifecycle, pytestmark,  # noqa: F401
+                     runc_status, up, ws)
 
 ALL = ["onCreate", "updateContent", "postCreate", "postStart", "postAttach"]
 
@@ -147,12 +126,7 @@ def fresh(tmp_path, request):
     """A Workspaces over a store of this test's own, with busybox:demo imported."""
     base = tmp_path / "full"
     base.mkdir()
-    rootfs = base / "rootfs"
-    subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"), str(rootfs)],
-                   check=True, capture_output=True)
-    store = Store(base / "store")
-    d = Dcfs(dcfs_binary(), store)
-    d("import", rootfs, IMAGE)
+    d, store, rootfs = busybox_store(base)
     w = Workspaces((d, store, base), request)
     w.rootfs = rootfs
     yield w

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Dcfs, Store, dcfs_binary
-from test_up import Workspaces, pytestmark, runc_status, up  # noqa: F401 (marks)
+from conftest import REPO, Dcfs, Store, dcfs_binary, diff_dicts
+from test_up import pytestmark, runc_status, up, ws  # noqa: F401 (marks, fixtures)
 
 IMAGE = "busybox:data"
 
@@ -54,13 +54,6 @@ def env(tmp_path_factory):
     d = Dcfs(dcfs_binary(), store)
     d("import", base / "rootfs", IMAGE)
     return d, store, base
-
-
-@pytest.fixture
-def ws(env, request):
-    w = Workspaces(env, request)
-    yield w
-    w.cleanup()
 
 
 # ---- comparing trees ------------------------------------------------------------------------
@@ -110,18 +103,6 @@ def tree_view(root: Path, skip=()) -> tuple:
             out[rel] = e
     groups = sorted(sorted(g) for g in inodes.values() if len(g) > 1)
     return out, groups
-
-
-def diff_views(a: dict, b: dict) -> list:
-    problems = []
-    for p in sorted(set(a) | set(b)):
-        if p not in a:
-            problems.append(f"{p}: only in the snapshot")
-        elif p not in b:
-            problems.append(f"{p}: missing from the snapshot")
-        elif a[p] != b[p]:
-            problems.append(f"{p}: container {a[p]} != snapshot {b[p]}")
-    return problems
 
 
 class Mounted:
@@ -228,7 +209,8 @@ def test_snapshot_equals_container_changes(ws):
         assert (data / ".wh.del").read_text() == "not-a-whiteout\n"
         assert os.readlink(data / "sym2") == "newdir/deeper/n"
         assert (mnt / "root/made/big").stat().st_size == 3000 * 1024
-    problems = diff_views(want, got)
+    problems = diff_dicts(want, got, "missing from the snapshot", "only in the snapshot",
+                          "container {a} != snapshot {b}")
     assert not problems, "snapshot differs from the container:\n  " + "\n  ".join(problems)
     # hardlink groups: from the upper directory (the overlay reports a copied-up file's lower
     # inode number, so the container's view does not show a link made to it afterwards)

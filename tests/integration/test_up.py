@@ -28,13 +28,20 @@ IMAGE = "busybox:demo"
 def env(tmp_path_factory):
     """(Dcfs, Store, base folder) with busybox:demo imported."""
     base = tmp_path_factory.mktemp("up")
+    d, store, _ = busybox_store(base)
+    return d, store, base
+
+
+def busybox_store(base):
+    """(Dcfs, Store, rootfs) for a new store in base/store with a busybox rootfs made in
+    base/rootfs and imported as busybox:demo."""
     rootfs = base / "rootfs"
     subprocess.run(["bash", str(REPO / "tools" / "make-busybox-rootfs.sh"), str(rootfs)],
                    check=True, capture_output=True)
     store = Store(base / "store")
     d = Dcfs(dcfs_binary(), store)
     d("import", rootfs, IMAGE)
-    return d, store, base
+    return d, store, rootfs
 
 
 class Workspaces:
@@ -69,6 +76,29 @@ def ws(env, request):
     w = Workspaces(env, request)
     yield w
     w.cleanup()
+
+
+RAN = "/etc/ran"  # in the container, not in the workspace
+
+
+def rec(name):
+    """A lifecycle command that appends `name` to RAN."""
+    return f"echo {name} >> {RAN}"
+
+
+def lifecycle(on_create="", **extra):
+    """A config of busybox:demo whose five lifecycle commands each record their name in RAN
+    (onCreateCommand followed by `on_create`), updated with `extra`."""
+    config = {
+        "image": IMAGE,
+        "onCreateCommand": rec("onCreate") + on_create,
+        "updateContentCommand": rec("updateContent"),
+        "postCreateCommand": rec("postCreate"),
+        "postStartCommand": rec("postStart"),
+        "postAttachCommand": rec("postAttach"),
+    }
+    config.update(extra)
+    return config
 
 
 def up(d, folder, check=True):

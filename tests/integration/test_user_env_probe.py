@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from conftest import REPO, Dcfs, Store, dcfs_binary
-from test_up import Workspaces, pytestmark, up  # noqa: F401 (marks)
+from test_up import pytestmark, up, ws  # noqa: F401 (marks, fixtures)
 
 IMAGE = "busybox:probe"
 ODD = "busybox:odd-profile"
@@ -55,13 +55,6 @@ def env(tmp_path_factory):
                            "home/vscode/.profile": "export HOMEPROFILE=home\n"})
     image(base, d, ODD, {"etc/profile": ODD_PROFILE})
     return d, store, base
-
-
-@pytest.fixture
-def ws(env, request):
-    w = Workspaces(env, request)
-    yield w
-    w.cleanup()
 
 
 def config(**more):

@@ -10,7 +10,6 @@ import errno
 import hashlib
 import mmap
 import os
-import pickle
 import shutil
 import signal
 import sqlite3
@@ -22,6 +21,7 @@ import time
 import pytest
 
 from conftest import mounted_at
+from posix_battery import call_as
 
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
 UID = 1000
@@ -52,28 +52,7 @@ def eventually(check, timeout=10.0, interval=0.02):
 
 def as_user(fn, *args, uid=UID, gid=GID, groups=()):
     """Run fn(*args) in a forked child as uid/gid; return its result or raise its exception."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups(list(groups))
-            os.setgid(gid)
-            os.setuid(uid)
-            out = (True, fn(*args))
-        except BaseException as e:  # noqa: B902 - everything goes back to the parent
-            out = (False, e)
-        try:
-            data = pickle.dumps(out)
-        except Exception as e:  # unpicklable result
-            data = pickle.dumps((False, RuntimeError(repr(e))))
-        os.write(w, data)
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    os.waitpid(pid, 0)
-    ok, value = pickle.loads(data)
+    ok, value = call_as((uid, gid, groups), fn, *args)
     if not ok:
         raise value
     return value

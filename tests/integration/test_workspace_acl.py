@@ -10,7 +10,6 @@ root, /dev/fuse and setfacl (package acl); skipped otherwise.
 import contextlib
 import errno
 import os
-import pickle
 import shutil
 import subprocess
 import tempfile
@@ -21,12 +20,9 @@ import pytest
 from conftest import mounted_at
 import posix_battery as pb
 import test_workspace
-from posix_battery import create, open_trunc, read_file as read
+from posix_battery import U1, U2, U3, call_as, create, open_trunc, read_file as read  # noqa: F401
 
 DCFS = os.environ.get("DCFS_BIN", "dcfs")
-U1 = (1000, 1000, ())  # owns the users' files
-U2 = (1001, 1001, (1000,))  # in U1's group
-U3 = (1002, 1002, ())  # in no group of theirs
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root"),
@@ -38,25 +34,7 @@ pytestmark = [
 def as_user(user, fn, *args, umask=0o022):
     """fn(*args) in a forked child with `user`'s ids; its result, or the OSError it raised."""
     uid, gid, groups = user
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setgroups([gid, *groups])
-            os.setgid(gid)
-            os.setuid(uid)
-            os.umask(umask)
-            out = (True, fn(*args))
-        except BaseException as e:  # noqa: B902 - everything goes back to the parent
-            out = (False, e)
-        os.write(w, pickle.dumps(out))
-        os._exit(0)
-    os.close(w)
-    with os.fdopen(r, "rb") as f:
-        data = f.read()
-    os.waitpid(pid, 0)
-    ok, value = pickle.loads(data)
+    ok, value = call_as((uid, gid, [gid, *groups]), fn, *args, umask=umask)
     if not ok:
         raise value
     return value

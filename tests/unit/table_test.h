@@ -1,6 +1,6 @@
-/* For the unit tests of the table owners: a catalog in a fresh temporary folder (and its removal
- * at the end), made-up hashes, callbacks that record what an owner's iteration gave, and the
- * reference-count check every owner of counted rows has. */
+/* For the unit tests of the table owners: made-up hashes, callbacks that record what an owner's
+ * iteration gave, and the reference-count check every owner of counted rows has (the catalog in
+ * a temporary folder is tmp_catalog.h's). */
 #pragma once
 
 #include <stdio.h>
@@ -11,43 +11,7 @@
 #include "catalog.h"
 #include "hash.h"
 #include "tap.h"
-
-typedef struct tmp_catalog {
-	char dir[4096];
-	sqlite3 *db;
-} tmp_catalog;
-
-/* Open a new catalog in a new folder named after `what`; NULL (with a diagnostic) on failure. */
-__attribute__((unused)) static sqlite3 *tmp_catalog_open(tmp_catalog *t, const char *what)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(t->dir, sizeof(t->dir), "%s/dcfs-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", what);
-	t->db = NULL;
-	if (!mkdtemp(t->dir)) {
-		perror("mkdtemp");
-		return NULL;
-	}
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/catalog.db", t->dir);
-	dcfs_error e = {0};
-	int r = dcfs_catalog_open(path, &t->db, &e);
-	if (!tap_result(r == 0 && t->db, __FILE__, __LINE__, "a new catalog opens"))
-		tap_diag("  %s", e.msg ? e.msg : "?");
-	dcfs_error_clear(&e);
-	return t->db;
-}
-
-__attribute__((unused)) static void tmp_catalog_remove(tmp_catalog *t)
-{
-	sqlite3_close(t->db);
-	static const char *const names[] = {"catalog.db", "catalog.db-wal", "catalog.db-shm"};
-	char path[4200];
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", t->dir, names[i]);
-		unlink(path);
-	}
-	rmdir(t->dir);
-}
+#include "tmp_catalog.h"
 
 __attribute__((unused)) static dcfs_hash hash_of(unsigned char seed)
 {

@@ -145,11 +145,22 @@ static void verify(sqlite3 *db, const char *what)
 		mismatches(db, true);
 }
 
+/* Delete the row of `table` with the largest `key` in a random group (`group`'s value) of the
+ * rows matching `where`; nothing when no row matches. */
+static void drop_last(sqlite3 *db, const char *table, const char *group, const char *key,
+		      const char *where)
+{
+	int64_t id = pick(db, table, group, where);
+	if (id)
+		execf(db, "DELETE FROM %s WHERE %s = %lld AND %s = (SELECT max(%s) FROM %s WHERE %s = %lld)",
+		      table, group, (long long)id, key, key, table, group, (long long)id);
+}
+
 /* One random change. Deletes only pick rows that nothing references, as the store's gc does;
  * foreign keys refuse the others. */
 static void random_op(sqlite3 *db)
 {
-	int64_t id, id2;
+	int64_t id;
 	switch (rnd(20)) {
 	case 0:
 	case 1:
@@ -278,26 +289,13 @@ static void random_op(sqlite3 *db)
 			execf(db, "DELETE FROM images WHERE id = %lld", (long long)id);
 		break;
 	case 14: /* one layer of an image is dropped */
-		id = pick(db, "image_layers", "image_id", "1");
-		if (id) {
-			id2 = intf(db, "SELECT max(pos) FROM image_layers WHERE image_id = %lld", (long long)id);
-			execf(db, "DELETE FROM image_layers WHERE image_id = %lld AND pos = %lld",
-			      (long long)id, (long long)id2);
-		}
+		drop_last(db, "image_layers", "image_id", "pos", "1");
 		break;
 	case 15: /* one extent of a blob is dropped */
-		id = pick(db, "extents", "blob_id", "1");
-		if (id)
-			execf(db, "DELETE FROM extents WHERE blob_id = %lld AND file_off ="
-				  " (SELECT max(file_off) FROM extents WHERE blob_id = %lld)",
-			      (long long)id, (long long)id);
+		drop_last(db, "extents", "blob_id", "file_off", "1");
 		break;
 	case 16: /* one entry of a layer is dropped */
-		id = pick(db, "entries", "layer_id", "path != ''");
-		if (id)
-			execf(db, "DELETE FROM entries WHERE layer_id = %lld AND path ="
-				  " (SELECT max(path) FROM entries WHERE layer_id = %lld)",
-			      (long long)id, (long long)id);
+		drop_last(db, "entries", "layer_id", "path", "path != ''");
 		break;
 	case 17: /* containers */
 		if (rnd(2))

@@ -13,6 +13,7 @@
 #include "image_record.h"
 #include "store.h"
 #include "tap.h"
+#include "tmp_catalog.h"
 #include "volume_table.h"
 
 static dcfs_container row(const char *id, const char *name, const char *folder,
@@ -151,27 +152,17 @@ static void test_volumes(dcfs_store *s)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/dcfs-test-container-table-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
-	dcfs_store *s = NULL;
+	tmp_store t;
+	dcfs_store *s = tmp_store_open(&t, "container-table");
 	dcfs_error e = {0};
-	int r = dcfs_store_open(dir, DCFS_STORE_WRITE, &s, &e);
-	if (!tap_result(r == 0 && s, __FILE__, __LINE__, "a new store opens"))
-		tap_diag("  %s", e.msg ? e.msg : "?");
 	if (s) {
-		r = dcfs_image_record(s, "example:1", "{}", NULL, 0, &e);
+		int r = dcfs_image_record(s, "example:1", "{}", NULL, 0, &e);
 		if (!tap_result(r == 0, __FILE__, __LINE__, "an image without layers is recorded"))
 			tap_diag("  %s", e.msg ? e.msg : "?");
 		test_containers(s, image_id(s, "example:1"));
 		test_volumes(s);
-		dcfs_store_close(s);
 	}
 	dcfs_error_clear(&e);
-	dcfs_rm_rf(dir);
+	tmp_store_remove(&t);
 	return tap_done();
 }

@@ -16,6 +16,7 @@
 #include "snapshot_table.h"
 #include "store.h"
 #include "tap.h"
+#include "tmp_catalog.h"
 
 static void exec(sqlite3 *db, const char *sql)
 {
@@ -181,25 +182,13 @@ static void test_snapshots(dcfs_store *s)
 
 int main(void)
 {
-	char dir[] = "/tmp/dcfs-test-image-table-XXXXXX";
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
+	tmp_store t;
+	dcfs_store *s = tmp_store_open(&t, "image-table");
+	if (s) {
+		add_layers(s->db);
+		test_images(s);
+		test_snapshots(s);
 	}
-	dcfs_store *s = NULL;
-	dcfs_error e = {0};
-	int r = dcfs_store_open(dir, DCFS_STORE_WRITE, &s, &e);
-	if (!tap_result(r >= 0 && s, __FILE__, __LINE__, "a new store opens")) {
-		tap_diag("  %s", e.msg ? e.msg : "?");
-		return tap_done();
-	}
-	add_layers(s->db);
-	test_images(s);
-	test_snapshots(s);
-	dcfs_store_close(s);
-	char cmd[sizeof(dir) + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		tap_diag("could not remove %s", dir);
+	tmp_store_remove(&t);
 	return tap_done();
 }
