@@ -137,7 +137,7 @@ typedef struct cli_listing {
 	void (*free)(void *list, size_t n);
 	void (*print_json)(const void *list, size_t n);
 	void (*print_table)(const void *list, size_t n);
-	const char *(*ref)(const void *list, size_t i);
+	size_t item_size, ref_offset; /* an item's size, and where its ref (a char *) stands */
 } cli_listing;
 /* Run a listing command: its exit code. */
 int cli_list(dcfs_cli *cli, int argc, char **argv, const cli_listing *l);

@@ -1,6 +1,7 @@
 /* dcfs images: the images in the store, like `docker images`. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -81,15 +82,11 @@ static void free_images(void *list, size_t n)
 	dcfs_image_list_free(list, n);
 }
 
-static const char *image_ref(const void *list, size_t i)
-{
-	return ((const dcfs_image_info *)list)[i].ref;
-}
-
 int cmd_images(int argc, char **argv, dcfs_cli *cli)
 {
 	static const cli_listing images = {.read = read_images, .free = free_images,
 					   .print_json = print_json, .print_table = print_table,
-					   .ref = image_ref};
+					   .item_size = sizeof(dcfs_image_info),
+					   .ref_offset = offsetof(dcfs_image_info, ref)};
 	return cli_list(cli, argc, argv, &images);
 }

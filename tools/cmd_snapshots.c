@@ -6,6 +6,7 @@
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cleanup.h"
@@ -89,15 +90,11 @@ static void free_snapshots(void *list, size_t n)
 	dcfs_snapshot_list_free(list, n);
 }
 
-static const char *snapshot_ref(const void *list, size_t i)
-{
-	return ((const dcfs_snapshot *)list)[i].ref;
-}
-
 int cmd_snapshots(int argc, char **argv, dcfs_cli *cli)
 {
 	static const cli_listing snapshots = {.read = read_snapshots, .free = free_snapshots,
 					      .print_json = print_json, .print_table = print_table,
-					      .ref = snapshot_ref};
+					      .item_size = sizeof(dcfs_snapshot),
+					      .ref_offset = offsetof(dcfs_snapshot, ref)};
 	return cli_list(cli, argc, argv, &snapshots);
 }

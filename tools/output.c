@@ -207,7 +207,7 @@ int cli_list(dcfs_cli *cli, int argc, char **argv, const cli_listing *l)
 		l->print_json(list, n);
 	} else if (quiet) {
 		for (size_t i = 0; i < n; i++)
-			puts(l->ref(list, i));
+			puts(*(char *const *)((const char *)list + i * l->item_size + l->ref_offset));
 	} else {
 		l->print_table(list, n);
 	}
