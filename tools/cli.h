@@ -91,9 +91,18 @@ void cli_print_warnings(const struct dcfs_diags *w);
  * the unmet hostRequirements, and note in `notes` the editor extensions it records. */
 int cli_check_up_config(dcfs_cli *cli, const char *folder, const char *config_file, FILE *notes);
 
-struct dcfs_up_result;
-/* What `up` (and `rebuild`) print: the ports and one summary line, or one JSON line. */
-void cli_print_up(const struct dcfs_up_result *res, bool json);
+struct dcfs_up_opts;
+/* The options `up` and `rebuild` share, for their option tables, and their handling: true when
+ * `c` was one of them. */
+#define CLI_UP_OPTIONS {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'}
+bool cli_up_option(int c, struct dcfs_up_opts *o, bool *json);
+/* Tell the user about up's work (the report, the pull progress) on `notes`: `report` and `prog`
+ * are the caller's and outlive `o`'s use. */
+void cli_up_notes(struct dcfs_up_opts *o, FILE *notes, dcfs_report *report,
+		  cli_pull_progress_state *prog);
+/* Run up and print what it did (the ports and one summary line, or one JSON line): the exit
+ * code. */
+int cli_up_run(dcfs_cli *cli, dcfs_store *s, const struct dcfs_up_opts *o, bool json);
 
 struct dcfs_layer_writer_stats;
 struct dcfs_snapshot;
@@ -117,9 +126,21 @@ void cli_print_bash_completion(FILE *f, const dcfs_command *cmds, size_t n);
 /* Print "usage: dcfs CMD ..." for the current command to stderr and return EXIT_USAGE. */
 int cli_usage(dcfs_cli *cli, const char *problem, ...) __attribute__((format(printf, 2, 3)));
 
-/* The options of a listing command, `[--json] [-q|--quiet]` and no argument: 0, or the usage
- * exit code after printing the usage. */
-int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet);
+/* No argument after the command's options, then its store (cli_store): 0, or the exit code
+ * (the usage printed, or 1 with cli->err filled). */
+int cli_no_argument_store(dcfs_cli *cli, int argc, char **argv, dcfs_store **s);
+/* A listing command (images, snapshots): `[--json] [-q|--quiet]` and no argument; it reads its
+ * list from the store and prints it as JSON, one ref a line (-q) or a table. The list is an
+ * array of the command's items, handled through these. */
+typedef struct cli_listing {
+	int (*read)(dcfs_store *s, void **list, size_t *n, dcfs_error *e);
+	void (*free)(void *list, size_t n);
+	void (*print_json)(const void *list, size_t n);
+	void (*print_table)(const void *list, size_t n);
+	size_t item_size, ref_offset; /* an item's size, and where its ref (a char *) stands */
+} cli_listing;
+/* Run a listing command: its exit code. */
+int cli_list(dcfs_cli *cli, int argc, char **argv, const cli_listing *l);
 
 /* The command's store, as cli->store_needs asks, opened on the first call (main's, closed by
  * main): 0, or -errno with cli->err filled. With DCFS_CMD_STORE_OPTIONAL, a store that cannot

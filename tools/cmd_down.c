@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "cli.h"
+#include "cli_folder.h"
 #include "container.h"
 #include "volumes.h"
 #include "devcontainer.h"
@@ -32,36 +32,19 @@ static bool keeps_running(const dcfs_container *c)
 
 int cmd_down(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
-					     {"config", required_argument, NULL, 'c'}, {0}};
-	bool force = false;
-	const char *config = NULL;
-	int ch;
-	optind = 1;
-	while ((ch = cli_getopt(cli, argc, argv, "f", opts)) != -1) {
-		if (ch == 'f')
-			force = true;
-		else if (ch == 'c')
-			config = optarg;
-		else
-			return cli_usage(cli, NULL);
-	}
-	if (argc - optind > 1)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	const char *folder = optind < argc ? argv[optind] : NULL;
-	dcfs_store *s = NULL;
-	_cleanup_(dcfs_container_free) dcfs_container c = {0};
-	_cleanup_close_ int lock = -1;
-	if (cli_store(cli, &s) < 0 ||
-	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
-	    dcfs_container_of(s, folder, config, &c, &cli->err) < 0)
-		return 1;
-	if (!force && keeps_running(&c)) {
-		printf("left %s running: its shutdownAction is \"none\" (dcfs down -f stops it)\n", c.name);
+	static const struct option force = {"force", no_argument, NULL, 'f'};
+	_cleanup_(cli_folder_free) cli_folder f = CLI_FOLDER_INIT;
+	int rc = cli_folder_open(cli, argc, argv, &force, &f);
+	if (rc)
+		return rc;
+	if (!f.flag && keeps_running(&f.c)) {
+		printf("left %s running: its shutdownAction is \"none\" (dcfs down -f stops it)\n",
+		       f.c.name);
 		return 0;
 	}
-	if (dcfs_container_stop(s, &c, 10000, &cli->err) < 0 || dcfs_volumes_sync(s, &cli->err) < 0)
+	if (dcfs_container_stop(f.s, &f.c, 10000, &cli->err) < 0 ||
+	    dcfs_volumes_sync(f.s, &cli->err) < 0)
 		return 1;
-	printf("stopped %s\n", c.name);
+	printf("stopped %s\n", f.c.name);
 	return 0;
 }

@@ -283,11 +283,10 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 		else
 			return cli_usage(cli, NULL);
 	}
-	if (optind != argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
 	dcfs_store *s = NULL;
-	if (cli_store(cli, &s) < 0)
-		return 1;
+	int rc = cli_no_argument_store(cli, argc, argv, &s);
+	if (rc)
+		return rc;
 	dcfs_du d;
 	if (dcfs_du_read(s, &d, &cli->err) < 0)
 		return 1;
@@ -296,7 +295,7 @@ int cmd_du(int argc, char **argv, dcfs_cli *cli)
 	if (dcfs_container_list(s, &list, &ncont, &cli->err) < 0)
 		return 1;
 	measure_running(s, &d, list, ncont);
-	int rc = du_print(cli, s, &d, list, ncont, json, verbose);
+	rc = du_print(cli, s, &d, list, ncont, json, verbose);
 	dcfs_container_list_free(list, ncont);
 	return rc;
 }

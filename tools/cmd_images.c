@@ -1,6 +1,7 @@
 /* dcfs images: the images in the store, like `docker images`. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -23,8 +24,9 @@ static void split_ref(const char *ref, char *repo, size_t repo_len, const char *
 	}
 }
 
-static void print_json(dcfs_image_info *list, size_t n)
+static void print_json(const void *items, size_t n)
 {
+	const dcfs_image_info *list = items;
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -46,41 +48,45 @@ static void print_json(dcfs_image_info *list, size_t n)
 	cJSON_Delete(arr);
 }
 
+static void print_table(const void *items, size_t n)
+{
+	const dcfs_image_info *list = items;
+	cli_table t;
+	cli_table_init(&t, 5);
+	cli_table_row(&t, "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+	for (size_t i = 0; i < n; i++) {
+		char repo[256], id[13], age[32], size[16];
+		const char *tag;
+		split_ref(list[i].ref, repo, sizeof(repo), &tag);
+		const char *hex = strchr(list[i].digest, ':');
+		snprintf(id, sizeof(id), "%s", hex ? hex + 1 : list[i].digest);
+		cli_human_age(list[i].created, age);
+		cli_human_size(list[i].size, size);
+		cli_table_row(&t, repo, tag, id, age, size);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+/* The list as cli_list takes it. */
+static int read_images(dcfs_store *s, void **list, size_t *n, dcfs_error *e)
+{
+	dcfs_image_info *l = NULL;
+	int r = dcfs_image_list_list(s, "image", &l, n, e);
+	*list = l;
+	return r;
+}
+
+static void free_images(void *list, size_t n)
+{
+	dcfs_image_list_free(list, n);
+}
+
 int cmd_images(int argc, char **argv, dcfs_cli *cli)
 {
-	bool json, quiet;
-	int usage = cli_list_options(cli, argc, argv, &json, &quiet);
-	if (usage)
-		return usage;
-	dcfs_store *s = NULL;
-	if (cli_store(cli, &s) < 0)
-		return 1;
-	dcfs_image_info *list = NULL;
-	size_t n = 0;
-	if (dcfs_image_list_list(s, "image", &list, &n, &cli->err) < 0)
-		return 1;
-	if (json) {
-		print_json(list, n);
-	} else if (quiet) {
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", list[i].ref);
-	} else {
-		cli_table t;
-		cli_table_init(&t, 5);
-		cli_table_row(&t, "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
-		for (size_t i = 0; i < n; i++) {
-			char repo[256], id[13], age[32], size[16];
-			const char *tag;
-			split_ref(list[i].ref, repo, sizeof(repo), &tag);
-			const char *hex = strchr(list[i].digest, ':');
-			snprintf(id, sizeof(id), "%s", hex ? hex + 1 : list[i].digest);
-			cli_human_age(list[i].created, age);
-			cli_human_size(list[i].size, size);
-			cli_table_row(&t, repo, tag, id, age, size);
-		}
-		cli_table_print(&t, stdout);
-		cli_table_free(&t);
-	}
-	dcfs_image_list_free(list, n);
-	return 0;
+	static const cli_listing images = {.read = read_images, .free = free_images,
+					   .print_json = print_json, .print_table = print_table,
+					   .item_size = sizeof(dcfs_image_info),
+					   .ref_offset = offsetof(dcfs_image_info, ref)};
+	return cli_list(cli, argc, argv, &images);
 }

@@ -70,11 +70,10 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli)
 			return cli_usage(cli, NULL);
 		}
 	}
-	if (optind != argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
 	dcfs_store *s = NULL;
-	if (cli_store(cli, &s) < 0)
-		return 1;
+	int rc = cli_no_argument_store(cli, argc, argv, &s);
+	if (rc)
+		return rc;
 	dcfs_gc_stats st = {0};
 	if (o.yes && !limit)
 		return cli_usage(cli, "--yes goes with --max-size");

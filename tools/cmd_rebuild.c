@@ -16,6 +16,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_folder.h"
 #include "container.h"
 #include "devcontainer.h"
 #include "purge.h"
@@ -103,8 +104,7 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	static const struct option opts[] = {
 		{"full", no_argument, NULL, 'f'},
 		{"yes", no_argument, NULL, 'y'},
-		{"json", no_argument, NULL, 'j'},
-		{"config", required_argument, NULL, 'c'},
+		CLI_UP_OPTIONS,
 		{0},
 	};
 	dcfs_up_opts o = {.remove_existing = true, .no_prebuild = true};
@@ -116,31 +116,20 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 			full = true;
 		else if (c == 'y')
 			yes = true;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'c')
-			o.config_file = optarg;
-		else
+		else if (!cli_up_option(c, &o, &json))
 			return cli_usage(cli, NULL);
 	}
-	if (argc - optind > 1)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
+	int usage = cli_folder_arg(cli, argc, argv, &o.folder);
+	if (usage)
+		return usage;
 	if (yes && !full)
 		return cli_usage(cli, "--yes goes with --full");
-	o.folder = optind < argc ? argv[optind] : NULL;
-	dcfs_report report = cli_report(stderr); /* "pulling IMAGE" */
-	o.report = &report;
-	cli_pull_progress_state prog = {.tty = isatty(STDERR_FILENO) != 0, .out = stderr};
-	o.pull_progress = cli_pull_progress;
-	o.pull_opaque = &prog;
+	dcfs_report report;
+	cli_pull_progress_state prog;
+	cli_up_notes(&o, stderr, &report, &prog); /* "pulling IMAGE" */
 	dcfs_store *s = NULL;
 	if (cli_check_up_config(cli, o.folder, o.config_file, stderr) < 0 ||
 	    cli_store(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
 		return 1;
-	dcfs_up_result res;
-	if (dcfs_up(s, &o, &res, &cli->err) < 0)
-		return 1;
-	cli_print_up(&res, json);
-	dcfs_up_result_free(&res);
-	return 0;
+	return cli_up_run(cli, s, &o, json);
 }

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "cleanup.h"
-#include "cli.h"
+#include "cli_folder.h"
 #include "container.h"
 #include "container_snapshot.h"
 
@@ -25,34 +25,16 @@ void cli_print_snapshot(const char *ref, const dcfs_layer_writer_stats *st)
 
 int cmd_snapshot(int argc, char **argv, dcfs_cli *cli)
 {
-	static const struct option opts[] = {{"tag", required_argument, NULL, 't'},
-					     {"config", required_argument, NULL, 'c'}, {0}};
-	const char *tag = NULL, *config = NULL;
-	int c;
-	optind = 0;
-	while ((c = cli_getopt(cli, argc, argv, "t:", opts)) != -1) {
-		if (c == 't')
-			tag = optarg;
-		else if (c == 'c')
-			config = optarg;
-		else
-			return cli_usage(cli, NULL);
-	}
-	if (argc - optind > 1)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	const char *folder = optind < argc ? argv[optind] : NULL;
-	dcfs_store *s = NULL;
-	_cleanup_(dcfs_container_free) dcfs_container ct = {0};
-	_cleanup_close_ int lock = -1;
+	static const struct option tag = {"tag", required_argument, NULL, 't'};
 	/* the folder's lock first: the container cannot be replaced (a rebuild) under us */
-	if (cli_store(cli, &s) < 0 ||
-	    (lock = dcfs_container_lock(s, folder, &cli->err)) < 0 ||
-	    dcfs_container_of(s, folder, config, &ct, &cli->err) < 0)
-		return 1;
-	dcfs_container_snapshot_opts o = {.tag = tag, .origin = "snapshot"};
+	_cleanup_(cli_folder_free) cli_folder f = CLI_FOLDER_INIT;
+	int rc = cli_folder_open(cli, argc, argv, &tag, &f);
+	if (rc)
+		return rc;
+	dcfs_container_snapshot_opts o = {.tag = f.value, .origin = "snapshot"};
 	_cleanup_free_ char *ref = NULL;
 	dcfs_layer_writer_stats st;
-	if (dcfs_container_snapshot(s, &ct, &o, &ref, &st, &cli->err) < 0)
+	if (dcfs_container_snapshot(f.s, &f.c, &o, &ref, &st, &cli->err) < 0)
 		return 1;
 	cli_print_snapshot(ref, &st);
 	return 0;

@@ -6,6 +6,7 @@
  */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cleanup.h"
@@ -24,8 +25,9 @@ const char *cli_snapshot_status(const dcfs_snapshot *sn)
 	return sn->reclaimable ? "reclaimable" : "kept";
 }
 
-static void print_json(const dcfs_snapshot *list, size_t n)
+static void print_json(const void *items, size_t n)
 {
+	const dcfs_snapshot *list = items;
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++) {
 		const dcfs_snapshot *sn = &list[i];
@@ -54,41 +56,45 @@ static void print_json(const dcfs_snapshot *list, size_t n)
 	cJSON_Delete(arr);
 }
 
+static void print_table(const void *items, size_t n)
+{
+	const dcfs_snapshot *list = items;
+	cli_table t;
+	cli_table_init(&t, 8);
+	cli_table_row(&t, "SNAPSHOT", "CONFIGURATION", "ORIGIN", "STAGE", "KEY", "CREATED", "SIZE",
+		      "STATUS");
+	for (size_t i = 0; i < n; i++) {
+		const dcfs_snapshot *sn = &list[i];
+		char size[16], age[32], key[13];
+		cli_human_size(sn->size + sn->workspace_size, size);
+		cli_human_age(sn->created_ns / 1000000000, age);
+		snprintf(key, sizeof(key), "%.12s", sn->key);
+		cli_table_row(&t, sn->ref, cli_snapshot_config(sn), sn->origin, sn->stage, key, age,
+			      size, cli_snapshot_status(sn));
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+/* The list as cli_list takes it. */
+static int read_snapshots(dcfs_store *s, void **list, size_t *n, dcfs_error *e)
+{
+	dcfs_snapshot *l = NULL;
+	int r = dcfs_snapshot_list(s, &l, n, e);
+	*list = l;
+	return r;
+}
+
+static void free_snapshots(void *list, size_t n)
+{
+	dcfs_snapshot_list_free(list, n);
+}
+
 int cmd_snapshots(int argc, char **argv, dcfs_cli *cli)
 {
-	bool json, quiet;
-	int usage = cli_list_options(cli, argc, argv, &json, &quiet);
-	if (usage)
-		return usage;
-	dcfs_store *s = NULL;
-	if (cli_store(cli, &s) < 0)
-		return 1;
-	dcfs_snapshot *list = NULL;
-	size_t n = 0;
-	if (dcfs_snapshot_list(s, &list, &n, &cli->err) < 0)
-		return 1;
-	if (json) {
-		print_json(list, n);
-	} else if (quiet) {
-		for (size_t i = 0; i < n; i++)
-			puts(list[i].ref);
-	} else {
-		cli_table t;
-		cli_table_init(&t, 8);
-		cli_table_row(&t, "SNAPSHOT", "CONFIGURATION", "ORIGIN", "STAGE", "KEY", "CREATED",
-			      "SIZE", "STATUS");
-		for (size_t i = 0; i < n; i++) {
-			const dcfs_snapshot *sn = &list[i];
-			char size[16], age[32], key[13];
-			cli_human_size(sn->size + sn->workspace_size, size);
-			cli_human_age(sn->created_ns / 1000000000, age);
-			snprintf(key, sizeof(key), "%.12s", sn->key);
-			cli_table_row(&t, sn->ref, cli_snapshot_config(sn), sn->origin, sn->stage,
-				      key, age, size, cli_snapshot_status(sn));
-		}
-		cli_table_print(&t, stdout);
-		cli_table_free(&t);
-	}
-	dcfs_snapshot_list_free(list, n);
-	return 0;
+	static const cli_listing snapshots = {.read = read_snapshots, .free = free_snapshots,
+					      .print_json = print_json, .print_table = print_table,
+					      .item_size = sizeof(dcfs_snapshot),
+					      .ref_offset = offsetof(dcfs_snapshot, ref)};
+	return cli_list(cli, argc, argv, &snapshots);
 }

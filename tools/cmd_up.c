@@ -12,10 +12,11 @@
 
 #include "cleanup.h"
 #include "cli.h"
+#include "cli_folder.h"
 #include "jsonc.h"
 #include "up.h"
 
-void cli_print_up(const dcfs_up_result *res, bool json)
+static void print_up(const dcfs_up_result *res, bool json)
 {
 	if (res->ports) /* stdout holds only the JSON line with --json */
 		fprintf(json ? stderr : stdout, "%s\n", res->ports);
@@ -36,13 +37,43 @@ void cli_print_up(const dcfs_up_result *res, bool json)
 	       res->workspace_folder);
 }
 
+bool cli_up_option(int c, dcfs_up_opts *o, bool *json)
+{
+	if (c == 'j')
+		*json = true;
+	else if (c == 'c')
+		o->config_file = optarg;
+	else
+		return false;
+	return true;
+}
+
+void cli_up_notes(dcfs_up_opts *o, FILE *notes, dcfs_report *report,
+		  cli_pull_progress_state *prog)
+{
+	*report = cli_report(notes);
+	o->report = report;
+	*prog = (cli_pull_progress_state){.tty = isatty(fileno(notes)) != 0, .out = notes};
+	o->pull_progress = cli_pull_progress;
+	o->pull_opaque = prog;
+}
+
+int cli_up_run(dcfs_cli *cli, dcfs_store *s, const dcfs_up_opts *o, bool json)
+{
+	dcfs_up_result res;
+	if (dcfs_up(s, o, &res, &cli->err) < 0)
+		return 1;
+	print_up(&res, json);
+	dcfs_up_result_free(&res);
+	return 0;
+}
+
 int cmd_up(int argc, char **argv, dcfs_cli *cli)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
 		{"remove-existing-container", no_argument, NULL, 'r'},
 		{"no-prebuild", no_argument, NULL, 'n'},
-		{"config", required_argument, NULL, 'c'},
+		CLI_UP_OPTIONS,
 		{0},
 	};
 	dcfs_up_opts o = {0};
@@ -50,35 +81,24 @@ int cmd_up(int argc, char **argv, dcfs_cli *cli)
 	int c;
 	optind = 0;
 	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'r')
+		if (c == 'r')
 			o.remove_existing = true;
 		else if (c == 'n')
 			o.no_prebuild = true;
-		else if (c == 'c')
-			o.config_file = optarg;
-		else
+		else if (!cli_up_option(c, &o, &json))
 			return cli_usage(cli, NULL);
 	}
-	if (argc - optind > 1)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind + 1]);
-	o.folder = optind < argc ? argv[optind] : NULL;
+	int usage = cli_folder_arg(cli, argc, argv, &o.folder);
+	if (usage)
+		return usage;
 	FILE *notes = json ? stderr : stdout;
-	dcfs_report report = cli_report(notes);
-	o.report = &report;
-	cli_pull_progress_state prog = {.tty = isatty(fileno(notes)) != 0, .out = notes};
-	o.pull_progress = cli_pull_progress;
-	o.pull_opaque = &prog;
+	dcfs_report report;
+	cli_pull_progress_state prog;
+	cli_up_notes(&o, notes, &report, &prog);
 	if (cli_check_up_config(cli, o.folder, o.config_file, notes) < 0)
 		return 1;
 	dcfs_store *s = NULL;
 	if (cli_store(cli, &s) < 0)
 		return 1;
-	dcfs_up_result res;
-	if (dcfs_up(s, &o, &res, &cli->err) < 0)
-		return 1;
-	cli_print_up(&res, json);
-	dcfs_up_result_free(&res);
-	return 0;
+	return cli_up_run(cli, s, &o, json);
 }

@@ -166,7 +166,15 @@ void cli_table_free(cli_table *t)
 	*t = (cli_table){0};
 }
 
-int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet)
+int cli_no_argument_store(dcfs_cli *cli, int argc, char **argv, dcfs_store **s)
+{
+	if (optind != argc)
+		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	return cli_store(cli, s) < 0 ? 1 : 0;
+}
+
+static int list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *quiet,
+			dcfs_store **s)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 					     {"quiet", no_argument, NULL, 'q'}, {0}};
@@ -181,7 +189,28 @@ int cli_list_options(dcfs_cli *cli, int argc, char **argv, bool *json, bool *qui
 		else
 			return cli_usage(cli, NULL);
 	}
-	if (optind != argc)
-		return cli_usage(cli, "unexpected argument '%s'", argv[optind]);
+	return cli_no_argument_store(cli, argc, argv, s);
+}
+
+int cli_list(dcfs_cli *cli, int argc, char **argv, const cli_listing *l)
+{
+	bool json, quiet;
+	dcfs_store *s = NULL;
+	int rc = list_options(cli, argc, argv, &json, &quiet, &s);
+	if (rc)
+		return rc;
+	void *list = NULL;
+	size_t n = 0;
+	if (l->read(s, &list, &n, &cli->err) < 0)
+		return 1;
+	if (json) {
+		l->print_json(list, n);
+	} else if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			puts(*(char *const *)((const char *)list + i * l->item_size + l->ref_offset));
+	} else {
+		l->print_table(list, n);
+	}
+	l->free(list, n);
 	return 0;
 }

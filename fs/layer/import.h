@@ -26,6 +26,14 @@ int dcfs_import_read_upper(dcfs_layer_writer *in, const char *dir, dcfs_error *e
 int dcfs_import_tar_entry(dcfs_layer_writer *in, struct archive *a, struct archive_entry *ae,
 			  dcfs_error *e);
 
+/* Every entry of the open reader `a` into `in`: 0, or -errno. A failure is explained by
+ * `source_error(u, e)` when that gives one (-errno: the source of the bytes failed; may be
+ * NULL), else named by `name` (NULL: not named). */
+int dcfs_import_tar_entries(dcfs_layer_writer *in, struct archive *a, const char *name,
+			    int (*source_error)(void *u, dcfs_error *e), void *u, dcfs_error *e);
+/* libarchive's error reading the tar `name` (NULL: not named), at its first header or later. */
+int dcfs_import_tar_error(struct archive *a, const char *name, bool first, dcfs_error *e);
+
 /* A source of tar bytes: sets *buf to the next bytes and returns their count, 0 at the end, or
  * -errno with `e` filled. */
 typedef ssize_t (*dcfs_tar_read_fn)(void *opaque, const void **buf, dcfs_error *e);

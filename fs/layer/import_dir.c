@@ -28,6 +28,7 @@
 #include "chunk.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "grow.h"
 #include "map.h"
 #include "xattrs.h"
 
@@ -362,14 +363,9 @@ static int list_dir(DIR *d, const char *full, dirent_name **out, size_t *count, 
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			dirent_name *nn = realloc(names, cap * sizeof(*nn));
-			if (!nn) {
-				free_names(names, n);
-				return dcfs_error_set(e, ENOMEM, "out of memory");
-			}
-			names = nn;
+		if (DCFS_GROW(names, cap, n, 32) < 0) {
+			free_names(names, n);
+			return dcfs_error_set(e, ENOMEM, "out of memory");
 		}
 		names[n].name = strdup(de->d_name);
 		names[n].dtype = de->d_type;

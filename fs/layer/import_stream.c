@@ -41,38 +41,22 @@ static la_ssize_t stream_read(struct archive *a, void *opaque, const void **buf)
 	return n;
 }
 
+/* The source's error, when it failed: it explains libarchive's (0 when it did not). */
+static int source_error(void *opaque, dcfs_error *e)
+{
+	stream *st = opaque;
+	if (!st->code)
+		return 0;
+	int r = dcfs_error_set(e, st->code, "%s", st->err.msg ? st->err.msg : "read error");
+	dcfs_error_clear(&st->err);
+	return r;
+}
+
 /* Prefer the source's error over libarchive's rendering of it. */
 static int fail(stream *st, struct archive *a, const char *name, bool first, dcfs_error *e)
 {
-	if (st->code) {
-		int r = dcfs_error_set(e, st->code, "%s", st->err.msg ? st->err.msg : "read error");
-		dcfs_error_clear(&st->err);
-		return r;
-	}
-	return dcfs_error_set(e, EINVAL, "%s%s%s%s", name ? name : "", name ? ": " : "",
-			      first ? "not a tar archive: " : "",
-			      archive_error_string(a) ? archive_error_string(a) : "read error");
-}
-
-static int read_entries(dcfs_layer_writer *in, struct archive *a, stream *st, const char *name,
-			dcfs_error *e)
-{
-	for (bool first = true;; first = false) {
-		struct archive_entry *ae;
-		int rc = archive_read_next_header(a, &ae);
-		if (rc == ARCHIVE_EOF)
-			return 0;
-		if (rc < ARCHIVE_WARN)
-			return fail(st, a, name, first, e);
-		int r = dcfs_import_tar_entry(in, a, ae, e);
-		if (r < 0) {
-			if (st->code)
-				return fail(st, a, name, false, e);
-			if (name)
-				dcfs_error_wrap(e, "%s", name);
-			return r;
-		}
-	}
+	int r = source_error(st, e);
+	return r < 0 ? r : dcfs_import_tar_error(a, name, first, e);
 }
 
 /* Parse the tar from the pipe; at its end, take the rest of the stream too (a digest is only
@@ -93,7 +77,7 @@ static int parse(dcfs_layer_writer *in, const char *name, stream *st, dcfs_error
 	archive_read_support_format_tar(a);
 	if (archive_read_open(a, st, NULL, stream_read, NULL) != ARCHIVE_OK)
 		return fail(st, a, name, true, e);
-	int r = read_entries(in, a, st, name, e);
+	int r = dcfs_import_tar_entries(in, a, name, source_error, st, e);
 	if (r < 0)
 		return r;
 	for (;;) {

@@ -154,19 +154,37 @@ int dcfs_import_read_tar(dcfs_layer_writer *in, const char *file, dcfs_error *e)
 	if (archive_read_open_filename(a, file, 1 << 20) != ARCHIVE_OK)
 		return dcfs_error_set(e, archive_errno(a) > 0 ? archive_errno(a) : EIO, "'%s': %s", file,
 				      archive_error_string(a));
+	_cleanup_free_ char *name = NULL;
+	if (asprintf(&name, "'%s'", file) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return dcfs_import_tar_entries(in, a, name, NULL, NULL, e);
+}
+
+int dcfs_import_tar_error(struct archive *a, const char *name, bool first, dcfs_error *e)
+{
+	return dcfs_error_set(e, EINVAL, "%s%s%s%s", name ? name : "", name ? ": " : "",
+			      first ? "not a tar archive: " : "",
+			      archive_error_string(a) ? archive_error_string(a) : "read error");
+}
+
+int dcfs_import_tar_entries(dcfs_layer_writer *in, struct archive *a, const char *name,
+			    int (*source_error)(void *u, dcfs_error *e), void *u, dcfs_error *e)
+{
 	for (bool first = true;; first = false) {
 		struct archive_entry *ae;
 		int rc = archive_read_next_header(a, &ae);
 		if (rc == ARCHIVE_EOF)
 			return 0;
+		int r = rc < ARCHIVE_WARN ? -EINVAL : dcfs_import_tar_entry(in, a, ae, e);
+		if (r >= 0)
+			continue;
+		int src = source_error ? source_error(u, e) : 0;
+		if (src < 0)
+			return src;
 		if (rc < ARCHIVE_WARN)
-			return dcfs_error_set(e, EINVAL, "'%s': %s%s", file,
-					      first ? "not a tar archive: " : "",
-					      archive_error_string(a) ? archive_error_string(a) : "read error");
-		int r = dcfs_import_tar_entry(in, a, ae, e);
-		if (r < 0) {
-			dcfs_error_wrap(e, "'%s'", file);
-			return r;
-		}
+			return dcfs_import_tar_error(a, name, first, e);
+		if (name)
+			dcfs_error_wrap(e, "%s", name);
+		return r;
 	}
 }

@@ -157,13 +157,7 @@ int dcfs_blob_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u
 
 int dcfs_blob_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, "UPDATE blobs SET refs = ?1 WHERE id = ?2", &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, refs);
-	sqlite3_bind_int64(st, 2, id);
-	return step_done(st, e);
+	return dcfs_catalog_run_ids(db, "UPDATE blobs SET refs = ?1 WHERE id = ?2", refs, id, e);
 }
 
 int dcfs_blob_table_extents_outside_chunk(sqlite3 *db, dcfs_blob_fn fn, void *u, dcfs_error *e)

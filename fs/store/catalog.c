@@ -196,6 +196,18 @@ int dcfs_catalog_step(sqlite3_stmt *st, dcfs_error *e)
 	return dcfs_catalog_error(sqlite3_db_handle(st), e, "catalog");
 }
 
+int dcfs_catalog_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, dcfs_error *e)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	int r = dcfs_catalog_prepare(db, sql, &st, e);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	r = dcfs_catalog_step(st, e);
+	return r < 0 ? r : 0;
+}
+
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;

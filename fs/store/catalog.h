@@ -95,6 +95,9 @@ int dcfs_catalog_check_sums(sqlite3 *db, dcfs_error *e);
 /* Run a query with one integer result (bound with up to one text parameter). */
 int dcfs_catalog_int(sqlite3 *db, const char *sql, const char *param, int64_t *out, dcfs_error *e);
 
+/* Run a statement that gives no rows, bound with (int64 ?1, int64 ?2): 0, or -errno. */
+int dcfs_catalog_run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, dcfs_error *e);
+
 /* Run a query whose rows are (name, integer) pairs: `each(name, value, u)` for every row. A
  * negative return of `each` stops and is returned. */
 int dcfs_catalog_each_pair(sqlite3 *db, const char *sql,

@@ -7,19 +7,6 @@
 #include "cleanup.h"
 #include "schema_internal.h"
 
-/* Run a statement that gives no rows, bound with (int64, int64). */
-static int run_ids(sqlite3 *db, const char *sql, int64_t a, int64_t b, dcfs_error *e)
-{
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, sql, &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	r = dcfs_catalog_step(st, e);
-	return r < 0 ? r : 0;
-}
-
 static void read_hash(sqlite3_stmt *st, int col, dcfs_hash *h, bool *hashed)
 {
 	*hashed = sqlite3_column_bytes(st, col) == DCFS_HASH_LEN;
@@ -139,10 +126,11 @@ void dcfs_chunk_rows_free(dcfs_chunk_rows *it)
 int dcfs_chunk_table_set_size(sqlite3 *db, int64_t id, dcfs_chunk_size which, int64_t value,
 			      dcfs_error *e)
 {
-	return run_ids(db,
-		       which == DCFS_CHUNK_PLAIN_SIZE ? "UPDATE chunks SET plain_size = ?1 WHERE id = ?2"
-						      : "UPDATE chunks SET stored_size = ?1 WHERE id = ?2",
-		       value, id, e);
+	return dcfs_catalog_run_ids(
+		db,
+		which == DCFS_CHUNK_PLAIN_SIZE ? "UPDATE chunks SET plain_size = ?1 WHERE id = ?2"
+					       : "UPDATE chunks SET stored_size = ?1 WHERE id = ?2",
+		value, id, e);
 }
 
 int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *u, dcfs_error *e)
@@ -156,7 +144,7 @@ int dcfs_chunk_table_wrong_refs(sqlite3 *db, dcfs_catalog_mismatch_fn fn, void *
 
 int dcfs_chunk_table_set_refs(sqlite3 *db, int64_t id, int64_t refs, dcfs_error *e)
 {
-	return run_ids(db, "UPDATE chunks SET refs = ?1 WHERE id = ?2", refs, id, e);
+	return dcfs_catalog_run_ids(db, "UPDATE chunks SET refs = ?1 WHERE id = ?2", refs, id, e);
 }
 
 int dcfs_chunk_table_figures(sqlite3 *db, dcfs_chunk_figures *out, dcfs_error *e)

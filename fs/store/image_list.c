@@ -67,13 +67,10 @@ static bool image_in_use(dcfs_store *s, int64_t image_id)
 
 int dcfs_image_remove(dcfs_store *s, const char *ref, dcfs_error *e)
 {
-	_cleanup_(dcfs_image_row_free) dcfs_image_row image = {0};
-	int r = dcfs_image_lookup(s, ref, &image, e);
-	if (r == -ENOENT)
-		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	int64_t id;
+	int r = dcfs_image_id(s, ref, &id, e);
 	if (r < 0)
 		return r;
-	int64_t id = image.id;
 	if (image_in_use(s, id))
 		return dcfs_error_set(e, EBUSY, "image '%s' is in use by a mount; unmount it first", ref);
 	_cleanup_free_ char *user = NULL;

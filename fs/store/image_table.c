@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "grow.h"
 #include "schema_internal.h"
 
 void dcfs_image_row_free(dcfs_image_row *row)
@@ -51,6 +52,18 @@ int dcfs_image_lookup(dcfs_store *s, const char *ref, dcfs_image_row *out, dcfs_
 		return r;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	return read_image(st, out, e);
+}
+
+int dcfs_image_id(dcfs_store *s, const char *ref, int64_t *id, dcfs_error *e)
+{
+	_cleanup_(dcfs_image_row_free) dcfs_image_row image = {0};
+	int r = dcfs_image_lookup(s, ref, &image, e);
+	if (r == -ENOENT)
+		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	if (r < 0)
+		return r;
+	*id = image.id;
+	return 0;
 }
 
 int dcfs_image_lookup_id(dcfs_store *s, int64_t id, dcfs_image_row *out, dcfs_error *e)
@@ -255,14 +268,9 @@ int dcfs_image_table_list(dcfs_store *s, const char *kind, dcfs_image_info **out
 	dcfs_image_info *list = NULL;
 	size_t count = 0, cap = 0;
 	while ((r = dcfs_catalog_step(st, e)) > 0) {
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			dcfs_image_info *nl = realloc(list, cap * sizeof(*nl));
-			if (!nl) {
-				dcfs_image_list_free(list, count);
-				return dcfs_error_set(e, ENOMEM, "out of memory");
-			}
-			list = nl;
+		if (DCFS_GROW(list, cap, count, 16) < 0) {
+			dcfs_image_list_free(list, count);
+			return dcfs_error_set(e, ENOMEM, "out of memory");
 		}
 		dcfs_image_info *im = &list[count++];
 		*im = (dcfs_image_info){

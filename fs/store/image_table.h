@@ -30,6 +30,9 @@ void dcfs_image_row_free(dcfs_image_row *row);
  * message: the caller says what it was looking for). */
 int dcfs_image_lookup(dcfs_store *s, const char *ref, dcfs_image_row *out, dcfs_error *e);
 
+/* The id of the image (or snapshot) named `ref`: 0, or -ENOENT with "no such image: 'REF'". */
+int dcfs_image_id(dcfs_store *s, const char *ref, int64_t *id, dcfs_error *e);
+
 /* The same by id. */
 int dcfs_image_lookup_id(dcfs_store *s, int64_t id, dcfs_image_row *out, dcfs_error *e);
 

@@ -132,14 +132,7 @@ int dcfs_layer_count_mismatches(sqlite3 *db, dcfs_layer_count which, dcfs_layer_
 int dcfs_layer_count_set(sqlite3 *db, dcfs_layer_count which, int64_t id, int64_t value,
 			 dcfs_error *e)
 {
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	int r = dcfs_catalog_prepare(db, layer_counts[which].set, &st, e);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, value);
-	sqlite3_bind_int64(st, 2, id);
-	r = dcfs_catalog_step(st, e);
-	return r < 0 ? r : 0;
+	return dcfs_catalog_run_ids(db, layer_counts[which].set, value, id, e);
 }
 
 int dcfs_layer_sums(sqlite3 *db, dcfs_layer_sum_fn each, void *u, dcfs_error *e)

@@ -314,13 +314,9 @@ static int load_extents(loader *l, sqlite3 *db, dcfs_error *e)
 
 static int find_image(dcfs_store *s, const char *ref, int64_t *id, dcfs_error *e)
 {
-	_cleanup_(dcfs_image_row_free) dcfs_image_row image = {0};
-	int r = dcfs_image_lookup(s, ref, &image, e);
-	if (r == -ENOENT)
-		return dcfs_error_set(e, ENOENT, "no such image: '%s'", ref);
+	int r = dcfs_image_id(s, ref, id, e);
 	if (r < 0)
 		return r;
-	*id = image.id;
 	dcfs_image_touch(s->db, *id);
 	return 0;
 }

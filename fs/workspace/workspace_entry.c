@@ -19,9 +19,28 @@
 
 #include "workspace_internal.h"
 
-static void reply_err(fuse_req_t req, long r)
+void ws_reply_err(fuse_req_t req, long r)
 {
 	fuse_reply_err(req, (int)(r < 0 ? -r : r));
+}
+
+long ws_change_begin(dcfs_workspace_fs *ws, fuse_ino_t parent, const char *name, ws_change *n)
+{
+	n->dir = ws_inode_of(ws, parent);
+	n->name = name;
+	long r = ws_inode_fd(ws, n->dir, &n->p);
+	if (r >= 0)
+		ws_watch_expect(ws, n->dir, name, 1);
+	return r;
+}
+
+bool ws_change_failed(fuse_req_t req, const ws_change *n, long r)
+{
+	if (r >= 0)
+		return false;
+	ws_watch_expect(ws_of(req), n->dir, n->name, -1);
+	ws_reply_err(req, r);
+	return true;
 }
 
 int ws_do_lookup(fuse_req_t req, ws_inode *parent, const char *name, struct fuse_entry_param *e)
@@ -56,7 +75,7 @@ int ws_do_lookup(fuse_req_t req, ws_inode *parent, const char *name, struct fuse
 	return 0;
 }
 
-static void ws_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+void ws_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	struct fuse_entry_param e;
@@ -67,20 +86,20 @@ static void ws_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		e.entry_timeout = ws->timeout;
 		fuse_reply_entry(req, &e);
 	} else if (r < 0) {
-		reply_err(req, r);
+		ws_reply_err(req, r);
 	} else {
 		fuse_reply_entry(req, &e);
 	}
 }
 
-static void ws_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+void ws_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	ws_inode_unref(ws, ws_inode_of(ws, ino), nlookup);
 	fuse_reply_none(req);
 }
 
-static void ws_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+void ws_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	for (size_t n = 0; n < count; n++)
@@ -109,14 +128,14 @@ static double attr_timeout(dcfs_workspace_fs *ws, fuse_ino_t ino)
 	return ws->timeout;
 }
 
-static void ws_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	ws_inode *i = ws_inode_of(ws, ino);
 	struct stat st;
 	int r = stat_inode(ws, i, fi, &st);
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	ws_inode_synced(ws, i, &st);
 	fuse_reply_attr(req, &st, attr_timeout(ws, ino));
 }
@@ -184,7 +203,7 @@ static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int val
 	return res;
 }
 
-static void ws_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+void ws_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		       struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
@@ -194,7 +213,7 @@ static void ws_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (fi && i->type != S_IFREG)
 		fi = NULL;
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	ws_inode_change_begin(ws, i);
 	r = apply_attrs(req, f.fd, attr, valid, fi);
 	struct stat st;
@@ -202,25 +221,25 @@ static void ws_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		r = fstatat(f.fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	ws_inode_change_end(ws, i, r >= 0 ? &st : NULL);
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	if (valid & FUSE_SET_ATTR_SIZE)
 		ws_acct_size(ws, &st);
 	fuse_reply_attr(req, &st, attr_timeout(ws, ino));
 }
 
-static void ws_readlink(fuse_req_t req, fuse_ino_t ino)
+void ws_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
 	int r = ws_inode_fd(ws, ws_inode_of(ws, ino), &f);
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	char buf[PATH_MAX + 1];
 	ssize_t n = readlinkat(f.fd, "", buf, sizeof(buf));
 	if (n < 0)
-		return reply_err(req, -errno);
+		return ws_reply_err(req, -errno);
 	if (n == (ssize_t)sizeof(buf))
-		return reply_err(req, -ENAMETOOLONG);
+		return ws_reply_err(req, -ENAMETOOLONG);
 	buf[n] = '\0';
 	fuse_reply_readlink(req, buf);
 }
@@ -234,125 +253,110 @@ static void reply_new_entry(fuse_req_t req, ws_inode *dir, int dirfd, const char
 	struct fuse_entry_param e;
 	int r = ws_do_lookup(req, dir, name, &e);
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	fuse_reply_entry(req, &e);
 }
 
 static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev,
 		      const char *link)
 {
-	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *dir = ws_inode_of(ws, parent);
-	_cleanup_wsfd_ ws_fd p = WS_FD_INIT;
-	long r = ws_inode_fd(ws, dir, &p);
+	_cleanup_wschange_ ws_change n = WS_CHANGE_INIT;
+	long r = ws_change_begin(ws_of(req), parent, name, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	ws_watch_expect(ws, dir, name, 1);
+		return ws_reply_err(req, r);
+	int dirfd = n.p.fd;
 	if (!S_ISLNK(mode))
-		mode = ws_create_mode(req, p.fd, mode);
+		mode = ws_create_mode(req, dirfd, mode);
 	if (S_ISDIR(mode))
-		WS_AS_CALLER(req, r, mkdirat(p.fd, name, mode & 07777));
+		WS_AS_CALLER(req, r, mkdirat(dirfd, name, mode & 07777));
 	else if (S_ISLNK(mode))
-		WS_AS_CALLER(req, r, symlinkat(link, p.fd, name));
+		WS_AS_CALLER(req, r, symlinkat(link, dirfd, name));
 	else
-		WS_AS_CALLER_FROM(req, r, mode & S_ISGID, mknodat(p.fd, name, mode, rdev));
-	if (r < 0) {
-		ws_watch_expect(ws, dir, name, -1);
-		return reply_err(req, r);
-	}
-	reply_new_entry(req, dir, p.fd, name);
+		WS_AS_CALLER_FROM(req, r, mode & S_ISGID, mknodat(dirfd, name, mode, rdev));
+	if (!ws_change_failed(req, &n, r))
+		reply_new_entry(req, n.dir, dirfd, name);
 }
 
-static void ws_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+void ws_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	make_node(req, parent, name, mode, rdev, NULL);
 }
 
-static void ws_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+void ws_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	make_node(req, parent, name, S_IFDIR | mode, 0, NULL);
 }
 
-static void ws_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+void ws_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	make_node(req, parent, name, S_IFLNK, 0, link);
 }
 
-static void ws_hardlink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
+void ws_hardlink(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *dir = ws_inode_of(ws, parent);
-	_cleanup_wsfd_ ws_fd p = WS_FD_INIT, f = WS_FD_INIT;
-	long r = ws_inode_fd(ws, dir, &p);
+	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
+	_cleanup_wschange_ ws_change n = WS_CHANGE_INIT;
+	long r = ws_inode_fd(ws, ws_inode_of(ws, ino), &f);
 	if (r >= 0)
-		r = ws_inode_fd(ws, ws_inode_of(ws, ino), &f);
+		r = ws_change_begin(ws, parent, name, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	ws_watch_expect(ws, dir, name, 1);
+		return ws_reply_err(req, r);
 	/* as the daemon: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH and links symlinks too; the
 	 * kernel already checked the caller (may_linkat), and a link changes no owner */
-	r = linkat(f.fd, "", p.fd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
-	if (r < 0) {
-		ws_watch_expect(ws, dir, name, -1);
-		return reply_err(req, r);
-	}
-	reply_new_entry(req, dir, p.fd, name);
+	r = linkat(f.fd, "", n.p.fd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
+	if (!ws_change_failed(req, &n, r))
+		reply_new_entry(req, n.dir, n.p.fd, name);
 }
 
 static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *dir = ws_inode_of(ws, parent);
-	_cleanup_wsfd_ ws_fd p = WS_FD_INIT;
-	long r = ws_inode_fd(ws, dir, &p);
+	_cleanup_wschange_ ws_change n = WS_CHANGE_INIT;
+	long r = ws_change_begin(ws, parent, name, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	ws_watch_expect(ws, dir, name, 1);
-	WS_AS_CALLER(req, r, unlinkat(p.fd, name, flags));
-	if (r < 0) {
-		ws_watch_expect(ws, dir, name, -1);
-		return reply_err(req, r);
-	}
+		return ws_reply_err(req, r);
+	WS_AS_CALLER(req, r, unlinkat(n.p.fd, name, flags));
+	if (ws_change_failed(req, &n, r))
+		return;
 	if (!(flags & AT_REMOVEDIR))
-		ws_acct_forget(ws, dir->ino, name);
+		ws_acct_forget(ws, n.dir->ino, name);
 	fuse_reply_err(req, 0);
 }
 
-static void ws_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+void ws_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	remove_name(req, parent, name, 0);
 }
 
-static void ws_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+void ws_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	remove_name(req, parent, name, AT_REMOVEDIR);
 }
 
-static void ws_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+void ws_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *dir = ws_inode_of(ws, parent), *ndir = ws_inode_of(ws, newparent);
-	_cleanup_wsfd_ ws_fd p = WS_FD_INIT, np = WS_FD_INIT;
-	long r = ws_inode_fd(ws, dir, &p);
-	if (r >= 0)
-		r = ws_inode_fd(ws, ndir, &np);
+	_cleanup_wschange_ ws_change from = WS_CHANGE_INIT, to = WS_CHANGE_INIT;
+	long r = ws_change_begin(ws, parent, name, &from);
 	if (r < 0)
-		return reply_err(req, r);
-	ws_watch_expect(ws, dir, name, 1);
-	ws_watch_expect(ws, ndir, newname, 1);
-	WS_AS_CALLER(req, r, renameat2(p.fd, name, np.fd, newname, flags));
+		return ws_reply_err(req, r);
+	r = ws_change_begin(ws, newparent, newname, &to);
+	if (ws_change_failed(req, &from, r))
+		return;
+	WS_AS_CALLER(req, r, renameat2(from.p.fd, name, to.p.fd, newname, flags));
 	if (r < 0) {
-		ws_watch_expect(ws, dir, name, -1);
-		ws_watch_expect(ws, ndir, newname, -1);
-		return reply_err(req, r);
+		ws_watch_expect(ws, to.dir, newname, -1);
+		ws_change_failed(req, &from, r);
+		return;
 	}
-	ws_acct_rename(ws, p.fd, dir->ino, name, np.fd, ndir->ino, newname,
+	ws_acct_rename(ws, from.p.fd, from.dir->ino, name, to.p.fd, to.dir->ino, newname,
 		       (flags & RENAME_EXCHANGE) != 0);
 	fuse_reply_err(req, 0);
 }
 
-static void ws_statfs(fuse_req_t req, fuse_ino_t ino)
+void ws_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
@@ -361,7 +365,7 @@ static void ws_statfs(fuse_req_t req, fuse_ino_t ino)
 	if (r >= 0)
 		r = fstatvfs(f.fd, &sv) < 0 ? -errno : 0;
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	fuse_reply_statfs(req, &sv);
 }
 
@@ -369,36 +373,34 @@ static void ws_statfs(fuse_req_t req, fuse_ino_t ino)
 static void reply_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *i = ws_inode_of(ws, ino);
-	if (i->type == S_IFLNK) /* the /proc path would reach the link's target */
-		return name ? reply_err(req, -ENODATA) : (void)fuse_reply_xattr(req, 0);
-	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
-	int r = ws_inode_fd(ws, i, &f);
+	_cleanup_wsnode_ ws_node node = WS_NODE_INIT;
+	long r = ws_node_open(ws, ino, -ENODATA, &node);
+	if (r == -ENODATA && !name && node.i->type == S_IFLNK) /* a link has no xattrs to list */
+		return (void)fuse_reply_xattr(req, 0);
 	if (r < 0)
-		return reply_err(req, r);
-	char proc[WS_PROC_PATH_MAX];
-	ws_proc_path(f.fd, proc);
+		return ws_reply_err(req, r);
+	const char *proc = node.proc;
 	_cleanup_free_ char *buf = size ? malloc(size) : NULL;
 	if (size && !buf)
-		return reply_err(req, -ENOMEM);
+		return ws_reply_err(req, -ENOMEM);
 	ssize_t n = name ? getxattr(proc, name, buf, size) : listxattr(proc, buf, size);
 	if (n < 0 && errno == EOPNOTSUPP && name && ws_is_acl_name(ws, name))
 		errno = ENODATA; /* a mount inside the folder without ACLs: the kernel's checks
 				  * would fail, where the host's find no ACL */
 	if (n < 0)
-		reply_err(req, -errno);
+		ws_reply_err(req, -errno);
 	else if (size)
 		fuse_reply_buf(req, buf, (size_t)n);
 	else
 		fuse_reply_xattr(req, (size_t)n);
 }
 
-static void ws_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+void ws_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	reply_xattr(req, ino, name, size);
 }
 
-static void ws_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+void ws_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	reply_xattr(req, ino, NULL, size);
 }
@@ -408,15 +410,12 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 			 size_t size, int flags)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *i = ws_inode_of(ws, ino);
-	if (i->type == S_IFLNK)
-		return reply_err(req, -EPERM);
-	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
-	long r = ws_inode_fd(ws, i, &f);
+	_cleanup_wsnode_ ws_node n = WS_NODE_INIT;
+	long r = ws_node_open(ws, ino, -EPERM, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	char proc[WS_PROC_PATH_MAX];
-	ws_proc_path(f.fd, proc);
+		return ws_reply_err(req, r);
+	ws_inode *i = n.i;
+	const char *proc = n.proc;
 	ws_inode_change_begin(ws, i);
 	/* setting an access ACL updates the mode, and drops the set-group-ID bit for a
 	 * non-member of the file's group: with the caller's groups */
@@ -426,39 +425,17 @@ static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const
 	else
 		WS_AS_CALLER(req, r, removexattr(proc, name));
 	struct stat st;
-	ws_inode_change_end(ws, i, r >= 0 && fstat(f.fd, &st) == 0 ? &st : NULL);
+	ws_inode_change_end(ws, i, r >= 0 && fstat(n.f.fd, &st) == 0 ? &st : NULL);
 	fuse_reply_err(req, r < 0 ? (int)-r : 0);
 }
 
-static void ws_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+void ws_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
 	change_xattr(req, ino, name, value ? value : "", size, flags);
 }
 
-static void ws_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+void ws_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	change_xattr(req, ino, name, NULL, 0, 0);
-}
-
-void ws_entry_ops(struct fuse_lowlevel_ops *ops)
-{
-	ops->lookup = ws_lookup;
-	ops->forget = ws_forget;
-	ops->forget_multi = ws_forget_multi;
-	ops->getattr = ws_getattr;
-	ops->setattr = ws_setattr;
-	ops->readlink = ws_readlink;
-	ops->mknod = ws_mknod;
-	ops->mkdir = ws_mkdir;
-	ops->symlink = ws_symlink;
-	ops->link = ws_hardlink;
-	ops->unlink = ws_unlink;
-	ops->rmdir = ws_rmdir;
-	ops->rename = ws_rename;
-	ops->statfs = ws_statfs;
-	ops->setxattr = ws_setxattr;
-	ops->getxattr = ws_getxattr;
-	ops->listxattr = ws_listxattr;
-	ops->removexattr = ws_removexattr;
 }

@@ -22,11 +22,6 @@
 
 #include "workspace_internal.h"
 
-static void reply_err(fuse_req_t req, long r)
-{
-	fuse_reply_err(req, (int)(r < 0 ? -r : r));
-}
-
 /* The host open flags for what the caller asked. */
 static int host_flags(dcfs_workspace_fs *ws, int flags)
 {
@@ -76,16 +71,15 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 	fi->fh = (uint64_t)fd;
 }
 
-static void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *i = ws_inode_of(ws, ino);
-	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
-	int r = ws_inode_fd(ws, i, &f);
+	_cleanup_wsnode_ ws_node n = WS_NODE_INIT;
+	long r = ws_node_open(ws, ino, 0, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	char proc[WS_PROC_PATH_MAX];
-	ws_proc_path(f.fd, proc);
+		return ws_reply_err(req, r);
+	ws_inode *i = n.i;
+	const char *proc = n.proc;
 	bool trunc = fi->flags & O_TRUNC;
 	if (trunc)
 		ws_inode_change_begin(ws, i);
@@ -98,7 +92,7 @@ static void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (trunc) /* the kernel empties its own cache for O_TRUNC */
 		ws_inode_change_end(ws, i, have_st ? &st : NULL);
 	if (fd < 0)
-		return reply_err(req, -err);
+		return ws_reply_err(req, -err);
 	if (dropped) /* the kernel's cached attributes still show the bits (attributes only: takes
 		      * no lock the open holds) */
 		fuse_lowlevel_notify_inval_inode(ws->se, ino, -1, 0);
@@ -106,31 +100,27 @@ static void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 }
 
-static void ws_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+void ws_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
-	ws_inode *dir = ws_inode_of(ws, parent);
-	_cleanup_wsfd_ ws_fd p = WS_FD_INIT;
-	long r = ws_inode_fd(ws, dir, &p);
+	_cleanup_wschange_ ws_change n = WS_CHANGE_INIT;
+	long r = ws_change_begin(ws, parent, name, &n);
 	if (r < 0)
-		return reply_err(req, r);
-	ws_watch_expect(ws, dir, name, 1);
+		return ws_reply_err(req, r);
 	int flags = host_flags(ws, fi->flags) | O_CREAT;
-	mode = ws_create_mode(req, p.fd, mode);
-	WS_AS_CALLER_FROM(req, r, mode & S_ISGID, openat(p.fd, name, flags, mode));
-	if (r < 0) {
-		ws_watch_expect(ws, dir, name, -1);
-		return reply_err(req, r);
-	}
+	mode = ws_create_mode(req, n.p.fd, mode);
+	WS_AS_CALLER_FROM(req, r, mode & S_ISGID, openat(n.p.fd, name, flags, mode));
+	if (ws_change_failed(req, &n, r))
+		return;
 	int fd = (int)r;
 	struct stat st;
-	ws_acct_observe(ws, p.fd, dir->ino, name, &st);
+	ws_acct_observe(ws, n.p.fd, n.dir->ino, name, &st);
 	struct fuse_entry_param e;
-	r = ws_do_lookup(req, dir, name, &e);
+	r = ws_do_lookup(req, n.dir, name, &e);
 	if (r < 0) {
 		close(fd);
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	}
 	ws_inode *i = ws_inode_of(ws, e.ino);
 	ws_inode_synced(ws, i, &e.attr);
@@ -138,7 +128,7 @@ static void ws_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fuse_reply_create(req, &e, fi);
 }
 
-static void ws_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+void ws_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
@@ -166,7 +156,7 @@ static void after_data_change(fuse_req_t req, ws_inode *i, int fd, bool kill_pri
 	ws_acct_size(ws, &st);
 }
 
-static void ws_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+void ws_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
 			 struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
@@ -180,11 +170,11 @@ static void ws_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_
 	bool kill = n > 0 && atomic_load(&ws->killpriv_v2) && !fi->writepage;
 	after_data_change(req, i, (int)fi->fh, kill);
 	if (n < 0)
-		return reply_err(req, n);
+		return ws_reply_err(req, n);
 	fuse_reply_write(req, (size_t)n);
 }
 
-static void ws_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	/* closing a duplicate reports the host's deferred write errors to the closer */
 	int fd = dup((int)fi->fh);
@@ -192,7 +182,7 @@ static void ws_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, -r);
 }
 
-static void ws_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	ws_inode *i = ws_inode_of(ws, ino);
@@ -215,18 +205,18 @@ static void ws_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
-static void ws_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+void ws_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	int r = (datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0 ? errno : 0;
 	fuse_reply_err(req, r);
 }
 
-static void ws_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+void ws_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
 	fuse_reply_err(req, flock((int)fi->fh, op) < 0 ? errno : 0);
 }
 
-static void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
@@ -237,16 +227,16 @@ static void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	fuse_reply_err(req, r);
 }
 
-static void ws_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+void ws_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
 	off_t r = lseek((int)fi->fh, off, whence);
 	if (r < 0)
-		return reply_err(req, -errno);
+		return ws_reply_err(req, -errno);
 	fuse_reply_lseek(req, r);
 }
 
-static void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
@@ -258,7 +248,7 @@ static void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	int err = errno;
 	after_data_change(req, out, (int)fi_out->fh, n > 0 && atomic_load(&ws->killpriv_v2));
 	if (n < 0)
-		return reply_err(req, -err);
+		return ws_reply_err(req, -err);
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -270,16 +260,16 @@ typedef struct ws_dirh {
 	pthread_mutex_t lock; /* readdir calls on one handle are serialized */
 } ws_dirh;
 
-static void ws_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
 	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
 	int r = ws_inode_fd(ws, ws_inode_of(ws, ino), &f);
 	if (r < 0)
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	ws_dirh *d = calloc(1, sizeof(*d));
 	if (!d)
-		return reply_err(req, -ENOMEM);
+		return ws_reply_err(req, -ENOMEM);
 	int fd = openat(f.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d->dp = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d->dp) {
@@ -287,7 +277,7 @@ static void ws_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (fd >= 0)
 			close(fd);
 		free(d);
-		return reply_err(req, r);
+		return ws_reply_err(req, r);
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	fi->fh = (uint64_t)(uintptr_t)d;
@@ -331,7 +321,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ws_dirh *d = (ws_dirh *)(uintptr_t)fi->fh;
 	_cleanup_free_ char *buf = malloc(size);
 	if (!buf)
-		return reply_err(req, -ENOMEM);
+		return ws_reply_err(req, -ENOMEM);
 	pthread_mutex_lock(&d->lock);
 	if (off != d->offset) {
 		seekdir(d->dp, off);
@@ -361,24 +351,24 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pthread_mutex_unlock(&d->lock);
 	/* an error can only be reported when no entry went out (lookup counts were taken) */
 	if (err < 0 && rem == size)
-		reply_err(req, err);
+		ws_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, size - rem);
 }
 
-static void ws_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+void ws_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	do_readdir(req, ino, size, off, fi, false);
 }
 
-static void ws_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+void ws_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			   struct fuse_file_info *fi)
 {
 	do_readdir(req, ino, size, off, fi, true);
 }
 
-static void ws_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+void ws_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	ws_dirh *d = (ws_dirh *)(uintptr_t)fi->fh;
 	closedir(d->dp);
@@ -387,29 +377,9 @@ static void ws_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-static void ws_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+void ws_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	int fd = dirfd(((ws_dirh *)(uintptr_t)fi->fh)->dp);
 	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
 	fuse_reply_err(req, r);
-}
-
-void ws_file_ops(struct fuse_lowlevel_ops *ops)
-{
-	ops->open = ws_open;
-	ops->create = ws_create;
-	ops->read = ws_read;
-	ops->write_buf = ws_write_buf;
-	ops->flush = ws_flush;
-	ops->release = ws_release;
-	ops->fsync = ws_fsync;
-	ops->flock = ws_flock;
-	ops->fallocate = ws_fallocate;
-	ops->lseek = ws_lseek;
-	ops->copy_file_range = ws_copy_file_range;
-	ops->opendir = ws_opendir;
-	ops->readdir = ws_readdir;
-	ops->readdirplus = ws_readdirplus;
-	ops->releasedir = ws_releasedir;
-	ops->fsyncdir = ws_fsyncdir;
 }

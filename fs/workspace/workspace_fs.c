@@ -90,19 +90,14 @@ static void ws_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
-static struct fuse_lowlevel_ops ops;
-
-static void build_ops(void)
-{
-	ops.init = ws_init;
-	ws_entry_ops(&ops);
-	ws_file_ops(&ops);
-}
+static const struct fuse_lowlevel_ops ops = {
+	.init = ws_init,
+	WS_ENTRY_OPS(WS_OP_INIT)
+	WS_FILE_OPS(WS_OP_INIT)
+};
 
 const struct fuse_lowlevel_ops *dcfs_workspace_fs_ops(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, build_ops);
 	return &ops;
 }
 

@@ -68,6 +68,17 @@ int ws_inode_fd(dcfs_workspace_fs *ws, ws_inode *i, ws_fd *out)
 	return 0;
 }
 
+long ws_node_open(dcfs_workspace_fs *ws, fuse_ino_t ino, long link_err, ws_node *n)
+{
+	n->i = ws_inode_of(ws, ino);
+	if (link_err && n->i->type == S_IFLNK)
+		return link_err;
+	long r = ws_inode_fd(ws, n->i, &n->f);
+	if (r >= 0)
+		ws_proc_path(n->f.fd, n->proc);
+	return r;
+}
+
 /* Past the descriptor budget, keep a file handle instead of `fd` (which is then closed). */
 static void maybe_use_handle(dcfs_workspace_fs *ws, ws_inode *i)
 {

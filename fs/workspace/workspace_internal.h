@@ -265,12 +265,93 @@ static inline bool ws_mode_is_privileged(mode_t mode)
 #define WS_PROC_PATH_MAX 32
 void ws_proc_path(int fd, char buf[WS_PROC_PATH_MAX]);
 
+/* A handler working on an inode through its /proc/self/fd path. */
+typedef struct ws_node {
+	ws_inode *i;
+	ws_fd f;
+	char proc[WS_PROC_PATH_MAX];
+} ws_node;
+#define WS_NODE_INIT {.f = WS_FD_INIT}
+static inline void ws_node_put(ws_node *n)
+{
+	ws_fd_put(&n->f);
+}
+#define _cleanup_wsnode_ __attribute__((cleanup(ws_node_put)))
+/* Open inode `ino` (n->i) for its /proc path: 0, or -errno. A symlink gives `link_err` when
+ * that is not 0 (its /proc path would reach the link's target). */
+long ws_node_open(dcfs_workspace_fs *ws, fuse_ino_t ino, long link_err, ws_node *n);
+
 /* ---- entry and file operations (workspace_entry.c, workspace_file.c) ---- */
+
+/* Answer the request with the error r (-errno, or errno). */
+void ws_reply_err(fuse_req_t req, long r);
+
+/* A handler changing name `name` in folder `dir` (create, link, remove, rename): the folder's
+ * descriptor `p`, the watcher told to expect the event the change will cause. */
+typedef struct ws_change {
+	ws_inode *dir;
+	ws_fd p;
+	const char *name;
+} ws_change;
+#define WS_CHANGE_INIT {.p = WS_FD_INIT}
+static inline void ws_change_put(ws_change *n)
+{
+	ws_fd_put(&n->p);
+}
+#define _cleanup_wschange_ __attribute__((cleanup(ws_change_put)))
+/* Open folder `parent` for the change and tell the watcher to expect it: 0, or -errno (nothing
+ * expected then). */
+long ws_change_begin(dcfs_workspace_fs *ws, fuse_ino_t parent, const char *name, ws_change *n);
+/* After the host call that made the change: when it failed (r < 0), the watcher no longer
+ * expects the event and the request is answered with the error; true then. */
+bool ws_change_failed(fuse_req_t req, const ws_change *n, long r);
 
 /* Look `name` up in `parent` and fill `e` (one reference taken); 0 or -errno. */
 int ws_do_lookup(fuse_req_t req, ws_inode *parent, const char *name, struct fuse_entry_param *e);
-void ws_entry_ops(struct fuse_lowlevel_ops *ops);
-void ws_file_ops(struct fuse_lowlevel_ops *ops);
+/* The FUSE handlers, as X(fuse_lowlevel_ops field, handler) lists: the name and attribute
+ * operations (workspace_entry.c) and the file and folder handle ones (workspace_file.c).
+ * workspace_fs.c makes its constant operations table of them (WS_OP_INIT). */
+#define WS_ENTRY_OPS(X)                  \
+	X(lookup, ws_lookup)             \
+	X(forget, ws_forget)             \
+	X(forget_multi, ws_forget_multi) \
+	X(getattr, ws_getattr)           \
+	X(setattr, ws_setattr)           \
+	X(readlink, ws_readlink)         \
+	X(mknod, ws_mknod)               \
+	X(mkdir, ws_mkdir)               \
+	X(symlink, ws_symlink)           \
+	X(link, ws_hardlink)             \
+	X(unlink, ws_unlink)             \
+	X(rmdir, ws_rmdir)               \
+	X(rename, ws_rename)             \
+	X(statfs, ws_statfs)             \
+	X(setxattr, ws_setxattr)         \
+	X(getxattr, ws_getxattr)         \
+	X(listxattr, ws_listxattr)       \
+	X(removexattr, ws_removexattr)
+#define WS_FILE_OPS(X)                         \
+	X(open, ws_open)                       \
+	X(create, ws_create)                   \
+	X(read, ws_read)                       \
+	X(write_buf, ws_write_buf)             \
+	X(flush, ws_flush)                     \
+	X(release, ws_release)                 \
+	X(fsync, ws_fsync)                     \
+	X(flock, ws_flock)                     \
+	X(fallocate, ws_fallocate)             \
+	X(lseek, ws_lseek)                     \
+	X(copy_file_range, ws_copy_file_range) \
+	X(opendir, ws_opendir)                 \
+	X(readdir, ws_readdir)                 \
+	X(readdirplus, ws_readdirplus)         \
+	X(releasedir, ws_releasedir)           \
+	X(fsyncdir, ws_fsyncdir)
+/* Declare a handler with its field's type; WS_OP_INIT is its designated initializer. */
+#define WS_OP_DECLARE(field, fn) extern __typeof__(*((struct fuse_lowlevel_ops *)0)->field) fn;
+#define WS_OP_INIT(field, fn) .field = fn,
+WS_ENTRY_OPS(WS_OP_DECLARE)
+WS_FILE_OPS(WS_OP_DECLARE)
 static inline dcfs_workspace_fs *ws_of(fuse_req_t req)
 {
 	return (dcfs_workspace_fs *)fuse_req_userdata(req);

@@ -163,13 +163,21 @@ static char *location(pusher *p, dcfs_error *e)
 
 /* ---- blobs ---------------------------------------------------------------------------------- */
 
-static int blob_exists(pusher *p, const char *digest, bool *found, dcfs_error *e)
+/* A request without a body to the repository's blobs/`path`: its status in *status. */
+static int blobs_request(pusher *p, const char *method, const char *path, long *status,
+			 dcfs_error *e)
 {
-	_cleanup_free_ char *url = registry_url(p->reg, "blobs", digest);
+	_cleanup_free_ char *url = registry_url(p->reg, "blobs", path);
 	if (!url)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	long status = 0;
-	int r = request(p, "HEAD", url, NULL, NULL, &status, e);
+	*status = 0;
+	return request(p, method, url, NULL, NULL, status, e);
+}
+
+static int blob_exists(pusher *p, const char *digest, bool *found, dcfs_error *e)
+{
+	long status;
+	int r = blobs_request(p, "HEAD", digest, &status, e);
 	if (r < 0)
 		return r;
 	*found = status == 200;
@@ -202,11 +210,8 @@ static int upload_chunk(pusher *p, char **loc, body *b, dcfs_error *e)
 /* Upload the blob whose bytes are `src` (a buffer or a file, `off` 0). */
 static int upload(pusher *p, const char *digest, const body *src, dcfs_error *e)
 {
-	_cleanup_free_ char *url = registry_url(p->reg, "blobs", "uploads/");
-	if (!url)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	long status = 0;
-	int r = request(p, "POST", url, NULL, NULL, &status, e);
+	long status;
+	int r = blobs_request(p, "POST", "uploads/", &status, e);
 	if (r < 0)
 		return r;
 	if (status != 202)
@@ -243,12 +248,11 @@ static int mount_blob(pusher *p, const char *digest, const char *from, bool *mou
 		      dcfs_error *e)
 {
 	*mounted = false;
-	_cleanup_free_ char *query = NULL, *url = NULL;
-	if (asprintf(&query, "uploads/?mount=%s&from=%s", digest, from) < 0 ||
-	    !(url = registry_url(p->reg, "blobs", query)))
+	_cleanup_free_ char *query = NULL;
+	if (asprintf(&query, "uploads/?mount=%s&from=%s", digest, from) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	long status = 0;
-	int r = request(p, "POST", url, NULL, NULL, &status, e);
+	long status;
+	int r = blobs_request(p, "POST", query, &status, e);
 	if (r < 0)
 		return r;
 	*mounted = status == 201;

@@ -380,6 +380,27 @@ static int get(dcfs_registry *r, const char *url, const char *accept, const char
 	}
 }
 
+/* GET `url` (`what` names it in messages) into `out`, wanting 200; the body of a `kind`
+ * ("manifest", "blob") named by `digest` (not NULL) must have that digest. */
+static int get_verified(dcfs_registry *r, const char *url, const char *accept, const char *what,
+			const char *kind, const char *digest, dcfs_http_body *out, dcfs_error *e)
+{
+	long status = 0;
+	int k = get(r, url, accept, what, out, &status, e);
+	if (k < 0)
+		return k;
+	if (status != 200)
+		return registry_status_error(status, kind, e);
+	if (!digest)
+		return 0;
+	char got[8 + 64];
+	registry_digest(out->data ? out->data : "", out->len, got);
+	if (strcmp(got, digest))
+		return dcfs_error_set(e, EBADMSG, "%s %s does not match its digest (got %s)", kind,
+				      digest, got);
+	return 0;
+}
+
 int dcfs_registry_manifest(dcfs_registry *r, const char *reference, dcfs_http_body *out,
 			   char **media_type, dcfs_error *e)
 {
@@ -389,24 +410,15 @@ int dcfs_registry_manifest(dcfs_registry *r, const char *reference, dcfs_http_bo
 	if (!url || asprintf(&what, "manifest of %s/%s%c%s", r->host, r->repository,
 			     strncmp(reference, "sha256:", 7) ? ':' : '@', reference) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	long status = 0;
-	int k = get(r, url, manifest_accept, what, out, &status, e);
+	int k = get_verified(r, url, manifest_accept, what, "manifest",
+			     strncmp(reference, "sha256:", 7) ? NULL : reference, out, e);
 	if (k < 0)
 		return k;
-	if (status != 200)
-		return registry_status_error(status, "manifest", e);
 	char *ct = NULL;
 	curl_easy_getinfo(r->curl, CURLINFO_CONTENT_TYPE, &ct);
 	*media_type = strdup(ct ? ct : "");
 	if (!*media_type)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (!strncmp(reference, "sha256:", 7)) {
-		char got[8 + 64];
-		registry_digest(out->data, out->len, got);
-		if (strcmp(got, reference))
-			return dcfs_error_set(e, EBADMSG, "manifest %s does not match its digest (got %s)",
-					      reference, got);
-	}
 	return 0;
 }
 
@@ -416,18 +428,7 @@ int dcfs_registry_blob(dcfs_registry *r, const char *digest, dcfs_http_body *out
 	_cleanup_free_ char *what = NULL;
 	if (!url || asprintf(&what, "blob %s", digest) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	long status = 0;
-	int k = get(r, url, NULL, what, out, &status, e);
-	if (k < 0)
-		return k;
-	if (status != 200)
-		return registry_status_error(status, "blob", e);
-	char got[8 + 64];
-	registry_digest(out->data ? out->data : "", out->len, got);
-	if (strcmp(got, digest))
-		return dcfs_error_set(e, EBADMSG, "blob %s does not match its digest (got %s)", digest,
-				      got);
-	return 0;
+	return get_verified(r, url, NULL, what, "blob", digest, out, e);
 }
 
 /* ---- authentication ------------------------------------------------------------------------- */
