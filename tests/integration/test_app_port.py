@@ -218,6 +218,11 @@ def test_stop_leaves_a_reused_pid_alone(ws):
     named.symlink_to(shutil.which("sleep"))
     other = subprocess.Popen([str(named), "1000"])
     try:
+        # Popen returns once the child's close-on-exec pipe closes, which the kernel does a
+        # moment before it renames the process: wait (bounded) for the new name
+        end = time.monotonic() + 10
+        while other.pid not in relays() and time.monotonic() < end:
+            time.sleep(0.01)
         assert relays().count(other.pid) == 1
         (ws.store.path / "containers" / cid / "forward.pid").write_text(f"{other.pid} 1\n")
         ws.d("down", folder)
