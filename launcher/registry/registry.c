@@ -438,21 +438,42 @@ char *registry_challenge_param(const char *params, const char *key)
 {
 	size_t kn = strlen(key);
 	for (const char *p = params; *p;) {
-		p += strspn(p, " ,");
-		const char *eq = strchr(p, '=');
-		if (!eq)
-			return NULL;
-		bool match = (size_t)(eq - p) == kn && !strncasecmp(p, key, kn);
-		const char *v = eq + 1, *end;
-		if (*v == '"') {
-			v++;
-			end = strchrnul(v, '"');
-		} else {
-			end = strchrnul(v, ',');
+		p += strspn(p, " \t,");
+		size_t nlen = strcspn(p, " \t,=");
+		if (!nlen) {
+			p += *p != 0; /* a stray '=' */
+			continue;
 		}
-		if (match)
-			return strndup(v, (size_t)(end - v));
-		p = *end == '"' ? end + 1 : end;
+		const char *name = p;
+		p += nlen;
+		p += strspn(p, " \t"); /* RFC 7235 allows spaces around '=' */
+		if (*p != '=')
+			continue; /* a parameter without a value */
+		p++;
+		p += strspn(p, " \t");
+		bool match = nlen == kn && !strncasecmp(name, key, kn);
+		if (*p != '"') { /* a token: up to the next ',' */
+			const char *end = strchrnul(p, ',');
+			if (match)
+				return strndup(p, (size_t)(end - p));
+			p = end;
+			continue;
+		}
+		/* a quoted string: a backslash quotes the character after it */
+		char *out = match ? malloc(strlen(p)) : NULL, *o = out;
+		if (match && !out)
+			return NULL;
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			if (o)
+				*o++ = *p;
+		}
+		p += *p == '"';
+		if (match) {
+			*o = 0;
+			return out;
+		}
 	}
 	return NULL;
 }
