@@ -39,7 +39,13 @@ static bool find_entry(const char *path, const char *name, const uint32_t *id, c
 	if (!fp)
 		return false;
 	while (fgets(line, (int)len, fp)) {
-		line[strcspn(line, "\n")] = 0;
+		size_t nl = strcspn(line, "\n");
+		if (!line[nl]) { /* longer than the buffer: its start is the entry, the rest is skipped */
+			int c;
+			while ((c = getc(fp)) != EOF && c != '\n')
+				;
+		}
+		line[nl] = 0;
 		size_t n = 0;
 		for (char *p = line, *tok; n < 7 && (tok = strsep(&p, ":"));)
 			f[n++] = tok;

@@ -182,9 +182,9 @@ static void overlong(void)
 	resolved(root, "long", 1500, 1500, "long", "/");
 	remove_root(root);
 
-	/* A line whose text past the buffer looks like an entry: read as one today (the reader
-	 * does not skip the rest of an overlong line), so an image's passwd line can define a
-	 * second user. Known, not fixed here (issue 12, item 7): a TODO until it is. */
+	/* A line whose text past the buffer looks like an entry: the reader reads an
+	 * overlong line's start and skips the rest, so an image's passwd line cannot define a
+	 * second user. */
 	const char *pad = "pad:x:1700:1700:";
 	text = tap_filled(pad, 'g', 4095 - strlen(pad), "evil:x:4321:4321::/evil:/bin/sh\n");
 	make_root(root, text, NULL);
@@ -192,7 +192,7 @@ static void overlong(void)
 	dcfs_user u;
 	dcfs_error e = {0};
 	int r = dcfs_user_resolve(root, "evil", &u, &e);
-	CHECK_TODO(r == -ENOENT, "the tail of an overlong line is taken for an entry");
+	CHECK(r == -ENOENT);
 	if (r == 0)
 		dcfs_user_free(&u);
 	dcfs_error_clear(&e);
