@@ -18,8 +18,9 @@ LAYERS = {
     "fs/workspace": ["fs/store", "fs/mount"],
     "launcher/config": ["fs/store"],
     "launcher/registry": ["launcher/config", "fs/layer"],
+    "launcher/build": ["launcher/config", "fs/layer"],
     "launcher/container": ["launcher/config", "fs/layer", "fs/mount"],
-    "launcher/up": ["launcher/container", "launcher/registry", "fs/workspace", "fs/view"],
+    "launcher/up": ["launcher/container", "launcher/registry", "launcher/build", "fs/workspace", "fs/view"],
     "tools": ["launcher/up", "fs/view", "fs/workspace"],
     "tests/unit": ["launcher/up", "fs/view", "fs/workspace"],
 }
