@@ -94,7 +94,9 @@ int cli_check_up_config(dcfs_cli *cli, const char *folder, const char *config_fi
 struct dcfs_up_opts;
 /* The options `up` and `rebuild` share, for their option tables, and their handling: true when
  * `c` was one of them. */
-#define CLI_UP_OPTIONS {"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'}
+#define CLI_UP_OPTIONS                                                                             \
+	{"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},                \
+		{"builder", required_argument, NULL, 'B'}
 bool cli_up_option(int c, struct dcfs_up_opts *o, bool *json);
 /* Tell the user about up's work (the report, the pull progress) on `notes`: `report` and `prog`
  * are the caller's and outlive `o`'s use. */

@@ -1,5 +1,6 @@
 /* dcfs du: disk usage in Docker's `system df` shape, read from the catalog's sums; a running
- * container's writes measured as they are now (its upper folder). */
+ * container's writes measured as they are now (its upper folder); snapshots and images built
+ * from Dockerfiles listed per configuration. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "container.h"
 #include "volumes.h"
+#include "build_table.h"
 #include "du.h"
 #include "image_list.h"
 #include "snapshot.h"
@@ -34,8 +36,12 @@ static const dcfs_du_row *row_of(const dcfs_du *d, size_t i)
 
 static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n);
 
-static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n,
-		       const dcfs_snapshot *snaps, size_t nsnaps)
+static void builds_json(cJSON *o, const dcfs_build_info *b, size_t nb,
+			const dcfs_image_info *imgs, size_t n);
+
+static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n, bool verbose,
+		       const dcfs_snapshot *snaps, size_t nsnaps, const dcfs_build_info *builds,
+		       size_t nbuilds)
 {
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -54,7 +60,7 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n,
 	cJSON *ul = cJSON_AddObjectToObject(o, "unreferencedLayers");
 	cJSON_AddNumberToObject(ul, "total", (double)d->unref_layers);
 	cJSON_AddNumberToObject(ul, "size", (double)d->unref_layer_bytes);
-	if (imgs) {
+	if (verbose) {
 		cJSON *arr = cJSON_AddArrayToObject(o, "imageList");
 		for (size_t i = 0; i < n; i++) {
 			cJSON *im = cJSON_CreateObject();
@@ -67,6 +73,7 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n,
 		}
 	}
 	snapshots_json(o, snaps, nsnaps);
+	builds_json(o, builds, nbuilds, imgs, n);
 	char *s = cJSON_Print(o);
 	if (s)
 		puts(s);
@@ -159,6 +166,54 @@ static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n)
 	}
 }
 
+static uint64_t image_size(const dcfs_image_info *imgs, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (imgs[i].id == id)
+			return imgs[i].size;
+	return 0;
+}
+
+/* Images built from Dockerfiles, per configuration (the file named once), newest first. */
+static void print_builds(const dcfs_build_info *b, size_t nb, const dcfs_image_info *imgs,
+			 size_t n, bool human)
+{
+	if (!nb)
+		return;
+	printf("\nBuilt images per configuration:\n\n");
+	cli_table t;
+	cli_table_init(&t, 6);
+	cli_table_row(&t, "CONFIGURATION", "IMAGE", "BUILDER", "CREATED", "SIZE", "USED BY");
+	for (size_t i = 0; i < nb; i++) {
+		bool first = i == 0 || strcmp(b[i - 1].config_file, b[i].config_file);
+		char size[32], age[32];
+		size_cell(image_size(imgs, n, b[i].image_id), human, size);
+		cli_human_age(b[i].created, age);
+		cli_table_row(&t, first ? b[i].config_file : "", b[i].ref, b[i].builder, age, size,
+			      b[i].used_by ? b[i].used_by : "-");
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
+}
+
+static void builds_json(cJSON *o, const dcfs_build_info *b, size_t nb,
+			const dcfs_image_info *imgs, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "buildList");
+	for (size_t i = 0; i < nb; i++) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "configFile", b[i].config_file);
+		cJSON_AddStringToObject(j, "ref", b[i].ref);
+		cJSON_AddStringToObject(j, "key", b[i].key);
+		cJSON_AddStringToObject(j, "builder", b[i].builder);
+		cJSON_AddNumberToObject(j, "created", (double)b[i].created);
+		cJSON_AddNumberToObject(j, "size", (double)image_size(imgs, n, b[i].image_id));
+		if (b[i].used_by)
+			cJSON_AddStringToObject(j, "usedBy", b[i].used_by);
+		cJSON_AddItemToArray(arr, j);
+	}
+}
+
 static void print_images(dcfs_image_info *imgs, size_t n, bool human)
 {
 	printf("\nImages space usage:\n\n");
@@ -236,36 +291,56 @@ static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, dcfs_container
 	return 0;
 }
 
-/* The figures (images, snapshots, containers and volumes listed with -v), table or JSON. */
+/* What du lists besides the sums: the images (all with -v; those of builds always), the
+ * snapshots and the builds. */
+typedef struct du_lists {
+	dcfs_image_info *imgs;
+	size_t n;
+	dcfs_snapshot *snaps;
+	size_t nsnaps;
+	dcfs_build_info *builds;
+	size_t nbuilds;
+} du_lists;
+
+static void du_lists_free(du_lists *l)
+{
+	dcfs_image_list_free(l->imgs, l->n);
+	dcfs_snapshot_list_free(l->snaps, l->nsnaps);
+	dcfs_build_list_free(l->builds, l->nbuilds);
+}
+
+static int du_lists_read(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, bool verbose,
+			 du_lists *l)
+{
+	if (dcfs_build_list(s, &l->builds, &l->nbuilds, &cli->err) < 0)
+		return -1;
+	if ((verbose || l->nbuilds) && dcfs_image_list_list(s, NULL, &l->imgs, &l->n, &cli->err) < 0)
+		return -1;
+	if (d->snapshots.total && dcfs_snapshot_list(s, &l->snaps, &l->nsnaps, &cli->err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The figures (images, snapshots, builds; containers and volumes listed with -v), table or
+ * JSON. */
 static int du_print(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, dcfs_container *list,
 		    size_t ncont, bool json, bool verbose)
 {
-	dcfs_image_info *imgs = NULL;
-	size_t n = 0;
-	if (verbose && dcfs_image_list_list(s, NULL, &imgs, &n, &cli->err) < 0)
+	_cleanup_(du_lists_free) du_lists l = {0};
+	if (du_lists_read(cli, s, d, verbose, &l) < 0)
 		return 1;
-	dcfs_snapshot *snaps = NULL;
-	size_t nsnaps = 0;
-	if (d->snapshots.total && dcfs_snapshot_list(s, &snaps, &nsnaps, &cli->err) < 0) {
-		dcfs_image_list_free(imgs, n);
-		return 1;
-	}
 	bool human = isatty(STDOUT_FILENO);
-	if (json)
-		print_json(d, imgs, n, snaps, nsnaps);
-	else {
-		print_table(d, human);
-		print_snapshots(snaps, nsnaps, human);
-		if (verbose)
-			print_images(imgs, n, human);
-		if (verbose && print_containers_volumes(cli, s, list, ncont, human) < 0) {
-			dcfs_image_list_free(imgs, n);
-			dcfs_snapshot_list_free(snaps, nsnaps);
-			return 1;
-		}
+	if (json) {
+		print_json(d, l.imgs, l.n, verbose, l.snaps, l.nsnaps, l.builds, l.nbuilds);
+		return 0;
 	}
-	dcfs_image_list_free(imgs, n);
-	dcfs_snapshot_list_free(snaps, nsnaps);
+	print_table(d, human);
+	print_snapshots(l.snaps, l.nsnaps, human);
+	print_builds(l.builds, l.nbuilds, l.imgs, l.n, human);
+	if (verbose)
+		print_images(l.imgs, l.n, human);
+	if (verbose && print_containers_volumes(cli, s, list, ncont, human) < 0)
+		return 1;
 	return 0;
 }
 

@@ -19,6 +19,7 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 	static const struct option opts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{"config", required_argument, NULL, 'c'},
+		{"builder", required_argument, NULL, 'B'},
 		{0},
 	};
 	dcfs_report report = cli_report(stdout);
@@ -34,6 +35,8 @@ int cmd_prebuild(int argc, char **argv, dcfs_cli *cli)
 			o.keep = (int)keep;
 		} else if (c == 'c') {
 			o.config_file = optarg;
+		} else if (c == 'B') {
+			o.builder = optarg;
 		} else {
 			return cli_usage(cli, NULL);
 		}

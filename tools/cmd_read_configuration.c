@@ -13,17 +13,24 @@
 #include "cli.h"
 #include "devcontainer.h"
 #include "jsonc.h"
+#include "up.h"
 
-/* The merged configuration: with the image's metadata when the store holds the image. A store
- * that cannot be opened (not readable by this user) just has no metadata to offer (the command
- * table says DCFS_CMD_STORE_OPTIONAL). */
+/* The merged configuration: with the image's metadata when the store holds the image (for a
+ * Dockerfile configuration, the build of its Dockerfile as it is now). A store that cannot be
+ * opened (not readable by this user) just has no metadata to offer (the command table says
+ * DCFS_CMD_STORE_OPTIONAL). */
 static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 {
 	dcfs_store *s = NULL;
 	_cleanup_json_ cJSON *metadata = NULL;
-	if (cJSON_HasObjectItem(d->config, "image") && cli_store(cli, &s) == 0 && s &&
-	    dcfs_devcontainer_image_metadata(d, s, &metadata, &cli->err) < 0)
-		return -1;
+	_cleanup_free_ char *built = NULL;
+	if (cli_store(cli, &s) == 0 && s) {
+		if (dcfs_up_built_image(s, d, &built, &cli->err) < 0)
+			return -1;
+		if ((built || cJSON_HasObjectItem(d->config, "image")) &&
+		    dcfs_devcontainer_image_metadata(d, s, built, &metadata, &cli->err) < 0)
+			return -1;
+	}
 	return dcfs_devcontainer_merge(d->config, metadata, out, &cli->err);
 }
 

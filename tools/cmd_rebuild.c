@@ -3,12 +3,14 @@
  * .devcontainer/config ($HOME/config in the container) are the user's and survive; everything
  * else in the container starts over.
  *
- *   dcfs rebuild [--full [--yes]] [--json] [--config FILE] [FOLDER]
+ *   dcfs rebuild [--full [--yes]] [--json] [--builder NAME] [--config FILE] [FOLDER]
  *
- * --full first purges the store as a Codespaces full rebuild does (launcher/up/purge.h): it lists
- * the containers, images, snapshots and volumes it will remove, with their sizes, asks (unless
- * --yes), removes them, says how many bytes that freed, and creates the container (`up`
- * pulls the image again). Workspaces are never touched. */
+ * A Dockerfile configuration's build is reused when its build key is unchanged. --full first
+ * purges the store as a Codespaces full rebuild does (launcher/up/purge.h): it lists the
+ * containers, images (a Dockerfile configuration's builds among them), snapshots and volumes it
+ * will remove, with their sizes, asks (unless --yes), removes them, says how many bytes that
+ * freed, and creates the container (`up` pulls the image again, or builds it again with its base
+ * images pulled afresh). Workspaces are never touched. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,6 +126,7 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 		return usage;
 	if (yes && !full)
 		return cli_usage(cli, "--yes goes with --full");
+	o.pull_base = full; /* a Dockerfile's base images are pulled afresh */
 	dcfs_report report;
 	cli_pull_progress_state prog;
 	cli_up_notes(&o, stderr, &report, &prog); /* "pulling IMAGE" */

@@ -1,6 +1,7 @@
 /* dcfs up: create and start the dev container of a folder, or find it running.
  *
- *   dcfs up [--json] [--remove-existing-container] [--no-prebuild] [--config FILE] [FOLDER]
+ *   dcfs up [--json] [--remove-existing-container] [--no-prebuild] [--builder NAME]
+ *           [--config FILE] [FOLDER]
  *
  * The work is launcher/up/up.c's; this prints what happened: which prebuild snapshot the new
  * container started from (or why none matched), the ports, and one summary line (one JSON line
@@ -43,6 +44,8 @@ bool cli_up_option(int c, dcfs_up_opts *o, bool *json)
 		*json = true;
 	else if (c == 'c')
 		o->config_file = optarg;
+	else if (c == 'B')
+		o->builder = optarg;
 	else
 		return false;
 	return true;

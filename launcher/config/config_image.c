@@ -51,12 +51,12 @@ static cJSON *label_entries(const char *config_text)
 	return NULL;
 }
 
-int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, cJSON **out,
-				     dcfs_error *e)
+int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, const char *image,
+				     cJSON **out, dcfs_error *e)
 {
 	*out = NULL;
-	const char *image =
-		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d->config, "image"));
+	if (!image)
+		image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d->config, "image"));
 	dcfs_ref ref;
 	if (!image || dcfs_ref_parse(image, &ref, NULL) < 0)
 		return 0;

@@ -19,17 +19,17 @@
 static const char lifecycle_names[] = "initializeCommand|onCreateCommand|updateContentCommand|"
 				      "postCreateCommand|postStartCommand|postAttachCommand";
 static const char image_only[] =
-	"only configurations with an \"image\" are supported (not Dockerfile or Docker Compose ones)";
+	"Docker Compose configurations are not supported yet (image and Dockerfile ones are)";
 static const char port_attrs[] = "dcfs does not act on port attributes (labels, auto-forward "
 				 "actions, protocols)";
 
 static const dcfs_schema_prop build_props[] = {
-	{"dockerfile", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"context", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"args", O, DCFS_SV_STRING_MAP, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"target", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"options", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"cacheFrom", S | A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
+	{"dockerfile", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, "built by podman, buildah or docker"},
+	{"context", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, NULL},
+	{"args", O, DCFS_SV_STRING_MAP, NULL, NULL, DCFS_SUPPORTED, NULL},
+	{"target", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, NULL},
+	{"options", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_SUPPORTED, "passed to the builder"},
+	{"cacheFrom", S | A, DCFS_SV_STRINGS, NULL, NULL, DCFS_SUPPORTED, "passed to the builder"},
 };
 
 static const dcfs_schema_prop gpu_props[] = {
@@ -90,9 +90,9 @@ static const dcfs_schema_prop top_props[] = {
 	 DCFS_SUPPORTED, "\"none\": dcfs down leaves the container running unless -f"},
 	{"overrideCommand", B, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, NULL},
 	/* Dockerfile and Docker Compose configurations */
-	{"build", O, DCFS_SV_NESTED, NULL, &build_object, DCFS_IMAGE_ONLY, image_only},
-	{"dockerFile", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"context", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
+	{"build", O, DCFS_SV_NESTED, NULL, &build_object, DCFS_SUPPORTED, NULL},
+	{"dockerFile", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, "as build.dockerfile"},
+	{"context", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, "as build.context"},
 	{"dockerComposeFile", S | A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
 	{"service", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
 	{"runServices", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},

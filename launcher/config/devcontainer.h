@@ -68,11 +68,11 @@ int dcfs_devcontainer_merge(const cJSON *config, const cJSON *image_metadata, cJ
 /* Substitute in `json` as in the configuration of `d` (image metadata is substituted so). */
 int dcfs_devcontainer_substitute(const dcfs_devcontainer *d, cJSON *json, dcfs_error *e);
 
-/* The `devcontainer.metadata` label of the configuration's "image" when the store holds that
- * image: its entries (an array of objects; one object counts as an array of it), substituted
- * like the configuration. *out is NULL when there is no image, no such image in the store, no
- * label, or a label that does not parse (the reference CLI ignores it then too). */
-int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, cJSON **out,
-				     dcfs_error *e);
+/* The `devcontainer.metadata` label of image `image` (NULL: the configuration's "image") when the
+ * store holds that image: its entries (an array of objects; one object counts as an array of
+ * it), substituted like the configuration. *out is NULL when there is no image, no such image in
+ * the store, no label, or a label that does not parse (the reference CLI ignores it then too). */
+int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, const char *image,
+				     cJSON **out, dcfs_error *e);
 
 void dcfs_devcontainer_free(dcfs_devcontainer *d);

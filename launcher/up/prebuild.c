@@ -75,7 +75,7 @@ int dcfs_prebuild(dcfs_store *s, const dcfs_prebuild_opts *o, dcfs_prebuild_resu
 	if (o->keep < 1 || o->keep > 5)
 		return dcfs_error_set(e, EINVAL, "--keep %d: keep 1 to 5 prebuilds", o->keep);
 	dcfs_up_opts uo = {.folder = o->folder, .config_file = o->config_file, .prebuild = true,
-			   .report = o->report};
+			   .builder = o->builder, .report = o->report};
 	_cleanup_free_ char *config_file = NULL, *image = NULL;
 	int r = dcfs_up_key(s, &uo, &res->key, &config_file, &image, e);
 	if (r < 0)

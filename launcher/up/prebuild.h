@@ -16,6 +16,7 @@
 typedef struct dcfs_prebuild_opts {
 	const char *folder, *config_file;
 	int keep;    /* 1 to 5 */
+	const char *builder; /* a Dockerfile configuration's builder; NULL: chosen */
 	const dcfs_report *report; /* notes, labels and warnings of its `up`; NULL: none said */
 } dcfs_prebuild_opts;
 

@@ -91,7 +91,7 @@ static int build_inputs(const dcfs_devcontainer *d, char out[DCFS_HASH_HEX], dcf
 }
 
 int dcfs_prebuild_key_compute(const dcfs_devcontainer *d, const char *base_digest,
-			      dcfs_prebuild_key *out, dcfs_error *e)
+			      const char *build_key, dcfs_prebuild_key *out, dcfs_error *e)
 {
 	*out = (dcfs_prebuild_key){0};
 	_cleanup_json_ cJSON *config = cJSON_Duplicate(d->config, true);
@@ -105,8 +105,10 @@ int dcfs_prebuild_key_compute(const dcfs_devcontainer *d, const char *base_diges
 	if (!text)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	hash_hex(text, strlen(text), out->config_hash);
-	int r = build_inputs(d, out->build_hash, e);
-	if (r < 0)
+	int r = 0;
+	if (build_key)
+		snprintf(out->build_hash, sizeof(out->build_hash), "%s", build_key);
+	else if ((r = build_inputs(d, out->build_hash, e)) < 0)
 		return r;
 	snprintf(out->base_digest, sizeof(out->base_digest), "%s", base_digest);
 	if (d->folder && (r = dcfs_git_tree(d->folder, out->workspace_tree, e)) < 0)

@@ -11,6 +11,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "gc.h"
+#include "build_table.h"
 #include "image_list.h"
 #include "image_table.h"
 #include "jsonc.h"
@@ -151,12 +152,14 @@ static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
 	return r < 0 ? r : 0;
 }
 
-/* A pulled image comes back with a pull; an imported one would not. */
+/* A pulled image comes back with a pull, a built one with a build; an imported one would not. */
 static int pullable(dcfs_store *s, int64_t id, bool *out, dcfs_error *e)
 {
 	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
 	int r = dcfs_image_lookup_id(s, id, &im, e);
 	*out = r >= 0 && im.pulled;
+	if (r >= 0 && !*out && (r = dcfs_build_is_image(s->db, id, e)) >= 0)
+		*out = r > 0;
 	return r < 0 && r != -ENOENT ? r : 0;
 }
 

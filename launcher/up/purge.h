@@ -3,7 +3,7 @@
  * snapshots and prebuilds and the images they were taken over, the volumes it binds) and no
  * other folder's container (running or stopped) uses. Other folders' containers, snapshots and
  * prebuilds are not touched, nor are workspaces (the user's folders on the host). An image that
- * was imported rather than pulled is kept: no registry could give it back. The plan is made
+ * was imported rather than pulled or built is kept: no registry or builder could give it back. The plan is made
  * first, so that the user can see it (with sizes) before anything is removed. */
 #pragma once
 

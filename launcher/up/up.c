@@ -1,6 +1,7 @@
 /* Bringing a folder's dev container up (see up.h): create and start it, or find it running.
  *
- * Image-based configurations only; an image the store lacks is pulled. The steps:
+ * An image the store lacks is pulled; a Dockerfile configuration's image is found by its build
+ * key or built (up_build.c). The steps:
  * initializeCommand on the host; the container's record and folders (from the newest matching
  * prebuild when there is one: up_prebuild.c); its root (an overlay over the image or snapshot)
  * and its workspace view, both by running this binary (up_mount.c); the users,
@@ -31,6 +32,7 @@ static void up_free(up_ctx *u)
 	free(u->ref);
 	free(u->image_ref);
 	free(u->image_digest);
+	free(u->build_ref);
 	dcfs_snapshot_free(&u->prebuild);
 	free(u->identity);
 	free(u->variant);
@@ -51,10 +53,10 @@ static void up_free(up_ctx *u)
 static int find_image(up_ctx *u)
 {
 	dcfs_error *e = u->e;
-	const char *image = cfg_string(u, "image");
+	const char *image = u->build_ref ? u->build_ref : cfg_string(u, "image");
 	if (!image)
-		return dcfs_error_set(e, ENOTSUP, "%s: only configurations with an \"image\" are supported",
-				      u->d.config_file);
+		return dcfs_error_set(e, ENOTSUP, "%s: neither \"image\" nor a Dockerfile: nothing to "
+				      "run", u->d.config_file);
 	dcfs_ref ref;
 	if (dcfs_ref_parse(image, &ref, e) < 0)
 		return -EINVAL;
@@ -73,7 +75,8 @@ static int find_image(up_ctx *u)
 	u->image_digest = TAKE_PTR(im.digest);
 	if (!u->image_digest)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	return dcfs_prebuild_key_compute(&u->d, u->image_digest, &u->key, e);
+	return dcfs_prebuild_key_compute(&u->d, u->image_digest, u->build_ref ? u->build_key : NULL,
+					 &u->key, e);
 }
 
 /* The configuration's image, pulled when the store lacks it, as `devcontainer up` does (before
@@ -81,6 +84,9 @@ static int find_image(up_ctx *u)
 static int ensure_image(up_ctx *u)
 {
 	dcfs_error *e = u->e;
+	int r = up_ensure_build(u);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	const char *image =
 		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u->d.config, "image"));
 	dcfs_ref ref;
@@ -91,7 +97,7 @@ static int ensure_image(up_ctx *u)
 	if (!name)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
-	int r = dcfs_image_lookup(u->s, name, &im, e);
+	r = dcfs_image_lookup(u->s, name, &im, e);
 	if (r >= 0 && !strcmp(im.kind, "image"))
 		return 0; /* stored */
 	if (r < 0 && r != -ENOENT)
@@ -146,7 +152,7 @@ static int load_config(up_ctx *u)
 	if (r < 0 || (r = ensure_image(u)) < 0)
 		return r;
 	_cleanup_json_ cJSON *metadata = NULL;
-	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, &metadata, e)) < 0)
+	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, u->build_ref, &metadata, e)) < 0)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "devcontainer.h"
 #include "error.h"
 #include "prebuild_key.h"
 #include "report.h"
@@ -19,7 +20,9 @@ typedef struct dcfs_up_opts {
 	const char *config_file; /* NULL: found in the folder */
 	bool remove_existing;	 /* remove the folder's container first */
 	bool no_prebuild;	 /* never start from a prebuild snapshot */
-	bool no_pull;		 /* a missing image is an error rather than pulled */
+	bool no_pull;		 /* a missing image is an error rather than pulled (or built) */
+	const char *builder;	 /* podman, buildah or docker; NULL: chosen (launcher/build) */
+	bool pull_base;		 /* a build pulls its base images afresh (rebuild --full) */
 	/* A prebuild's own container (not the folder's: it has an identity of its own, and an
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */
 	bool prebuild;
@@ -48,6 +51,10 @@ typedef struct dcfs_up_result {
 
 int dcfs_up(dcfs_store *s, const dcfs_up_opts *o, dcfs_up_result *out, dcfs_error *e);
 void dcfs_up_result_free(dcfs_up_result *r);
+
+/* The store's image built for the Dockerfile configuration `d` as it is now (same build key):
+ * 1 with *ref its name (malloc'd), 0 when none is stored or `d` builds nothing. */
+int dcfs_up_built_image(dcfs_store *s, const dcfs_devcontainer *d, char **ref, dcfs_error *e);
 
 /* What `up` would key a prebuild of this configuration by, without creating anything; also the
  * configuration file and the configuration's image (malloc'd, and

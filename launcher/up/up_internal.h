@@ -31,6 +31,9 @@ typedef struct up_ctx {
 	char *image_ref;     /* the configuration's image */
 	char *image_digest;
 	int64_t image_id;
+	/* a Dockerfile configuration's: its build key and the store's image of that build */
+	char build_key[65];
+	char *build_ref;
 	dcfs_prebuild_key key;
 	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
 	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
@@ -59,6 +62,10 @@ static inline const char *cfg_string(const up_ctx *u, const char *key)
 {
 	return cJSON_GetStringValue(cfg(u, key));
 }
+
+/* up_build.c: a Dockerfile configuration's image, found by build key or built: 1 with
+ * u->build_ref and u->build_key set, 0 for a configuration that builds nothing. */
+int up_ensure_build(up_ctx *u);
 
 /* up_prebuild.c: the prebuild a new container starts from (or why none), its markers and
  * workspace changes (brought into the folder); the folder a prebuild's workspace view serves. */

@@ -17,7 +17,7 @@ static dcfs_prebuild_key key_of(const char *json, const char *digest, const char
 	dcfs_devcontainer d = {.config = cJSON_Parse(json), .config_file = (char *)config_file};
 	dcfs_prebuild_key k;
 	dcfs_error e = {0};
-	int r = dcfs_prebuild_key_compute(&d, digest, &k, &e);
+	int r = dcfs_prebuild_key_compute(&d, digest, NULL, &k, &e);
 	if (!tap_result(r == 0, __FILE__, __LINE__, "key of %s", json))
 		tap_diag("  %s", e.msg ? e.msg : "no message");
 	dcfs_error_clear(&e);
@@ -79,7 +79,7 @@ static void dockerfile(void)
 	dcfs_devcontainer d = {.config = cJSON_Parse(json), .config_file = config};
 	dcfs_prebuild_key k;
 	dcfs_error e = {0};
-	CHECK(dcfs_prebuild_key_compute(&d, base, &k, &e) < 0);
+	CHECK(dcfs_prebuild_key_compute(&d, base, NULL, &k, &e) < 0);
 	CHECK(e.msg && strstr(e.msg, config) && strstr(e.msg, "Dockerfile"));
 	dcfs_error_clear(&e);
 	cJSON_Delete(d.config);
@@ -112,8 +112,27 @@ static void workspace_tree(void)
 	dcfs_error_clear(&e);
 }
 
+/* A Dockerfile configuration's build key is the build part: a changed context changes it. */
+static void build_key(void)
+{
+	const char *json = "{\"build\":{\"dockerfile\":\"Dockerfile\"}}";
+	dcfs_devcontainer d = {.config = cJSON_Parse(json), .config_file = (char *)"/nowhere/d.json"};
+	dcfs_prebuild_key k1, k2;
+	dcfs_error e = {0};
+	const char *b1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *b2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	CHECK(dcfs_prebuild_key_compute(&d, base, b1, &k1, &e) == 0); /* no Dockerfile read */
+	CHECK(dcfs_prebuild_key_compute(&d, base, b2, &k2, &e) == 0);
+	CHECK_STR(k1.build_hash, b1);
+	CHECK(strcmp(k1.key, k2.key) != 0);
+	CHECK_STR(k1.config_hash, k2.config_hash);
+	dcfs_error_clear(&e);
+	cJSON_Delete(d.config);
+}
+
 int main(void)
 {
+	build_key();
 	ordering_and_exclusions();
 	base_digest();
 	dockerfile();
