@@ -138,7 +138,7 @@ int dcfs_build_export_push(dcfs_store *s, dcfs_builder_kind k, const char *id, c
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	if (!mkdtemp(tmp))
 		return dcfs_error_set(e, errno, "cannot make a folder in '%s': %m", s->tmp_path);
-	*res = (dcfs_build_result){.builder = res->builder};
+	res->layers = res->reused = 0, res->bytes = 0; /* what a fast path began does not count */
 	int r = push_and_read(s, k, id, tmp, name, res, e);
 	dcfs_rm_rf(tmp);
 	return r;
