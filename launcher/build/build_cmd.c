@@ -37,7 +37,7 @@ bool dcfs_build_on_path(const char *prog)
 	return false;
 }
 
-static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+pid_t dcfs_build_spawn(char *const argv[], int out_fd, int err_fd)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -113,7 +113,7 @@ int dcfs_build_capture(char *const argv[], int timeout_ms, char **out, dcfs_erro
 	_cleanup_close_ int err_fd = memfd_create("build-stderr", MFD_CLOEXEC);
 	if (err_fd < 0 || pipe2(p, O_CLOEXEC) < 0)
 		return dcfs_error_set(e, errno, "%s: %m", argv[0]);
-	pid_t pid = spawn(argv, p[1], err_fd);
+	pid_t pid = dcfs_build_spawn(argv, p[1], err_fd);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);

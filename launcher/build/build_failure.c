@@ -84,28 +84,18 @@ static char *podman_step(const char *line)
 		       : out;
 }
 
-/* Docker's legacy builder: The command 'CMD' returned a non-zero code: N */
-static char *docker_legacy(const char *line)
+/* A RUN whose command is quoted between `open` and `close`, its exit code after `close`:
+ *   Docker's legacy builder: The command 'CMD' returned a non-zero code: N
+ *   BuildKit:                process "CMD" did not complete successfully: exit code: N */
+static char *quoted_run(const char *line, const char *open, const char *close)
 {
-	const char *at = strstr(line, "The command '");
-	const char *end = at ? strstr(at, "' returned a non-zero code: ") : NULL;
+	const char *at = strstr(line, open);
+	const char *end = at ? strstr(at, close) : NULL;
 	if (!end)
 		return NULL;
-	at += strlen("The command '");
+	at += strlen(open);
 	_cleanup_free_ char *instr = run_of(at, (size_t)(end - at));
-	return failed_with(instr, -1, end + strlen("' returned a non-zero code: "));
-}
-
-/* BuildKit: process "CMD" did not complete successfully: exit code: N */
-static char *buildkit(const char *line)
-{
-	const char *at = strstr(line, "process \"");
-	const char *end = at ? strstr(at, "\" did not complete successfully: exit code: ") : NULL;
-	if (!end)
-		return NULL;
-	at += strlen("process \"");
-	_cleanup_free_ char *instr = run_of(at, (size_t)(end - at));
-	return failed_with(instr, -1, end + strlen("\" did not complete successfully: exit code: "));
+	return failed_with(instr, -1, end + strlen(close));
 }
 
 /* A line that is the builder's error, and where its message starts. */
@@ -145,9 +135,10 @@ char *dcfs_build_failure(const dcfs_build_tail *t, int code)
 		const char *line = dcfs_build_tail_line(t, i);
 		char *out = podman_step(line);
 		if (!out)
-			out = docker_legacy(line);
+			out = quoted_run(line, "The command '", "' returned a non-zero code: ");
 		if (!out)
-			out = buildkit(line);
+			out = quoted_run(line, "process \"",
+					 "\" did not complete successfully: exit code: ");
 		if (out)
 			return out;
 	}

@@ -122,28 +122,13 @@ static void drain(int fd, relay *rl)
 		relay_line(rl);
 }
 
-static pid_t start(char *const argv[], int out_fd)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		dup2(devnull, 0);
-		dup2(out_fd, 1);
-		dup2(out_fd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run '%s': %m\n", argv[0]);
-		_exit(127);
-	}
-	return pid;
-}
-
 /* Run `argv` with its output relayed; its exit code (128 + a signal's number), or -errno. */
 static int run(char *const argv[], relay *rl)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid = start(argv, p[1]);
+	pid_t pid = dcfs_build_spawn(argv, p[1], p[1]);
 	int err = errno;
 	close(p[1]);
 	if (pid < 0) {
