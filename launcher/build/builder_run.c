@@ -6,7 +6,9 @@
  *       [--cache-from X]... [--pull=always] OPTIONS... -t TAG CONTEXT
  *
  * `buildah build` takes the same flags; `docker build` the same but a plain `--pull` (the legacy
- * builder of Docker 20.10 writes --iidfile too). The image ID is read from the iidfile, made in
+ * builder of Docker 20.10 writes --iidfile too). podman 4.3 and buildah 1.28 refuse a tagged
+ * --cache-from (they take a repository), so such a cacheFrom value is left out for them with a
+ * note. The image ID is read from the iidfile, made in
  * the store's staging folder. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,8 +60,34 @@ static int push_each(argv_list *a, const char *flag, char *const *vals, size_t n
 	return r;
 }
 
+/* Whether a cacheFrom value names a tag or digest: podman 4.3 and buildah 1.28 refuse those
+ * ("repository must contain neither a tag nor digest"), Docker takes them. */
+static bool tagged(const char *ref)
+{
+	const char *slash = strrchr(ref, '/');
+	return strchr(ref, '@') || strchr(slash ? slash : ref, ':');
+}
+
+/* The --cache-from values for builder `k`; a tagged one is left out for podman and buildah, with
+ * a note (the cache cannot change what is built). */
+static int push_cache_from(argv_list *a, dcfs_builder_kind k, const dcfs_build_spec *b,
+			   const dcfs_report *report)
+{
+	int r = 0;
+	for (size_t i = 0; i < b->n_cache_from && r >= 0; i++) {
+		if (k != DCFS_BUILDER_DOCKER && tagged(b->cache_from[i])) {
+			dcfs_report_note(report, "cacheFrom '%s' left out: %s takes a repository "
+					 "without a tag as --cache-from", b->cache_from[i],
+					 dcfs_build_program(k));
+			continue;
+		}
+		r = push(a, "--cache-from") < 0 ? -ENOMEM : push(a, b->cache_from[i]);
+	}
+	return r;
+}
+
 static int build_argv(dcfs_builder_kind k, const dcfs_build_spec *b, const char *tag,
-		      const char *iidfile, bool pull, argv_list *a)
+		      const char *iidfile, const dcfs_build_opts *o, argv_list *a)
 {
 	int r = push(a, dcfs_build_program(k));
 	r = r < 0 ? r : push(a, "build");
@@ -70,8 +98,8 @@ static int build_argv(dcfs_builder_kind k, const dcfs_build_spec *b, const char 
 	if (b->target && r >= 0)
 		r = push(a, "--target") < 0 ? -ENOMEM : push(a, b->target);
 	r = r < 0 ? r : push_each(a, "--build-arg", b->args, b->n_args);
-	r = r < 0 ? r : push_each(a, "--cache-from", b->cache_from, b->n_cache_from);
-	if (pull && r >= 0)
+	r = r < 0 ? r : push_cache_from(a, k, b, o->report);
+	if (o->pull && r >= 0)
 		r = push(a, k == DCFS_BUILDER_DOCKER ? "--pull" : "--pull=always");
 	r = r < 0 ? r : push_each(a, NULL, b->options, b->n_options);
 	r = r < 0 ? r : push(a, "-t");
@@ -181,7 +209,7 @@ int dcfs_build_exec(dcfs_store *s, dcfs_builder_kind k, const dcfs_build_spec *b
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	unlink(iidfile);
 	_cleanup_(argv_list_free) argv_list a = {0};
-	if (build_argv(k, b, tag, iidfile, o->pull, &a) < 0)
+	if (build_argv(k, b, tag, iidfile, o, &a) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_free_ dcfs_build_tail *tail = calloc(1, sizeof(*tail));
 	if (!tail)
