@@ -8,8 +8,7 @@
  * `buildah build` takes the same flags; `docker build` the same but a plain `--pull` (the legacy
  * builder of Docker 20.10 writes --iidfile too). podman 4.3 and buildah 1.28 refuse a tagged
  * --cache-from (they take a repository), so such a cacheFrom value is left out for them with a
- * note. The image ID is read from the iidfile, made in
- * the store's staging folder. */
+ * note. The image ID is read from the iidfile, made in the store's staging folder. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
