@@ -13,14 +13,32 @@
 
 #include "cleanup.h"
 
+/* The length of the ANSI escape sequence at `p` (Docker colours RUN's stderr: ESC [ 91 m), 0
+ * when there is none. */
+static size_t escape_len(const char *p, size_t left)
+{
+	if (left < 2 || p[0] != '\033' || p[1] != '[')
+		return 0;
+	size_t i = 2;
+	while (i < left && !(p[i] >= 0x40 && p[i] <= 0x7e))
+		i++;
+	return i < left ? i + 1 : left;
+}
+
 void dcfs_build_tail_add(dcfs_build_tail *t, const char *line, size_t len)
 {
 	if (len && line[len - 1] == '\r')
 		len--;
-	if (len >= DCFS_BUILD_LINE_MAX)
-		len = DCFS_BUILD_LINE_MAX - 1;
-	memcpy(t->lines[t->next], line, len);
-	t->lines[t->next][len] = 0;
+	char *out = t->lines[t->next];
+	size_t n = 0;
+	for (size_t i = 0; i < len && n < DCFS_BUILD_LINE_MAX - 1;) {
+		size_t skip = escape_len(line + i, len - i);
+		if (skip)
+			i += skip;
+		else
+			out[n++] = line[i++];
+	}
+	out[n] = 0;
 	t->next = (t->next + 1) % DCFS_BUILD_TAIL_LINES;
 	if (t->n < DCFS_BUILD_TAIL_LINES)
 		t->n++;

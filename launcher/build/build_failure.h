@@ -16,7 +16,8 @@ typedef struct dcfs_build_tail {
 	size_t next; /* the slot the next line goes to */
 } dcfs_build_tail;
 
-/* Keep one line (without its newline; a trailing '\r' is dropped, an empty line is kept). */
+/* Keep one line (without its newline; a trailing '\r' and ANSI escape sequences are dropped,
+ * an empty line is kept). */
 void dcfs_build_tail_add(dcfs_build_tail *t, const char *line, size_t len);
 /* Line `i` of those held, oldest first (i < t->n). */
 const char *dcfs_build_tail_line(const dcfs_build_tail *t, size_t i);

@@ -39,6 +39,11 @@ static void run_failures(void)
 	failure("Step 3/3 : RUN exit 3\n ---> Running in 5d1c\n"
 		"The command '/bin/sh -c exit 3' returned a non-zero code: 3\n",
 		3, "'RUN exit 3' failed with exit code 3");
+	/* its RUN's stderr comes coloured */
+	failure("\033[91mtouch: mine: Permission denied\n\033[0mThe command '/bin/sh -c touch mine' "
+		"returned a non-zero code: 1\n",
+		1, "'RUN touch mine' failed with exit code 1");
+	failure("\033[91mError: something \033[0mbroke\033[", 1, "something broke");
 	failure("The command 'false' returned a non-zero code: 1\n", 1,
 		"'RUN false' failed with exit code 1");
 	/* BuildKit */
