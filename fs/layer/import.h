@@ -20,6 +20,10 @@ int dcfs_import_read_tar(dcfs_layer_writer *in, const char *file, dcfs_error *e)
 /* An overlay upper directory: whiteouts (0/0 character devices) and opaque directories
  * (trusted.overlay.opaque) become the layer's; overlayfs's other attributes are left out. */
 int dcfs_import_read_upper(dcfs_layer_writer *in, const char *dir, dcfs_error *e);
+/* An image layer's overlay diff folder (a builder's storage) read as read_upper reads one, but
+ * without the folder itself as an entry: a layer's tar has no root entry, and the folder's own
+ * mode is the storage's, not the image's. A metacopy or redirect attribute fails with -EXDEV. */
+int dcfs_import_read_diff(dcfs_layer_writer *in, const char *dir, dcfs_error *e);
 
 /* One tar entry (and, for a regular file, its data) from an open libarchive reader; OCI
  * whiteouts become whiteout entries and opaque directories. */

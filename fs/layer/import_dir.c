@@ -40,6 +40,7 @@ typedef struct walk {
 	size_t nlinks, links_cap;
 	unsigned char *buf;
 	bool upper;  /* an overlay upper directory */
+	bool no_root; /* the folder itself is not an entry (an image layer's diff folder) */
 	bool opaque; /* set by read_xattrs: the entry is an opaque directory */
 } walk;
 
@@ -434,7 +435,9 @@ static int walk_root(walk *w, dcfs_error *e)
 		return dcfs_error_set(e, errno, "cannot open directory '%s': %m", w->root);
 	struct stat st;
 	int r = fstat(o.fd, &st) < 0 ? dcfs_error_set(e, errno, "cannot stat '%s': %m", w->root)
-				     : add_one(w, &o, &st, "", w->root, e);
+				     : 0;
+	if (r >= 0 && !w->no_root)
+		r = add_one(w, &o, &st, "", w->root, e);
 	if (r < 0) {
 		close(o.fd);
 		return r;
@@ -442,13 +445,14 @@ static int walk_root(walk *w, dcfs_error *e)
 	return walk_dir(w, o.fd, "", w->root, e);
 }
 
-static int read_tree(dcfs_layer_writer *in, const char *dir, bool upper, dcfs_error *e)
+static int read_tree(dcfs_layer_writer *in, const char *dir, bool upper, bool no_root,
+		     dcfs_error *e)
 {
 	/* The source may be a symlink to the tree: import what it points at. */
 	_cleanup_free_ char *root = realpath(dir, NULL);
 	if (!root)
 		return dcfs_error_set(e, errno, "cannot resolve '%s': %m", dir);
-	walk w = {.in = in, .root = root, .upper = upper};
+	walk w = {.in = in, .root = root, .upper = upper, .no_root = no_root};
 	w.buf = malloc(DCFS_CHUNK_MAX);
 	int r = w.buf ? walk_root(&w, e) : dcfs_error_set(e, ENOMEM, "out of memory");
 	for (size_t i = 0; i < w.nlinks; i++)
@@ -461,10 +465,15 @@ static int read_tree(dcfs_layer_writer *in, const char *dir, bool upper, dcfs_er
 
 int dcfs_import_read_dir(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
 {
-	return read_tree(in, dir, false, e);
+	return read_tree(in, dir, false, false, e);
 }
 
 int dcfs_import_read_upper(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
 {
-	return read_tree(in, dir, true, e);
+	return read_tree(in, dir, true, false, e);
+}
+
+int dcfs_import_read_diff(dcfs_layer_writer *in, const char *dir, dcfs_error *e)
+{
+	return read_tree(in, dir, true, true, e);
 }
