@@ -128,8 +128,8 @@ PY
 }
 
 step "dependencies"
-# podman: a pushed image must run under it
-if ! limited "$limit_deps" "tools/install-deps.sh" bash tools/install-deps.sh podman; then
+# podman: a pushed image must run under it, and it builds Dockerfile configurations (buildah too)
+if ! limited "$limit_deps" "tools/install-deps.sh" bash tools/install-deps.sh podman buildah; then
 	fail "tools/install-deps.sh"
 	summary
 	exit 1
