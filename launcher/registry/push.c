@@ -318,7 +318,34 @@ static cJSON *descriptor(const char *media_type, const char *digest, uint64_t si
 	return d;
 }
 
-/* The stored config with rootfs.diff_ids set (and os/architecture when it has none). */
+/* A history that names each layer, as podman and Docker expect of an image they build on (podman
+ * 4.3 refuses a RUN over an image whose history counts fewer layers than it has): an imported
+ * image has none, a snapshot's lacks its own layer. Entries are added for the layers the history
+ * does not count; one that counts more than there are is replaced. */
+static void fix_history(cJSON *c, int layers)
+{
+	cJSON *h = cJSON_GetObjectItemCaseSensitive(c, "history");
+	int counted = 0;
+	cJSON *it;
+	cJSON_ArrayForEach(it, h)
+		counted += !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "empty_layer"));
+	if (!cJSON_IsArray(h) || counted > layers) {
+		cJSON_DeleteItemFromObjectCaseSensitive(c, "history");
+		h = cJSON_AddArrayToObject(c, "history");
+		counted = 0;
+	}
+	const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "created"));
+	for (; h && counted < layers; counted++) {
+		cJSON *entry = cJSON_CreateObject();
+		if (created)
+			cJSON_AddStringToObject(entry, "created", created);
+		cJSON_AddStringToObject(entry, "created_by", "dcfs (imported or snapshot layer)");
+		cJSON_AddItemToArray(h, entry);
+	}
+}
+
+/* The stored config with rootfs.diff_ids set, a history that counts every layer, and
+ * os/architecture when it has none. */
 static char *make_config(const char *stored, cJSON *diff_ids)
 {
 	cJSON *c = cJSON_Parse(stored);
@@ -334,6 +361,7 @@ static char *make_config(const char *stored, cJSON *diff_ids)
 	cJSON *rootfs = cJSON_AddObjectToObject(c, "rootfs");
 	cJSON_AddStringToObject(rootfs, "type", "layers");
 	cJSON_AddItemToObject(rootfs, "diff_ids", diff_ids);
+	fix_history(c, cJSON_GetArraySize(diff_ids));
 	char *s = cJSON_PrintUnformatted(c);
 	cJSON_Delete(c);
 	return s;
