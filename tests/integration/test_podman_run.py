@@ -10,6 +10,7 @@ import tempfile
 
 import pytest
 
+from build_env import CONTAINERS_CONF
 from conftest import REPO
 from registry import Registry
 
@@ -20,15 +21,7 @@ pytestmark = [
     pytest.mark.timeout(900),  # podman's own run has 300 s (conftest: the time limit)
 ]
 
-CONF = """[containers]
-netns = "host"
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-"""
+CONF = CONTAINERS_CONF  # runc, cgroupfs, host network, the host's rlimits
 
 
 @pytest.fixture
