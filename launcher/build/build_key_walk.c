@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "grow.h"
+#include "dir_names.h"
 
 #define READ_BUF (1u << 20)
 
@@ -39,23 +39,6 @@ typedef struct key_walk {
 	size_t rel_len;
 	dcfs_error *e;
 } key_walk;
-
-typedef struct dir_name {
-	char *name;
-	unsigned char type; /* d_type */
-} dir_name;
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(((const dir_name *)a)->name, ((const dir_name *)b)->name);
-}
-
-static void free_names(dir_name *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i].name);
-	free(names);
-}
 
 static int fail(key_walk *w, int err, const char *what)
 {
@@ -131,30 +114,12 @@ static int hash_pending(key_walk *w, pending_dir *p)
 static int walk_dir(key_walk *w, int dfd, pending_dir *pending);
 
 /* The names in the folder `dir`, sorted. */
-static int read_names(key_walk *w, DIR *dir, dir_name **out, size_t *n_out)
+static int read_names(key_walk *w, DIR *dir, dcfs_dir_name **out, size_t *n_out)
 {
-	dir_name *names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (DCFS_GROW(names, cap, n, 16) < 0 || !(names[n].name = strdup(de->d_name))) {
-			free_names(names, n);
-			return dcfs_error_set(w->e, ENOMEM, "out of memory");
-		}
-		names[n++].type = de->d_type;
-	}
-	if (errno) {
-		free_names(names, n);
-		return fail(w, errno, "cannot list");
-	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	*out = names;
-	*n_out = n;
-	return 0;
+	int r = dcfs_dir_names(dir, out, n_out);
+	if (r == -ENOMEM)
+		return dcfs_error_set(w->e, ENOMEM, "out of memory");
+	return r < 0 ? fail(w, -r, "cannot list") : 0;
 }
 
 /* The folder `name` in `dfd`, walked: hashed first unless `pending` says it is excluded. */
@@ -167,14 +132,14 @@ static int descend(key_walk *w, int dfd, const char *name, pending_dir *pending)
 }
 
 /* One entry of a folder (w->rel is its path). */
-static int visit(key_walk *w, int dfd, const dir_name *d, pending_dir *up)
+static int visit(key_walk *w, int dfd, const dcfs_dir_name *d, pending_dir *up)
 {
 	bool excluded = dcfs_dockerignore_match(w->ignore, w->rel);
-	if (excluded && d->type != DT_DIR && d->type != DT_UNKNOWN)
+	if (excluded && d->dtype != DT_DIR && d->dtype != DT_UNKNOWN)
 		return 0;
 	struct stat st;
 	_cleanup_close_ int fd = -1;
-	if (d->type == DT_REG && !excluded) {
+	if (d->dtype == DT_REG && !excluded) {
 		fd = openat(dfd, d->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0 || fstat(fd, &st) < 0)
 			return fail(w, errno, "cannot read");
@@ -206,7 +171,7 @@ static int walk_dir(key_walk *w, int fd, pending_dir *pending)
 		close(fd);
 		return fail(w, errno, "cannot list");
 	}
-	dir_name *names = NULL;
+	dcfs_dir_name *names = NULL;
 	size_t n = 0, base = w->rel_len;
 	int r = read_names(w, dir, &names, &n);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -224,7 +189,7 @@ static int walk_dir(key_walk *w, int fd, pending_dir *pending)
 	}
 	w->rel_len = base;
 	w->rel[base] = '\0';
-	free_names(names, n);
+	dcfs_dir_names_free(names, n);
 	return r;
 }
 
