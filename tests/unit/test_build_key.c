@@ -67,6 +67,17 @@ static dcfs_build_spec spec(const char *context)
 #define SAME(a, b) CHECK_STR((a).hex, (b).hex)
 #define DIFFERENT(a, b) CHECK(strcmp((a).hex, (b).hex) != 0)
 
+/* Write `text` at `rel`: the key of `b` stays `k` (same) or does not. */
+static void after_put(const dcfs_build_spec *b, keyed k, const char *rel, const char *text,
+		      bool same)
+{
+	put(rel, text);
+	keyed now = key_of(b);
+	if (!tap_result(!strcmp(now.hex, k.hex) == same, __FILE__, __LINE__,
+			"key %s after writing %s", same ? "kept" : "changed", rel))
+		tap_diag("  %s", now.hex);
+}
+
 static void content(void)
 {
 	put("Dockerfile", "FROM x\nCOPY . /src\n");
@@ -82,10 +93,8 @@ static void content(void)
 	dcfs_build_spec b2 = spec("ctx2");
 	SAME(key_of(&b2), base);
 
-	put("ctx/a.txt", "alpha!\n");
-	DIFFERENT(key_of(&b), base);
-	put("ctx/a.txt", "alpha\n");
-	SAME(key_of(&b), base);
+	after_put(&b, base, "ctx/a.txt", "alpha!\n", false);
+	after_put(&b, base, "ctx/a.txt", "alpha\n", true);
 
 	put("ctx/sub/new.txt", "");
 	DIFFERENT(key_of(&b), base);
@@ -112,10 +121,8 @@ static void content(void)
 	rename(at("ctx/b.txt"), at("ctx/sub/b.txt"));
 	SAME(key_of(&b), base);
 
-	put("Dockerfile", "FROM x\nCOPY . /src/\n");
-	DIFFERENT(key_of(&b), base);
-	put("Dockerfile", "FROM x\nCOPY . /src\n");
-	SAME(key_of(&b), base);
+	after_put(&b, base, "Dockerfile", "FROM x\nCOPY . /src/\n", false);
+	after_put(&b, base, "Dockerfile", "FROM x\nCOPY . /src\n", true);
 }
 
 static void links(void)
@@ -182,16 +189,11 @@ static void ignored(void)
 	put("ctx/logs/other.txt", "other");
 	dcfs_build_spec b = spec("ctx");
 	keyed base = key_of(&b);
-	put("ctx/x.log", "2");
-	SAME(key_of(&b), base);
-	put("ctx/new.log", "3");
-	SAME(key_of(&b), base);
-	put("ctx/logs/other.txt", "changed");
-	SAME(key_of(&b), base);
-	put("ctx/logs/deeper/more.txt", "x");
-	SAME(key_of(&b), base);
-	put("ctx/logs/keep.txt", "changed"); /* the exception re-includes it */
-	DIFFERENT(key_of(&b), base);
+	after_put(&b, base, "ctx/x.log", "2", true);
+	after_put(&b, base, "ctx/new.log", "3", true);
+	after_put(&b, base, "ctx/logs/other.txt", "changed", true);
+	after_put(&b, base, "ctx/logs/deeper/more.txt", "x", true);
+	after_put(&b, base, "ctx/logs/keep.txt", "changed", false); /* the exception re-includes it */
 	keyed kept = key_of(&b);
 	chmod(at("ctx/logs"), 0700); /* the excluded folder above it is sent with it */
 	DIFFERENT(key_of(&b), kept);
@@ -200,10 +202,8 @@ static void ignored(void)
 	/* the Dockerfile's own ignore file wins over the context's */
 	put("Dockerfile.dockerignore", "a.txt\n");
 	keyed own = key_of(&b);
-	put("ctx/a.txt", "alpha changed\n");
-	SAME(key_of(&b), own);
-	put("ctx/x.log", "4");
-	DIFFERENT(key_of(&b), own);
+	after_put(&b, own, "ctx/a.txt", "alpha changed\n", true);
+	after_put(&b, own, "ctx/x.log", "4", false);
 	unlink(at("Dockerfile.dockerignore"));
 	put("ctx/a.txt", "alpha\n");
 

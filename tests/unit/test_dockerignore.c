@@ -10,8 +10,9 @@
 #include "dockerignore.h"
 #include "tap.h"
 
-/* Whether `path` is excluded by the lines of `text`; -1 when the text does not parse. */
-static int excluded(const char *text, const char *path)
+/* The answer of `q` about `path` for the lines of `text`; -1 when the text does not parse. */
+static int ask(const char *text, const char *path,
+	       bool (*q)(const dcfs_dockerignore *, const char *))
 {
 	dcfs_dockerignore *l = NULL;
 	dcfs_error e = {0};
@@ -19,9 +20,14 @@ static int excluded(const char *text, const char *path)
 		dcfs_error_clear(&e);
 		return -1;
 	}
-	int r = dcfs_dockerignore_match(l, path);
+	int r = q(l, path);
 	dcfs_dockerignore_free(l);
 	return r;
+}
+
+static int excluded(const char *text, const char *path)
+{
+	return ask(text, path, dcfs_dockerignore_match);
 }
 
 /* `s` on one line ("\n" for a newline, "\r" for a CR), for a TAP description. */
@@ -199,15 +205,7 @@ static void docker_docs(void)
 
 static int walks(const char *text, const char *dir)
 {
-	dcfs_dockerignore *l = NULL;
-	dcfs_error e = {0};
-	if (dcfs_dockerignore_parse(text, strlen(text), "f", &l, &e) < 0) {
-		dcfs_error_clear(&e);
-		return -1;
-	}
-	int r = dcfs_dockerignore_walk_excluded(l, dir);
-	dcfs_dockerignore_free(l);
-	return r;
+	return ask(text, dir, dcfs_dockerignore_walk_excluded);
 }
 
 /* BuildKit's rule: an excluded folder is walked only for an exception that may reach into it. */
