@@ -27,6 +27,7 @@
 
 #include "chunk.h"
 #include "cleanup.h"
+#include "dir_names.h"
 #include "fsutil.h"
 #include "grow.h"
 #include "map.h"
@@ -337,60 +338,21 @@ static int add_one(walk *w, const opened *o, const struct stat *st, const char *
 	return 0;
 }
 
-/* A name readdir returned, with the type it gave. */
-typedef struct dirent_name {
-	char *name;
-	unsigned char dtype;
-} dirent_name;
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const dirent_name *)a)->name, ((const dirent_name *)b)->name);
-}
-
-static void free_names(dirent_name *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i].name);
-	free(names);
-}
-
 /* The entries of the open directory `d`, sorted by name. */
-static int list_dir(DIR *d, const char *full, dirent_name **out, size_t *count, dcfs_error *e)
+static int list_dir(DIR *d, const char *full, dcfs_dir_name **out, size_t *count, dcfs_error *e)
 {
-	dirent_name *names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (DCFS_GROW(names, cap, n, 32) < 0) {
-			free_names(names, n);
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		}
-		names[n].name = strdup(de->d_name);
-		names[n].dtype = de->d_type;
-		if (!names[n].name) {
-			free_names(names, n);
-			return dcfs_error_set(e, ENOMEM, "out of memory");
-		}
-		n++;
-	}
-	if (errno) {
-		free_names(names, n);
-		return dcfs_error_set(e, errno, "cannot read directory '%s': %m", full);
-	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_name);
-	*out = names;
-	*count = n;
+	int r = dcfs_dir_names(d, out, count);
+	if (r == -ENOMEM)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (r < 0)
+		return dcfs_error_set(e, r, "cannot read directory '%s': %s", full, strerror(-r));
 	return 0;
 }
 
 static int walk_dir(walk *w, int dfd, const char *rel, const char *full, dcfs_error *e);
 
 /* Open, add and (a directory) walk the entry `name` of the directory `dfd`. */
-static int walk_entry(walk *w, int dfd, const dirent_name *de, const char *rel, dcfs_error *e)
+static int walk_entry(walk *w, int dfd, const dcfs_dir_name *de, const char *rel, dcfs_error *e)
 {
 	_cleanup_free_ char *child = NULL, *full = NULL;
 	if (asprintf(&child, "%s%s%s", rel, *rel ? "/" : "", de->name) < 0 ||
@@ -418,12 +380,12 @@ static int walk_dir(walk *w, int dfd, const char *rel, const char *full, dcfs_er
 		close(dfd);
 		return dcfs_error_set(e, err, "cannot open directory '%s': %s", full, strerror(err));
 	}
-	dirent_name *names = NULL;
+	dcfs_dir_name *names = NULL;
 	size_t n = 0;
 	int r = list_dir(d, full, &names, &n, e);
 	for (size_t i = 0; i < n && r >= 0; i++)
 		r = walk_entry(w, dirfd(d), &names[i], rel, e);
-	free_names(names, n);
+	dcfs_dir_names_free(names, n);
 	return r;
 }
 
