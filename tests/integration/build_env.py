@@ -8,7 +8,7 @@ and config of an image as the builder and as dcfs see them.
                                CONTAINERS_* variables to hand to dcfs, which hands its
                                environment to the builder; run(...) runs podman with them
   push_base(dcfs, registry)    a busybox rootfs imported with `dcfs import`, pushed with
-                               `dcfs push`, and given a history (see add_history)
+                               `dcfs push`
   path_without(folder, names)  a PATH of one folder of links to every command but `names`
   export_files(tar)            path -> (type, mode, uid, gid, size, sha256, symlink target)
   tree_files(root)             the same for a folder (a `dcfs mount` of an image)
@@ -22,10 +22,8 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from registry import OCI_MANIFEST
 
 CONTAINERS_CONF = """[containers]
 netns = "host"
@@ -114,33 +112,13 @@ def umount_under(folder):
 
 
 def push_base(dcfs, registry, rootfs, ref_path="dcfs/busybox", tag="1"):
-    """Import `rootfs` (tools/make-busybox-rootfs.sh) with `dcfs import`, push it with `dcfs
-    push` to `registry`, and give its config a history: returns the image's reference."""
+    """Import `rootfs` (tools/make-busybox-rootfs.sh) with `dcfs import` and push it with `dcfs
+    push` to `registry`: returns the image's reference. (Its config's history counts its layer:
+    podman 4.3 fails a RUN after an ARG or ENV over an image whose history does not.)"""
     ref = f"{registry.host}/{ref_path}:{tag}"
     dcfs("import", rootfs, "busybox:build-base")
     dcfs("push", "busybox:build-base", ref)
-    add_history(registry, ref_path, tag)
     return ref
-
-
-def add_history(registry, repo, tag):
-    """Give the config of REPO:TAG one history entry per layer, and push it again under TAG.
-
-    An image `dcfs push` made has no history, and podman 4.3 (buildah 1.28) then fails a RUN
-    that follows an instruction without a layer (ARG, ENV) with "history lists 1 non-empty
-    layers, but we have 2 layers on disk". Images from other registries all have one."""
-    base = f"http://{registry.host}/v2/{repo}"
-    req = urllib.request.Request(f"{base}/manifests/{tag}", headers={"Accept": OCI_MANIFEST})
-    manifest = json.loads(urllib.request.urlopen(req, timeout=30).read())
-    cfg = json.loads(urllib.request.urlopen(
-        f"{base}/blobs/{manifest['config']['digest']}", timeout=30).read())
-    if cfg.get("history"):
-        return
-    cfg["history"] = [{"created_by": "dcfs import"} for _ in manifest["layers"]]
-    body = json.dumps(cfg).encode()
-    manifest["config"]["digest"] = registry.push_blob(repo, body)
-    manifest["config"]["size"] = len(body)
-    registry.push_manifest(repo, tag, json.dumps(manifest).encode())
 
 
 # ---- PATHs without builders --------------------------------------------------------------------

@@ -152,11 +152,9 @@ REFUSED = [
     ('{\n  "image": "nowhere.invalid/x",\n  "features": {"a": {}, "b": "1"}\n}', 3, 3,
      'features are not supported yet: "a" (3:16), "b" (3:25); remove "features" to use this '
      'configuration'),
-    ('{\n  "build": {"dockerfile": "Dockerfile"}\n}', 2, 3,
-     '"build": only configurations with an "image" are supported (not Dockerfile or Docker '
-     'Compose ones)'),
-    ('{"image": "nowhere.invalid/x", "dockerFile": "D"}', 1, 32, '"dockerFile": only'),
-    ('{"dockerComposeFile": ["a.yml"], "service": "s"}', 1, 2, '"dockerComposeFile": only'),
+    ('{"dockerComposeFile": ["a.yml"], "service": "s"}', 1, 2,
+     '"dockerComposeFile": Docker Compose configurations are not supported yet (image and '
+     'Dockerfile ones are)'),
 ]
 
 

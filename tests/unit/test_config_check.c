@@ -100,9 +100,10 @@ static void checks(void)
 	      "");
 	gives("{\"postCreateComand\": \"x\"}", false, NULL,
 	      "f:1:2: unknown property \"postCreateComand\": did you mean \"postCreateCommand\"?");
-	gives("{\"build\": {\"dockerfile\": \"D\"}}", true,
-	      "f:1:2: \"build\": only configurations with an \"image\" are supported (not "
-	      "Dockerfile or Docker Compose ones)",
+	gives("{\"build\": {\"dockerfile\": \"D\"}}", true, NULL, "");
+	gives("{\"dockerComposeFile\": \"c.yml\"}", true,
+	      "f:1:2: \"dockerComposeFile\": Docker Compose configurations are not supported yet "
+	      "(image and Dockerfile ones are)",
 	      "");
 	gives("{\"features\": {\"a\": {}}}", false, NULL,
 	      "f:1:2: features are not supported yet: \"a\" (1:15) (dcfs up refuses this "
