@@ -122,7 +122,7 @@ static int read_names(key_walk *w, DIR *dir, dcfs_dir_name **out, size_t *n_out)
 	return r < 0 ? fail(w, -r, "cannot list") : 0;
 }
 
-/* The folder `name` in `dfd`, walked: hashed first unless `pending` says it is excluded. */
+/* Walk the folder `name` of `dfd` (its own entry is the caller's: hashed, or in `pending`). */
 static int descend(key_walk *w, int dfd, const char *name, pending_dir *pending)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -168,8 +168,9 @@ static int walk_dir(key_walk *w, int fd, pending_dir *pending)
 {
 	_cleanup_closedir_ DIR *dir = fdopendir(fd);
 	if (!dir) {
+		int err = errno;
 		close(fd);
-		return fail(w, errno, "cannot list");
+		return fail(w, err, "cannot list");
 	}
 	dcfs_dir_name *names = NULL;
 	size_t n = 0, base = w->rel_len;
