@@ -80,8 +80,8 @@ static int build(up_ctx *u, const dcfs_build_spec *b, const char *key, char **re
 				   dcfs_builder_name(br.builder), e)) < 0)
 		return r;
 	dcfs_report_note(u->o->report,
-			 "built %s with %s in %.1f s; stored as %s: %zu layers (%zu already stored, "
-			 "%.1f MB read in %.1f s)",
+			 "built %s with %s in %.1f s; stored as %s: %zu layers (%zu already stored), "
+			 "imported %.1f MB in %.2f s",
 			 b->dockerfile, dcfs_builder_name(br.builder), br.build_seconds, *ref,
 			 br.layers, br.reused, (double)br.bytes / 1e6, br.import_seconds);
 	drop_stale(u, br.image_id);

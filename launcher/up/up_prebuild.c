@@ -70,8 +70,8 @@ static int explain_miss(up_ctx *u, dcfs_up_result *res)
 		r = note(u, res, "prebuild: not used: the configuration changed since snapshot %s",
 			 last.ref);
 	else if (strcmp(last.build_hash, u->key.build_hash))
-		r = note(u, res, "prebuild: not used: the Dockerfile changed since snapshot %s",
-			 last.ref);
+		r = note(u, res, "prebuild: not used: the build (the Dockerfile, its context, args, "
+			 "target or options) changed since snapshot %s", last.ref);
 	else if (strcmp(last.base_digest, u->key.base_digest))
 		r = note(u, res, "prebuild: not used: image %s is %.19s now, snapshot %s was made "
 			 "from %.19s", u->image_ref, u->key.base_digest, last.ref, last.base_digest);

@@ -402,3 +402,39 @@ def test_legacy_dockerfile(ws):
     assert lines
     ws.built_ref(folder)
     assert ws.exec(folder, "id -un; cat /marker") == ["vscode", "legacy"]
+
+
+def test_prebuild_of_a_dockerfile_configuration(ws):
+    """A prebuild of a Dockerfile configuration is used by the next `up` (onCreateCommand does
+    not run again); a changed context file changes the build key, so the prebuild is not used
+    and `up` says the build changed."""
+    config = {"build": {"dockerfile": "Dockerfile", "context": "..",
+                        "options": ["--tls-verify=false"]},
+              "onCreateCommand": "echo oncreate >> /etc/oncreate-ran",
+              "postCreateCommand": "echo post"}
+    folder = ws.make("pre", "FROM {base}\nCOPY marker /marker\n", config, {"marker": "one\n"})
+    p = ws("prebuild", folder)
+    assert build_lines(p), p.stdout + p.stderr
+    p, lines = ws.up(folder)
+    assert not lines, "up after the prebuild built again:\n" + "\n".join(lines)
+    assert "prebuild: starting from snapshot" in p.stdout, p.stdout
+    assert ws.exec(folder, "cat /marker; cat /etc/oncreate-ran") == ["one", "oncreate"]
+    ws("rm", "-f", folder)
+    (folder / "marker").write_text("two\n")
+    p, lines = ws.up(folder)
+    assert lines, "a changed context file did not build again"
+    assert "the build (the Dockerfile, its context" in p.stdout, p.stdout
+    assert ws.exec(folder, "cat /marker") == ["two"]
+
+
+def test_missing_dockerfile_is_one_line(ws):
+    """A Dockerfile that is not there: one error naming the configuration file, the property and
+    the path; nothing is built or recorded."""
+    folder = ws.make("nofile", "FROM {base}\n")
+    (folder / ".devcontainer" / "Dockerfile").unlink()
+    p = ws("up", folder, check=1)
+    config_file = folder / ".devcontainer" / "devcontainer.json"
+    assert last_line(p) == (f"dcfs: up: {config_file}: build.dockerfile: "
+                            f"{folder}/.devcontainer/Dockerfile: No such file or directory"), p.stderr
+    assert not build_lines(p)
+    assert ws.built(folder) == []
