@@ -25,8 +25,11 @@ static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 	_cleanup_json_ cJSON *metadata = NULL;
 	_cleanup_free_ char *built = NULL;
 	if (cli_store(cli, &s) == 0 && s) {
-		if (dcfs_up_built_image(s, d, &built, &cli->err) < 0)
-			return -1;
+		/* a Dockerfile that cannot be read or hashed just has no stored build (as the
+		 * reference CLI, read-configuration reads no Dockerfile); only memory fails */
+		_cleanup_error_ dcfs_error ignored = {0};
+		if (dcfs_up_built_image(s, d, &built, &ignored) == -ENOMEM)
+			return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
 		if ((built || cJSON_HasObjectItem(d->config, "image")) &&
 		    dcfs_devcontainer_image_metadata(d, s, built, &metadata, &cli->err) < 0)
 			return -1;
