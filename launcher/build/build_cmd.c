@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "build_internal.h"
 #include "cleanup.h"
 #include "grow.h"
+#include "subprocess.h"
 
 const char *dcfs_build_program(dcfs_builder_kind k)
 {
@@ -35,21 +35,6 @@ bool dcfs_build_on_path(const char *prog)
 		path += len + (path[len] == ':');
 	}
 	return false;
-}
-
-pid_t dcfs_build_spawn(char *const argv[], int out_fd, int err_fd)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		dup2(devnull, 0);
-		dup2(out_fd, 1);
-		dup2(err_fd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run '%s': %m\n", argv[0]);
-		_exit(127);
-	}
-	return pid;
 }
 
 static long long now_ms(void)
@@ -97,15 +82,6 @@ static const char *last_line(int fd, char *buf, size_t size)
 	return nl ? nl + 1 : buf;
 }
 
-static int wait_for(pid_t pid)
-{
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int dcfs_build_capture(char *const argv[], int timeout_ms, char **out, dcfs_error *e)
 {
 	*out = NULL;
@@ -113,17 +89,18 @@ int dcfs_build_capture(char *const argv[], int timeout_ms, char **out, dcfs_erro
 	_cleanup_close_ int err_fd = memfd_create("build-stderr", MFD_CLOEXEC);
 	if (err_fd < 0 || pipe2(p, O_CLOEXEC) < 0)
 		return dcfs_error_set(e, errno, "%s: %m", argv[0]);
-	pid_t pid = dcfs_build_spawn(argv, p[1], err_fd);
+	pid_t pid;
+	int sr = dcfs_spawn_fds(argv, p[1], err_fd, &pid);
 	close(p[1]);
-	if (pid < 0) {
+	if (sr < 0) {
 		close(p[0]);
-		return dcfs_error_set(e, errno, "cannot run %s: %m", argv[0]);
+		return dcfs_error_set(e, sr, "cannot run %s: %s", argv[0], strerror(-sr));
 	}
 	int r = collect(p[0], timeout_ms ? now_ms() + timeout_ms : 0, out);
 	close(p[0]);
 	if (r < 0)
 		kill(pid, SIGKILL);
-	int code = wait_for(pid);
+	int code = dcfs_wait_code(pid);
 	if (r == -ETIMEDOUT)
 		return dcfs_error_set(e, ETIMEDOUT, "%s %s did not answer within %d s", argv[0],
 				      argv[1] ? argv[1] : "", timeout_ms / 1000);

@@ -15,10 +15,6 @@ const char *dcfs_build_program(dcfs_builder_kind k);
 /* Whether `prog` is an executable file in a folder of $PATH. */
 bool dcfs_build_on_path(const char *prog);
 
-/* Start `argv` with stdin /dev/null and its stdout and stderr on `out_fd` and `err_fd`: its
- * pid, or -1 with errno set. A program that cannot be run says so on `err_fd`, exit code 127. */
-pid_t dcfs_build_spawn(char *const argv[], int out_fd, int err_fd);
-
 /* Run `argv` (stdin /dev/null) and collect its standard output into *out (malloc'd, NUL
  * terminated). 0 when it exits 0; -ETIMEDOUT (it is killed) when it runs past `timeout_ms`
  * (0: no limit); -EIO when it fails, with `e` naming the command and its last stderr line. */

@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "build_failure.h"
 #include "build_internal.h"
+#include "subprocess.h"
 #include "cleanup.h"
 #include "hash.h"
 
@@ -155,20 +155,16 @@ static int run(char *const argv[], relay *rl)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid = dcfs_build_spawn(argv, p[1], p[1]);
-	int err = errno;
+	pid_t pid;
+	int r = dcfs_spawn(argv, p[1], &pid);
 	close(p[1]);
-	if (pid < 0) {
+	if (r < 0) {
 		close(p[0]);
-		return -err;
+		return r;
 	}
 	drain(p[0], rl);
 	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return dcfs_wait_code(pid);
 }
 
 /* The failure in one line; the last lines as a note when the output was not shown. */

@@ -3,7 +3,6 @@
  * runc's own messages to a log of each call's own, whose last error a failure says in one line
  * (runc_error.h). */
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,56 +17,6 @@
 #include "runc_error.h"
 #include "runtime.h"
 
-extern char **environ;
-
-static int spawn(char *const *argv, int in_fd, int out_fd, int err_fd, pid_t *pid)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-	if (out_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	if (err_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	int r = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return -r;
-}
-
-static int wait_child(pid_t pid)
-{
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return status;
-}
-
-int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid)
-{
-	return dcfs_spawn_fds(argv, out_fd, out_fd, pid);
-}
-
-int dcfs_spawn_fds(char *const *argv, int out_fd, int err_fd, pid_t *pid)
-{
-	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0)
-		return -errno;
-	return spawn(argv, devnull, out_fd, err_fd, pid);
-}
-
-int dcfs_wait(pid_t pid)
-{
-	return wait_child(pid);
-}
-
-int dcfs_spawn_wait(char *const *argv, int out_fd)
-{
-	pid_t pid;
-	int r = dcfs_spawn(argv, out_fd, &pid);
-	return r < 0 ? r : wait_child(pid);
-}
-
 /* Run argv and return its standard output (stderr discarded) in *out; the exit status. */
 static int capture(char *const *argv, char **out)
 {
@@ -77,7 +26,7 @@ static int capture(char *const *argv, char **out)
 		return -errno;
 	_cleanup_close_ int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid;
-	int r = spawn(argv, devnull, p[1], devnull, &pid);
+	int r = devnull < 0 ? -errno : dcfs_spawn_fds(argv, p[1], devnull, &pid);
 	close(p[1]);
 	_cleanup_close_ int rd = p[0];
 	if (r < 0)
@@ -97,7 +46,7 @@ static int capture(char *const *argv, char **out)
 	if (buf)
 		buf[len] = 0;
 	*out = buf;
-	return wait_child(pid);
+	return dcfs_wait(pid);
 }
 
 char *dcfs_log_tail(const char *log, off_t offset)

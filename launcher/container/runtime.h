@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "subprocess.h"
 
 typedef struct dcfs_user {
 	uint32_t uid, gid;
@@ -97,11 +98,4 @@ void dcfs_argv_free(char **argv);
 /* The last non-empty line written to file `log` after `offset`; malloc'd ("" when none). */
 char *dcfs_log_tail(const char *log, off_t offset);
 
-/* Run argv (argv[0] searched in PATH) with stdin from /dev/null and stdout and stderr to
- * `out_fd` (-1: inherit). Returns the exit status as waitpid gives it, or -errno. */
-int dcfs_spawn_wait(char *const *argv, int out_fd);
-/* The same in two halves: start it (*pid), and wait for it (its status, or -errno). */
-int dcfs_spawn(char *const *argv, int out_fd, pid_t *pid);
-/* dcfs_spawn with stdout to `out_fd` and stderr to `err_fd` (either -1: inherit). */
-int dcfs_spawn_fds(char *const *argv, int out_fd, int err_fd, pid_t *pid);
-int dcfs_wait(pid_t pid);
+/* Child processes: dcfs_spawn_fds, dcfs_spawn, dcfs_wait, dcfs_spawn_wait (fs/base). */
