@@ -19,8 +19,11 @@ LAYERS = {
     "launcher/config": ["fs/store"],
     "launcher/registry": ["launcher/config", "fs/layer"],
     "launcher/build": ["launcher/config", "fs/layer"],
-    "launcher/container": ["launcher/config", "fs/layer", "fs/mount"],
-    "launcher/up": ["launcher/container", "launcher/registry", "launcher/build", "fs/workspace", "fs/view"],
+    "launcher/engine": ["launcher/config"],
+    "launcher/compose": ["launcher/engine"],
+    "launcher/container": ["launcher/engine", "fs/layer", "fs/mount"],
+    "launcher/up": ["launcher/container", "launcher/compose", "launcher/registry", "launcher/build",
+                    "fs/workspace", "fs/view"],
     "tools": ["launcher/up", "fs/view", "fs/workspace"],
     "tests/unit": ["launcher/up", "fs/view", "fs/workspace"],
 }
