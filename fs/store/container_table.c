@@ -11,7 +11,7 @@
 
 #define SELECT_CONTAINER                                                                       \
 	"SELECT id, name, state, folder, config_file, coalesce(image_id, 0), created, upper_bytes," \
-	" variant FROM containers"
+	" variant, engine, engine_host, engine_id FROM containers"
 
 static void read_row(sqlite3_stmt *st, dcfs_container *c)
 {
@@ -25,6 +25,9 @@ static void read_row(sqlite3_stmt *st, dcfs_container *c)
 		.created = sqlite3_column_int64(st, 6),
 		.upper_bytes = sqlite3_column_int64(st, 7),
 		.variant = sqlite3_column_int(st, 8) != 0,
+		.engine = dcfs_catalog_text(st, 9),
+		.engine_host = dcfs_catalog_text(st, 10),
+		.engine_id = dcfs_catalog_text(st, 11),
 	};
 }
 
@@ -110,17 +113,21 @@ int dcfs_container_table_insert(dcfs_store *s, const dcfs_container *c, dcfs_err
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	int r = dcfs_catalog_prepare(s->db,
 				     "INSERT INTO containers(id, name, image_id, state, created, folder,"
-				     " config_file, variant) VALUES (?1, ?2, ?3, 'created', ?4, ?5, ?6, ?7)",
+				     " config_file, variant, engine, engine_host) VALUES (?1, ?2, ?3,"
+				     " 'created', ?4, ?5, ?6, ?7, coalesce(?8, 'runc'), ?9)",
 				     &st, e);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, c->image_id);
+	if (c->image_id) /* an engine's container has its image in the engine */
+		sqlite3_bind_int64(st, 3, c->image_id);
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
 	sqlite3_bind_text(st, 5, c->folder, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, c->config_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, c->variant);
+	sqlite3_bind_text(st, 8, c->engine, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, c->engine_host, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return dcfs_catalog_error(s->db, e, "recording the container");
 	return 0;
@@ -155,6 +162,16 @@ int dcfs_container_table_set_upper_bytes(dcfs_store *s, const char *id, uint64_t
 {
 	int64_t value = (int64_t)bytes;
 	return change(s, "UPDATE containers SET upper_bytes = ?2 WHERE id = ?1", id, NULL, &value,
+		      "updating the container", e);
+}
+
+int dcfs_container_table_set_engine_id(dcfs_store *s, const char *id, const char *engine_id,
+				       dcfs_error *e)
+{
+	if (!engine_id)
+		return change(s, "UPDATE containers SET engine_id = NULL WHERE id = ?1", id, NULL,
+			      NULL, "updating the container", e);
+	return change(s, "UPDATE containers SET engine_id = ?2 WHERE id = ?1", id, engine_id, NULL,
 		      "updating the container", e);
 }
 
@@ -221,6 +238,9 @@ void dcfs_container_free(dcfs_container *c)
 	free(c->folder);
 	free(c->config_file);
 	free(c->image);
+	free(c->engine);
+	free(c->engine_host);
+	free(c->engine_id);
 	*c = (dcfs_container){0};
 }
 
@@ -270,5 +290,12 @@ const dcfs_schema_step dcfs_container_table_schema[] = {
 	 * configuration of a folder gets a container of its own. */
 	{7,
 		"ALTER TABLE containers ADD COLUMN variant INTEGER NOT NULL DEFAULT 0;"},
+	/* v9: a container runs on runc (dcfs's own bundle and root view) or on an engine that
+	 * dcfs drives through its API (podman, docker): which, where the engine listens and the
+	 * engine's id of the container (NULL until it is made there). */
+	{9,
+		"ALTER TABLE containers ADD COLUMN engine TEXT NOT NULL DEFAULT 'runc';"
+		"ALTER TABLE containers ADD COLUMN engine_host TEXT;"
+		"ALTER TABLE containers ADD COLUMN engine_id TEXT;"},
 	{0, NULL},
 };

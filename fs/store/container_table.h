@@ -20,10 +20,14 @@ typedef struct dcfs_container {
 	 * container per configuration, the default one's identity is the folder alone (so that it
 	 * stays the same when the default file moves) */
 	bool variant;
+	/* what runs it: "runc" (dcfs's bundle on its root view) or an engine driven through its
+	 * API ("podman", "docker") at engine_host ("unix:///..."), where it is engine_id (NULL
+	 * until made there) */
+	char *engine, *engine_host, *engine_id;
 } dcfs_container;
 
-/* Record container `c` (its id, name, image_id, folder, config_file and variant) in state
- * "created", made now. */
+/* Record container `c` (its id, name, image_id (0: none, an engine's image), folder,
+ * config_file, variant, engine (NULL: runc) and engine_host) in state "created", made now. */
 int dcfs_container_table_insert(dcfs_store *s, const dcfs_container *c, dcfs_error *e);
 
 /* The row of container `id`: 0 with *out filled, or -ENOENT. */
@@ -41,6 +45,10 @@ int dcfs_container_table_set_state(dcfs_store *s, const char *id, const char *st
 				   dcfs_error *e);
 int dcfs_container_table_set_upper_bytes(dcfs_store *s, const char *id, uint64_t bytes,
 					 dcfs_error *e);
+
+/* The engine's id of container `id` (NULL: none any more). */
+int dcfs_container_table_set_engine_id(dcfs_store *s, const char *id, const char *engine_id,
+				       dcfs_error *e);
 
 /* Rename container `id`: -EEXIST when another container has that name. */
 int dcfs_container_table_rename(dcfs_store *s, const char *id, const char *name, dcfs_error *e);
