@@ -21,9 +21,9 @@ LAYERS = {
     "launcher/build": ["launcher/config", "fs/layer"],
     "launcher/engine": ["launcher/config"],
     "launcher/compose": ["launcher/engine"],
-    "launcher/container": ["launcher/engine", "fs/layer", "fs/mount"],
-    "launcher/up": ["launcher/container", "launcher/compose", "launcher/registry", "launcher/build",
-                    "fs/workspace", "fs/view"],
+    "launcher/container": ["launcher/compose", "fs/layer", "fs/mount"],
+    "launcher/up": ["launcher/container", "launcher/registry", "launcher/build", "fs/workspace",
+                    "fs/view"],
     "tools": ["launcher/up", "fs/view", "fs/workspace"],
     "tests/unit": ["launcher/up", "fs/view", "fs/workspace"],
 }

@@ -96,7 +96,7 @@ struct dcfs_up_opts;
  * `c` was one of them. */
 #define CLI_UP_OPTIONS                                                                             \
 	{"json", no_argument, NULL, 'j'}, {"config", required_argument, NULL, 'c'},                \
-		{"builder", required_argument, NULL, 'B'}
+		{"builder", required_argument, NULL, 'B'}, {"engine", required_argument, NULL, 'E'}
 bool cli_up_option(int c, struct dcfs_up_opts *o, bool *json);
 /* Tell the user about up's work (the report, the pull progress) on `notes`: `report` and `prog`
  * are the caller's and outlive `o`'s use. */

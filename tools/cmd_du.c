@@ -41,7 +41,7 @@ static void builds_json(cJSON *o, const dcfs_build_info *b, size_t nb,
 
 static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n, bool verbose,
 		       const dcfs_snapshot *snaps, size_t nsnaps, const dcfs_build_info *builds,
-		       size_t nbuilds)
+		       size_t nbuilds, const cJSON *engine)
 {
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -74,6 +74,7 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n, bool v
 	}
 	snapshots_json(o, snaps, nsnaps);
 	builds_json(o, builds, nbuilds, imgs, n);
+	cJSON_AddItemToObject(o, "engineList", cJSON_Duplicate(engine, 1));
 	char *s = cJSON_Print(o);
 	if (s)
 		puts(s);
@@ -239,8 +240,8 @@ static void measure_running(dcfs_store *s, dcfs_du *d, dcfs_container *list, siz
 {
 	bool denied = false;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(list[i].state, "running"))
-			continue;
+		if (strcmp(list[i].state, "running") || dcfs_container_on_engine(&list[i]))
+			continue; /* an engine's: engine_sizes() */
 		_cleanup_free_ char *upper = dcfs_container_path(s, list[i].id, "upper");
 		_cleanup_error_ dcfs_error ignored = {0};
 		uint64_t now = 0;
@@ -254,6 +255,47 @@ static void measure_running(dcfs_store *s, dcfs_du *d, dcfs_container *list, siz
 	if (denied)
 		fprintf(stderr, "dcfs: du: running containers counted as of their last start (reading "
 				"their writes needs root)\n");
+}
+
+/* The engines' containers as the engines size them now (what dcfs made there). */
+static void engine_sizes(dcfs_du *d, dcfs_container *list, size_t n, const cJSON *usage)
+{
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *it;
+		cJSON_ArrayForEach(it, usage)
+		{
+			const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+			if (!id || !list[i].engine_id || strcmp(id, list[i].engine_id))
+				continue;
+			double now = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "size"));
+			d->containers.size += (uint64_t)now - (uint64_t)list[i].upper_bytes;
+			list[i].upper_bytes = (int64_t)now;
+		}
+	}
+}
+
+/* What dcfs made in the engines: a table of containers and volumes. */
+static void print_engines(const cJSON *usage, bool human)
+{
+	if (!cJSON_GetArraySize(usage))
+		return;
+	printf("\nIn engines (made by dcfs):\n\n");
+	cli_table t;
+	cli_table_init(&t, 4);
+	cli_table_row(&t, "ENGINE", "KIND", "NAME", "SIZE");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, usage)
+	{
+		char size[32];
+		size_cell((uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "size")),
+			  human, size);
+		cli_table_row(&t, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "engine")),
+			      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "kind")),
+			      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name")),
+			      size);
+	}
+	cli_table_print(&t, stdout);
+	cli_table_free(&t);
 }
 
 /* du -v: each container (a running one's writes as they are now) and each volume. */
@@ -300,6 +342,7 @@ typedef struct du_lists {
 	size_t nsnaps;
 	dcfs_build_info *builds;
 	size_t nbuilds;
+	cJSON *engine, *unreachable; /* what dcfs made in engines; engines that did not answer */
 } du_lists;
 
 static void du_lists_free(du_lists *l)
@@ -307,11 +350,19 @@ static void du_lists_free(du_lists *l)
 	dcfs_image_list_free(l->imgs, l->n);
 	dcfs_snapshot_list_free(l->snaps, l->nsnaps);
 	dcfs_build_list_free(l->builds, l->nbuilds);
+	cJSON_Delete(l->engine);
+	cJSON_Delete(l->unreachable);
 }
 
-static int du_lists_read(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, bool verbose,
-			 du_lists *l)
+static int du_lists_read(dcfs_cli *cli, dcfs_store *s, dcfs_du *d, dcfs_container *list,
+			 size_t ncont, bool verbose, du_lists *l)
 {
+	if (dcfs_engine_usage(s, list, ncont, &l->engine, &l->unreachable, &cli->err) < 0)
+		return -1;
+	engine_sizes(d, list, ncont, l->engine);
+	const cJSON *why;
+	cJSON_ArrayForEach(why, l->unreachable)
+		fprintf(stderr, "dcfs: du: not counted: %s\n", why->valuestring);
 	if (dcfs_build_list(s, &l->builds, &l->nbuilds, &cli->err) < 0)
 		return -1;
 	if ((verbose || l->nbuilds) && dcfs_image_list_list(s, NULL, &l->imgs, &l->n, &cli->err) < 0)
@@ -323,20 +374,22 @@ static int du_lists_read(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, bool ve
 
 /* The figures (images, snapshots, builds; containers and volumes listed with -v), table or
  * JSON. */
-static int du_print(dcfs_cli *cli, dcfs_store *s, const dcfs_du *d, dcfs_container *list,
+static int du_print(dcfs_cli *cli, dcfs_store *s, dcfs_du *d, dcfs_container *list,
 		    size_t ncont, bool json, bool verbose)
 {
 	_cleanup_(du_lists_free) du_lists l = {0};
-	if (du_lists_read(cli, s, d, verbose, &l) < 0)
+	if (du_lists_read(cli, s, d, list, ncont, verbose, &l) < 0)
 		return 1;
 	bool human = isatty(STDOUT_FILENO);
 	if (json) {
-		print_json(d, l.imgs, l.n, verbose, l.snaps, l.nsnaps, l.builds, l.nbuilds);
+		print_json(d, l.imgs, l.n, verbose, l.snaps, l.nsnaps, l.builds, l.nbuilds,
+			   l.engine);
 		return 0;
 	}
 	print_table(d, human);
 	print_snapshots(l.snaps, l.nsnaps, human);
 	print_builds(l.builds, l.nbuilds, l.imgs, l.n, human);
+	print_engines(l.engine, human);
 	if (verbose)
 		print_images(l.imgs, l.n, human);
 	if (verbose && print_containers_volumes(cli, s, list, ncont, human) < 0)

@@ -45,6 +45,33 @@ static char *escaped(const char *s)
 	return r < 0 ? NULL : b.s;
 }
 
+/* What the engine says of its container: its state ("gone" when it has none, "unknown (...)"
+ * when the engine does not answer) and its image (into c->image). */
+static void engine_facts(dcfs_container *c, char **state)
+{
+	_cleanup_(dcfs_engine_close) dcfs_engine en = {0};
+	_cleanup_error_ dcfs_error e = {0};
+	_cleanup_json_ cJSON *info = NULL;
+	int r = dcfs_container_engine_open(c, &en, &e);
+	if (r >= 0)
+		r = c->engine_id ? dcfs_engine_inspect(&en, c->engine_id, false, &info, &e) : -ENOENT;
+	if (r == -ENOENT) {
+		*state = strdup(c->engine_id ? "gone" : c->state);
+		return;
+	}
+	if (r < 0) {
+		if (asprintf(state, "unknown (%s does not answer)", c->engine) < 0)
+			*state = NULL;
+		return;
+	}
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(info, "State");
+	*state = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Status")) ?: "?");
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(info, "Config");
+	const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(config, "Image"));
+	if (image && !c->image)
+		c->image = strdup(image);
+}
+
 static void print_json(dcfs_container *list, char **states, size_t n)
 {
 	_cleanup_json_ cJSON *arr = cJSON_CreateArray();
@@ -57,6 +84,9 @@ static void print_json(dcfs_container *list, char **states, size_t n)
 		cJSON_AddStringToObject(o, "folder", list[i].folder ? list[i].folder : "");
 		cJSON_AddStringToObject(o, "configFile", list[i].config_file ? list[i].config_file : "");
 		cJSON_AddNumberToObject(o, "created", (double)list[i].created);
+		cJSON_AddStringToObject(o, "engine", list[i].engine ? list[i].engine : "runc");
+		if (list[i].engine_id)
+			cJSON_AddStringToObject(o, "engineId", list[i].engine_id);
 		cJSON_AddItemToArray(arr, o);
 	}
 	_cleanup_free_ char *s = cJSON_Print(arr);
@@ -78,8 +108,8 @@ static const char *config_shown(const dcfs_container *c)
 static void print_table(dcfs_container *list, char **states, size_t n)
 {
 	cli_table t;
-	cli_table_init(&t, 6);
-	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "STATE", "FOLDER", "CONFIG");
+	cli_table_init(&t, 7);
+	cli_table_row(&t, "NAME", "CONTAINER ID", "IMAGE", "STATE", "ENGINE", "FOLDER", "CONFIG");
 	for (size_t i = 0; i < n; i++) {
 		char id[13];
 		snprintf(id, sizeof(id), "%.12s", list[i].id);
@@ -88,7 +118,8 @@ static void print_table(dcfs_container *list, char **states, size_t n)
 		_cleanup_free_ char *folder = escaped(list[i].folder), *eid = escaped(id);
 		_cleanup_free_ char *config = escaped(config_shown(&list[i]));
 		if (name && state && image && folder && eid && config)
-			cli_table_row(&t, name, eid, image, state, folder, config);
+			cli_table_row(&t, name, eid, image, state,
+				      list[i].engine ? list[i].engine : "runc", folder, config);
 	}
 	cli_table_print(&t, stdout);
 	cli_table_free(&t);
@@ -119,7 +150,10 @@ int cmd_ls(int argc, char **argv, dcfs_cli *cli)
 		return dcfs_container_list_free(list, n), 1;
 	char **states = calloc(n + 1, sizeof(char *));
 	for (size_t i = 0; states && i < n; i++) {
-		dcfs_runc_state(&(dcfs_runc){.root = root}, list[i].id, &states[i]);
+		if (dcfs_container_on_engine(&list[i]))
+			engine_facts(&list[i], &states[i]);
+		else
+			dcfs_runc_state(&(dcfs_runc){.root = root}, list[i].id, &states[i]);
 		if (!states[i])
 			states[i] = strdup(list[i].state);
 	}

@@ -3,7 +3,8 @@
  * .devcontainer/config ($HOME/config in the container) are the user's and survive; everything
  * else in the container starts over.
  *
- *   dcfs rebuild [--full [--yes]] [--json] [--builder NAME] [--config FILE] [FOLDER]
+ *   dcfs rebuild [--full [--yes]] [--json] [--builder NAME] [--engine NAME] [--config FILE]
+ *                [FOLDER]
  *
  * A Dockerfile configuration's build is reused when its build key is unchanged. --full first
  * purges the store as a Codespaces full rebuild does (launcher/up/purge.h): it lists the

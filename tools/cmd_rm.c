@@ -28,7 +28,12 @@ static int remove_container(dcfs_cli *cli, cli_folder *f)
 	if (!root)
 		return -1;
 	_cleanup_free_ char *state = NULL;
-	dcfs_runc_state(&(dcfs_runc){.root = root}, c->id, &state);
+	if (dcfs_container_on_engine(c)) {
+		if (dcfs_container_engine_state(c, &state, &cli->err) < 0)
+			return -1;
+	} else {
+		dcfs_runc_state(&(dcfs_runc){.root = root}, c->id, &state);
+	}
 	if (state && !strcmp(state, "running") && !force)
 		return dcfs_error_set(&cli->err, EBUSY,
 				      "container %s is running (stop it with 'dcfs down', or use -f)",

@@ -1,6 +1,7 @@
 /* dcfs up: create and start the dev container of a folder, or find it running.
  *
  *   dcfs up [--json] [--remove-existing-container] [--no-prebuild] [--builder NAME]
+ *           [--engine runc|podman|docker]
  *           [--config FILE] [FOLDER]
  *
  * The work is launcher/up/up.c's; this prints what happened: which prebuild snapshot the new
@@ -46,6 +47,8 @@ bool cli_up_option(int c, dcfs_up_opts *o, bool *json)
 		o->config_file = optarg;
 	else if (c == 'B')
 		o->builder = optarg;
+	else if (c == 'E')
+		o->engine = optarg;
 	else
 		return false;
 	return true;

@@ -43,13 +43,13 @@ static const dcfs_command commands[] = {
 	 "print a folder's devcontainer.json, normalized and substituted",
 	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_OPTIONAL},
 	{"up", cmd_up,
-	 "up [--json] [--remove-existing-container] [--no-prebuild] [--builder NAME] [--config FILE] "
+	 "up [--json] [--remove-existing-container] [--no-prebuild] [--builder NAME] [--engine NAME] [--config FILE] "
 	 "[FOLDER]",
 	 "create and start a folder's dev container (from its newest prebuild when one matches)",
 	 CONTAINER_RUN},
 	{"prebuild", cmd_prebuild, "prebuild [--keep N] [--builder NAME] [--config FILE] [FOLDER]",
 	 "snapshot a fresh container after onCreate and updateContent, for later `up`s", CONTAINER_RUN},
-	{"rebuild", cmd_rebuild, "rebuild [--full [--yes]] [--json] [--builder NAME] [--config FILE] [FOLDER]",
+	{"rebuild", cmd_rebuild, "rebuild [--full [--yes]] [--json] [--builder NAME] [--engine NAME] [--config FILE] [FOLDER]",
 	 "recreate a dev container (--full: purge the cache first); the workspace stays", CONTAINER_RUN},
 	{"snapshot", cmd_snapshot, "snapshot [--tag NAME] [--config FILE] [FOLDER]",
 	 "store a dev container's changes as a snapshot", DCFS_CMD_ROOT | DCFS_CMD_STORE_WRITE},

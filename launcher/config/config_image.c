@@ -1,5 +1,6 @@
 /* Image metadata for the merged configuration (see dcfs_devcontainer_image_metadata): the
- * `devcontainer.metadata` label of the image's OCI config, read from the store's catalog. */
+ * `devcontainer.metadata` label of the image's OCI config, read from the store's catalog (or
+ * given: an engine's image inspect). */
 #include <string.h>
 
 #include "catalog.h"
@@ -68,7 +69,15 @@ int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, 
 	int r = image_config(s, name, &config, e);
 	if (r < 0 || !config)
 		return r;
-	_cleanup_json_ cJSON *entries = label_entries(config);
+	return dcfs_devcontainer_config_metadata(d, config, out, e);
+}
+
+int dcfs_devcontainer_config_metadata(const dcfs_devcontainer *d, const char *config_text,
+				      cJSON **out, dcfs_error *e)
+{
+	*out = NULL;
+	_cleanup_json_ cJSON *entries = label_entries(config_text);
+	int r;
 	if (entries && (r = dcfs_devcontainer_substitute(d, entries, e)) < 0)
 		return r;
 	*out = TAKE_PTR(entries);

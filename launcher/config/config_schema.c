@@ -18,8 +18,7 @@
 
 static const char lifecycle_names[] = "initializeCommand|onCreateCommand|updateContentCommand|"
 				      "postCreateCommand|postStartCommand|postAttachCommand";
-static const char image_only[] =
-	"Docker Compose configurations are not supported yet (image and Dockerfile ones are)";
+static const char compose_note[] = "run by the compose tool present, on podman or docker";
 static const char port_attrs[] = "dcfs does not act on port attributes (labels, auto-forward "
 				 "actions, protocols)";
 
@@ -93,9 +92,9 @@ static const dcfs_schema_prop top_props[] = {
 	{"build", O, DCFS_SV_NESTED, NULL, &build_object, DCFS_SUPPORTED, NULL},
 	{"dockerFile", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, "as build.dockerfile"},
 	{"context", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, "as build.context"},
-	{"dockerComposeFile", S | A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"service", S, DCFS_SV_ANY, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
-	{"runServices", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IMAGE_ONLY, image_only},
+	{"dockerComposeFile", S | A, DCFS_SV_STRINGS, NULL, NULL, DCFS_SUPPORTED, compose_note},
+	{"service", S, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED, compose_note},
+	{"runServices", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_SUPPORTED, compose_note},
 	/* the container */
 	{"containerEnv", O, DCFS_SV_STRING_MAP, NULL, NULL, DCFS_SUPPORTED, NULL},
 	{"remoteEnv", O, DCFS_SV_STRING_MAP, "null", NULL, DCFS_SUPPORTED, NULL},

@@ -74,5 +74,9 @@ int dcfs_devcontainer_substitute(const dcfs_devcontainer *d, cJSON *json, dcfs_e
  * the store, no label, or a label that does not parse (the reference CLI ignores it then too). */
 int dcfs_devcontainer_image_metadata(const dcfs_devcontainer *d, dcfs_store *s, const char *image,
 				     cJSON **out, dcfs_error *e);
+/* The same from an image config given as JSON text (an OCI config's "config" or an engine's
+ * image inspect "Config"). */
+int dcfs_devcontainer_config_metadata(const dcfs_devcontainer *d, const char *config_text,
+				      cJSON **out, dcfs_error *e);
 
 void dcfs_devcontainer_free(dcfs_devcontainer *d);

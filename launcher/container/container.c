@@ -164,7 +164,8 @@ static int new_names(const char *folder, const char *variant, char id[33], char 
 }
 
 int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
-			  bool variant, int64_t image_id, dcfs_container *out, dcfs_error *e)
+			  bool variant, int64_t image_id, const char *engine,
+			  const char *engine_host, dcfs_container *out, dcfs_error *e)
 {
 	char id[33];
 	_cleanup_free_ char *name = NULL;
@@ -172,7 +173,8 @@ int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_
 	if (r < 0)
 		return dcfs_error_set(e, r, "cannot name a container: %s", strerror(-r));
 	dcfs_container row = {.id = id, .name = name, .image_id = image_id, .folder = (char *)folder,
-			      .config_file = (char *)config_file, .variant = variant};
+			      .config_file = (char *)config_file, .variant = variant,
+			      .engine = (char *)engine, .engine_host = (char *)engine_host};
 	if ((r = dcfs_container_table_insert(s, &row, e)) < 0)
 		return r;
 	if ((r = make_dirs(s, id, e)) < 0 ||
@@ -202,8 +204,14 @@ int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e)
 	    dcfs_container_is_mounted(old_ws) || dcfs_container_is_mounted(cow))
 		return dcfs_error_set(e, EBUSY, "container %s is still mounted: not removing '%s'", id,
 				      dir);
+	_cleanup_(dcfs_container_free) dcfs_container row = {0};
+	int r = dcfs_container_table_get(s, id, &row, e);
+	if (r >= 0 && dcfs_container_on_engine(&row))
+		r = dcfs_container_engine_remove(s, &row, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
 	/* the mount point first: an empty folder, and nothing is mounted there */
-	int r = dcfs_rm_rf(run);
+	r = dcfs_rm_rf(run);
 	if (r < 0 && r != -ENOENT)
 		return dcfs_error_set(e, r, "cannot remove '%s': %s", run, strerror(-r));
 	r = dcfs_rm_rf(dir);

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "container_table.h" /* dcfs_container: a row, with its image's ref */
+#include "engine.h"
 #include "error.h"
 #include "runtime.h"
 #include "store.h"
@@ -44,14 +45,17 @@ int dcfs_container_of(dcfs_store *s, const char *folder, const char *config,
 		      dcfs_container *out, dcfs_error *e);
 
 /* Record a new container for `folder` and `config_file` (a `variant` of the folder or its
- * default) with image `image_id` and make its folders. */
+ * default) with image `image_id` (0: an engine's image) on `engine` (NULL: runc; else
+ * "podman" or "docker" at `engine_host`) and make its folders. */
 int dcfs_container_create(dcfs_store *s, const char *folder, const char *config_file,
-			  bool variant, int64_t image_id, dcfs_container *out, dcfs_error *e);
+			  bool variant, int64_t image_id, const char *engine,
+			  const char *engine_host, dcfs_container *out, dcfs_error *e);
 
 int dcfs_container_set_state(dcfs_store *s, const char *id, const char *state, dcfs_error *e);
 
-/* Delete the record and STORE/containers/<id>/. Refuses (-EBUSY) while the root or the
- * workspace is still mounted there: the workspace is the user's folder on the host. */
+/* Delete the record and STORE/containers/<id>/ (and an engine's container from its engine).
+ * Refuses (-EBUSY) while the root or the workspace is still mounted there: the workspace is
+ * the user's folder on the host. */
 int dcfs_container_delete(dcfs_store *s, const char *id, dcfs_error *e);
 
 /* All containers, oldest first. */
@@ -72,9 +76,33 @@ char *dcfs_container_runc_root(dcfs_store *s, dcfs_error *e);
 /* Is something (or a dead FUSE daemon's leftover) mounted at `path`? */
 bool dcfs_container_is_mounted(const char *path);
 
-/* Stop the container: runc kill TERM (KILL after `timeout_ms`), runc delete, unmount its
- * workspace and root, state "stopped". Quiet about what is already stopped or unmounted. */
+/* Stop the container: runc kill TERM (KILL after `timeout_ms`), runc delete (or the engine's
+ * stop), unmount its workspace and root, state "stopped". Quiet about what is already stopped
+ * or unmounted. */
 int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, dcfs_error *e);
+
+/* Containers an engine runs (container_engine.c). Does an engine (podman, docker) run it,
+ * rather than runc? */
+bool dcfs_container_on_engine(const dcfs_container *c);
+/* Connect to the engine that runs `c` (at the host recorded with it). */
+int dcfs_container_engine_open(const dcfs_container *c, dcfs_engine *en, dcfs_error *e);
+/* Stop it in the engine (a Compose one: the project's services when its shutdownAction, saved
+ * in STORE/containers/<id>/shutdown-action, is stopCompose or unset; else its own service) and record the engine's SizeRw of it as its upper_bytes. */
+int dcfs_container_engine_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms,
+			       dcfs_error *e);
+int dcfs_container_engine_measure(dcfs_store *s, const dcfs_container *c, dcfs_engine *en,
+				  dcfs_error *e);
+/* The engine's state of it ("running", "exited", ...; *state NULL when the engine has none). */
+int dcfs_container_engine_state(const dcfs_container *c, char **state, dcfs_error *e);
+/* Remove it from the engine (a Compose one: `down` of the project); gone already: 0. */
+int dcfs_container_engine_remove(dcfs_store *s, const dcfs_container *c, dcfs_error *e);
+
+/* Engines a store used (engine_usage.c): remember one (STORE/engines); what dcfs made in them
+ * (labelled dcfs.store=<store>): *out an array of {engine, kind: "container"|"volume", name,
+ * size, and a container's id}, *unreachable the one-line messages of engines that did not answer. */
+int dcfs_engine_remember(dcfs_store *s, const char *kind, const char *host, dcfs_error *e);
+int dcfs_engine_usage(dcfs_store *s, const dcfs_container *list, size_t n, cJSON **out,
+		      cJSON **unreachable, dcfs_error *e);
 
 /* How `exec` and the lifecycle commands enter a running container, saved by `up` in
  * STORE/containers/<id>/remote.json: the remote user (resolved), the workspace folder in the

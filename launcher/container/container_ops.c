@@ -67,14 +67,18 @@ int dcfs_container_stop(dcfs_store *s, const dcfs_container *c, int timeout_ms, 
 	dcfs_runc rc = {.root = root, .log = log, .name = c->name};
 	int r = forward ? dcfs_port_forward_stop(forward, e)
 			: dcfs_error_set(e, ENOMEM, "out of memory");
-	r = r ?: dcfs_runc_stop(&rc, c->id, timeout_ms, e);
+	if (dcfs_container_on_engine(c))
+		r = r ?: dcfs_container_engine_stop(s, c, timeout_ms, e);
+	else
+		r = r ?: dcfs_runc_stop(&rc, c->id, timeout_ms, e);
 	r = r ?: unmount_if_mounted(s, c->id, "workspace", e);
 	/* where the workspace view was mounted before it moved to /run/dcfs */
 	r = r ?: unmount_if_mounted(s, c->id, "legacy-workspace", e);
 	/* a prebuild's copy-on-write workspace, which the view served (prebuild_workspace.h) */
 	r = r ?: unmount_if_mounted(s, c->id, "workspace-cow", e);
 	r = r ?: unmount_if_mounted(s, c->id, "rootfs", e);
-	r = r ?: dcfs_container_measure(s, c->id, e);
+	if (!dcfs_container_on_engine(c)) /* the engine's stop measured it */
+		r = r ?: dcfs_container_measure(s, c->id, e);
 	return r ?: dcfs_container_set_state(s, c->id, "stopped", e);
 }
 

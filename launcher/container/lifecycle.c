@@ -86,6 +86,12 @@ static pid_t start(const dcfs_lifecycle *l, const cJSON *cmd, int out_fd, dcfs_r
 	char **argv = NULL;
 	if (!words || !words[0])
 		return -EINVAL;
+	if (l->id && l->runc->engine) {
+		pid_t pid;
+		int r = dcfs_engine_exec_spawn(l->runc->engine, l->user, l->cwd, l->env,
+					       (char *const *)words, -1, out_fd, out_fd, &pid);
+		return r < 0 ? r : pid;
+	}
 	if (l->id && dcfs_runc_log_open(log) < 0)
 		return -errno;
 	dcfs_runc rc = l->id ? *l->runc : (dcfs_runc){0};

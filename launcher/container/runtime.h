@@ -65,6 +65,21 @@ int dcfs_env_set(cJSON *env, const char *key, const char *value);
  * A bind mount's source must be absolute. VOLUMES_DIR NULL: check only (nothing is made). */
 int dcfs_mounts_convert(const cJSON *mounts, const char *volumes_dir, cJSON *out, dcfs_error *e);
 
+/* A container that an engine runs (launcher/engine/engine.h): which engine ("podman",
+ * "docker"), where it listens ("unix:///..."), and its id there. */
+typedef struct dcfs_engine_target {
+	const char *kind, *host, *id;
+} dcfs_engine_target;
+
+/* Run `cmd` (NULL-terminated) as `user` in `cwd` with the extra env (array of "K=V", may be
+ * NULL) in the engine's container, from a child process (as `runc exec` would run), stdin
+ * from `in_fd` (-1: none), its output on out_fd and err_fd: the child's exit status is the
+ * command's (125 with the engine's one-line error on err_fd when the engine could not be
+ * asked). 0 with *pid, or -errno. (engine_exec_spawn.c) */
+int dcfs_engine_exec_spawn(const dcfs_engine_target *t, const dcfs_user *user, const char *cwd,
+			   const cJSON *env, char *const *cmd, int in_fd, int out_fd, int err_fd,
+			   pid_t *pid);
+
 /* runc, with its state in `runc_root`. Its own messages never reach a terminal: each call
  * that can fail gives runc a log of its own, and a failure is one line naming the container
  * and the step (runc_error.h). */
@@ -74,6 +89,9 @@ typedef struct dcfs_runc {
 	const char *name; /* the container's name in messages; NULL: its id */
 	/* `runc exec`'s own log (runc --log PATH --log-format json; runc_error.h); NULL: none */
 	const char *exec_log;
+	/* not NULL: the container runs on this engine, not on runc, and the lifecycle commands
+	 * and userEnvProbe run through dcfs_engine_exec_spawn */
+	const dcfs_engine_target *engine;
 } dcfs_runc;
 
 /* `runc run -d`: start the container; a failure says runc's error in one line. */

@@ -179,7 +179,12 @@ static int run_once(const dcfs_user_env_probe *p, const char *script, output *o)
 	unlink(p->pid_file);
 	_cleanup_close_ int devnull = p->err_fd < 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	pid_t pid;
-	int r = dcfs_spawn_fds(argv, fds[1], p->err_fd >= 0 ? p->err_fd : devnull, &pid);
+	int err = p->err_fd >= 0 ? p->err_fd : devnull;
+	char *cmd[] = {(char *)p->shell, (char *)p->flags, (char *)script, NULL};
+	/* on an engine the shell left behind by a time-out stays: only the child is killed */
+	int r = p->runc->engine ? dcfs_engine_exec_spawn(p->runc->engine, p->user, p->cwd, NULL, cmd,
+							 -1, fds[1], err, &pid)
+				: dcfs_spawn_fds(argv, fds[1], err, &pid);
 	close(fds[1]);
 	if (r < 0)
 		return r;

@@ -47,12 +47,19 @@ static void up_free(up_ctx *u)
 	dcfs_run_args_free(&u->run_args);
 	dcfs_confinement_free(&u->conf);
 	dcfs_workspace_mount_free(&u->ws);
+	free(u->engine_kind);
+	dcfs_engine_close(&u->en);
+	free(u->engine_image_text);
+	dcfs_compose_free(&u->compose);
 }
 
 /* The image: in the store already, or a one-line error that says how to put it there. */
 static int find_image(up_ctx *u)
 {
 	dcfs_error *e = u->e;
+	if (u->engine_kind) /* the engine's image (up_engine_image), or a project's services */
+		return dcfs_prebuild_key_compute(&u->d, u->image_digest ?: "compose",
+						 u->build_ref ? u->build_key : NULL, &u->key, e);
 	const char *image = u->build_ref ? u->build_ref : cfg_string(u, "image");
 	if (!image)
 		return dcfs_error_set(e, ENOTSUP, "%s: neither \"image\" nor a Dockerfile: nothing to "
@@ -143,13 +150,37 @@ static int check_mounts(up_ctx *u)
 	return r < 0 ? dcfs_error_wrap(u->e, "%s", u->d.config_file) : 0;
 }
 
+/* The same on an engine: the image is the engine's; runArgs, mounts and the rest are checked
+ * by making the create body (the engine applies them); a Compose project's files are read. */
+static int load_for_engine(up_ctx *u)
+{
+	dcfs_error *e = u->e;
+	_cleanup_json_ cJSON *metadata = NULL;
+	int r = up_engine_image(u);
+	r = r ?: up_engine_metadata(u, &metadata);
+	r = r ?: dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e);
+	r = r ?: up_workspace_mount(u);
+	r = r ?: up_engine_check(u);
+	if (r >= 0 && up_is_compose(u))
+		r = dcfs_compose_open(u->merged, u->d.config_file, u->d.folder, &u->en, &u->compose,
+				      e);
+	if (r >= 0 && cfg(u, "appPort"))
+		dcfs_report_warning(u->o->report, "appPort: not published on %s (use runArgs "
+				    "\"-p\", or the host's network)", u->engine_kind);
+	return r ?: find_image(u);
+}
+
 static int load_config(up_ctx *u)
 {
 	dcfs_error *e = u->e;
 	dcfs_devcontainer_opts o = {.folder = u->o->folder, .config_file = u->o->config_file,
 				    .with_id = true, .container = true};
 	int r = dcfs_devcontainer_read(&o, &u->d, e);
-	if (r < 0 || (r = ensure_image(u)) < 0)
+	if (r < 0 || (r = up_engine_choose(u)) < 0)
+		return r;
+	if (u->engine_kind)
+		return load_for_engine(u);
+	if ((r = ensure_image(u)) < 0)
 		return r;
 	_cleanup_json_ cJSON *metadata = NULL;
 	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, u->build_ref, &metadata, e)) < 0)
@@ -182,7 +213,15 @@ static int paths(up_ctx *u)
 }
 
 
-/* Find the container, or make one; *running says whether runc runs it already. */
+/* Does the folder's container run on the engine asked for? */
+static bool engine_matches(const up_ctx *u)
+{
+	const char *had = u->c.engine && strcmp(u->c.engine, "runc") ? u->c.engine : NULL;
+	return had ? u->engine_kind && !strcmp(had, u->engine_kind) : !u->engine_kind;
+}
+
+/* Find the container, or make one; *running says whether runc (or the engine) runs it
+ * already. */
 static int ensure_container(up_ctx *u, dcfs_up_result *res, bool *running)
 {
 	dcfs_error *e = u->e;
@@ -196,12 +235,19 @@ static int ensure_container(up_ctx *u, dcfs_up_result *res, bool *running)
 		r = -ENOENT;
 	}
 	bool created = u->created = r == -ENOENT;
+	if (r == 0 && !engine_matches(u))
+		return dcfs_error_set(e, EEXIST,
+				      "container %s runs on %s, not %s: 'dcfs rm' it first, or "
+				      "'dcfs rebuild --engine %s'", u->c.name, u->c.engine ?: "runc",
+				      u->engine_kind ?: "runc", u->engine_kind ?: "runc");
 	if (created) {
-		if ((r = up_choose_prebuild(u, res)) < 0)
+		if (!u->engine_kind && (r = up_choose_prebuild(u, res)) < 0)
 			return r;
 		int64_t image = u->prebuild.image_id ? u->prebuild.image_id : u->image_id;
 		r = dcfs_container_create(u->s, u->identity, u->d.config_file, u->variant != NULL,
-					  image, &u->c, e);
+					  image, u->engine_kind, u->en.host, &u->c, e);
+	} else if (r == 0 && u->engine_kind) {
+		/* the engine keeps its image */
 	} else if (r == 0) {
 		/* it keeps the root it was made with: its image or its prebuild snapshot */
 		if (!u->c.image)
@@ -222,6 +268,8 @@ static int ensure_container(up_ctx *u, dcfs_up_result *res, bool *running)
 	u->runc.name = u->c.name; /* a rename replaced it */
 	if (created)
 		return 0; /* nothing runs it yet */
+	if (u->engine_kind)
+		return up_engine_running(u, running);
 	_cleanup_free_ char *state = NULL;
 	dcfs_runc_state(&u->runc, u->c.id, &state);
 	if (state && !strcmp(state, "paused")) {
@@ -242,6 +290,8 @@ static int start(up_ctx *u)
 	dcfs_error *e = u->e;
 	/* a stopped one's leftovers (a new one has none: skip the runc calls) */
 	int r = u->created ? 0 : dcfs_container_stop(u->s, &u->c, 10000, e);
+	if (u->engine_kind)
+		return r ?: up_engine_start(u);
 	r = r ?: up_mount_all(u);
 	r = r ?: up_substitute_container_env(u);
 	r = r ?: up_users(u);
@@ -328,14 +378,19 @@ static int up_run(up_ctx *u, dcfs_up_result *res)
 		r = running ? dcfs_remote_load(u->s, u->c.id, &u->remote, e) : start(u);
 	if (r >= 0 && !u->o->prebuild)
 		r = up_config_check(u);
-	if (r >= 0 && !u->o->prebuild)
+	if (r >= 0 && !u->o->prebuild && !u->engine_kind)
 		r = up_forward_ports(u);
 	if (r < 0) {
 		discard_new(u);
 		return r;
 	}
-	if ((r = up_lifecycle(u, !running)) < 0 ||
-	    (r = dcfs_container_measure(u->s, u->c.id, e)) < 0 || (r = dcfs_volumes_sync(u->s, e)) < 0)
+	if ((r = up_lifecycle(u, !running)) < 0)
+		return r;
+	if (u->engine_kind)
+		r = up_engine_measure(u);
+	else if ((r = dcfs_container_measure(u->s, u->c.id, e)) >= 0)
+		r = dcfs_volumes_sync(u->s, e);
+	if (r < 0)
 		return r;
 	return result(u, !running, res);
 }

@@ -22,6 +22,9 @@ typedef struct dcfs_up_opts {
 	bool no_prebuild;	 /* never start from a prebuild snapshot */
 	bool no_pull;		 /* a missing image is an error rather than pulled (or built) */
 	const char *builder;	 /* podman, buildah or docker; NULL: chosen (launcher/build) */
+	/* runc, podman or docker (launcher/engine); NULL: customizations.dcfs.engine, else runc
+	 * (a Compose configuration: the engine that answers) */
+	const char *engine;
 	bool pull_base;		 /* a build pulls its base images afresh (rebuild --full) */
 	/* A prebuild's own container (not the folder's: it has an identity of its own, and an
 	 * existing one is removed first): run onCreateCommand and updateContentCommand only. */

@@ -32,6 +32,11 @@ int up_link_config(up_ctx *u)
 		folder = strdup(u->remote.workspace_folder);
 	else if (!(folder = dcfs_workspace_mount_path_of(&shown, u->d.folder)))
 		return 0;
+	if (folder && u->engine_kind) {
+		if (asprintf(&target, "%s/.devcontainer/config", folder) < 0)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		return up_engine_link_config(u, target);
+	}
 	if (!folder || asprintf(&target, "%s/.devcontainer/config", folder) < 0 ||
 	    asprintf(&home, "%s%s", u->rootfs, u->remote.user.home) < 0 ||
 	    asprintf(&link, "%s/config", home) < 0)

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "compose.h"
 #include "container.h"
 #include "devcontainer.h"
 #include "error.h"
@@ -51,6 +52,14 @@ typedef struct up_ctx {
 	 * `ws_target`: mounted at its target (the configuration has one), else at workspaceFolder */
 	dcfs_workspace_mount ws;
 	bool ws_target;
+	/* on an engine (up_engine.c): its kind (NULL: runc), the connection, the container there
+	 * (u->runc.engine points at it once it runs), the image's inspect as text, and a Compose
+	 * configuration's project */
+	char *engine_kind;
+	dcfs_engine en;
+	dcfs_engine_target target;
+	char *engine_image_text;
+	dcfs_compose compose;
 } up_ctx;
 
 static inline const cJSON *cfg(const up_ctx *u, const char *key)
@@ -104,6 +113,21 @@ int up_write_bundle(up_ctx *u);
 /* up_ports.c: appPort's mappings checked; the relay of a running container started (once). */
 int up_check_app_port(up_ctx *u);
 int up_forward_ports(up_ctx *u);
+
+/* up_engine.c: `up` on podman or docker. The engine chosen (and connected to; u->engine_kind
+ * stays NULL for runc); the image in it (pulled by it when missing) or the build; the image's
+ * metadata; the create body checked before anything is made; the container made (or the
+ * Compose project up) and started with the workspace view bound in, its users read; running
+ * already?; $HOME/config; the engine's size of it. */
+bool up_is_compose(const up_ctx *u);
+int up_engine_choose(up_ctx *u);
+int up_engine_image(up_ctx *u);
+int up_engine_metadata(up_ctx *u, cJSON **metadata);
+int up_engine_check(up_ctx *u);
+int up_engine_start(up_ctx *u);
+int up_engine_running(up_ctx *u, bool *running);
+int up_engine_link_config(up_ctx *u, const char *target);
+int up_engine_measure(up_ctx *u);
 
 /* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
 int up_lifecycle(up_ctx *u, bool started);
