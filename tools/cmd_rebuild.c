@@ -25,7 +25,8 @@
 #include "purge.h"
 #include "up.h"
 
-static const char *const kinds[] = {"container", "image", "snapshot", "volume"};
+static const char *const kinds[] = {"container",    "image",       "snapshot",
+				    "volume",       "engine image", "engine volume"};
 
 static void print_plan(const dcfs_purge_plan *p, uint64_t *total, size_t *count)
 {

@@ -36,7 +36,12 @@ typedef struct planner {
 static int add(planner *pl, dcfs_purge_kind kind, const char *name, uint64_t bytes,
 	       const char *kept, dcfs_error *e)
 {
-	dcfs_purge_plan *p = pl->p;
+	return dcfs_purge_add(pl->p, kind, name, bytes, kept, e);
+}
+
+int dcfs_purge_add(dcfs_purge_plan *p, dcfs_purge_kind kind, const char *name, uint64_t bytes,
+		   const char *kept, dcfs_error *e)
+{
 	dcfs_purge_item *grown = realloc(p->items, (p->n + 1) * sizeof(*grown));
 	if (!grown)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
@@ -119,6 +124,8 @@ static int plan_containers(planner *pl, const char *folder, const char *variant,
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
 		if (r >= 0 && !(pl->p->items[pl->p->n - 1].folder = strdup(c->folder)))
 			r = dcfs_error_set(e, ENOMEM, "out of memory");
+		if (r >= 0 && dcfs_container_on_engine(c))
+			r = dcfs_purge_engine_plan(pl->s, c, pl->p, e);
 	}
 	dcfs_container_list_free(list, n);
 	return r;
@@ -244,8 +251,13 @@ static int remove_containers(const char *root, const dcfs_purge_plan *p, uint64_
 		_cleanup_close_ int lock = it->folder ? dcfs_container_lock(s, it->folder, e) : -1;
 		if (it->folder && lock < 0)
 			return lock;
-		dcfs_container c = {.id = it->id, .name = it->name, .folder = it->folder};
-		if ((r = dcfs_container_stop(s, &c, 10000, e)) < 0)
+		_cleanup_(dcfs_container_free) dcfs_container c = {0};
+		if ((r = dcfs_container_table_get(s, it->id, &c, e)) == -ENOENT) {
+			r = 0, dcfs_error_clear(e); /* gone meanwhile */
+			continue;
+		}
+		if (r < 0 || (dcfs_container_on_engine(&c) && (r = dcfs_purge_engine_project(s, &c, e)) < 0) ||
+		    (r = dcfs_container_stop(s, &c, 10000, e)) < 0)
 			break;
 		_cleanup_free_ char *upper = dcfs_container_path(s, it->id, "upper");
 		uint64_t bytes = 0;
@@ -269,6 +281,10 @@ static int remove_rest(const char *root, const dcfs_purge_plan *p, uint64_t *fre
 		const dcfs_purge_item *it = &p->items[i];
 		if (it->kept || it->kind == DCFS_PURGE_CONTAINER)
 			continue;
+		if (it->kind == DCFS_PURGE_ENGINE_IMAGE || it->kind == DCFS_PURGE_ENGINE_VOLUME) {
+			r = dcfs_purge_engine_remove(it, freed, e);
+			continue;
+		}
 		if (it->kind != DCFS_PURGE_VOLUME) {
 			r = dcfs_image_remove(s, it->name, e);
 			if (r == -ENOENT || r == -EBUSY) /* gone meanwhile, or a mount serves it now */
@@ -304,7 +320,8 @@ int dcfs_purge_run(const char *root, const dcfs_purge_plan *p, uint64_t *reclaim
 void dcfs_purge_plan_free(dcfs_purge_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		free(p->items[i].name), free(p->items[i].id), free(p->items[i].folder);
+		free(p->items[i].name), free(p->items[i].id), free(p->items[i].folder),
+			free(p->items[i].engine), free(p->items[i].engine_host);
 	free(p->items);
 	*p = (dcfs_purge_plan){0};
 }
