@@ -41,10 +41,6 @@ void dcfs_engine_close(dcfs_engine *en);
 int dcfs_engine_call(dcfs_engine *en, const char *method, const char *path, const cJSON *body,
 		     const char *what, cJSON **reply, dcfs_error *e);
 
-/* `text` escaped for a URL's path or query (every byte but [A-Za-z0-9._~-] as %XX); malloc'd,
- * NULL when out of memory. */
-char *dcfs_engine_escape(const char *text);
-
 /* ---- containers (id: the engine's id or name) ---- */
 
 /* POST /containers/create?name=NAME (NULL: the engine names it) with `body` (the API's create

@@ -94,9 +94,9 @@ int dcfs_purge_engine_remove(const dcfs_purge_item *it, uint64_t *freed, dcfs_er
 	if (it->kind == DCFS_PURGE_ENGINE_VOLUME) {
 		r = dcfs_engine_volume_remove(&en, it->name, e);
 	} else {
+		/* not forced: an image another container uses stays (409) */
 		_cleanup_free_ char *path = NULL, *what = NULL;
-		_cleanup_free_ char *escaped = dcfs_engine_escape(it->name);
-		if (!escaped || asprintf(&path, "/images/%s", escaped) < 0 ||
+		if (asprintf(&path, "/images/%s", it->name) < 0 ||
 		    asprintf(&what, "remove image '%s'", it->name) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		r = dcfs_engine_call(&en, "DELETE", path, NULL, what, NULL, e);
