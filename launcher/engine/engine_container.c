@@ -1,0 +1,116 @@
+/* Containers through the Engine API: create, start, stop, remove, inspect, state and list by
+ * label. Starting a running container, stopping or removing a gone one, is success. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* "/containers/ESCAPED-ID" + suffix, malloc'd. */
+static char *container_path(const dcfs_engine *en, const char *id, const char *suffix)
+{
+	_cleanup_free_ char *esc = engine_escape(en, id);
+	char *p = NULL;
+	if (!esc || asprintf(&p, "/containers/%s%s", esc, suffix) < 0)
+		return NULL;
+	return p;
+}
+
+/* A call on container `id` (VERB says what, "start container 'ID'"). */
+static int on_container(dcfs_engine *en, const char *method, const char *id, const char *suffix,
+			const char *verb, cJSON **reply, dcfs_error *e)
+{
+	_cleanup_free_ char *path = container_path(en, id, suffix);
+	_cleanup_free_ char *what = NULL;
+	if (!path || asprintf(&what, "%s container '%s'", verb, id) < 0)
+		return -ENOMEM;
+	return dcfs_engine_call(en, method, path, NULL, what, reply, e);
+}
+
+int dcfs_engine_create(dcfs_engine *en, const char *name, const cJSON *body, char **id,
+		       dcfs_error *e)
+{
+	_cleanup_free_ char *esc = name ? engine_escape(en, name) : NULL;
+	_cleanup_free_ char *path = NULL, *what = NULL;
+	if ((name && !esc) || asprintf(&path, "/containers/create%s%s", name ? "?name=" : "",
+				       name ? esc : "") < 0)
+		return -ENOMEM;
+	if (asprintf(&what, "create container '%s'", name ? name : "") < 0)
+		return -ENOMEM;
+	_cleanup_json_ cJSON *reply = NULL;
+	int r = dcfs_engine_call(en, "POST", path, body, what, &reply, e);
+	if (r == -EIO && e && e->msg && strstr(e->msg, "is already in use")) {
+		e->code = EEXIST; /* podman answers a name in use with 500 */
+		r = -EEXIST;
+	}
+	if (r < 0)
+		return r;
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "Id"));
+	if (!s)
+		return dcfs_error_set(e, EIO, "%s: %s: no Id in the answer", en->kind, what);
+	*id = strdup(s);
+	return *id ? 0 : -ENOMEM;
+}
+
+int dcfs_engine_start(dcfs_engine *en, const char *id, dcfs_error *e)
+{
+	/* 304 (running already) is success in dcfs_engine_call */
+	return on_container(en, "POST", id, "/start", "start", NULL, e);
+}
+
+int dcfs_engine_stop(dcfs_engine *en, const char *id, int timeout_s, dcfs_error *e)
+{
+	char suffix[32];
+	snprintf(suffix, sizeof(suffix), "/stop?t=%d", timeout_s);
+	int r = on_container(en, "POST", id, suffix, "stop", NULL, e);
+	if (r == -ENOENT)
+		dcfs_error_clear(e);
+	return r == -ENOENT ? 0 : r;
+}
+
+int dcfs_engine_remove(dcfs_engine *en, const char *id, bool force, dcfs_error *e)
+{
+	int r = on_container(en, "DELETE", id, force ? "?force=1&v=1" : "?v=1", "remove", NULL, e);
+	if (r == -ENOENT)
+		dcfs_error_clear(e);
+	return r == -ENOENT ? 0 : r;
+}
+
+int dcfs_engine_inspect(dcfs_engine *en, const char *id, bool size, cJSON **out, dcfs_error *e)
+{
+	*out = NULL;
+	return on_container(en, "GET", id, size ? "/json?size=true" : "/json", "inspect", out, e);
+}
+
+int dcfs_engine_state(dcfs_engine *en, const char *id, char **state, dcfs_error *e)
+{
+	_cleanup_json_ cJSON *j = NULL;
+	int r = dcfs_engine_inspect(en, id, false, &j, e);
+	if (r < 0)
+		return r;
+	cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "State");
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Status"));
+	if (!s)
+		return dcfs_error_set(e, EIO, "%s: inspect container '%s': no State.Status",
+				      en->kind, id);
+	*state = strdup(s);
+	return *state ? 0 : -ENOMEM;
+}
+
+int dcfs_engine_list(dcfs_engine *en, const char *const *labels, cJSON **out, dcfs_error *e)
+{
+	*out = NULL;
+	_cleanup_free_ char *filters = engine_label_filters(en, labels);
+	_cleanup_free_ char *path = NULL;
+	if (!filters || asprintf(&path, "/containers/json?all=1%s%s", *filters ? "&" : "",
+				 filters) < 0)
+		return -ENOMEM;
+	int r = dcfs_engine_call(en, "GET", path, NULL, "list containers", out, e);
+	if (r >= 0 && !cJSON_IsArray(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return dcfs_error_set(e, EIO, "%s: list containers: the answer is not an array",
+				      en->kind);
+	}
+	return r;
+}
