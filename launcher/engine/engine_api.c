@@ -10,41 +10,17 @@
 
 #include "engine_internal.h"
 
-int engine_buf_add(engine_buf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = 0;
-	return 0;
-}
-
-void engine_buf_free(engine_buf *b)
-{
-	free(b->data);
-	*b = (engine_buf){0};
-}
-
 typedef struct sink {
 	CURL *curl;
 	engine_lines *lines;
-	engine_buf *buf;
+	dcfs_strbuf *buf;
 } sink;
 
 /* Hand over every complete line in the buffer and keep the rest. */
 static int flush_lines(sink *s)
 {
-	char *start = s->buf->data, *nl;
-	while ((nl = memchr(start, '\n', s->buf->len - (size_t)(start - s->buf->data)))) {
+	char *start = s->buf->s, *nl;
+	while ((nl = memchr(start, '\n', s->buf->len - (size_t)(start - s->buf->s)))) {
 		*nl = 0;
 		int r = s->lines->line(s->lines->opaque, start);
 		if (r < 0) {
@@ -53,8 +29,8 @@ static int flush_lines(sink *s)
 		}
 		start = nl + 1;
 	}
-	size_t rest = s->buf->len - (size_t)(start - s->buf->data);
-	memmove(s->buf->data, start, rest + 1);
+	size_t rest = s->buf->len - (size_t)(start - s->buf->s);
+	memmove(s->buf->s, start, rest + 1);
 	s->buf->len = rest;
 	return 0;
 }
@@ -62,7 +38,7 @@ static int flush_lines(sink *s)
 static size_t on_data(char *p, size_t size, size_t n, void *opaque)
 {
 	sink *s = opaque;
-	if (engine_buf_add(s->buf, p, size * n) < 0)
+	if (dcfs_strbuf_put(s->buf, p, size * n) < 0)
 		return 0;
 	long status = 0;
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -94,7 +70,7 @@ static void setup(CURL *c, const dcfs_engine *en, const char *method, const char
 }
 
 int engine_request(dcfs_engine *en, const char *method, const char *path, const char *body,
-		   engine_lines *lines, engine_buf *reply, long *status, const char *what,
+		   engine_lines *lines, dcfs_strbuf *reply, long *status, const char *what,
 		   dcfs_error *e)
 {
 	CURL *c = en->curl;
@@ -117,7 +93,7 @@ int engine_request(dcfs_engine *en, const char *method, const char *path, const 
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	if (lines && *status >= 200 && *status < 300 && reply->len) {
-		int r = lines->line(lines->opaque, reply->data); /* a last line without newline */
+		int r = lines->line(lines->opaque, reply->s); /* a last line without newline */
 		if (r < 0)
 			return r;
 		reply->len = 0;
@@ -146,18 +122,18 @@ int dcfs_engine_call(dcfs_engine *en, const char *method, const char *path, cons
 	_cleanup_free_ char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 	if (body && !text)
 		return -ENOMEM;
-	engine_buf b = {0};
+	dcfs_strbuf b = {0};
 	long status = 0;
 	int r = engine_request(en, method, path, text, NULL, &b, &status, what, e);
 	if (r >= 0 && status >= 400)
-		r = engine_status_error(en, status, b.data, what, e);
+		r = engine_status_error(en, status, b.s, what, e);
 	if (r >= 0 && reply) {
 		*reply = NULL;
-		if (b.len && !(*reply = cJSON_Parse(b.data)))
+		if (b.len && !(*reply = cJSON_Parse(b.s)))
 			r = dcfs_error_set(e, EIO, "%s: %s: the engine's answer is not JSON", en->kind,
 					   what);
 	}
-	engine_buf_free(&b);
+	free(b.s);
 	return r;
 }
 
@@ -183,4 +159,34 @@ char *engine_label_filters(const dcfs_engine *en, const char *const *labels)
 	if (esc && asprintf(&out, "filters=%s", esc) < 0)
 		out = NULL;
 	return out;
+}
+
+char *engine_path(const dcfs_engine *en, const char *prefix, const char *name,
+		  const char *suffix)
+{
+	_cleanup_free_ char *esc = engine_escape(en, name);
+	char *p = NULL;
+	if (!esc || asprintf(&p, "%s%s%s", prefix, esc, suffix) < 0)
+		return NULL;
+	return p;
+}
+
+int engine_call_gone_ok(dcfs_engine *en, const char *method, const char *path, const char *what,
+			dcfs_error *e)
+{
+	int r = dcfs_engine_call(en, method, path, NULL, what, NULL, e);
+	if (r != -ENOENT)
+		return r;
+	dcfs_error_clear(e);
+	return 0;
+}
+
+int engine_reply_id(const dcfs_engine *en, const cJSON *reply, const char *what, char **id,
+		    dcfs_error *e)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "Id"));
+	if (!s)
+		return dcfs_error_set(e, EIO, "%s: %s: no Id in the answer", en->kind, what);
+	*id = strdup(s);
+	return *id ? 0 : -ENOMEM;
 }

@@ -6,34 +6,26 @@
 
 #include "engine_internal.h"
 
-/* "/containers/ESCAPED-ID" + suffix, malloc'd. */
-static char *container_path(const dcfs_engine *en, const char *id, const char *suffix)
-{
-	_cleanup_free_ char *esc = engine_escape(en, id);
-	char *p = NULL;
-	if (!esc || asprintf(&p, "/containers/%s%s", esc, suffix) < 0)
-		return NULL;
-	return p;
-}
-
-/* A call on container `id` (VERB says what, "start container 'ID'"). */
+/* A call on container `id` (VERB says what, "start container 'ID'"); gone_ok: 404 is success. */
 static int on_container(dcfs_engine *en, const char *method, const char *id, const char *suffix,
-			const char *verb, cJSON **reply, dcfs_error *e)
+			const char *verb, bool gone_ok, cJSON **reply, dcfs_error *e)
 {
-	_cleanup_free_ char *path = container_path(en, id, suffix);
+	_cleanup_free_ char *path = engine_path(en, "/containers/", id, suffix);
 	_cleanup_free_ char *what = NULL;
 	if (!path || asprintf(&what, "%s container '%s'", verb, id) < 0)
 		return -ENOMEM;
+	if (gone_ok)
+		return engine_call_gone_ok(en, method, path, what, e);
 	return dcfs_engine_call(en, method, path, NULL, what, reply, e);
 }
 
 int dcfs_engine_create(dcfs_engine *en, const char *name, const cJSON *body, char **id,
 		       dcfs_error *e)
 {
-	_cleanup_free_ char *esc = name ? engine_escape(en, name) : NULL;
-	_cleanup_free_ char *path = NULL, *what = NULL;
-	if ((name && !esc) || asprintf(&path, "/containers/create%s%s", name ? "?name=" : "",
-				       name ? esc : "") < 0)
+	_cleanup_free_ char *path = name ? engine_path(en, "/containers/create?name=", name, "")
+					 : strdup("/containers/create");
+	_cleanup_free_ char *what = NULL;
+	if (!path)
 		return -ENOMEM;
 	if (asprintf(&what, "create container '%s'", name ? name : "") < 0)
 		return -ENOMEM;
@@ -43,43 +35,32 @@ int dcfs_engine_create(dcfs_engine *en, const char *name, const cJSON *body, cha
 		e->code = EEXIST; /* podman answers a name in use with 500 */
 		r = -EEXIST;
 	}
-	if (r < 0)
-		return r;
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "Id"));
-	if (!s)
-		return dcfs_error_set(e, EIO, "%s: %s: no Id in the answer", en->kind, what);
-	*id = strdup(s);
-	return *id ? 0 : -ENOMEM;
+	return r < 0 ? r : engine_reply_id(en, reply, what, id, e);
 }
 
 int dcfs_engine_start(dcfs_engine *en, const char *id, dcfs_error *e)
 {
 	/* 304 (running already) is success in dcfs_engine_call */
-	return on_container(en, "POST", id, "/start", "start", NULL, e);
+	return on_container(en, "POST", id, "/start", "start", false, NULL, e);
 }
 
 int dcfs_engine_stop(dcfs_engine *en, const char *id, int timeout_s, dcfs_error *e)
 {
 	char suffix[32];
 	snprintf(suffix, sizeof(suffix), "/stop?t=%d", timeout_s);
-	int r = on_container(en, "POST", id, suffix, "stop", NULL, e);
-	if (r == -ENOENT)
-		dcfs_error_clear(e);
-	return r == -ENOENT ? 0 : r;
+	return on_container(en, "POST", id, suffix, "stop", true, NULL, e);
 }
 
 int dcfs_engine_remove(dcfs_engine *en, const char *id, bool force, dcfs_error *e)
 {
-	int r = on_container(en, "DELETE", id, force ? "?force=1&v=1" : "?v=1", "remove", NULL, e);
-	if (r == -ENOENT)
-		dcfs_error_clear(e);
-	return r == -ENOENT ? 0 : r;
+	return on_container(en, "DELETE", id, force ? "?force=1&v=1" : "?v=1", "remove", true,
+			    NULL, e);
 }
 
 int dcfs_engine_inspect(dcfs_engine *en, const char *id, bool size, cJSON **out, dcfs_error *e)
 {
 	*out = NULL;
-	return on_container(en, "GET", id, size ? "/json?size=true" : "/json", "inspect", out, e);
+	return on_container(en, "GET", id, size ? "/json?size=true" : "/json", "inspect", false, out, e);
 }
 
 int dcfs_engine_state(dcfs_engine *en, const char *id, char **state, dcfs_error *e)

@@ -37,19 +37,12 @@ static int exec_create(dcfs_engine *en, const char *id, const dcfs_engine_exec_o
 		       const char *what, char **exec_id, dcfs_error *e)
 {
 	_cleanup_json_ cJSON *body = exec_body(o);
-	_cleanup_free_ char *esc = engine_escape(en, id);
-	_cleanup_free_ char *path = NULL;
-	if (!body || !esc || asprintf(&path, "/containers/%s/exec", esc) < 0)
+	_cleanup_free_ char *path = engine_path(en, "/containers/", id, "/exec");
+	if (!body || !path)
 		return -ENOMEM;
 	_cleanup_json_ cJSON *reply = NULL;
 	int r = dcfs_engine_call(en, "POST", path, body, what, &reply, e);
-	if (r < 0)
-		return r;
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "Id"));
-	if (!s)
-		return dcfs_error_set(e, EIO, "%s: %s: no Id in the answer", en->kind, what);
-	*exec_id = strdup(s);
-	return *exec_id ? 0 : -ENOMEM;
+	return r < 0 ? r : engine_reply_id(en, reply, what, exec_id, e);
 }
 
 typedef struct resizer {

@@ -71,9 +71,9 @@ static int read_head(engine_hijack *h, size_t *head_len)
 {
 	char buf[4096];
 	for (;;) {
-		char *end = h->rest.data ? strstr(h->rest.data, "\r\n\r\n") : NULL;
+		char *end = h->rest.s ? strstr(h->rest.s, "\r\n\r\n") : NULL;
 		if (end) {
-			*head_len = (size_t)(end - h->rest.data) + 4;
+			*head_len = (size_t)(end - h->rest.s) + 4;
 			return 0;
 		}
 		if (h->rest.len > HEAD_MAX)
@@ -89,7 +89,7 @@ static int read_head(engine_hijack *h, size_t *head_len)
 			return -errno;
 		if (n == 0)
 			return -EPROTO;
-		if (n > 0 && engine_buf_add(&h->rest, buf, (size_t)n) < 0)
+		if (n > 0 && dcfs_strbuf_put(&h->rest, buf, (size_t)n) < 0)
 			return -ENOMEM;
 	}
 }
@@ -97,8 +97,8 @@ static int read_head(engine_hijack *h, size_t *head_len)
 /* A failed answer's body: Content-Length bytes (or what came, up to the end). */
 static void read_error_body(engine_hijack *h, size_t head_len)
 {
-	const char *cl = strcasestr(h->rest.data, "\r\nContent-Length:");
-	size_t want = cl && cl < h->rest.data + head_len ? strtoul(cl + 17, NULL, 10) : 4096;
+	const char *cl = strcasestr(h->rest.s, "\r\nContent-Length:");
+	size_t want = cl && cl < h->rest.s + head_len ? strtoul(cl + 17, NULL, 10) : 4096;
 	char buf[4096];
 	while (h->rest.len - head_len < want && h->rest.len < HEAD_MAX) {
 		if (wait_fd(h->fd, POLLIN) < 0)
@@ -106,7 +106,7 @@ static void read_error_body(engine_hijack *h, size_t head_len)
 		ssize_t n = recv(h->fd, buf, sizeof(buf), 0);
 		if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR)))
 			return;
-		if (n > 0 && engine_buf_add(&h->rest, buf, (size_t)n) < 0)
+		if (n > 0 && dcfs_strbuf_put(&h->rest, buf, (size_t)n) < 0)
 			return;
 	}
 }
@@ -139,14 +139,14 @@ int engine_hijack_open(dcfs_engine *en, const char *path, const char *body, cons
 		return dcfs_error_set(e, r, "%s: %s: no answer to the upgrade (%s)", en->kind,
 				      what, strerror(-r));
 	long status = 0;
-	if (sscanf(h->rest.data, "HTTP/1.%*d %ld", &status) != 1)
+	if (sscanf(h->rest.s, "HTTP/1.%*d %ld", &status) != 1)
 		return dcfs_error_set(e, EPROTO, "%s: %s: not an HTTP answer", en->kind, what);
 	if (status != 101 && status != 200) {
 		read_error_body(h, head_len);
-		return engine_status_error(en, status, h->rest.data + head_len, what, e);
+		return engine_status_error(en, status, h->rest.s + head_len, what, e);
 	}
 	h->rest.len -= head_len;
-	memmove(h->rest.data, h->rest.data + head_len, h->rest.len + 1);
+	memmove(h->rest.s, h->rest.s + head_len, h->rest.len + 1);
 	return 0;
 }
 
@@ -154,6 +154,6 @@ void engine_hijack_close(engine_hijack *h)
 {
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
-	engine_buf_free(&h->rest);
+	free(h->rest.s);
 	*h = (engine_hijack){.fd = -1};
 }

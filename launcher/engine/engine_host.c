@@ -33,10 +33,10 @@ int dcfs_engine_host_socket(const char *kind, const char *host, const char *env_
 
 static int ping(dcfs_engine *en, dcfs_error *e)
 {
-	engine_buf b = {0};
+	dcfs_strbuf b = {0};
 	long status = 0;
 	int r = engine_request(en, "GET", "/_ping", NULL, NULL, &b, &status, "ping", e);
-	engine_buf_free(&b);
+	free(b.s);
 	if (r < 0 && !strcmp(en->kind, "docker"))
 		return dcfs_error_set(e, r, "docker: nothing answers at %s (start the engine: dockerd)",
 				      en->socket);

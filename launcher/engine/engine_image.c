@@ -9,25 +9,20 @@
 int dcfs_engine_image_inspect(dcfs_engine *en, const char *ref, cJSON **out, dcfs_error *e)
 {
 	*out = NULL;
-	_cleanup_free_ char *esc = engine_escape(en, ref);
-	_cleanup_free_ char *path = NULL, *what = NULL;
-	if (!esc || asprintf(&path, "/images/%s/json", esc) < 0 ||
-	    asprintf(&what, "inspect image '%s'", ref) < 0)
+	_cleanup_free_ char *path = engine_path(en, "/images/", ref, "/json");
+	_cleanup_free_ char *what = NULL;
+	if (!path || asprintf(&what, "inspect image '%s'", ref) < 0)
 		return -ENOMEM;
 	return dcfs_engine_call(en, "GET", path, NULL, what, out, e);
 }
 
 int dcfs_engine_image_remove(dcfs_engine *en, const char *ref, dcfs_error *e)
 {
-	_cleanup_free_ char *esc = engine_escape(en, ref);
-	_cleanup_free_ char *path = NULL, *what = NULL;
-	if (!esc || asprintf(&path, "/images/%s?force=1", esc) < 0 ||
-	    asprintf(&what, "remove image '%s'", ref) < 0)
+	_cleanup_free_ char *path = engine_path(en, "/images/", ref, "?force=1");
+	_cleanup_free_ char *what = NULL;
+	if (!path || asprintf(&what, "remove image '%s'", ref) < 0)
 		return -ENOMEM;
-	int r = dcfs_engine_call(en, "DELETE", path, NULL, what, NULL, e);
-	if (r == -ENOENT)
-		dcfs_error_clear(e);
-	return r == -ENOENT ? 0 : r;
+	return engine_call_gone_ok(en, "DELETE", path, what, e);
 }
 
 /* The query of a pull: fromImage=NAME&tag=TAG, the tag being a digest after '@', the part after
@@ -113,11 +108,11 @@ int dcfs_engine_image_pull(dcfs_engine *en, const char *ref, const dcfs_report *
 		return -ENOMEM;
 	pull_state p = {.en = en, .ref = ref, .report = report, .last = last, .e = e};
 	engine_lines lines = {.line = pull_line, .opaque = &p};
-	engine_buf b = {0};
+	dcfs_strbuf b = {0};
 	long status = 0;
 	int r = engine_request(en, "POST", path, NULL, &lines, &b, &status, what, e);
 	if (r >= 0 && status >= 400)
-		r = engine_status_error(en, status, b.data, what, e);
-	engine_buf_free(&b);
+		r = engine_status_error(en, status, b.s, what, e);
+	free(b.s);
 	return r;
 }

@@ -10,18 +10,10 @@
 #include "cleanup.h"
 #include "engine.h"
 #include "error.h"
+#include "strbuf.h"
 
 DEFINE_TRIVIAL_CLEANUP(cJSON *, cJSON_Delete)
 #define _cleanup_json_ _cleanup_(cJSON_Deletep)
-
-/* A reply's bytes. */
-typedef struct engine_buf {
-	char *data; /* NUL-terminated */
-	size_t len, cap;
-} engine_buf;
-
-int engine_buf_add(engine_buf *b, const void *p, size_t n);
-void engine_buf_free(engine_buf *b);
 
 /* Called with each complete line of a 2xx reply (without its newline) as it arrives; a negative
  * return stops the transfer (and is returned by engine_request). */
@@ -35,7 +27,7 @@ typedef struct engine_lines {
  * `reply` (all of them, or, with `lines` and a 2xx status, the unfinished last line only).
  * Fails only when the engine cannot be reached or the transfer breaks. */
 int engine_request(dcfs_engine *en, const char *method, const char *path, const char *body,
-		   engine_lines *lines, engine_buf *reply, long *status, const char *what,
+		   engine_lines *lines, dcfs_strbuf *reply, long *status, const char *what,
 		   dcfs_error *e);
 
 /* The error for a status >= 400: 404 -ENOENT, 409 -EEXIST, others -EIO; the message "KIND:
@@ -56,7 +48,7 @@ char *engine_escape(const dcfs_engine *en, const char *s);
 typedef struct engine_hijack {
 	void *curl;
 	int fd;		 /* the socket (curl's: closed with the handle), non-blocking */
-	engine_buf rest; /* stream bytes read along with the head */
+	dcfs_strbuf rest; /* stream bytes read along with the head */
 } engine_hijack;
 
 /* POST PATH with JSON text `body` on a new connection; an answer other than 101 or 200 fails as
@@ -75,7 +67,19 @@ typedef struct engine_pump {
 	void *opaque;
 } engine_pump;
 
-int engine_pump_run(const engine_pump *p, const engine_buf *first, dcfs_error *e);
+int engine_pump_run(const engine_pump *p, const dcfs_strbuf *first, dcfs_error *e);
 
 /* Write all of buf to fd (which may be non-blocking). */
 int engine_write_all(int fd, const void *buf, size_t n);
+
+/* PREFIX + the URL-escaped `name` + SUFFIX ("/containers/" "x" "/json"), malloc'd. */
+char *engine_path(const dcfs_engine *en, const char *prefix, const char *name,
+		  const char *suffix);
+
+/* dcfs_engine_call where an object that is gone (404) is success: removals, stops. */
+int engine_call_gone_ok(dcfs_engine *en, const char *method, const char *path, const char *what,
+			dcfs_error *e);
+
+/* The "Id" of a create's answer, malloc'd in *id. */
+int engine_reply_id(const dcfs_engine *en, const cJSON *reply, const char *what, char **id,
+		    dcfs_error *e);

@@ -122,7 +122,7 @@ static int step(relay *r, dcfs_error *e)
 	return 1;
 }
 
-int engine_pump_run(const engine_pump *p, const engine_buf *first, dcfs_error *e)
+int engine_pump_run(const engine_pump *p, const dcfs_strbuf *first, dcfs_error *e)
 {
 	_cleanup_free_ relay *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -130,7 +130,7 @@ int engine_pump_run(const engine_pump *p, const engine_buf *first, dcfs_error *e
 	r->p = p;
 	r->in_open = p->in_fd >= 0;
 	r->sock_write = p->in_fd >= 0;
-	int rr = first->len ? output(r, first->data, first->len, e) : 0;
+	int rr = first->len ? output(r, first->s, first->len, e) : 0;
 	while (rr >= 0 && (rr = step(r, e)) > 0)
 		;
 	if (rr >= 0 && !p->tty && !dcfs_engine_demux_idle(&r->demux))

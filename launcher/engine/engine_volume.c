@@ -28,15 +28,14 @@ int dcfs_engine_volume_list(dcfs_engine *en, const char *const *labels, cJSON **
 
 int dcfs_engine_volume_remove(dcfs_engine *en, const char *name, dcfs_error *e)
 {
-	_cleanup_free_ char *esc = engine_escape(en, name);
-	_cleanup_free_ char *path = NULL, *what = NULL;
-	if (!esc || asprintf(&path, "/volumes/%s", esc) < 0 ||
-	    asprintf(&what, "remove volume '%s'", name) < 0)
+	_cleanup_free_ char *path = engine_path(en, "/volumes/", name, "");
+	_cleanup_free_ char *what = NULL;
+	if (!path || asprintf(&what, "remove volume '%s'", name) < 0)
 		return -ENOMEM;
-	int r = dcfs_engine_call(en, "DELETE", path, NULL, what, NULL, e);
-	if (r == -ENOENT)
-		dcfs_error_clear(e);
-	if (r == -EEXIST && e)
+	int r = engine_call_gone_ok(en, "DELETE", path, what, e);
+	if (r != -EEXIST) /* 409: in use */
+		return r;
+	if (e)
 		e->code = EBUSY;
-	return r == -ENOENT ? 0 : r == -EEXIST ? -EBUSY : r;
+	return -EBUSY;
 }
