@@ -33,6 +33,12 @@ bool dcfs_engine_kind_valid(const char *kind);
 int dcfs_engine_open(const char *kind, const char *host, dcfs_engine *out, dcfs_error *e);
 void dcfs_engine_close(dcfs_engine *en);
 
+/* The socket path for engine `kind` at `host` (as dcfs_engine_open takes it; `env_host` stands
+ * for $DOCKER_HOST, NULL when unset), malloc'd in *socket. Pure: "unix:///PATH" only; "tcp://",
+ * "ssh://", "npipe://" and anything else are refused by name (-EINVAL). */
+int dcfs_engine_host_socket(const char *kind, const char *host, const char *env_host,
+			    char **socket, dcfs_error *e);
+
 /* One request: METHOD PATH (the API path without the version prefix, query string included)
  * with JSON `body` (NULL: none). `reply` (NULL: not wanted) gets the parsed JSON answer (NULL
  * when the answer is empty). A status >= 400 fails: 404 -ENOENT, 409 -EEXIST, 304 is success,
