@@ -9,7 +9,6 @@
 #include "capability.h"
 #include "cleanup.h"
 #include "engine_flags_internal.h"
-#include "mount_spec.h"
 
 static cJSON *where(spec_ctx *c, const spec_flag *f)
 {
@@ -279,30 +278,6 @@ static int h_network_alias(spec_ctx *c, const spec_flag *f, const char *v)
 	return spec_append(c->aliases, cJSON_CreateString(v));
 }
 
-static int h_volume(spec_ctx *c, const spec_flag *f, const char *v)
-{
-	(void)f;
-	return spec_volume_flag(c, v);
-}
-
-static int h_tmpfs(spec_ctx *c, const spec_flag *f, const char *v)
-{
-	(void)f;
-	return spec_tmpfs_flag(c, v);
-}
-
-static int h_publish(spec_ctx *c, const spec_flag *f, const char *v)
-{
-	(void)f;
-	return spec_publish_flag(c, v);
-}
-
-static int h_expose(spec_ctx *c, const spec_flag *f, const char *v)
-{
-	(void)f;
-	return spec_expose_flag(c, v);
-}
-
 static int h_mount(spec_ctx *c, const spec_flag *f, const char *v)
 {
 	(void)f;
@@ -350,11 +325,11 @@ const spec_flag spec_flags[] = {
 	S("shm-size", NULL, 0, h_size, IN_HOST, "ShmSize"),
 	S("ulimit", NULL, 0, h_ulimit, IN_HOST, "Ulimits"),
 	S("sysctl", NULL, 0, h_key_value, IN_HOST, "Sysctls"),
-	S("tmpfs", NULL, 0, h_tmpfs, IN_HOST, NULL),
-	S("volume", NULL, 'v', h_volume, IN_HOST, NULL),
+	S("tmpfs", NULL, 0, spec_tmpfs_flag, IN_HOST, NULL),
+	S("volume", NULL, 'v', spec_volume_flag, IN_HOST, NULL),
 	S("mount", NULL, 0, h_mount, IN_HOST, NULL),
-	S("publish", NULL, 'p', h_publish, IN_HOST, NULL),
-	S("expose", NULL, 0, h_expose, IN_BODY, NULL),
+	S("publish", NULL, 'p', spec_publish_flag, IN_HOST, NULL),
+	S("expose", NULL, 0, spec_expose_flag, IN_BODY, NULL),
 	B("publish-all", NULL, 'P', h_bool, IN_HOST, "PublishAllPorts"),
 	S("ipc", NULL, 0, h_string, IN_HOST, "IpcMode"),
 	S("pid", NULL, 0, h_string, IN_HOST, "PidMode"),

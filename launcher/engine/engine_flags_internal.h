@@ -23,3 +23,12 @@ struct spec_flag {
 
 /* Ended by a row whose handler is NULL. */
 extern const spec_flag spec_flags[];
+
+/* Handlers of their own files (the table's `f` unused): -v/--volume HOST:CONTAINER[:OPTS],
+ * NAME:CONTAINER[:OPTS] or CONTAINER (anonymous), --tmpfs PATH[:OPTS] (engine_mounts.c);
+ * -p/--publish [IP:][HOST:]CONTAINER[/PROTO] (ports or equal ranges), --expose PORT[/PROTO] or
+ * a range (engine_ports.c). */
+int spec_volume_flag(spec_ctx *c, const spec_flag *f, const char *v);
+int spec_tmpfs_flag(spec_ctx *c, const spec_flag *f, const char *v);
+int spec_publish_flag(spec_ctx *c, const spec_flag *f, const char *v);
+int spec_expose_flag(spec_ctx *c, const spec_flag *f, const char *v);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "engine_spec_internal.h"
+#include "engine_flags_internal.h"
 #include "mount_spec.h"
 
 static int mount_error(spec_ctx *c, const char *label, const char *why, const char *what)
@@ -108,8 +108,9 @@ static bool volume_opts_valid(const char *opts, bool *ro, bool *plain)
 	return copy != NULL;
 }
 
-int spec_volume_flag(spec_ctx *c, const char *v)
+int spec_volume_flag(spec_ctx *c, const spec_flag *f, const char *v)
 {
+	(void)f;
 	_cleanup_free_ char *copy = strdup(v);
 	if (!copy)
 		return -ENOMEM;
@@ -130,8 +131,9 @@ int spec_volume_flag(spec_ctx *c, const char *v)
 	return spec_append_string(c->host, "Binds", v);
 }
 
-int spec_tmpfs_flag(spec_ctx *c, const char *v)
+int spec_tmpfs_flag(spec_ctx *c, const spec_flag *f, const char *v)
 {
+	(void)f;
 	_cleanup_free_ char *path = strndup(v, strcspn(v, ":"));
 	if (!path)
 		return -ENOMEM;

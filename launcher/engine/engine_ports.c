@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "engine_spec_internal.h"
+#include "engine_flags_internal.h"
 
 typedef struct range {
 	int64_t lo, hi;
@@ -80,8 +80,9 @@ static bool split_ip(char *v, char **ip, char **rest)
 	return true;
 }
 
-int spec_publish_flag(spec_ctx *c, const char *v)
+int spec_publish_flag(spec_ctx *c, const spec_flag *f, const char *v)
 {
+	(void)f;
 	_cleanup_free_ char *copy = strdup(v);
 	if (!copy)
 		return -ENOMEM;
@@ -107,8 +108,9 @@ int spec_publish_flag(spec_ctx *c, const char *v)
 	return 0;
 }
 
-int spec_expose_flag(spec_ctx *c, const char *v)
+int spec_expose_flag(spec_ctx *c, const spec_flag *f, const char *v)
 {
+	(void)f;
 	_cleanup_free_ char *copy = strdup(v);
 	if (!copy)
 		return -ENOMEM;

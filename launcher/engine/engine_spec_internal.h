@@ -50,15 +50,5 @@ bool spec_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
 int spec_mount_add(spec_ctx *c, const cJSON *m, const char *label);
 /* Every entry of `mounts` (an array; NULL: none). */
 int spec_mounts_add(spec_ctx *c, const cJSON *mounts, const char *label);
-/* -v/--volume HOST:CONTAINER[:OPTS], NAME:CONTAINER[:OPTS] or CONTAINER (anonymous). */
-int spec_volume_flag(spec_ctx *c, const char *v);
-/* --tmpfs PATH[:OPTS]. */
-int spec_tmpfs_flag(spec_ctx *c, const char *v);
-
-/* -p/--publish [IP:][HOST:]CONTAINER[/PROTO] (ports or equal ranges). */
-int spec_publish_flag(spec_ctx *c, const char *v);
-/* --expose PORT[/PROTO] or a range. */
-int spec_expose_flag(spec_ctx *c, const char *v);
-
 /* Apply s->config's runArgs in order. */
 int spec_run_args_apply(spec_ctx *c);

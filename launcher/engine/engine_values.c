@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "engine_spec_internal.h"
+#include "jsonc.h"
 
 int spec_flag_error(spec_ctx *c, int code, const char *fmt, ...)
 {
@@ -24,17 +25,8 @@ int spec_flag_error(spec_ctx *c, int code, const char *fmt, ...)
 			      why);
 }
 
-static cJSON *slot(cJSON *obj, const char *key, bool array)
-{
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (array ? cJSON_IsArray(v) : cJSON_IsObject(v))
-		return v;
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-	return array ? cJSON_AddArrayToObject(obj, key) : cJSON_AddObjectToObject(obj, key);
-}
-
-cJSON *spec_object(cJSON *obj, const char *key) { return slot(obj, key, false); }
-cJSON *spec_array(cJSON *obj, const char *key) { return slot(obj, key, true); }
+cJSON *spec_object(cJSON *obj, const char *key) { return dcfs_json_slot(obj, key, false); }
+cJSON *spec_array(cJSON *obj, const char *key) { return dcfs_json_slot(obj, key, true); }
 
 int spec_put(cJSON *obj, const char *key, cJSON *item)
 {
