@@ -110,15 +110,10 @@ static int h_env(spec_ctx *c, const spec_flag *f, const char *v)
  * environment, blank lines and "#" comments skipped. */
 static int h_env_file(spec_ctx *c, const spec_flag *f, const char *v)
 {
-	_cleanup_free_ char *dir = strdup(c->s->config_name), *path = NULL, *line = NULL;
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	if (!dir)
+	_cleanup_free_ char *path = spec_config_path(c, v), *line = NULL;
+	if (!path)
 		return -ENOMEM;
-	if (slash)
-		*slash = '\0';
-	if (asprintf(&path, "%s/%s", v[0] == '/' || !slash ? "" : dir, v) < 0)
-		return -ENOMEM;
-	_cleanup_fclose_ FILE *in = fopen(v[0] == '/' || !slash ? v : path, "re");
+	_cleanup_fclose_ FILE *in = fopen(path, "re");
 	if (!in)
 		return spec_flag_error(c, EINVAL, "cannot read '%s': %s", v, strerror(errno));
 	size_t cap = 0;
@@ -278,6 +273,15 @@ static int h_network_alias(spec_ctx *c, const spec_flag *f, const char *v)
 	return spec_append(c->aliases, cJSON_CreateString(v));
 }
 
+static int h_security_opt(spec_ctx *c, const spec_flag *f, const char *v)
+{
+	(void)f;
+	_cleanup_free_ char *label = NULL;
+	if (asprintf(&label, "%s: runArgs: '%s'", c->s->config_name, c->flag) < 0)
+		return -ENOMEM;
+	return spec_security_opt(c, v, label);
+}
+
 static int h_mount(spec_ctx *c, const spec_flag *f, const char *v)
 {
 	(void)f;
@@ -309,7 +313,7 @@ const spec_flag spec_flags[] = {
 	S("dns-option", "dns-opt", 0, h_append, IN_HOST, "DnsOptions"),
 	S("cap-add", NULL, 0, h_cap, IN_HOST, "CapAdd"),
 	S("cap-drop", NULL, 0, h_cap, IN_HOST, "CapDrop"),
-	S("security-opt", NULL, 0, h_append, IN_HOST, "SecurityOpt"),
+	S("security-opt", NULL, 0, h_security_opt, IN_HOST, NULL),
 	B("privileged", NULL, 0, h_bool, IN_HOST, "Privileged"),
 	B("init", NULL, 0, h_bool, IN_HOST, "Init"),
 	S("device", NULL, 0, h_device, IN_HOST, NULL),

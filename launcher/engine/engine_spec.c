@@ -2,6 +2,7 @@
  * the reference CLI puts them on its `docker run` command line (mounts, labels, containerEnv,
  * containerUser), then runArgs (so that a later flag wins), then init, privileged, capAdd and
  * securityOpt, then the keep-alive entrypoint. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,15 +121,16 @@ static int put_features(spec_ctx *c)
 		r = spec_put(c->host, "Init", cJSON_CreateTrue());
 	if (r >= 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "privileged")))
 		r = spec_put(c->host, "Privileged", cJSON_CreateTrue());
-	static const struct {
-		const char *prop, *field;
-	} lists[] = {{"capAdd", "CapAdd"}, {"securityOpt", "SecurityOpt"}};
-	for (size_t i = 0; r >= 0 && i < 2; i++) {
-		const cJSON *a = cJSON_GetObjectItemCaseSensitive(cfg, lists[i].prop);
-		r = check_string_array(c, a, lists[i].prop);
-		cJSON_ArrayForEach(x, a) if (r >= 0) r =
-			spec_append_string(c->host, lists[i].field, x->valuestring);
-	}
+	const cJSON *caps = cJSON_GetObjectItemCaseSensitive(cfg, "capAdd");
+	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cfg, "securityOpt");
+	r = r ?: check_string_array(c, caps, "capAdd");
+	r = r ?: check_string_array(c, opts, "securityOpt");
+	cJSON_ArrayForEach(x, caps) if (r >= 0) r =
+		spec_append_string(c->host, "CapAdd", x->valuestring);
+	_cleanup_free_ char *label = NULL;
+	if (r >= 0 && asprintf(&label, "%s: securityOpt", c->s->config_name) < 0)
+		return -ENOMEM;
+	cJSON_ArrayForEach(x, opts) if (r >= 0) r = spec_security_opt(c, x->valuestring, label);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /* Private to launcher/engine: the state a dev container's create body is built in, shared by
  * engine_spec.c (the properties), engine_run_args.c (the runArgs flag table), engine_mounts.c
- * (mounts, volumes, tmpfs), engine_ports.c (published ports) and engine_values.c (sizes,
+ * (mounts, volumes, tmpfs), engine_ports.c (published ports), engine_security.c
+ * (security options) and engine_values.c (sizes,
  * numbers and the small JSON helpers they all use). */
 #pragma once
 
@@ -50,5 +51,11 @@ bool spec_parse_int(const char *text, int64_t min, int64_t max, int64_t *out);
 int spec_mount_add(spec_ctx *c, const cJSON *m, const char *label);
 /* Every entry of `mounts` (an array; NULL: none). */
 int spec_mounts_add(spec_ctx *c, const cJSON *mounts, const char *label);
+/* `path` relative to the configuration's folder (absolute: as it is); malloc'd. */
+char *spec_config_path(const spec_ctx *c, const char *path);
+/* One security option appended to HostConfig.SecurityOpt (a seccomp profile's file read and
+ * sent inline); `label` starts its messages. */
+int spec_security_opt(spec_ctx *c, const char *opt, const char *label);
+
 /* Apply s->config's runArgs in order. */
 int spec_run_args_apply(spec_ctx *c);

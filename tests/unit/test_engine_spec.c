@@ -230,6 +230,8 @@ static const refusal refusals[] = {
 	 R("--mount") "unsupported mount type 'npipe'"},
 	{"[\"--network-alias=a\"]", -EINVAL,
 	 R("--network-alias") "aliases need a user-defined --network, not 'default'"},
+	{"[\"--security-opt=seccomp=none.json\"]", -EINVAL,
+	 R("--security-opt") "cannot read seccomp profile 'none.json': No such file or directory"},
 	{"[\"--env-file\", \"missing.env\"]", -EINVAL,
 	 R("--env-file") "cannot read 'missing.env': No such file or directory"},
 	{"[\"ubuntu\"]", -EINVAL,
@@ -302,7 +304,8 @@ static void check_refusal(const refusal *t)
 	free(text);
 }
 
-/* --name comes back; --env-file is read relative to the configuration's folder. */
+/* --name comes back; --env-file and a seccomp profile are read relative to the
+ * configuration's folder, the profile sent inline. */
 static void name_and_env_file(void)
 {
 	char dir[] = "/tmp/dcfs-spec-XXXXXX", path[300], cfg[300];
@@ -313,8 +316,15 @@ static void name_and_env_file(void)
 	FILE *f = fopen(path, "w");
 	fputs("# comment\n\nA=1\n  B=two words\r\nDCFS_TEST_UNSET_VAR\n", f);
 	fclose(f);
-	cJSON *config = cJSON_Parse("{\"containerEnv\": {\"A\": \"0\"}, \"runArgs\": [\"--name=dev\","
-				    " \"--env-file\", \"dev.env\", \"--name\", \"dev2\"]}");
+	char prof[300];
+	snprintf(prof, sizeof(prof), "%s/prof.json", dir);
+	f = fopen(prof, "w");
+	fputs("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}", f);
+	fclose(f);
+	cJSON *config = cJSON_Parse(
+		"{\"containerEnv\": {\"A\": \"0\"}, \"securityOpt\": [\"seccomp=unconfined\"],"
+		" \"runArgs\": [\"--name=dev\", \"--env-file\", \"dev.env\", \"--name\", \"dev2\","
+		" \"--security-opt\", \"seccomp:prof.json\", \"--security-opt=label=disable\"]}");
 	dcfs_engine_spec s = spec_for(config, cfg);
 	cJSON *body = NULL;
 	dcfs_error e = {0};
@@ -324,6 +334,11 @@ static void name_and_env_file(void)
 	char *env = cJSON_PrintUnformatted(at(body, "Env"));
 	CHECK_STR(env, "[\"A=1\",\"B=two words\"]");
 	free(env);
+	char *sec = cJSON_PrintUnformatted(at(body, "HostConfig.SecurityOpt"));
+	CHECK_STR(sec, "[\"seccomp={\\\"defaultAction\\\": \\\"SCMP_ACT_ALLOW\\\"}\",\"label=disable\","
+		       "\"seccomp=unconfined\"]");
+	free(sec);
+	unlink(prof);
 	free(name);
 	cJSON_Delete(body);
 	cJSON_Delete(config);
