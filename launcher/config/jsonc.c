@@ -745,3 +745,12 @@ char *dcfs_json_print_js(cJSON *json)
 {
 	return js_form(json) < 0 ? NULL : cJSON_PrintUnformatted(json);
 }
+
+cJSON *dcfs_json_slot(cJSON *obj, const char *key, bool array)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (array ? cJSON_IsArray(v) : cJSON_IsObject(v))
+		return v;
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	return array ? cJSON_AddArrayToObject(obj, key) : cJSON_AddObjectToObject(obj, key);
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -50,6 +51,10 @@ static inline void dcfs_json_deletep(cJSON **p)
 		cJSON_Delete(*p);
 }
 #define _cleanup_json_ __attribute__((cleanup(dcfs_json_deletep)))
+
+/* obj[key], made an empty object (array: an empty array) when it is missing or of another
+ * type; NULL when memory runs out. */
+cJSON *dcfs_json_slot(cJSON *obj, const char *key, bool array);
 
 /* Print `json` as JavaScript's JSON.stringify would print the same value, which is what the
  * reference CLI outputs: object keys that are array indices ("0" to "4294967294") first in

@@ -31,16 +31,6 @@ static int bad(ctx *c, const char *why, const char *value)
 			      c->where);
 }
 
-/* config[key], made an empty object or array when missing or of another type. */
-static cJSON *slot(cJSON *config, const char *key, bool array)
-{
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(config, key);
-	if (array ? cJSON_IsArray(v) : cJSON_IsObject(v))
-		return v;
-	cJSON_DeleteItemFromObjectCaseSensitive(config, key);
-	return array ? cJSON_AddArrayToObject(config, key) : cJSON_AddObjectToObject(config, key);
-}
-
 static int set_string(cJSON *config, const char *key, const char *value)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(config, key);
@@ -55,7 +45,7 @@ static int set_true(cJSON *config, const char *key)
 
 static int append(cJSON *config, const char *key, cJSON *item)
 {
-	cJSON *arr = slot(config, key, true);
+	cJSON *arr = dcfs_json_slot(config, key, true);
 	if (!arr || !item || !cJSON_AddItemToArray(arr, item)) {
 		cJSON_Delete(item);
 		return -ENOMEM;
@@ -81,7 +71,7 @@ static int flag_env(ctx *c, const char *v)
 	const char *val = strchr(v, '=') ? strchr(v, '=') + 1 : getenv(key);
 	if (!val)
 		return 0;
-	cJSON *env = slot(c->config, "containerEnv", false);
+	cJSON *env = dcfs_json_slot(c->config, "containerEnv", false);
 	if (!env)
 		return -ENOMEM;
 	cJSON_DeleteItemFromObjectCaseSensitive(env, key);
