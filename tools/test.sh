@@ -128,8 +128,11 @@ PY
 }
 
 step "dependencies"
-# podman: a pushed image must run under it, and it builds Dockerfile configurations (buildah too)
-if ! limited "$limit_deps" "tools/install-deps.sh" bash tools/install-deps.sh podman buildah; then
+# podman: a pushed image must run under it, and it builds Dockerfile configurations (buildah too);
+# podman and docker.io are the engines of --engine, podman-compose and docker-compose the compose
+# tools of Compose configurations
+if ! limited "$limit_deps" "tools/install-deps.sh" bash tools/install-deps.sh podman buildah \
+	docker.io podman-compose docker-compose; then
 	fail "tools/install-deps.sh"
 	summary
 	exit 1
