@@ -1,5 +1,5 @@
 """Docker Compose configurations with `dcfs up --engine podman|docker`: two services (app and
-a busybox httpd as db) on the host network, lifecycle commands in app (postCreateCommand reaches
+a busybox httpd as db; on podman on the project's network, on dockerd on the host network), lifecycle commands in app (postCreateCommand reaches
 db), `dcfs exec` in app, shutdownAction stopCompose and none, runServices, `dcfs rm`, and a
 compose file with a YAML error or an unknown service.
 
@@ -18,20 +18,30 @@ from test_engine import Workspaces, engine, pytestmark  # noqa: F401 (fixture an
 KEEP_ALIVE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 
 
-def compose_yaml(port, services=("app", "db")):
-    """app (keeps running) and db (httpd on 127.0.0.1:PORT answering "db-answer"), host
-    network, as a compose file (JSON is YAML)."""
+def db_url(kind, port):
+    """Where app finds db: by name on podman-compose's project network (podman's dnsname
+    plugin), on 127.0.0.1 on dockerd's host network."""
+    return f"http://db:{port}/" if kind == "podman" else f"http://127.0.0.1:{port}/"
+
+
+def compose_yaml(kind, port, services=("app", "db")):
+    """app (keeps running) and db (a busybox httpd on PORT answering "db-answer") as a compose
+    file (JSON is YAML). On podman they share the project's bridge network (podman-compose 1.0.3
+    adds `--net PROJECT_default` to every service, which podman refuses beside network_mode
+    host); on dockerd (no bridge) both use network_mode host."""
+    host = kind != "podman"
     db = ["sh", "-c", "mkdir -p /www && echo db-answer > /www/index.html && "
-                      f"exec httpd -f -p 127.0.0.1:{port} -h /www"]
+                      f"exec httpd -f -p {'127.0.0.1' if host else '0.0.0.0'}:{port} -h /www"]
     all_services = {
-        "app": {"image": BUSYBOX_REF, "command": KEEP_ALIVE, "network_mode": "host",
-                "environment": {"SERVICE": "app"}},
-        "db": {"image": BUSYBOX_REF, "command": db, "network_mode": "host",
-               "environment": {"SERVICE": "db"}},
-        "extra": {"image": BUSYBOX_REF, "command": KEEP_ALIVE, "network_mode": "host"},
+        "app": {"image": BUSYBOX_REF, "command": KEEP_ALIVE, "environment": {"SERVICE": "app"}},
+        "db": {"image": BUSYBOX_REF, "command": db, "environment": {"SERVICE": "db"}},
+        "extra": {"image": BUSYBOX_REF, "command": KEEP_ALIVE},
     }
-    return json.dumps({"version": "3", "services": {s: all_services[s] for s in services}},
-                      indent=1)
+    chosen = {s: all_services[s] for s in services}
+    if host:
+        for svc in chosen.values():
+            svc["network_mode"] = "host"
+    return json.dumps({"version": "3", "services": chosen}, indent=1)
 
 
 def project_of(folder):
@@ -53,7 +63,7 @@ class Compose:
         config.update(extra or {})
         folder = self.ws.make(name, config)
         (folder / ".devcontainer" / "docker-compose.yml").write_text(
-            text if text is not None else compose_yaml(port, services))
+            text if text is not None else compose_yaml(self.ws.engine.kind, port, services))
         return folder
 
     def containers(self, folder):
@@ -77,17 +87,18 @@ def ws(engine, tmp_path):
     w.cleanup()
 
 
-def fetch_db(port, name):
-    """A postCreateCommand that asks db (retrying while it starts) and writes its answer into
-    the workspace."""
-    return (f"for i in $(seq 1 100); do wget -qO- http://127.0.0.1:{port}/ "
+def fetch_db(url, name):
+    """A postCreateCommand that asks db at `url` (retrying while it starts) and writes its
+    answer into the workspace."""
+    return (f"for i in $(seq 1 100); do wget -qO- {url} "
             f"> /workspaces/{name}/answer.txt && exit 0; sleep 0.1; done; exit 1")
 
 
 def test_two_services_stop_compose_and_rm(ws, cw):
     port = free_port()
     name = "two"
-    folder = cw.make(name, port, {"postCreateCommand": fetch_db(port, name),
+    folder = cw.make(name, port, {"postCreateCommand": fetch_db(db_url(ws.engine.kind, port),
+                                                                 name),
                                   "postStartCommand": "echo started >> /tmp/ran"})
     out = ws.up(folder)
     assert out["outcome"] == "success"
