@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 FOLDERS = ["fs/base", "fs/store", "fs/layer", "fs/mount", "fs/view", "fs/workspace",
-           "launcher/config", "launcher/registry", "launcher/build", "launcher/container", "launcher/up", "tools"]
+           "launcher/config", "launcher/registry", "launcher/build", "launcher/engine",
+           "launcher/compose", "launcher/container", "launcher/up", "tools"]
 
 
 def first_sentence(path: Path) -> str:

@@ -236,13 +236,43 @@ int up_engine_check(up_ctx *u)
 		return 0;
 	_cleanup_json_ cJSON *body = NULL, *mounts = extra_mounts(u);
 	_cleanup_free_ char *name = NULL;
-	dcfs_engine_spec spec = {.image = u->image_ref ?: "image", .config = u->merged,
+	dcfs_engine_spec spec = {.kind = u->engine_kind, .image = u->image_ref ?: "image",
+				 .config = u->merged,
 				 .config_name = u->d.config_file, .image_config = NULL,
 				 .workspace_source = "/", .workspace_target = workspace_target(u),
 				 .mounts_extra = mounts};
 	if (!mounts)
 		return dcfs_error_set(u->e, ENOMEM, "out of memory");
 	return dcfs_engine_spec_body(&spec, &body, &name, u->e);
+}
+
+/* The named volumes of the body made first, labelled (podman ignores a create body's volume
+ * labels; an existing volume is kept as it is). */
+static int make_volumes(up_ctx *u, const cJSON *body, const cJSON *labels)
+{
+	const cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(
+				      cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "Mounts"))
+	{
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Type"));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "Source"));
+		if (!type || strcmp(type, "volume") || !name || !*name)
+			continue;
+		_cleanup_json_ cJSON *req = cJSON_CreateObject();
+		if (!req || !cJSON_AddStringToObject(req, "Name", name) ||
+		    !cJSON_AddItemToObject(req, "Labels", cJSON_Duplicate(labels, 1)))
+			return dcfs_error_set(u->e, ENOMEM, "out of memory");
+		_cleanup_free_ char *what = NULL;
+		if (asprintf(&what, "create volume '%s'", name) < 0)
+			return dcfs_error_set(u->e, ENOMEM, "out of memory");
+		int r = dcfs_engine_call(&u->en, "POST", "/volumes/create", req, what, NULL, u->e);
+		if (r == -EEXIST || (r == -EIO && u->e->msg && strstr(u->e->msg, "exists")))
+			/* there already (podman says so with a 500) */
+			r = 0, dcfs_error_clear(u->e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* Make the engine's container (not a Compose one) and record its id. */
@@ -254,6 +284,7 @@ static int create(up_ctx *u)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	const char *target = workspace_target(u);
 	dcfs_engine_spec spec = {
+		.kind = u->engine_kind,
 		.image = u->image_ref,
 		.config = u->merged,
 		.config_name = u->d.config_file,
@@ -267,6 +298,7 @@ static int create(up_ctx *u)
 	_cleanup_json_ cJSON *body = NULL;
 	_cleanup_free_ char *name = NULL, *id = NULL;
 	int r = dcfs_engine_spec_body(&spec, &body, &name, e);
+	r = r ?: make_volumes(u, body, vl);
 	r = r ?: dcfs_engine_create(&u->en, name ? name : u->c.name, body, &id, e);
 	r = r ?: dcfs_container_table_set_engine_id(u->s, u->c.id, id, e);
 	if (r >= 0) {

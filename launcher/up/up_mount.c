@@ -83,7 +83,7 @@ int up_mount_all(up_ctx *u)
 	mounting root = {0}, ws = {0};
 	char *root_args[] = {"--image", u->ref, "--upper", upper, u->rootfs, NULL};
 	char *ws_args[] = {"--workspace", ws_source, u->workspace_mnt, NULL};
-	if (!dcfs_container_is_mounted(u->rootfs))
+	if (!u->engine_kind && !dcfs_container_is_mounted(u->rootfs)) /* an engine has its own */
 		r = mount_start(u, "container root", root_args, &root);
 	if (r >= 0 && !up_workspace_is_volume(u) && !dcfs_container_is_mounted(u->workspace_mnt))
 		r = mount_start(u, "workspace", ws_args, &ws);
