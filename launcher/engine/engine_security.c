@@ -1,7 +1,8 @@
 /* Security options of the create body (HostConfig.SecurityOpt), from securityOpt and
  * --security-opt: passed on as written, except a seccomp profile given by path ("seccomp=FILE"
- * or "seccomp:FILE"), which the engine takes as the profile's JSON itself, as the docker CLI
- * sends it: the file is read here, relative to the configuration's folder. */
+ * or "seccomp:FILE", relative to the configuration's folder): dockerd takes the profile's JSON
+ * itself, as the docker CLI sends it; podman's compatible API opens the path it is given (on
+ * this machine), so podman gets the absolute path of a profile checked here to be JSON. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,8 @@ static int seccomp_inline(spec_ctx *c, const char *file, const char *label, char
 	if (!cJSON_IsObject(profile))
 		return dcfs_error_set(c->e, EINVAL, "%s: seccomp profile '%s' is not a JSON object",
 				      label, file);
-	return asprintf(out, "seccomp=%s", text) < 0 ? -ENOMEM : 0;
+	bool by_path = c->s->kind && !strcmp(c->s->kind, "podman");
+	return asprintf(out, "seccomp=%s", by_path ? path : text) < 0 ? -ENOMEM : 0;
 }
 
 int spec_security_opt(spec_ctx *c, const char *opt, const char *label)

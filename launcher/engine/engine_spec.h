@@ -24,6 +24,9 @@ typedef struct dcfs_engine_spec {
 				     * workspaceMount when it is a volume, $HOME/config's); NULL */
 	const cJSON *volume_labels; /* object: labels for the named volumes the engine creates for
 				     * `mounts` (so that `dcfs du` finds them); NULL: none */
+	const char *kind;	    /* the engine ("podman", "docker"; NULL: docker): a seccomp
+				     * profile goes to podman as its absolute path (podman's
+				     * compatible API opens it), to docker as its JSON */
 } dcfs_engine_spec;
 
 /* Make the body. overrideCommand (default true) runs the keep-alive command in place of the

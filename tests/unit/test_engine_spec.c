@@ -15,7 +15,7 @@
 	"while sleep 1 & wait $!; do :; done\""
 
 typedef struct frag {
-	const char *path; /* "HostConfig.Memory" */
+	const char *path; /* "HostConfig.Memory", "Cmd.0" */
 	const char *json; /* NULL: absent */
 } frag;
 
@@ -245,7 +245,8 @@ static const cJSON *at(const cJSON *j, const char *path)
 	snprintf(buf, sizeof(buf), "%s", path);
 	char *p = buf, *part;
 	while (j && (part = strsep(&p, ".")))
-		j = cJSON_GetObjectItemCaseSensitive(j, part);
+		j = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, atoi(part))
+				     : cJSON_GetObjectItemCaseSensitive(j, part);
 	return j;
 }
 
@@ -337,6 +338,15 @@ static void name_and_env_file(void)
 	char *sec = cJSON_PrintUnformatted(at(body, "HostConfig.SecurityOpt"));
 	CHECK_STR(sec, "[\"seccomp={\\\"defaultAction\\\": \\\"SCMP_ACT_ALLOW\\\"}\",\"label=disable\","
 		       "\"seccomp=unconfined\"]");
+	free(sec);
+	cJSON_Delete(body);
+	free(name);
+	s.kind = "podman"; /* podman opens the profile itself */
+	CHECK_INT(dcfs_engine_spec_body(&s, &body, &name, &e), 0);
+	sec = cJSON_PrintUnformatted(at(body, "HostConfig.SecurityOpt.0"));
+	char want[400];
+	snprintf(want, sizeof(want), "\"seccomp=%s\"", prof);
+	CHECK_STR(sec, want);
 	free(sec);
 	unlink(prof);
 	free(name);
