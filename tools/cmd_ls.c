@@ -65,7 +65,9 @@ static void engine_facts(dcfs_container *c, char **state)
 		return;
 	}
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(info, "State");
-	*state = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Status")) ?: "?");
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Status"));
+	/* the word runc's containers use */
+	*state = strdup(!status ? "?" : !strcmp(status, "exited") ? "stopped" : status);
 	const cJSON *config = cJSON_GetObjectItemCaseSensitive(info, "Config");
 	const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(config, "Image"));
 	if (image && !c->image)

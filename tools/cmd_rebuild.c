@@ -134,7 +134,14 @@ int cmd_rebuild(int argc, char **argv, dcfs_cli *cli)
 	cli_up_notes(&o, stderr, &report, &prog); /* "pulling IMAGE" */
 	dcfs_store *s = NULL;
 	if (cli_check_up_config(cli, o.folder, o.config_file, stderr) < 0 ||
-	    cli_store(cli, &s) < 0 || (full && purge(cli, &s, &o, yes) < 0))
+	    cli_store(cli, &s) < 0)
+		return 1;
+	/* the purge removes the container: its engine is kept for the new one */
+	_cleanup_(dcfs_container_free) dcfs_container old = {0};
+	if (!o.engine && dcfs_container_of(s, o.folder, o.config_file, &old, NULL) >= 0 &&
+	    dcfs_container_on_engine(&old))
+		o.engine = old.engine;
+	if (full && purge(cli, &s, &o, yes) < 0)
 		return 1;
 	return cli_up_run(cli, s, &o, json);
 }

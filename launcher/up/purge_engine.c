@@ -24,6 +24,17 @@ static int add_engine_item(dcfs_purge_plan *p, dcfs_purge_kind kind, const char 
 	return it->engine ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
 }
 
+/* Did the image come from a registry (a digest of a repository other than localhost's)? An
+ * imported or locally built one would not come back. */
+static bool pulled(const cJSON *image)
+{
+	const cJSON *d;
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(image, "RepoDigests"))
+		if (cJSON_IsString(d) && strncmp(d->valuestring, "localhost/", 10))
+			return true;
+	return false;
+}
+
 static bool is_compose(dcfs_store *s, const dcfs_container *c)
 {
 	_cleanup_free_ char *path = dcfs_container_path(s, c->id, "compose.json");
@@ -51,6 +62,8 @@ int dcfs_purge_engine_plan(dcfs_store *s, const dcfs_container *c, dcfs_purge_pl
 		if ((r = add_engine_item(p, DCFS_PURGE_ENGINE_IMAGE, ref, size > 0 ? (uint64_t)size : 0,
 					 c, e)) < 0)
 			return r;
+		if (!pulled(image))
+			p->items[p->n - 1].kept = "not pulled from a registry: none could give it back";
 	}
 	dcfs_error_clear(e);
 	const cJSON *m;

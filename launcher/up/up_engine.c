@@ -74,9 +74,30 @@ static int compose_engine(up_ctx *u, char **kind)
 			      u->d.config_file);
 }
 
+/* The engine the folder's container (of this configuration) runs on, if it has one: `up` and
+ * `rebuild` without --engine keep it. */
+static int existing_engine(up_ctx *u, char **kind, char **host)
+{
+	_cleanup_free_ char *variant = NULL;
+	_cleanup_(dcfs_container_free) dcfs_container c = {0};
+	if (dcfs_container_variant(u->d.folder, u->d.config_file, u->d.given, &variant) < 0)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	int r = dcfs_container_find_variant(u->s, u->d.folder, variant, &c, u->e);
+	if (r == -ENOENT)
+		return dcfs_error_clear(u->e), 0;
+	if (r < 0)
+		return r;
+	if (dcfs_container_on_engine(&c)) {
+		*kind = TAKE_PTR(c.engine);
+		*host = TAKE_PTR(c.engine_host);
+	}
+	return 0;
+}
+
 int up_engine_choose(up_ctx *u)
 {
 	dcfs_error *e = u->e;
+	int r;
 	const char *kind = u->o->engine;
 	const cJSON *given = dcfs_customization(u->d.config, "engine");
 	if (!kind && given && !cJSON_IsString(given))
@@ -84,12 +105,17 @@ int up_engine_choose(up_ctx *u)
 				      u->d.config_file);
 	if (!kind)
 		kind = cJSON_GetStringValue(given);
+	_cleanup_free_ char *had = NULL, *had_host = NULL;
+	if (!kind && (r = existing_engine(u, &had, &had_host)) < 0)
+		return r;
+	if (!kind)
+		kind = had;
 	if (kind && !dcfs_engine_kind_valid(kind))
 		return dcfs_error_set(e, EINVAL, "%s: unknown engine '%s' (runc, podman or docker)",
 				      u->o->engine ? "--engine" : u->d.config_file, kind);
 	_cleanup_free_ char *found = NULL;
 	if (!kind && up_is_compose(u)) {
-		int r = compose_engine(u, &found);
+		r = compose_engine(u, &found);
 		if (r < 0)
 			return r;
 		kind = found;
@@ -107,7 +133,8 @@ int up_engine_choose(up_ctx *u)
 	}
 	if (!(u->engine_kind = strdup(kind)))
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_engine_open(kind, NULL, &u->en, e);
+	/* the existing container's engine where it was; else $DOCKER_HOST or the default */
+	r = dcfs_engine_open(kind, had && kind == had ? had_host : NULL, &u->en, e);
 	return r ?: dcfs_engine_remember(u->s, kind, u->en.host, e);
 }
 
