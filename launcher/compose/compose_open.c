@@ -100,7 +100,7 @@ char *dcfs_compose_top_value(const char *file, const char *key)
 	return NULL;
 }
 
-static int project(dcfs_compose *c, dcfs_error *e)
+static int project(dcfs_compose *c, const char *folder, dcfs_error *e)
 {
 	const char *env = getenv("COMPOSE_PROJECT_NAME");
 	_cleanup_free_ char *given = NULL;
@@ -110,8 +110,14 @@ static int project(dcfs_compose *c, dcfs_error *e)
 	else if (first)
 		given = dcfs_compose_top_value(first->valuestring, "name");
 	if (!given) {
-		_cleanup_free_ char *dir = strdup(c->workdir);
-		if (!dir || asprintf(&given, "%s_devcontainer", basename(dir)) < 0)
+		/* the reference CLI: the files in FOLDER/.devcontainer give
+		 * "<folder's name>_devcontainer", elsewhere the name of their folder */
+		_cleanup_free_ char *dir = strdup(c->workdir), *own = NULL, *top = strdup(folder);
+		if (!dir || !top || asprintf(&own, "%s/.devcontainer", folder) < 0)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		int r = !strcmp(own, c->workdir) ? asprintf(&given, "%s_devcontainer", basename(top))
+						  : (given = strdup(basename(dir))) ? 0 : -1;
+		if (r < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 	}
 	c->project = dcfs_compose_project_name(given);
@@ -163,10 +169,33 @@ static int files(dcfs_compose *c, const cJSON *value, const char *config_file, d
 	return 0;
 }
 
+/* Does any file name `service` as a key ("NAME:" after a space, a tab, '{', ',' or a quote, or
+ * at a line's start; quoted or not)? A cheap look at YAML, so that an unknown service is named
+ * before the compose tool's less clear error. */
+static bool defines(const cJSON *files, const char *service)
+{
+	const cJSON *f;
+	size_t n = strlen(service);
+	cJSON_ArrayForEach(f, files)
+	{
+		_cleanup_fclose_ FILE *in = fopen(f->valuestring, "re");
+		char line[4096];
+		while (in && fgets(line, sizeof(line), in))
+			for (char *p = strstr(line, service); p; p = strstr(p + 1, service)) {
+				char before = p == line ? ' ' : p[-1];
+				char after = p[n];
+				if ((after == '"' || after == '\'') && p[n + 1] == ':')
+					after = ':';
+				if (after == ':' && strchr(" \t{,\"'", before))
+					return true;
+			}
+	}
+	return false;
+}
+
 int dcfs_compose_open(const cJSON *config, const char *config_file, const char *folder,
 		      const dcfs_engine *en, dcfs_compose *out, dcfs_error *e)
 {
-	(void)folder;
 	*out = (dcfs_compose){.engine = en};
 	const cJSON *service = cJSON_GetObjectItemCaseSensitive(config, "service");
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(config, "runServices");
@@ -177,6 +206,9 @@ int dcfs_compose_open(const cJSON *config, const char *config_file, const char *
 				   "(the dev container's service)", config_file);
 	if (r >= 0 && !(out->service = strdup(service->valuestring)))
 		r = dcfs_error_set(e, ENOMEM, "out of memory");
+	if (r >= 0 && !defines(out->files, out->service))
+		r = dcfs_error_set(e, ENOENT, "%s: service '%s' is in none of its compose files",
+				   config_file, out->service);
 	if (r >= 0 && run) {
 		out->run_services = cJSON_Duplicate(run, 1);
 		bool has = false;
@@ -186,7 +218,7 @@ int dcfs_compose_open(const cJSON *config, const char *config_file, const char *
 		if (!has)
 			cJSON_AddItemToArray(out->run_services, cJSON_CreateString(out->service));
 	}
-	r = r ?: project(out, e);
+	r = r ?: project(out, folder, e);
 	r = r ?: set_tool(out, en->kind, e);
 	if (r < 0)
 		dcfs_compose_free(out);

@@ -42,6 +42,58 @@ static int copy_list(cJSON *svc, const char *to, const cJSON *from)
 	return cJSON_AddItemToObject(svc, to, cJSON_Duplicate(from, 1)) ? 0 : -ENOMEM;
 }
 
+/* `text` with every '$' doubled: compose would substitute ${...} in it otherwise. */
+static char *dollars_kept(const char *text)
+{
+	size_t n = 0;
+	for (const char *p = text; *p; p++)
+		n += *p == '$' ? 2 : 1;
+	char *out = malloc(n + 1), *o = out;
+	for (const char *p = text; out && *p; p++) {
+		if (*p == '$')
+			*o++ = '$';
+		*o++ = *p;
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* containerEnv as the service's environment, values kept literally; NULL: none. */
+static cJSON *environment(const cJSON *env)
+{
+	if (!cJSON_IsObject(env) || !env->child)
+		return NULL;
+	cJSON *out = cJSON_CreateObject();
+	const cJSON *it;
+	cJSON_ArrayForEach(it, env) if (out && cJSON_IsString(it))
+	{
+		_cleanup_free_ char *v = dollars_kept(it->valuestring);
+		if (v)
+			cJSON_AddStringToObject(out, it->string, v);
+	}
+	return out;
+}
+
+/* Named volumes used by the service are declared at the top, as compose wants them. */
+static int declare_volumes(cJSON *root, const cJSON *volumes)
+{
+	const cJSON *v;
+	cJSON *top = NULL;
+	cJSON_ArrayForEach(v, volumes)
+	{
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "type"));
+		const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "source"));
+		if (!type || strcmp(type, "volume") || !src || !*src)
+			continue;
+		if (!top && !(top = cJSON_AddObjectToObject(root, "volumes")))
+			return -ENOMEM;
+		if (!cJSON_HasObjectItem(top, src) && !cJSON_AddObjectToObject(top, src))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 cJSON *dcfs_compose_override_json(const dcfs_compose *c, const dcfs_compose_override *o,
 				  dcfs_error *e)
 {
@@ -86,11 +138,14 @@ cJSON *dcfs_compose_override_json(const dcfs_compose *c, const dcfs_compose_over
 			return NULL;
 		cJSON_AddItemToArray(volumes, v);
 	}
+	if (declare_volumes(root, volumes) < 0)
+		return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
 	if (!cJSON_GetArraySize(volumes))
 		cJSON_DeleteItemFromObject(svc, "volumes");
-	const cJSON *env = cJSON_GetObjectItemCaseSensitive(o->config, "containerEnv");
-	if (cJSON_IsObject(env) && env->child)
-		cJSON_AddItemToObject(svc, "environment", cJSON_Duplicate(env, 1));
+	cJSON *env = environment(cJSON_GetObjectItemCaseSensitive(o->config, "containerEnv"));
+	if (env)
+		cJSON_AddItemToObject(svc, "environment", env);
+
 	const char *user = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(o->config, "containerUser"));
 	if (user)
@@ -113,7 +168,8 @@ int dcfs_compose_write_override(dcfs_compose *c, const dcfs_compose_override *o,
 	_cleanup_json_ cJSON *json = dcfs_compose_override_json(c, o, e);
 	if (!json)
 		return e && e->code ? -e->code : -ENOMEM;
-	_cleanup_free_ char *text = cJSON_Print(json);
+	/* one line: YAML takes no tabs, which cJSON indents with */
+	_cleanup_free_ char *text = cJSON_PrintUnformatted(json);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (!text || fd < 0 || dcfs_write_all(fd, text, strlen(text)) < 0)
 		return dcfs_error_set(e, errno ? errno : EIO, "cannot write '%s': %m", path);
