@@ -152,9 +152,6 @@ REFUSED = [
     ('{\n  "image": "nowhere.invalid/x",\n  "features": {"a": {}, "b": "1"}\n}', 3, 3,
      'features are not supported yet: "a" (3:16), "b" (3:25); remove "features" to use this '
      'configuration'),
-    ('{"dockerComposeFile": ["a.yml"], "service": "s"}', 1, 2,
-     '"dockerComposeFile": Docker Compose configurations are not supported yet (image and '
-     'Dockerfile ones are)'),
 ]
 
 
@@ -166,6 +163,20 @@ def test_up_refuses(dcfs, tmp_path, cmd, text, line, col, msg):
     p = dcfs(cmd, "--config", f, tmp_path, check=1)
     assert f"dcfs: {cmd}: {f}:{line}:{col}: {msg}" in p.stderr, p.stderr
     assert "pulling" not in p.stdout + p.stderr
+    assert not (dcfs.store.path / "containers").exists() or \
+        not list((dcfs.store.path / "containers").iterdir())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="up needs root")
+def test_compose_without_an_engine(dcfs, tmp_path):
+    """A Compose configuration runs on an engine: none answering is one line, nothing made."""
+    f = write(tmp_path, '{"dockerComposeFile": ["a.yml"], "service": "s"}')
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/nobody.sock"}
+    p = dcfs("up", "--config", f, tmp_path, check=1, env=env)
+    assert len(p.stderr.splitlines()) == 1 and "nobody.sock" in p.stderr, p.stderr
+    p = dcfs("up", "--engine", "runc", "--config", f, tmp_path, check=1)
+    assert p.stderr == f"dcfs: up: {f}: a Docker Compose configuration needs an engine " \
+        "(--engine podman or --engine docker), not runc\n"
     assert not (dcfs.store.path / "containers").exists() or \
         not list((dcfs.store.path / "containers").iterdir())
 

@@ -101,10 +101,7 @@ static void checks(void)
 	gives("{\"postCreateComand\": \"x\"}", false, NULL,
 	      "f:1:2: unknown property \"postCreateComand\": did you mean \"postCreateCommand\"?");
 	gives("{\"build\": {\"dockerfile\": \"D\"}}", true, NULL, "");
-	gives("{\"dockerComposeFile\": \"c.yml\"}", true,
-	      "f:1:2: \"dockerComposeFile\": Docker Compose configurations are not supported yet "
-	      "(image and Dockerfile ones are)",
-	      "");
+	gives("{\"dockerComposeFile\": \"c.yml\", \"service\": \"app\"}", true, NULL, "");
 	gives("{\"features\": {\"a\": {}}}", false, NULL,
 	      "f:1:2: features are not supported yet: \"a\" (1:15) (dcfs up refuses this "
 	      "configuration)");
