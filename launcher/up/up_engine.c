@@ -440,7 +440,62 @@ static int copy_users(up_ctx *u)
 	return u->rootfs ? 0 : dcfs_error_set(e, ENOMEM, "out of memory");
 }
 
-/* updateRemoteUserUID is not applied in an engine's container: said when it would matter. */
+/* The container's root as the host sees it: the engine's overlay "merged" folder of a running
+ * container (podman's and docker's overlay drivers mount it on the host). 1 with u->rootfs
+ * set to it, 0 when the engine shows none (then the users are copied out through exec). */
+static int merged_root(up_ctx *u)
+{
+	_cleanup_json_ cJSON *info = NULL;
+	int r = dcfs_engine_inspect(&u->en, u->c.engine_id, false, &info, u->e);
+	if (r < 0)
+		return r;
+	const cJSON *gd = cJSON_GetObjectItemCaseSensitive(info, "GraphDriver");
+	const char *merged = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(gd, "Data"), "MergedDir"));
+	_cleanup_free_ char *etc = NULL;
+	if (!merged || merged[0] != '/' || asprintf(&etc, "%s/etc", merged) < 0 ||
+	    access(etc, F_OK) < 0)
+		return 0;
+	free(u->rootfs);
+	if (!(u->rootfs = strdup(merged)))
+		return dcfs_error_set(u->e, ENOMEM, "out of memory");
+	u->engine_root_direct = true;
+	return 1;
+}
+
+/* /etc/passwd and /etc/group from the merged root into engine-root/etc/ (for `dcfs exec`'s
+ * login shell later); a file the root lacks is left out. */
+static int keep_users(up_ctx *u)
+{
+	dcfs_error *e = u->e;
+	_cleanup_free_ char *etc = dcfs_container_path(u->s, u->c.id, "engine-root/etc");
+	if (!etc)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = dcfs_mkdir_p(etc, 0700);
+	if (r < 0)
+		return dcfs_error_set(e, -r, "cannot make '%s': %s", etc, strerror(-r));
+	static const char *const files[] = {"passwd", "group"};
+	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		_cleanup_free_ char *from = NULL, *to = NULL;
+		if (asprintf(&from, "%s/etc/%s", u->rootfs, files[i]) < 0 ||
+		    asprintf(&to, "%s/%s", etc, files[i]) < 0)
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+		/* the root's own file, not a link out of it */
+		_cleanup_close_ int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (out < 0)
+			return dcfs_error_set(e, errno, "cannot write '%s': %m", to);
+		char buf[65536];
+		ssize_t n;
+		while (in >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+			if (dcfs_write_all(out, buf, (size_t)n) < 0)
+				return dcfs_error_set(e, errno, "cannot write '%s': %m", to);
+	}
+	return 0;
+}
+
+/* updateRemoteUserUID is not applied in an engine's container whose root the host cannot see:
+ * said when it would matter. */
 static void warn_uid(up_ctx *u)
 {
 	struct stat st;
@@ -475,11 +530,17 @@ int up_engine_start(up_ctx *u)
 	u->target = (dcfs_engine_target){.kind = u->engine_kind, .host = u->en.host,
 					  .id = u->c.engine_id};
 	u->runc.engine = &u->target;
-	r = copy_users(u);
-	r = r ?: up_users(u);
+	r = merged_root(u);
 	if (r < 0)
 		return r;
-	warn_uid(u);
+	r = r > 0 ? keep_users(u) : copy_users(u);
+	r = r ?: up_users(u);
+	if (r >= 0 && u->engine_root_direct) /* the root as the host sees it: as on runc */
+		r = r ?: up_update_uid(u) ?: up_home_files(u);
+	else if (r >= 0)
+		warn_uid(u);
+	if (r < 0)
+		return r;
 	r = dcfs_remote_save(u->s, u->c.id, &u->remote, e);
 	return r ?: dcfs_container_set_state(u->s, u->c.id, "running", e);
 }

@@ -32,7 +32,7 @@ int up_link_config(up_ctx *u)
 		folder = strdup(u->remote.workspace_folder);
 	else if (!(folder = dcfs_workspace_mount_path_of(&shown, u->d.folder)))
 		return 0;
-	if (folder && u->engine_kind) {
+	if (folder && u->engine_kind && !u->engine_root_direct) {
 		if (asprintf(&target, "%s/.devcontainer/config", folder) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		return up_engine_link_config(u, target);

@@ -60,6 +60,7 @@ typedef struct up_ctx {
 	dcfs_engine_target target;
 	char *engine_image_text;
 	dcfs_compose compose;
+	bool engine_root_direct; /* u->rootfs is the engine's merged root of the container */
 } up_ctx;
 
 static inline const cJSON *cfg(const up_ctx *u, const char *key)
