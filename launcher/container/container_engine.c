@@ -37,6 +37,14 @@ static int load_compose(dcfs_store *s, const dcfs_container *c, const dcfs_engin
 	return r < 0 ? r : 1;
 }
 
+/* The engine, and the compose setup when it is a Compose one (1; 0: it is not). */
+static int open_both(dcfs_store *s, const dcfs_container *c, dcfs_engine *en,
+		     dcfs_compose *compose, dcfs_error *e)
+{
+	int r = dcfs_container_engine_open(c, en, e);
+	return r < 0 ? r : load_compose(s, c, en, compose, e);
+}
+
 /* Does shutdownAction say that the whole project stops with the dev container (stopCompose,
  * the default of a Compose configuration), not only its service? */
 static bool stops_compose(dcfs_store *s, const dcfs_container *c)
@@ -71,9 +79,7 @@ int dcfs_container_engine_stop(dcfs_store *s, const dcfs_container *c, int timeo
 		return 0;
 	_cleanup_(dcfs_engine_close) dcfs_engine en = {0};
 	_cleanup_(dcfs_compose_free) dcfs_compose compose = {0};
-	int r = dcfs_container_engine_open(c, &en, e);
-	if (r >= 0)
-		r = load_compose(s, c, &en, &compose, e);
+	int r = open_both(s, c, &en, &compose, e);
 	if (r > 0 && stops_compose(s, c))
 		r = dcfs_compose_stop(&compose, NULL, e);
 	else if (r >= 0)
@@ -87,9 +93,7 @@ int dcfs_container_engine_remove(dcfs_store *s, const dcfs_container *c, dcfs_er
 		return 0;
 	_cleanup_(dcfs_engine_close) dcfs_engine en = {0};
 	_cleanup_(dcfs_compose_free) dcfs_compose compose = {0};
-	int r = dcfs_container_engine_open(c, &en, e);
-	if (r >= 0)
-		r = load_compose(s, c, &en, &compose, e);
+	int r = open_both(s, c, &en, &compose, e);
 	if (r > 0)
 		r = dcfs_compose_down(&compose, false, NULL, e);
 	else if (r >= 0)

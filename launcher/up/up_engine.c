@@ -389,6 +389,23 @@ static int compose_up(up_ctx *u)
 	return 0;
 }
 
+static const char *const user_files[] = {"passwd", "group"};
+
+/* STORE/containers/<id>/engine-root/etc, made: malloc'd, NULL with u->e set. */
+static char *engine_etc(up_ctx *u)
+{
+	char *etc = dcfs_container_path(u->s, u->c.id, "engine-root/etc");
+	if (!etc)
+		return dcfs_error_set(u->e, ENOMEM, "out of memory"), NULL;
+	int r = dcfs_mkdir_p(etc, 0700);
+	if (r < 0) {
+		dcfs_error_set(u->e, -r, "cannot make '%s': %s", etc, strerror(-r));
+		free(etc);
+		return NULL;
+	}
+	return etc;
+}
+
 /* Run `cmd` as root in the container with its output into `out_fd`: its exit code. */
 static int run_as_root(up_ctx *u, char *const *cmd, int in_fd, int out_fd, int err_fd)
 {
@@ -408,18 +425,14 @@ static int run_as_root(up_ctx *u, char *const *cmd, int in_fd, int out_fd, int e
 static int copy_users(up_ctx *u)
 {
 	dcfs_error *e = u->e;
-	_cleanup_free_ char *etc = dcfs_container_path(u->s, u->c.id, "engine-root/etc");
+	_cleanup_free_ char *etc = engine_etc(u);
 	_cleanup_free_ char *err_path = dcfs_container_path(u->s, u->c.id, "engine-root/err");
 	if (!etc || !err_path)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_mkdir_p(etc, 0700);
-	if (r < 0)
-		return dcfs_error_set(e, -r, "cannot make '%s': %s", etc, strerror(-r));
-	static const char *const files[] = {"passwd", "group"};
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		return etc ? dcfs_error_set(e, ENOMEM, "out of memory") : -EIO;
+	for (size_t i = 0; i < ELEMENTSOF(user_files); i++) {
 		_cleanup_free_ char *to = NULL, *from = NULL;
-		if (asprintf(&to, "%s/%s", etc, files[i]) < 0 ||
-		    asprintf(&from, "/etc/%s", files[i]) < 0)
+		if (asprintf(&to, "%s/%s", etc, user_files[i]) < 0 ||
+		    asprintf(&from, "/etc/%s", user_files[i]) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		_cleanup_close_ int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		_cleanup_close_ int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -468,17 +481,13 @@ static int merged_root(up_ctx *u)
 static int keep_users(up_ctx *u)
 {
 	dcfs_error *e = u->e;
-	_cleanup_free_ char *etc = dcfs_container_path(u->s, u->c.id, "engine-root/etc");
+	_cleanup_free_ char *etc = engine_etc(u);
 	if (!etc)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	int r = dcfs_mkdir_p(etc, 0700);
-	if (r < 0)
-		return dcfs_error_set(e, -r, "cannot make '%s': %s", etc, strerror(-r));
-	static const char *const files[] = {"passwd", "group"};
-	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+		return -EIO;
+	for (size_t i = 0; i < ELEMENTSOF(user_files); i++) {
 		_cleanup_free_ char *from = NULL, *to = NULL;
-		if (asprintf(&from, "%s/etc/%s", u->rootfs, files[i]) < 0 ||
-		    asprintf(&to, "%s/%s", etc, files[i]) < 0)
+		if (asprintf(&from, "%s/etc/%s", u->rootfs, user_files[i]) < 0 ||
+		    asprintf(&to, "%s/%s", etc, user_files[i]) < 0)
 			return dcfs_error_set(e, ENOMEM, "out of memory");
 		/* the root's own file, not a link out of it */
 		_cleanup_close_ int in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
