@@ -124,7 +124,11 @@ int dcfs_engine_usage(dcfs_store *s, const dcfs_container *list, size_t n, cJSON
 	_cleanup_free_ char *root = realpath(s->root, NULL), *label = NULL;
 	*out = cJSON_CreateArray();
 	*unreachable = cJSON_CreateArray();
-	if (!pairs || !root || !*out || !*unreachable || asprintf(&label, "dcfs.store=%s", root) < 0)
+	if (!pairs || !*out || !*unreachable)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	if (!root)
+		return 0; /* a store that does not exist yet made nothing anywhere */
+	if (asprintf(&label, "dcfs.store=%s", root) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		if (dcfs_container_on_engine(&list[i]) && list[i].engine_host &&
