@@ -11,7 +11,8 @@ packages=(
 	libarchive-dev libssl-dev libisal-dev zlib1g-dev
 	python3-pytest busybox-static attr acl zstd sqlite3 xz-utils bzip2 procps util-linux git
 	docker-registry apache2-utils
-	runc
+	runc podman buildah docker.io podman-compose docker-compose
+	golang-github-containernetworking-plugin-dnsname
 	"$@"
 )
 

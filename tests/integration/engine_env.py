@@ -298,7 +298,7 @@ class DockerDaemon:
 
     def cli(self, *args, check=True, timeout=600, input=None):
         """The docker CLI on this daemon."""
-        p = subprocess.run(["docker", *[str(a) for a in args]], capture_output=True, text=True,
+        p = subprocess.run(["/usr/bin/docker", *[str(a) for a in args]], capture_output=True, text=True,
                            errors="replace", env=dict(os.environ, **self.env), timeout=timeout,
                            input=input, stdin=None if input else subprocess.DEVNULL)
         if check and p.returncode != 0:
