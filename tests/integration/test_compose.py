@@ -15,7 +15,7 @@ from engine_env import BUSYBOX_REF, compose_tool
 from registry import free_port
 from test_engine import Workspaces, engine, pytestmark  # noqa: F401 (fixture and marks)
 
-KEEP_ALIVE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+KEEP_ALIVE = ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 
 
 def db_url(kind, port):
@@ -30,7 +30,7 @@ def compose_yaml(kind, port, services=("app", "db")):
     adds `--net PROJECT_default` to every service, which podman refuses beside network_mode
     host); on dockerd (no bridge) both use network_mode host."""
     host = kind != "podman"
-    db = ["sh", "-c", "mkdir -p /www && echo db-answer > /www/index.html && "
+    db = ["/bin/sh", "-c", "mkdir -p /www && echo db-answer > /www/index.html && "
                       f"exec httpd -f -p {'127.0.0.1' if host else '0.0.0.0'}:{port} -h /www"]
     all_services = {
         "app": {"image": BUSYBOX_REF, "command": KEEP_ALIVE, "environment": {"SERVICE": "app"}},
