@@ -30,8 +30,11 @@ def compose_yaml(kind, port, services=("app", "db")):
     adds `--net PROJECT_default` to every service, which podman refuses beside network_mode
     host); on dockerd (no bridge) both use network_mode host."""
     host = kind != "podman"
+    # httpd as process 1 ignores SIGTERM (a `down` would wait out the stop timeout): a shell
+    # that exits on it runs it
     db = ["/bin/sh", "-c", "mkdir -p /www && echo db-answer > /www/index.html && "
-                      f"exec httpd -f -p {'127.0.0.1' if host else '0.0.0.0'}:{port} -h /www"]
+                      "trap 'exit 0' TERM; "
+                      f"httpd -f -p {'127.0.0.1' if host else '0.0.0.0'}:{port} -h /www & wait"]
     all_services = {
         "app": {"image": BUSYBOX_REF, "command": KEEP_ALIVE, "environment": {"SERVICE": "app"}},
         "db": {"image": BUSYBOX_REF, "command": db, "environment": {"SERVICE": "db"}},
