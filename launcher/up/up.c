@@ -53,6 +53,24 @@ static void up_free(up_ctx *u)
 	dcfs_compose_free(&u->compose);
 }
 
+int up_image_name(up_ctx *u, const char *image)
+{
+	dcfs_error *e = u->e;
+	if (!image)
+		return dcfs_error_set(e, ENOTSUP, "%s: neither \"image\" nor a Dockerfile: nothing to "
+				      "run", u->d.config_file);
+	dcfs_ref ref;
+	if (dcfs_ref_parse(image, &ref, e) < 0)
+		return -EINVAL;
+	free(u->image_ref), free(u->ref);
+	u->image_ref = dcfs_ref_name(&ref);
+	u->ref = NULL;
+	dcfs_ref_free(&ref);
+	if (!u->image_ref || !(u->ref = strdup(u->image_ref)))
+		return dcfs_error_set(e, ENOMEM, "out of memory");
+	return 0;
+}
+
 /* The image: in the store already, or a one-line error that says how to put it there. */
 static int find_image(up_ctx *u)
 {
@@ -60,19 +78,11 @@ static int find_image(up_ctx *u)
 	if (u->engine_kind) /* the engine's image (up_engine_image), or a project's services */
 		return dcfs_prebuild_key_compute(&u->d, u->image_digest ?: "compose",
 						 u->build_ref ? u->build_key : NULL, &u->key, e);
-	const char *image = u->build_ref ? u->build_ref : cfg_string(u, "image");
-	if (!image)
-		return dcfs_error_set(e, ENOTSUP, "%s: neither \"image\" nor a Dockerfile: nothing to "
-				      "run", u->d.config_file);
-	dcfs_ref ref;
-	if (dcfs_ref_parse(image, &ref, e) < 0)
-		return -EINVAL;
-	u->image_ref = dcfs_ref_name(&ref);
-	dcfs_ref_free(&ref);
-	if (!u->image_ref || !(u->ref = strdup(u->image_ref)))
-		return dcfs_error_set(e, ENOMEM, "out of memory");
+	int r = up_image_name(u, u->build_ref ? u->build_ref : cfg_string(u, "image"));
+	if (r < 0)
+		return r;
 	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
-	int r = dcfs_image_lookup(u->s, u->ref, &im, e);
+	r = dcfs_image_lookup(u->s, u->ref, &im, e);
 	if (r == -ENOENT || (r >= 0 && strcmp(im.kind, "image")))
 		return dcfs_error_set(e, ENOENT, "image '%s' is not in the store", u->ref);
 	if (r < 0)

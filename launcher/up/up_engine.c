@@ -163,20 +163,10 @@ int up_engine_image(up_ctx *u)
 	int r = up_ensure_build(u);
 	if (r < 0)
 		return r;
-	const char *image = u->build_ref ?: cJSON_GetStringValue(
-						    cJSON_GetObjectItemCaseSensitive(u->d.config, "image"));
-	if (!image)
-		return dcfs_error_set(e, ENOTSUP, "%s: neither \"image\" nor a Dockerfile: nothing to "
-				      "run", u->d.config_file);
-	dcfs_ref ref;
-	if (dcfs_ref_parse(image, &ref, e) < 0)
-		return -EINVAL;
-	free(u->image_ref);
-	u->image_ref = dcfs_ref_name(&ref);
-	dcfs_ref_free(&ref);
-	free(u->ref);
-	if (!u->image_ref || !(u->ref = strdup(u->image_ref)))
-		return dcfs_error_set(e, ENOMEM, "out of memory");
+	r = up_image_name(u, u->build_ref ?: cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+						      u->d.config, "image")));
+	if (r < 0)
+		return r;
 	_cleanup_json_ cJSON *inspect = NULL;
 	r = dcfs_engine_image_inspect(&u->en, u->image_ref, &inspect, e);
 	if (r == -ENOENT && !u->o->no_pull && !u->build_ref) {

@@ -73,6 +73,10 @@ static inline const char *cfg_string(const up_ctx *u, const char *key)
 	return cJSON_GetStringValue(cfg(u, key));
 }
 
+/* up.c: u->image_ref and u->ref from the configuration's image (or build) `image`; NULL: the
+ * one-line error that it has neither. */
+int up_image_name(up_ctx *u, const char *image);
+
 /* up_build.c: a Dockerfile configuration's image, found by build key or built: 1 with
  * u->build_ref and u->build_key set, 0 for a configuration that builds nothing. */
 int up_ensure_build(up_ctx *u);
