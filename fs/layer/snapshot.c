@@ -15,7 +15,7 @@
 #include "image_list.h"
 #include "image_record.h"
 #include "image_table.h"
-#include "import.h"
+#include "upper_layer.h"
 
 #define LABEL "dev.dcfs.snapshot."
 
@@ -41,17 +41,6 @@ static int snapshot_config(sqlite3 *db, int64_t base_id, const dcfs_snapshot_met
 	if (r == -ENOENT)
 		return dcfs_error_set(e, ENOENT, "the base image of '%s' is gone", m->base_ref);
 	return r < 0 ? dcfs_error_wrap(e, "reading the base image") : 0;
-}
-
-/* The base's layers, bottom first, and `top` after them. */
-static int layer_list(sqlite3 *db, int64_t base_id, int64_t top, int64_t **out, size_t *n,
-		      dcfs_error *e)
-{
-	int r = dcfs_image_layers_get(db, base_id, 1, out, n, e);
-	if (r < 0)
-		return dcfs_error_wrap(e, "reading the base image's layers");
-	(*out)[(*n)++] = top;
-	return 0;
 }
 
 /* A snapshot never replaces what has its name: an image, or another snapshot (a prebuild would
@@ -83,7 +72,7 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, int64_t ws_l
 	if (r >= 0)
 		r = snapshot_config(db, base_id, m, &config, e);
 	if (r >= 0)
-		r = layer_list(db, base_id, layer_id, &layers, &n, e);
+		r = dcfs_upper_layer_list(db, base_id, layer_id, &layers, &n, e);
 	if (r >= 0) {
 		char digest[8 + DCFS_HASH_HEX];
 		dcfs_image_digest(config, digest);
@@ -98,33 +87,6 @@ static int record(dcfs_store *s, int64_t base_id, int64_t layer_id, int64_t ws_l
 	return r;
 }
 
-/* Ingest the overlay upper directory `upper` as a layer named `what:ref`; *stats (optional)
- * receives the figures, added to what it holds. */
-static int ingest_upper(dcfs_store *s, const char *upper, const char *what, const char *ref,
-			int64_t *layer_id, dcfs_layer_writer_stats *stats, dcfs_error *e)
-{
-	_cleanup_ingest_ dcfs_layer_writer *in = NULL;
-	int r = dcfs_layer_writer_new(s, "file", &in, e);
-	if (r < 0)
-		return r;
-	dcfs_layer_writer_set_level(in, DCFS_SNAPSHOT_LEVEL);
-	if ((r = dcfs_import_read_upper(in, upper, e)) < 0)
-		return r;
-	_cleanup_free_ char *source = NULL;
-	if (asprintf(&source, "%s:%s", what, ref) < 0)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	const dcfs_layer_writer_stats *st = NULL;
-	if ((r = dcfs_layer_writer_commit_layer(in, source, layer_id, &st, e)) < 0)
-		return r;
-	if (stats) {
-		stats->entries += st->entries, stats->files += st->files;
-		stats->file_bytes += st->file_bytes, stats->new_chunks += st->new_chunks;
-		stats->new_plain_bytes += st->new_plain_bytes;
-		stats->new_stored_bytes += st->new_stored_bytes, stats->dedup_bytes += st->dedup_bytes;
-	}
-	return 0;
-}
-
 int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const char *ref,
 		       const dcfs_snapshot_meta *m, dcfs_layer_writer_stats *stats, dcfs_error *e)
 {
@@ -134,10 +96,10 @@ int dcfs_snapshot_take(dcfs_store *s, const char *upper, int64_t base_id, const 
 	if (stats)
 		*stats = (dcfs_layer_writer_stats){0};
 	int64_t layer_id = 0, ws_layer = 0;
-	if ((r = ingest_upper(s, upper, "snapshot", ref, &layer_id, stats, e)) < 0)
+	if ((r = dcfs_upper_ingest(s, upper, "snapshot", ref, &layer_id, stats, e)) < 0)
 		return r;
 	if (m->workspace_upper &&
-	    (r = ingest_upper(s, m->workspace_upper, "workspace", ref, &ws_layer, stats, e)) < 0)
+	    (r = dcfs_upper_ingest(s, m->workspace_upper, "workspace", ref, &ws_layer, stats, e)) < 0)
 		return dcfs_error_wrap(e, "the workspace changes");
 	return record(s, base_id, layer_id, ws_layer, ref, m, e);
 }

@@ -9,7 +9,7 @@
 #include "schema_internal.h"
 
 /* The newest version any owner's steps reach (test_catalog checks it). */
-const int dcfs_catalog_version = 9;
+const int dcfs_catalog_version = 10;
 
 const dcfs_schema_step *const dcfs_catalog_schema_owners[] = {
 	dcfs_catalog_sums_schema,
@@ -24,6 +24,7 @@ const dcfs_schema_step *const dcfs_catalog_schema_owners[] = {
 	dcfs_snapshot_table_schema,
 	dcfs_pushed_blob_table_schema,
 	dcfs_build_table_schema,
+	dcfs_feature_table_schema,
 	NULL,
 };
 

@@ -26,6 +26,7 @@ extern const dcfs_schema_step dcfs_workspace_record_schema[];
 extern const dcfs_schema_step dcfs_snapshot_table_schema[];
 extern const dcfs_schema_step dcfs_pushed_blob_table_schema[];
 extern const dcfs_schema_step dcfs_build_table_schema[];
+extern const dcfs_schema_step dcfs_feature_table_schema[];
 
 /* Every owner's step list, in the order their steps of one version run; NULL-terminated. */
 extern const dcfs_schema_step *const dcfs_catalog_schema_owners[];

@@ -96,20 +96,21 @@ def test_version_4_keys_are_retired(dcfs, store, tree):
     assert len(other) == len(b"AAAA stored before the upgrade!\n")
     store.execute("UPDATE blobs SET hash = ?", (small_key(other),))
     # back to version 4: without what later versions added (version 6: a prebuild's workspace
-    # columns of snapshots; version 7: containers.variant; version 8: builds; version 9: containers' engine)
+    # columns of snapshots; version 7: containers.variant; version 8: builds; version 9: containers' engine;
+    # version 10: feature_layers)
     for sql in ("DROP TRIGGER snapshots_ws_ins", "DROP TRIGGER snapshots_ws_del",
                 "ALTER TABLE snapshots DROP COLUMN workspace_tree",
                 "ALTER TABLE snapshots DROP COLUMN workspace_layer",
                 "ALTER TABLE containers DROP COLUMN variant", "DROP TABLE builds",
                 "ALTER TABLE containers DROP COLUMN engine",
                 "ALTER TABLE containers DROP COLUMN engine_host",
-                "ALTER TABLE containers DROP COLUMN engine_id"):
+                "ALTER TABLE containers DROP COLUMN engine_id", "DROP TABLE feature_layers"):
         store.execute(sql)
     store.execute("PRAGMA user_version = 4")
     t = tree("b")
     t.file("g", other)
     dcfs("import", t.root, "b")
-    assert store.scalar("PRAGMA user_version") == 9
+    assert store.scalar("PRAGMA user_version") == 10
     assert store.file_content("b:latest", "g") == other
     assert store.file_content("a:latest", "f") == b"AAAA stored before the upgrade!\n"
     keys = [bytes(r["hash"]) for r in store.query("SELECT hash FROM blobs ORDER BY id")]
