@@ -17,6 +17,7 @@
 
 #include "build_failure.h"
 #include "build_internal.h"
+#include "run_relayed.h"
 #include "subprocess.h"
 #include "cleanup.h"
 #include "hash.h"
@@ -106,67 +107,6 @@ static int build_argv(dcfs_builder_kind k, const dcfs_build_spec *b, const char 
 	return r < 0 ? r : push(a, b->context);
 }
 
-/* What the builder writes, relayed and kept line by line. */
-typedef struct relay {
-	const dcfs_report *report;
-	dcfs_build_tail *tail;
-	char line[DCFS_BUILD_LINE_MAX];
-	size_t len;
-} relay;
-
-static void relay_line(relay *rl)
-{
-	if (rl->report && rl->report->output) {
-		char out[sizeof(PREFIX) + DCFS_BUILD_LINE_MAX + 1];
-		int n = snprintf(out, sizeof(out), PREFIX "%.*s\n", (int)rl->len, rl->line);
-		dcfs_report_output(rl->report, out, (size_t)n);
-	}
-	dcfs_build_tail_add(rl->tail, rl->line, rl->len);
-	rl->len = 0;
-}
-
-static void relay_bytes(relay *rl, const char *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			relay_line(rl);
-			continue;
-		}
-		if (rl->len == sizeof(rl->line) - 1) /* an overlong line goes on the next */
-			relay_line(rl);
-		rl->line[rl->len++] = buf[i];
-	}
-}
-
-static void drain(int fd, relay *rl)
-{
-	char buf[8192];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			relay_bytes(rl, buf, (size_t)n);
-	if (rl->len)
-		relay_line(rl);
-}
-
-/* Run `argv` with its output relayed; its exit code (128 + a signal's number), or -errno. */
-static int run(char *const argv[], relay *rl)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid;
-	int r = dcfs_spawn(argv, p[1], &pid);
-	close(p[1]);
-	if (r < 0) {
-		close(p[0]);
-		return r;
-	}
-	drain(p[0], rl);
-	close(p[0]);
-	return dcfs_wait_code(pid);
-}
-
 /* The failure in one line; the last lines as a note when the output was not shown. */
 static int failed(dcfs_builder_kind k, const dcfs_build_spec *b, const dcfs_build_tail *t,
 		  int code, const dcfs_report *report, dcfs_error *e)
@@ -209,8 +149,7 @@ int dcfs_build_exec(dcfs_store *s, dcfs_builder_kind k, const dcfs_build_spec *b
 	_cleanup_free_ dcfs_build_tail *tail = calloc(1, sizeof(*tail));
 	if (!tail)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	relay rl = {.report = o->report, .tail = tail};
-	int code = run(a.v, &rl);
+	int code = dcfs_run_relayed(a.v, o->report, PREFIX, tail);
 	if (code < 0)
 		return dcfs_error_set(e, code, "cannot run %s: %s", a.v[0], strerror(-code));
 	int r = code ? failed(k, b, tail, code, o->report, e) : read_iid(iidfile, id, e);
