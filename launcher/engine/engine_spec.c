@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "engine_spec_internal.h"
 #include "jsonc.h"
+#include "keep_alive.h"
 #include "strbuf.h"
 
 /* The reference CLI's keep-alive (src/spec-node/singleContainer.ts): the feature entrypoints
@@ -19,26 +20,11 @@ static int put_command(spec_ctx *c)
 	const cJSON *cfg = c->s->config;
 	const cJSON *ov = cJSON_GetObjectItemCaseSensitive(cfg, "overrideCommand");
 	bool keep_alive = !cJSON_IsFalse(ov);
-	dcfs_strbuf sb = {0};
-	_cleanup_free_ char *owned = NULL;
-	static const char head[] = "echo Container started\ntrap \"exit 0\" 15\n";
-	int r = dcfs_strbuf_put(&sb, head, sizeof(head) - 1);
-	const cJSON *ep;
-	bool first = true;
-	cJSON_ArrayForEach(ep, cJSON_GetObjectItemCaseSensitive(cfg, "entrypoints")) {
-		const char *s = cJSON_GetStringValue(ep);
-		if (!s || r < 0)
-			continue;
-		r = first ? 0 : dcfs_strbuf_put(&sb, "\n", 1);
-		r = r ?: dcfs_strbuf_put(&sb, s, strlen(s));
-		first = false;
-	}
-	static const char tail[] = "\nexec \"$@\"\nwhile sleep 1 & wait $!; do :; done";
-	r = r ?: dcfs_strbuf_put(&sb, tail, sizeof(tail) - 1);
-	owned = sb.s;
-	if (r < 0)
-		return r;
-	r = spec_put(c->body, "Entrypoint", cJSON_CreateStringArray((const char *[]){"/bin/sh"}, 1));
+	_cleanup_free_ char *owned =
+		dcfs_keep_alive_script(cJSON_GetObjectItemCaseSensitive(cfg, "entrypoints"));
+	if (!owned)
+		return -ENOMEM;
+	int r = spec_put(c->body, "Entrypoint", cJSON_CreateStringArray((const char *[]){"/bin/sh"}, 1));
 	cJSON *cmd = spec_array(c->body, "Cmd");
 	r = r ?: spec_append(cmd, cJSON_CreateString("-c"));
 	r = r ?: spec_append(cmd, cJSON_CreateString(owned));
