@@ -18,6 +18,7 @@ LAYERS = {
     "fs/workspace": ["fs/store", "fs/mount"],
     "launcher/config": ["fs/store"],
     "launcher/registry": ["launcher/config", "fs/layer"],
+    "launcher/feature": ["launcher/registry"],
     "launcher/build": ["launcher/config", "fs/layer"],
     "launcher/feature": ["launcher/registry"],
     "launcher/engine": ["launcher/config"],

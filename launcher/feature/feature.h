@@ -68,7 +68,7 @@ int dcfs_feature_read(const char *folder, cJSON **json, dcfs_error *e);
  * booleans as "true"/"false". A value of the wrong type, or outside an `enum`, is -EINVAL
  * naming `where` (the feature's key), the option and what it accepts; an option the feature
  * does not declare is a warning through `report` naming it (and is passed on, as the reference
- * CLI passes it). */
+ * CLI passes it). `env` may be NULL (only the values wanted). */
 int dcfs_feature_options(const cJSON *json, const cJSON *given, const char *where,
 			 dcfs_report *report, cJSON **values, cJSON **env, dcfs_error *e);
 
@@ -83,6 +83,11 @@ typedef struct dcfs_feature {
 } dcfs_feature;
 
 void dcfs_feature_free(dcfs_feature *f);
+
+/* `f` is what a dependsOn of `src` with options `given` asks for: the same resource, and the
+ * options (given, else defaults) equal to f's. */
+bool dcfs_feature_matches(const dcfs_feature *f, const dcfs_feature_source *src,
+			  const cJSON *given);
 
 /* The install order of `n` features, as the spec's "Installation Order" defines it: dependsOn
  * (hard: every dependency, matched by resource and options, before the feature), installsAfter
