@@ -89,6 +89,12 @@ void dcfs_feature_free(dcfs_feature *f);
 bool dcfs_feature_matches(const dcfs_feature *f, const dcfs_feature_source *src,
 			  const cJSON *given);
 
+/* The feature's entry of an image's `devcontainer.metadata` label, as the reference CLI's
+ * feature build labels its image: `id` (the key as written) and the properties it picks
+ * (init, privileged, capAdd, securityOpt, entrypoint, mounts, customizations and the
+ * lifecycle commands). NULL when out of memory. (feature_metadata.c) */
+cJSON *dcfs_feature_metadata_entry(const dcfs_feature *f);
+
 /* The install order of `n` features, as the spec's "Installation Order" defines it: dependsOn
  * (hard: every dependency, matched by resource and options, before the feature), installsAfter
  * (soft: only among the features present, matched by resource), overrideFeatureInstallOrder

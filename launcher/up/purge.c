@@ -12,6 +12,7 @@
 #include "fsutil.h"
 #include "gc.h"
 #include "build_table.h"
+#include "feature_table.h"
 #include "image_list.h"
 #include "image_table.h"
 #include "jsonc.h"
@@ -31,6 +32,7 @@ typedef struct planner {
 	size_t nbusy;
 	char **own_volumes; /* volumes the rebuilt folder's container binds */
 	size_t nown;
+	char *config_file; /* the rebuilt container's configuration */
 } planner;
 
 static int add(planner *pl, dcfs_purge_kind kind, const char *name, uint64_t bytes,
@@ -118,6 +120,9 @@ static int plan_containers(planner *pl, const char *folder, const char *variant,
 			continue;
 		}
 		r = add_id(&pl->used, &pl->nused, c->image_id, e);
+		if (r >= 0 && c->config_file && !pl->config_file &&
+		    !(pl->config_file = strdup(c->config_file)))
+			r = dcfs_error_set(e, ENOMEM, "out of memory");
 		r = r ?: note_volumes(pl, c, &pl->own_volumes, &pl->nown, e);
 		r = r ?: add(pl, DCFS_PURGE_CONTAINER, c->name, (uint64_t)c->upper_bytes, NULL, e);
 		if (r >= 0 && !(pl->p->items[pl->p->n - 1].id = strdup(c->id)))
@@ -159,13 +164,51 @@ static int note_snapshots(planner *pl, const char *folder, dcfs_error *e)
 	return r < 0 ? r : 0;
 }
 
-/* A pulled image comes back with a pull, a built one with a build; an imported one would not. */
+/* Is `name` one of the containers the purge removes? */
+static bool purged_container(const planner *pl, const char *name, size_t len)
+{
+	for (size_t i = 0; i < pl->p->n; i++) {
+		const dcfs_purge_item *it = &pl->p->items[i];
+		if (it->kind == DCFS_PURGE_CONTAINER && strlen(it->name) == len &&
+		    !strncmp(it->name, name, len))
+			return true;
+	}
+	return false;
+}
+
+/* The configuration's feature layers (the images its features made, one over another): used
+ * by it, and kept when a container the purge leaves holds one. */
+static int note_features(planner *pl, dcfs_error *e)
+{
+	dcfs_feature_layer_info *list = NULL;
+	size_t n = 0;
+	int r = pl->config_file ? dcfs_feature_layer_list(pl->s, &list, &n, e) : 0;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (strcmp(list[i].config_file, pl->config_file))
+			continue;
+		r = add_id(&pl->used, &pl->nused, list[i].image_id, e);
+		for (const char *p = list[i].containers; r >= 0 && p && *p;) {
+			size_t len = strcspn(p, ",");
+			if (!purged_container(pl, p, len))
+				r = add_id(&pl->protected, &pl->nprotected, list[i].image_id, e);
+			p += len;
+			p += strspn(p, ", ");
+		}
+	}
+	dcfs_feature_layer_list_free(list, n);
+	return r < 0 ? r : 0;
+}
+
+/* A pulled image comes back with a pull, a built one with a build, a feature's with its
+ * install; an imported one would not. */
 static int pullable(dcfs_store *s, int64_t id, bool *out, dcfs_error *e)
 {
 	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
 	int r = dcfs_image_lookup_id(s, id, &im, e);
 	*out = r >= 0 && im.pulled;
 	if (r >= 0 && !*out && (r = dcfs_build_is_image(s->db, id, e)) >= 0)
+		*out = r > 0;
+	if (r >= 0 && !*out && (r = dcfs_feature_layer_is_image(s->db, id, e)) >= 0)
 		*out = r > 0;
 	return r < 0 && r != -ENOENT ? r : 0;
 }
@@ -224,12 +267,14 @@ int dcfs_purge_plan_make(dcfs_store *s, const char *folder, const char *variant,
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	int r = plan_containers(&pl, folder, variant, e);
 	r = r ?: note_snapshots(&pl, folder, e);
+	r = r ?: note_features(&pl, e);
 	if (r >= 0 && image)
 		r = note_image(&pl, image, e);
 	r = r < 0 ? r : 0;
 	r = r ?: plan_images(&pl, e);
 	r = r ?: plan_volumes(&pl, e);
 	free(pl.volumes);
+	free(pl.config_file);
 	free(pl.protected);
 	free(pl.used);
 	dcfs_names_free(pl.busy_volumes, pl.nbusy);

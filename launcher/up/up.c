@@ -33,6 +33,7 @@ static void up_free(up_ctx *u)
 	free(u->image_ref);
 	free(u->image_digest);
 	free(u->build_ref);
+	free(u->features_ref);
 	dcfs_snapshot_free(&u->prebuild);
 	free(u->identity);
 	free(u->variant);
@@ -81,6 +82,11 @@ static int find_image(up_ctx *u)
 	int r = up_image_name(u, u->build_ref ? u->build_ref : cfg_string(u, "image"));
 	if (r < 0)
 		return r;
+	if (u->features_ref) { /* the container is made from what the features made */
+		free(u->ref);
+		if (!(u->ref = strdup(u->features_ref)))
+			return dcfs_error_set(e, ENOMEM, "out of memory");
+	}
 	_cleanup_(dcfs_image_row_free) dcfs_image_row im = {0};
 	r = dcfs_image_lookup(u->s, u->ref, &im, e);
 	if (r == -ENOENT || (r >= 0 && strcmp(im.kind, "image")))
@@ -165,6 +171,11 @@ static int check_mounts(up_ctx *u)
 static int load_for_engine(up_ctx *u)
 {
 	dcfs_error *e = u->e;
+	const cJSON *features = cJSON_GetObjectItemCaseSensitive(u->d.config, "features");
+	if (features && features->child) /* their layers are dcfs's own root view's */
+		return dcfs_error_set(e, ENOTSUP, "%s: features are installed as dcfs layers, on runc "
+				      "only: not on %s yet (remove \"features\" or use --engine runc)",
+				      u->d.config_file, u->engine_kind);
 	_cleanup_json_ cJSON *metadata = NULL;
 	int r = up_engine_image(u);
 	r = r ?: up_engine_metadata(u, &metadata);
@@ -190,10 +201,11 @@ static int load_config(up_ctx *u)
 		return r;
 	if (u->engine_kind)
 		return load_for_engine(u);
-	if ((r = ensure_image(u)) < 0)
+	if ((r = ensure_image(u)) < 0 || (r = up_features(u)) < 0)
 		return r;
 	_cleanup_json_ cJSON *metadata = NULL;
-	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, u->build_ref, &metadata, e)) < 0)
+	if ((r = dcfs_devcontainer_image_metadata(&u->d, u->s, u->features_ref ?: u->build_ref,
+						  &metadata, e)) < 0)
 		return r;
 	if ((r = dcfs_devcontainer_merge(u->d.config, metadata, &u->merged, e)) < 0)
 		return r;

@@ -59,6 +59,12 @@ void dcfs_up_result_free(dcfs_up_result *r);
  * 1 with *ref its name (malloc'd), 0 when none is stored or `d` builds nothing. */
 int dcfs_up_built_image(dcfs_store *s, const dcfs_devcontainer *d, char **ref, dcfs_error *e);
 
+/* The metadata entries of `d`'s features (resolved and fetched into the store when needed,
+ * not installed), in install order: what their images' `devcontainer.metadata` label gets,
+ * for read-configuration's merged configuration. *out is an array (empty without features). */
+int dcfs_up_features_metadata(dcfs_store *s, const dcfs_devcontainer *d,
+			      const dcfs_report *report, cJSON **out, dcfs_error *e);
+
 /* What `up` would key a prebuild of this configuration by, without creating anything; also the
  * configuration file and the configuration's image (malloc'd, and
  * given also when the image is not in the store: -ENOENT then). */

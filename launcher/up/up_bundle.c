@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "container_setup.h"
 #include "jsonc.h"
+#include "keep_alive.h"
 #include "substitute.h"
 #include "up_internal.h"
 
@@ -61,12 +62,22 @@ static cJSON *container_env(up_ctx *u)
 	return env;
 }
 
-/* overrideCommand (default true): the keep-alive; else the image's Entrypoint and Cmd. */
+/* overrideCommand (default true): the keep-alive; else the image's Entrypoint and Cmd. With
+ * the features' entrypoints, the reference CLI's script (keep_alive.h) runs them first and
+ * then execs the image's Entrypoint and Cmd (overrideCommand false) or waits. */
 static cJSON *container_args(up_ctx *u)
 {
 	const cJSON *image = cJSON_GetObjectItemCaseSensitive(u->image_config, "config");
 	cJSON *args = cJSON_CreateArray();
-	if (!cJSON_IsFalse(cfg(u, "overrideCommand"))) {
+	const cJSON *entrypoints = cfg(u, "entrypoints");
+	if (args && cJSON_GetArraySize(entrypoints) > 0) {
+		_cleanup_free_ char *script = dcfs_keep_alive_script(entrypoints);
+		const char *const words[] = {"/bin/sh", "-c", script ? script : "exit 1", "-"};
+		for (size_t i = 0; i < ELEMENTSOF(words); i++)
+			cJSON_AddItemToArray(args, cJSON_CreateString(words[i]));
+		if (!cJSON_IsFalse(cfg(u, "overrideCommand")))
+			return args;
+	} else if (!cJSON_IsFalse(cfg(u, "overrideCommand"))) {
 		const char *const words[] = {"/bin/sh", "-c", KEEP_ALIVE};
 		for (size_t i = 0; i < ELEMENTSOF(words); i++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(words[i]));

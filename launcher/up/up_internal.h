@@ -10,6 +10,8 @@
 #include "container.h"
 #include "devcontainer.h"
 #include "error.h"
+#include "feature.h"
+#include "feature_table.h"
 #include "lifecycle.h"
 #include "prebuild_key.h"
 #include "run_args.h"
@@ -35,6 +37,9 @@ typedef struct up_ctx {
 	/* a Dockerfile configuration's: its build key and the store's image of that build */
 	char build_key[65];
 	char *build_ref;
+	/* with `features`: the image the last feature made over the configuration's image (or
+	 * build), which the container is made from (up_features.c) */
+	char *features_ref;
 	dcfs_prebuild_key key;
 	dcfs_snapshot prebuild; /* the snapshot a new container starts from (image_id 0: none) */
 	char *identity;		/* the container's key in the catalog: the folder, or a prebuild's */
@@ -90,6 +95,10 @@ int up_workspace_source(up_ctx *u, char **source);
 /* up_mount.c: the root and the workspace views, by running this binary; that binary's path
  * (PATH_MAX bytes), which also finds dcfs-init beside it. */
 int up_mount_all(up_ctx *u);
+/* The image `ref` mounted at `rootfs` as a container root over `upper` and `work`, its
+ * mount's output in `log`: what a feature's install runs on. */
+int up_mount_root_at(up_ctx *u, const char *ref, const char *upper, const char *work,
+		     const char *rootfs, const char *log);
 int up_self_exe(char *out, dcfs_error *e);
 /* Also up_mount.c: workspaceMount read and checked (before anything is made); is the
  * workspace a volume (no FUSE view)? Where the bundle mounts it. */
@@ -136,3 +145,22 @@ int up_engine_measure(up_ctx *u);
 
 /* up_lifecycle.c: the lifecycle commands in the container, by the configuration's waitFor. */
 int up_lifecycle(up_ctx *u, bool started);
+
+/* up_features.c: the configuration's `features` installed (or found by key) over its image;
+ * u->features_ref names the image the last one made (unchanged without features). */
+int up_features(up_ctx *u);
+
+/* feature_install.c: one feature's install.sh run in a container over `base_ref` and its
+ * changes kept as image `ref` (with `config` and the row `meta`): *image_id its id. */
+typedef struct up_feature_job {
+	const dcfs_feature *f;
+	size_t index; /* its place in the install order (its files' folder is <id>_<index>) */
+	const char *base_ref;
+	int64_t base_id;
+	const char *ref, *config;
+	const cJSON *env; /* install.sh's environment ("K=V"), but for the users' homes */
+	const dcfs_feature_layer_meta *meta;
+	const char *remote_user, *container_user; /* their homes are read from the root */
+	dcfs_layer_writer_stats *stats;		  /* receives the layer writer's figures */
+} up_feature_job;
+int up_feature_install(up_ctx *u, const up_feature_job *j, int64_t *image_id);

@@ -27,6 +27,7 @@ int up_self_exe(char *out, dcfs_error *e)
  * mount is ready (its daemon detached). */
 typedef struct mounting {
 	const char *what;
+	const char *log; /* where its output goes */
 	pid_t pid; /* 0: nothing started */
 	off_t offset; /* of its output in the container's log */
 } mounting;
@@ -35,6 +36,8 @@ static int mount_start(up_ctx *u, const char *what, char *const *args, mounting 
 {
 	dcfs_error *e = u->e;
 	m->what = what;
+	if (!m->log)
+		m->log = u->log;
 	char exe[PATH_MAX];
 	int r = up_self_exe(exe, e);
 	if (r < 0)
@@ -45,7 +48,7 @@ static int mount_start(up_ctx *u, const char *what, char *const *args, mounting 
 	char *argv[12] = {exe, "--store", store, "mount"};
 	for (size_t i = 0; args[i] && i < 7; i++)
 		argv[4 + i] = args[i];
-	_cleanup_close_ int log = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	_cleanup_close_ int log = open(m->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	struct stat st;
 	m->offset = log >= 0 && fstat(log, &st) == 0 ? st.st_size : 0;
 	r = dcfs_spawn(argv, log, &m->pid);
@@ -65,7 +68,7 @@ static int mount_finish(up_ctx *u, mounting *m, dcfs_error *e)
 	m->pid = 0;
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
-	_cleanup_free_ char *tail = dcfs_log_tail(u->log, m->offset);
+	_cleanup_free_ char *tail = dcfs_log_tail(m->log, m->offset);
 	return e ? dcfs_error_set(e, EIO, "cannot mount the %s: %s", m->what, tail ? tail : "")
 		 : -EIO;
 }
@@ -91,6 +94,16 @@ int up_mount_all(up_ctx *u)
 	int r1 = mount_finish(u, &root, r < 0 ? NULL : u->e);
 	int r2 = mount_finish(u, &ws, r < 0 || r1 < 0 ? NULL : u->e);
 	return r < 0 ? r : r1 < 0 ? r1 : r2;
+}
+
+int up_mount_root_at(up_ctx *u, const char *ref, const char *upper, const char *work,
+		     const char *rootfs, const char *log)
+{
+	mounting root = {.log = log};
+	char *args[] = {"--image", (char *)ref, "--upper", (char *)upper, "--work", (char *)work,
+			(char *)rootfs, NULL};
+	int r = mount_start(u, "root", args, &root);
+	return r ?: mount_finish(u, &root, u->e);
 }
 
 /* The configuration's workspaceMount, or the default one (a bind of the folder, mounted at
