@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "error.h"
+#include "feature_table.h"
 #include "report.h"
 #include "store.h"
 
@@ -169,3 +172,7 @@ void cli_table_init(cli_table *t, size_t ncols);
 void cli_table_row(cli_table *t, ...);
 void cli_table_print(cli_table *t, FILE *f);
 void cli_table_free(cli_table *t);
+
+/* du_features.c: dcfs du's feature layers, as a table and as the JSON "featureList". */
+void du_features_print(const dcfs_feature_layer_info *f, size_t n, bool human);
+void du_features_json(cJSON *o, const dcfs_feature_layer_info *f, size_t n);

@@ -1,6 +1,6 @@
 /* dcfs du: disk usage in Docker's `system df` shape, read from the catalog's sums; a running
  * container's writes measured as they are now (its upper folder); snapshots and images built
- * from Dockerfiles listed per configuration. */
+ * from Dockerfiles and Dev Container Features' layers listed per configuration. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <string.h>
@@ -39,10 +39,24 @@ static void snapshots_json(cJSON *o, const dcfs_snapshot *list, size_t n);
 static void builds_json(cJSON *o, const dcfs_build_info *b, size_t nb,
 			const dcfs_image_info *imgs, size_t n);
 
-static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n, bool verbose,
-		       const dcfs_snapshot *snaps, size_t nsnaps, const dcfs_build_info *builds,
-		       size_t nbuilds, const cJSON *engine)
+/* What du lists besides the sums: the images (all with -v; those of builds always), the
+ * snapshots, the builds and the feature layers. */
+typedef struct du_lists {
+	dcfs_image_info *imgs;
+	size_t n;
+	dcfs_snapshot *snaps;
+	size_t nsnaps;
+	dcfs_build_info *builds;
+	size_t nbuilds;
+	dcfs_feature_layer_info *features;
+	size_t nfeatures;
+	cJSON *engine, *unreachable; /* what dcfs made in engines; engines that did not answer */
+} du_lists;
+
+static void print_json(const dcfs_du *d, const du_lists *l, bool verbose)
 {
+	dcfs_image_info *imgs = l->imgs;
+	size_t n = l->n;
 	cJSON *o = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const dcfs_du_row *r = row_of(d, i);
@@ -72,9 +86,10 @@ static void print_json(const dcfs_du *d, dcfs_image_info *imgs, size_t n, bool v
 			cJSON_AddItemToArray(arr, im);
 		}
 	}
-	snapshots_json(o, snaps, nsnaps);
-	builds_json(o, builds, nbuilds, imgs, n);
-	cJSON_AddItemToObject(o, "engineList", cJSON_Duplicate(engine, 1));
+	snapshots_json(o, l->snaps, l->nsnaps);
+	builds_json(o, l->builds, l->nbuilds, imgs, n);
+	du_features_json(o, l->features, l->nfeatures);
+	cJSON_AddItemToObject(o, "engineList", cJSON_Duplicate(l->engine, 1));
 	char *s = cJSON_Print(o);
 	if (s)
 		puts(s);
@@ -333,23 +348,12 @@ static int print_containers_volumes(dcfs_cli *cli, dcfs_store *s, dcfs_container
 	return 0;
 }
 
-/* What du lists besides the sums: the images (all with -v; those of builds always), the
- * snapshots and the builds. */
-typedef struct du_lists {
-	dcfs_image_info *imgs;
-	size_t n;
-	dcfs_snapshot *snaps;
-	size_t nsnaps;
-	dcfs_build_info *builds;
-	size_t nbuilds;
-	cJSON *engine, *unreachable; /* what dcfs made in engines; engines that did not answer */
-} du_lists;
-
 static void du_lists_free(du_lists *l)
 {
 	dcfs_image_list_free(l->imgs, l->n);
 	dcfs_snapshot_list_free(l->snaps, l->nsnaps);
 	dcfs_build_list_free(l->builds, l->nbuilds);
+	dcfs_feature_layer_list_free(l->features, l->nfeatures);
 	cJSON_Delete(l->engine);
 	cJSON_Delete(l->unreachable);
 }
@@ -363,7 +367,8 @@ static int du_lists_read(dcfs_cli *cli, dcfs_store *s, dcfs_du *d, dcfs_containe
 	const cJSON *why;
 	cJSON_ArrayForEach(why, l->unreachable)
 		fprintf(stderr, "dcfs: du: not counted: %s\n", why->valuestring);
-	if (dcfs_build_list(s, &l->builds, &l->nbuilds, &cli->err) < 0)
+	if (dcfs_build_list(s, &l->builds, &l->nbuilds, &cli->err) < 0 ||
+	    dcfs_feature_layer_list(s, &l->features, &l->nfeatures, &cli->err) < 0)
 		return -1;
 	if ((verbose || l->nbuilds) && dcfs_image_list_list(s, NULL, &l->imgs, &l->n, &cli->err) < 0)
 		return -1;
@@ -382,13 +387,13 @@ static int du_print(dcfs_cli *cli, dcfs_store *s, dcfs_du *d, dcfs_container *li
 		return 1;
 	bool human = isatty(STDOUT_FILENO);
 	if (json) {
-		print_json(d, l.imgs, l.n, verbose, l.snaps, l.nsnaps, l.builds, l.nbuilds,
-			   l.engine);
+		print_json(d, &l, verbose);
 		return 0;
 	}
 	print_table(d, human);
 	print_snapshots(l.snaps, l.nsnaps, human);
 	print_builds(l.builds, l.nbuilds, l.imgs, l.n, human);
+	du_features_print(l.features, l.nfeatures, human);
 	print_engines(l.engine, human);
 	if (verbose)
 		print_images(l.imgs, l.n, human);

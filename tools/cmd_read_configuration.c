@@ -6,6 +6,7 @@
  * not act on, or does not know, is said on stderr ("dcfs: warning: FILE:LINE:COL: ..."). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,10 +16,36 @@
 #include "jsonc.h"
 #include "up.h"
 
+static bool has_features(const dcfs_devcontainer *d)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(d->config, "features");
+	return f && f->child;
+}
+
+/* The features' metadata entries after the image's, as their images' label has them. */
+static int features_metadata(dcfs_devcontainer *d, dcfs_store *s, dcfs_cli *cli,
+			     cJSON **metadata)
+{
+	if (!has_features(d))
+		return 0;
+	_cleanup_json_ cJSON *entries = NULL;
+	dcfs_report report = cli_report(stderr);
+	if (dcfs_up_features_metadata(s, d, &report, &entries, &cli->err) < 0)
+		return -1;
+	if (!*metadata && !(*metadata = cJSON_CreateArray()))
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	cJSON *it;
+	while ((it = cJSON_DetachItemFromArray(entries, 0)))
+		cJSON_AddItemToArray(*metadata, it);
+	return 0;
+}
+
 /* The merged configuration: with the image's metadata when the store holds the image (for a
  * Dockerfile configuration, the build of its Dockerfile as it is now). A store that cannot be
  * opened (not readable by this user) just has no metadata to offer (the command table says
- * DCFS_CMD_STORE_OPTIONAL). */
+ * DCFS_CMD_STORE_OPTIONAL). With `features`, their metadata follows the image's, as the
+ * images `up` makes for them carry it: they are resolved, and fetched into the store when it
+ * lacks them, as the reference CLI fetches them for this command. */
 static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 {
 	dcfs_store *s = NULL;
@@ -33,6 +60,11 @@ static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 		if ((built || cJSON_HasObjectItem(d->config, "image")) &&
 		    dcfs_devcontainer_image_metadata(d, s, built, &metadata, &cli->err) < 0)
 			return -1;
+		if (features_metadata(d, s, cli, &metadata) < 0)
+			return -1;
+	} else if (has_features(d)) {
+		fprintf(stderr, "dcfs: warning: %s: the features' metadata is not merged: the store "
+				"cannot be opened to fetch them\n", d->config_file);
 	}
 	return dcfs_devcontainer_merge(d->config, metadata, out, &cli->err);
 }

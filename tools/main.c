@@ -37,11 +37,12 @@ static const dcfs_command commands[] = {
 	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace",
 	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_CREATE},
 	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one", 0},
-	/* the store only adds the image's metadata (--include-merged-configuration) */
+	/* the store only adds the image's and the features' metadata
+	 * (--include-merged-configuration); features are fetched into it */
 	{"read-configuration", cmd_read_configuration,
 	 "read-configuration [--config FILE] [--include-merged-configuration] [FOLDER]",
 	 "print a folder's devcontainer.json, normalized and substituted",
-	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_OPTIONAL},
+	 DCFS_CMD_STORE_WRITE | DCFS_CMD_STORE_OPTIONAL},
 	{"up", cmd_up,
 	 "up [--json] [--remove-existing-container] [--no-prebuild] [--builder NAME] [--engine NAME] [--config FILE] "
 	 "[FOLDER]",
