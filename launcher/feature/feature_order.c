@@ -3,7 +3,10 @@
  * the same resource and equal options) and installsAfter (soft: any feature with the same
  * resource, among those present) are all installed; of those, only the ones with the highest
  * roundPriority (overrideFeatureInstallOrder: the first entry highest) go, sorted by resource
- * name. A round with no candidate is a cycle. */
+ * name. A round with no candidate is a cycle. Unlike the reference CLI (devcontainers/cli issue
+ * 1200), a feature's priority is passed on to what it waits for, so that a feature named in
+ * the override goes as early as its dependencies allow and features named later do not pass
+ * it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +141,20 @@ static int set_priorities(graph *g, const cJSON *order, dcfs_error *e)
 	return 0;
 }
 
+/* What a feature waits for gets its priority, transitively. */
+static void pass_priorities(graph *g)
+{
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t k = 0; k < g->ne; k++)
+			for (size_t j = 0; j < g->n; j++)
+				if (g->v[k].match[j] && g->prio[j] < g->prio[g->v[k].owner]) {
+					g->prio[j] = g->prio[g->v[k].owner];
+					changed = true;
+				}
+	}
+}
+
 static bool ready(const graph *g, size_t i, const bool *installed)
 {
 	for (size_t k = 0; k < g->ne; k++) {
@@ -214,6 +231,8 @@ int dcfs_feature_order(const dcfs_feature *f, size_t n, const cJSON *override_or
 		r = add_edges(&g, i, e);
 	if (r >= 0)
 		r = set_priorities(&g, override_order, e);
+	if (r >= 0)
+		pass_priorities(&g);
 	for (size_t done = 0; r >= 0 && done < n;) {
 		size_t next = round_take(&g, installed, order, done);
 		if (next == done)
