@@ -34,8 +34,7 @@ static bool is_index(const char *content_type, const cJSON *j)
 }
 
 /* The manifest of `ref`, parsed. A registry that could not be reached is -EHOSTUNREACH. */
-static int get_manifest(dcfs_registry *reg, const dcfs_ref *ref, const char *reference,
-			cJSON **json, dcfs_error *e)
+static int get_manifest(dcfs_registry *reg, const dcfs_ref *ref, cJSON **json, dcfs_error *e)
 {
 	_cleanup_(dcfs_http_body_free) dcfs_http_body body = {0};
 	_cleanup_free_ char *type = NULL;
@@ -49,18 +48,16 @@ static int get_manifest(dcfs_registry *reg, const dcfs_ref *ref, const char *ref
 		return r;
 	*json = cJSON_Parse(body.data ? body.data : "");
 	if (!cJSON_IsObject(*json))
-		return dcfs_error_set(e, EPROTO, "the manifest of '%s' is not JSON", reference);
+		return dcfs_error_set(e, EPROTO, "its manifest is not JSON");
 	if (is_index(type, *json))
 		return dcfs_error_set(e, EINVAL,
-				      "'%s' is an image index, not a feature (a Dev Container Feature "
-				      "is an OCI artifact with one manifest)",
-				      reference);
+				      "its manifest is an image index, not a feature (a Dev Container "
+				      "Feature is an OCI artifact with one manifest)");
 	return 0;
 }
 
 /* The feature's layer in the manifest: its digest and size. */
-static int find_layer(const cJSON *manifest, const char *reference, const char **digest,
-		      uint64_t *size, dcfs_error *e)
+static int find_layer(const cJSON *manifest, const char **digest, uint64_t *size, dcfs_error *e)
 {
 	const cJSON *l;
 	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(manifest, "layers"))
@@ -72,20 +69,17 @@ static int find_layer(const cJSON *manifest, const char *reference, const char *
 		dcfs_hash h;
 		if (!d || strncmp(d, "sha256:", 7) || strlen(d) != 7 + 64 ||
 		    !dcfs_hash_from_hex(d + 7, &h) || !cJSON_IsNumber(sz) || sz->valuedouble < 0)
-			return dcfs_error_set(e, EPROTO, "'%s': its feature layer has no valid digest "
-						  "and size", reference);
+			return dcfs_error_set(e, EPROTO, "its feature layer has no valid digest and size");
 		if (sz->valuedouble > (double)DCFS_FEATURE_MAX_TAR)
-			return dcfs_error_set(e, EFBIG, "'%s': its feature layer is larger than %llu "
-						 "bytes", reference,
+			return dcfs_error_set(e, EFBIG, "its feature layer is larger than %llu bytes",
 					      (unsigned long long)DCFS_FEATURE_MAX_TAR);
 		*digest = d;
 		*size = (uint64_t)sz->valuedouble;
 		return 0;
 	}
 	return dcfs_error_set(e, ENOENT,
-			      "'%s' has no layer of type " FEATURE_LAYER_TYPE
-			      ": not a Dev Container Feature",
-			      reference);
+			      "its manifest has no layer of type " FEATURE_LAYER_TYPE
+			      ": not a Dev Container Feature");
 }
 
 static ssize_t blob_read(void *opaque, const void **buf, dcfs_error *e)
@@ -93,15 +87,15 @@ static ssize_t blob_read(void *opaque, const void **buf, dcfs_error *e)
 	return dcfs_blob_reader_read(opaque, buf, e);
 }
 
-static int download(dcfs_registry *reg, const char *reference, const char *digest,
-		    uint64_t size, int tmp_fd, int dest_fd, dcfs_error *e)
+static int download(dcfs_registry *reg, const char *digest, uint64_t size, int tmp_fd,
+		    int dest_fd, dcfs_error *e)
 {
 	_cleanup_(dcfs_blob_reader_freep) dcfs_blob_reader *b = NULL;
 	int r = dcfs_blob_reader_open(reg, digest, size, &b, e);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *what = NULL;
-	if (asprintf(&what, "'%s' (layer %s)", reference, digest) < 0)
+	if (asprintf(&what, "layer %s", digest) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	/* the reader returns its end only once the digest has been checked */
 	dcfs_feature_stream in = {.read = blob_read, .opaque = b, .what = what};
@@ -120,16 +114,16 @@ int dcfs_feature_fetch_oci(const char *reference, bool insecure, int tmp_fd, int
 	if (r < 0)
 		return r;
 	_cleanup_json_ cJSON *manifest = NULL;
-	r = get_manifest(reg, &ref, reference, &manifest, e);
+	r = get_manifest(reg, &ref, &manifest, e);
 	if (r < 0)
 		return r;
 	const char *layer = NULL;
 	uint64_t size = 0;
-	r = find_layer(manifest, reference, &layer, &size, e);
+	r = find_layer(manifest, &layer, &size, e);
 	if (r < 0)
 		return r;
 	snprintf(digest, DCFS_FEATURE_DIGEST_LEN, "%s", layer);
 	if (dcfs_feature_unpacked(dest_fd, layer + 7))
 		return 0;
-	return download(reg, reference, layer, size, tmp_fd, dest_fd, e);
+	return download(reg, layer, size, tmp_fd, dest_fd, e);
 }

@@ -51,11 +51,10 @@ static int check_request(void *opaque, char *ip, char *local_ip, int port, int l
 	download *d = opaque;
 	char *url = NULL;
 	curl_easy_getinfo(d->curl, CURLINFO_EFFECTIVE_URL, &url);
-	_cleanup_error_ dcfs_error e = {0};
-	if (url && registry_url_check(url, false, &e) == 0)
+	if (url && registry_url_check(url, false, NULL) == 0)
 		return CURL_PREREQFUNC_OK;
 	free(d->refused);
-	d->refused = e.msg ? strdup(e.msg) : NULL;
+	d->refused = url ? strdup(url) : strdup("?");
 	return CURL_PREREQFUNC_ABORT;
 }
 
@@ -79,21 +78,30 @@ static void setup(download *d, const char *url)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 }
 
+static int refuse(const char *url, dcfs_error *e)
+{
+	return dcfs_error_set(e, EPERM,
+			      "refusing to fetch '%s': a feature tarball is fetched over https "
+			      "(plain http only from this machine)",
+			      url);
+}
+
 /* What a failed transfer means: refused, too big, unreachable (-EHOSTUNREACH), or another
  * failure. */
-static int transfer_error(download *d, const char *url, CURLcode rc, dcfs_error *e)
+static int transfer_error(download *d, CURLcode rc, dcfs_error *e)
 {
 	if (d->refused)
-		return dcfs_error_set(e, EPERM, "%s", d->refused);
+		return refuse(d->refused, e);
 	if (d->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-		return dcfs_error_set(e, EFBIG, "'%s' is larger than %llu bytes", url,
+		return dcfs_error_set(e, EFBIG, "the tarball is larger than %llu bytes",
 				      (unsigned long long)DCFS_FEATURE_MAX_TAR);
-	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
-		return dcfs_error_set(e, EPERM, "refusing to fetch '%s': %s", url,
-				      curl_easy_strerror(rc));
+	char *last = NULL;
+	if (rc == CURLE_UNSUPPORTED_PROTOCOL &&
+	    curl_easy_getinfo(d->curl, CURLINFO_EFFECTIVE_URL, &last) == CURLE_OK && last)
+		return refuse(last, e);
 	if (rc == CURLE_WRITE_ERROR)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
-	return dcfs_error_set(e, EHOSTUNREACH, "'%s': %s", url, curl_easy_strerror(rc));
+	return dcfs_error_set(e, EHOSTUNREACH, "%s", curl_easy_strerror(rc));
 }
 
 static int get(download *d, const char *url, dcfs_error *e)
@@ -105,12 +113,12 @@ static int get(download *d, const char *url, dcfs_error *e)
 	setup(d, url);
 	CURLcode rc = curl_easy_perform(d->curl);
 	if (rc != CURLE_OK)
-		return transfer_error(d, url, rc, e);
+		return transfer_error(d, rc, e);
 	long status = 0;
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200)
 		return dcfs_error_set(e, status >= 500 ? EHOSTUNREACH : status == 404 ? ENOENT : EPROTO,
-				      "'%s': HTTP %ld", url, status);
+				      "HTTP %ld", status);
 	return 0;
 }
 
@@ -135,9 +143,9 @@ static ssize_t body_read(void *opaque, const void **buf, dcfs_error *e)
 int dcfs_feature_fetch_url(const char *url, int tmp_fd, int dest_fd,
 			   char digest[DCFS_FEATURE_DIGEST_LEN], dcfs_error *e)
 {
-	int r = registry_url_check(url, false, e);
-	if (r < 0)
-		return r;
+	if (registry_url_check(url, false, NULL) < 0)
+		return refuse(url, e);
+	int r;
 	download d = {0};
 	dcfs_hasher_init(&d.hash);
 	r = get(&d, url, e);
@@ -155,10 +163,7 @@ int dcfs_feature_fetch_url(const char *url, int tmp_fd, int dest_fd,
 	snprintf(digest, DCFS_FEATURE_DIGEST_LEN, "sha256:%s", hex);
 	if (dcfs_feature_unpacked(dest_fd, hex))
 		return 0;
-	_cleanup_free_ char *what = NULL;
-	if (asprintf(&what, "'%s'", url) < 0)
-		return dcfs_error_set(e, ENOMEM, "out of memory");
 	body_stream b = {.data = data, .len = d.len};
-	dcfs_feature_stream in = {.read = body_read, .opaque = &b, .what = what};
+	dcfs_feature_stream in = {.read = body_read, .opaque = &b, .what = "the tarball"};
 	return dcfs_feature_unpack(&in, tmp_fd, dest_fd, hex, e);
 }

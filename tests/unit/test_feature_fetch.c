@@ -1,7 +1,7 @@
 /* A feature's files in the store: a local folder's digest (stable; changed by a file's bytes,
  * a mode, a name; symlinks never followed), and tarballs unpacked (a good one, plain and gzip;
  * hostile ones -- "../", absolute names, a path through a symlink, hard links, no
- * devcontainer-feature.json, a failed digest check -- refused with nothing written outside and
+ * devcontainer-feature.json, a failed digest check (named, even after a bad entry) -- refused with nothing written outside and
  * nothing published). */
 #include <archive.h>
 #include <archive_entry.h>
@@ -280,6 +280,8 @@ static void test_unpack_hostile(void)
 	const tar_entry none[] = {{"install.sh", 'f', "echo\n", 0755}};
 	refused(none, 1, 0, "devcontainer-feature.json");
 	refused(good, ELEMENTSOF(good), -EBADMSG, "digest mismatch");
+	/* a bad entry in bytes that fail their digest: the digest is what is wrong */
+	refused(dotdot, 2, -EBADMSG, "digest mismatch");
 	struct stat st;
 	CHECK(lstat(at("out/dotdot"), &st) < 0);
 	CHECK(lstat(at("out/pwned"), &st) < 0 && lstat(at("out/sub"), &st) < 0);
