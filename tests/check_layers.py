@@ -23,8 +23,8 @@ LAYERS = {
     "launcher/engine": ["launcher/config"],
     "launcher/compose": ["launcher/engine"],
     "launcher/container": ["launcher/compose", "fs/layer", "fs/mount"],
-    "launcher/up": ["launcher/container", "launcher/registry", "launcher/feature", "launcher/build",
-                    "fs/workspace", "fs/view"],
+    "launcher/up": ["launcher/container", "launcher/registry", "launcher/feature",
+                    "launcher/build", "fs/workspace", "fs/view"],
     "tools": ["launcher/up", "fs/view", "fs/workspace"],
     "tests/unit": ["launcher/up", "fs/view", "fs/workspace"],
 }
