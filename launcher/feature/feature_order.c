@@ -56,10 +56,12 @@ static int add_edge(graph *g, size_t owner, bool hard, const char *name, const c
 		    dcfs_error *e)
 {
 	dcfs_feature_source src = {0};
-	int r = dcfs_feature_source_parse(name, NULL, &src, e);
+	_cleanup_error_ dcfs_error soft_error = {0};
+	int r = dcfs_feature_source_parse(name, NULL, &src, hard ? e : &soft_error);
+	if (r < 0 && !hard) /* names no feature that can be present: nothing to wait for */
+		return 0;
 	if (r < 0)
-		return dcfs_error_wrap(e, "feature \"%s\": %s", g->f[owner].src.written,
-				       hard ? "dependsOn" : "installsAfter");
+		return dcfs_error_wrap(e, "feature \"%s\": dependsOn", g->f[owner].src.written);
 	bool *match = calloc(g->n, sizeof(*match));
 	edge *v = g->ne < g->cap ? g->v : realloc(g->v, (g->cap = 2 * g->cap + 8) * sizeof(*v));
 	if (!match || !v) {

@@ -50,6 +50,9 @@ static int load(resolver *rs, const char *key, const cJSON *given, bool added, d
 {
 	*f = (dcfs_feature){.added = added};
 	int r = dcfs_feature_source_parse(key, added ? NULL : rs->config_dir, &f->src, e);
+	if (r >= 0 && f->src.kind == DCFS_FEATURE_OCI && !strchr(key, '/'))
+		dcfs_report_warning(rs->report, "feature \"%s\" is a deprecated short name: write "
+				    "\"%s\"", key, f->src.location);
 	if (r >= 0)
 		r = dcfs_feature_fetch(rs->s, &f->src, rs->insecure, rs->report, &f->folder,
 				       &f->digest, e);

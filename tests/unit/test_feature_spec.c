@@ -395,6 +395,79 @@ static void ordering(void)
 	order_is((fake[]){{.key = "r.io/o/a:1"}}, 0, NULL, "");
 }
 
+/* ---- resolve (local features) ---------------------------------------------------------- */
+
+static void put_feature(const char *rel, const char *json)
+{
+	char sub[256];
+	put_dir(rel);
+	snprintf(sub, sizeof(sub), "%s/devcontainer-feature.json", rel);
+	put_file(sub, json);
+	snprintf(sub, sizeof(sub), "%s/install.sh", rel);
+	put_file(sub, "#!/bin/sh\n");
+}
+
+/* The resolved features' ids and env joined, or the error. */
+static char *resolve(const char *config_text)
+{
+	char config_file[600], out[2048] = "";
+	snprintf(config_file, sizeof(config_file), "%s/r/.devcontainer/devcontainer.json", tmp);
+	cJSON *config = cJSON_Parse(config_text);
+	dcfs_feature *f = NULL;
+	size_t n = 0;
+	dcfs_error e = {0};
+	if (dcfs_features_resolve(NULL, config, config_file, false, NULL, &f, &n, &e) < 0)
+		snprintf(out, sizeof(out), "error: %s", e.msg + strlen(config_file));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s%s", i ? " " : "",
+			 f[i].id, f[i].added ? "+" : "");
+		for (const cJSON *it = f[i].env->child; it; it = it->next)
+			snprintf(out + strlen(out), sizeof(out) - strlen(out), ",%s",
+				 it->valuestring);
+		CHECK(f[i].digest && !strncmp(f[i].digest, "sha256:", 7));
+	}
+	dcfs_features_free(f, n);
+	cJSON_Delete(config);
+	dcfs_error_clear(&e);
+	return strdup(out);
+}
+
+static void resolves(const char *config, const char *expect)
+{
+	char *got = resolve(config);
+	CHECK_STR(got, expect);
+	free(got);
+}
+
+static void resolving(void)
+{
+	put_dir("r");
+	put_dir("r/.devcontainer");
+	put_feature("r/.devcontainer/a", "{\"id\": \"a\", \"version\": \"1.0.0\", \"options\": "
+				       "{\"v\": {\"type\": \"string\", \"default\": \"1\"}}}");
+	put_feature("r/.devcontainer/b", "{\"id\": \"b\", \"version\": \"2.0.0\", "
+				       "\"installsAfter\": [\"./a\", \"ghcr.io/o/r/none\"]}");
+	put_feature("r/.devcontainer/c", "{\"id\": \"c\", \"version\": \"1\", \"dependsOn\": "
+				       "{\"./a\": {}}}");
+	resolves("{}", "");
+	resolves("{\"features\": {\"./b\": {}, \"./a\": \"3\"}}", "a,V=1 b");
+	resolves("{\"features\": {\"./a\": {\"v\": \"x\"}, \"./b\": true}, "
+		 "\"overrideFeatureInstallOrder\": [\"./b\"]}",
+		 "b a,V=x");
+	resolves("{\"features\": {\"./a\": {\"v\": 1}}}",
+		 "error: : feature \"./a\": option \"v\" takes a string, not a number");
+	resolves("{\"features\": {\"./a\": false}}",
+		 "error: : \"features\": \"./a\" must be an object of options, a version string "
+		 "or true");
+	resolves("{\"features\": {\"./c\": {}}}",
+		 "error: : dependsOn of \"./c\": feature \"./a\": a local feature is only allowed "
+		 "in devcontainer.json's features");
+	char *got = resolve("{\"features\": {\"./gone\": {}}}");
+	CHECK(strstr(got, "error: : feature \"./gone\": ") == got &&
+	      strstr(got, "/.devcontainer/./gone: No such file or directory"));
+	free(got);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp))
@@ -403,6 +476,7 @@ int main(void)
 	reading();
 	options();
 	ordering();
+	resolving();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
