@@ -171,13 +171,36 @@ static bool ready(const graph *g, size_t i, const bool *installed)
 	return true;
 }
 
+/* Whether `to` is reached from `from` through what features not yet installed wait for
+ * (`seen`: n flags, cleared by the caller). */
+static bool reaches(const graph *g, const bool *installed, size_t from, size_t to, bool *seen)
+{
+	for (size_t k = 0; k < g->ne; k++) {
+		if (g->v[k].owner != from)
+			continue;
+		for (size_t j = 0; j < g->n; j++) {
+			if (!g->v[k].match[j] || installed[j] || seen[j])
+				continue;
+			seen[j] = true;
+			if (j == to || reaches(g, installed, j, to, seen))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The features left that wait for themselves (the others left wait for those). */
 static int cycle_error(const graph *g, const bool *installed, dcfs_error *e)
 {
 	dcfs_strbuf b = {0};
 	_cleanup_free_ char *unused = NULL;
-	int r = 0;
+	_cleanup_free_ bool *seen = calloc(g->n, sizeof(*seen));
+	int r = seen ? 0 : -ENOMEM;
 	for (size_t i = 0; i < g->n && r >= 0; i++) {
 		if (installed[i])
+			continue;
+		memset(seen, 0, g->n * sizeof(*seen));
+		if (!reaches(g, installed, i, i, seen))
 			continue;
 		_cleanup_free_ char *one = NULL;
 		if (asprintf(&one, "%s\"%s\"", b.len ? ", " : "", g->f[i].src.written) < 0)

@@ -384,8 +384,9 @@ static void ordering(void)
 	/* a cycle, through dependsOn and installsAfter */
 	order_is((fake[]){{.key = "r.io/o/a:1", .json = DEP("\"r.io/o/b:1\": {}")},
 			  {.key = "r.io/o/b:1", .json = AFTER("\"r.io/o/a\"")},
-			  {.key = "r.io/o/c:1"}},
-		 3, NULL,
+			  {.key = "r.io/o/c:1"},
+			  {.key = "r.io/o/d:1", .json = DEP("\"r.io/o/a:1\": {}")}},
+		 4, NULL,
 		 "error 40: features depend on each other in a cycle (dependsOn or installsAfter): "
 		 "\"r.io/o/a:1\", \"r.io/o/b:1\"");
 	/* a missing dependency */
@@ -454,6 +455,9 @@ static void resolving(void)
 	resolves("{\"features\": {\"./a\": {\"v\": \"x\"}, \"./b\": true}, "
 		 "\"overrideFeatureInstallOrder\": [\"./b\"]}",
 		 "b a,V=x");
+	resolves("{\"features\": {\"./a\": {}, \"./a/\": {\"v\": \"1\"}, \"../.devcontainer/a\": "
+		 "{\"v\": \"2\"}}}",
+		 "a,V=2 a,V=1"); /* ties by resource, then as written */
 	resolves("{\"features\": {\"./a\": {\"v\": 1}}}",
 		 "error: : feature \"./a\": option \"v\" takes a string, not a number");
 	resolves("{\"features\": {\"./a\": false}}",
