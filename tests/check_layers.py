@@ -20,7 +20,6 @@ LAYERS = {
     "launcher/registry": ["launcher/config", "fs/layer"],
     "launcher/feature": ["launcher/registry"],
     "launcher/build": ["launcher/config", "fs/layer"],
-    "launcher/feature": ["launcher/registry"],
     "launcher/engine": ["launcher/config"],
     "launcher/compose": ["launcher/engine"],
     "launcher/container": ["launcher/compose", "fs/layer", "fs/mount"],

@@ -308,6 +308,19 @@ static int check_size(checker *c, const cJSON *v, const char *path)
 		    path, v->valuestring);
 }
 
+/* "features": each value an object of options, a version string or true. */
+static int check_features(checker *c, const cJSON *v, const char *path)
+{
+	for (const cJSON *it = v->child; it; it = it->next) {
+		if (!*it->string)
+			return fail(c, it, true, "\"%s\": a feature with an empty name", path);
+		if (!cJSON_IsObject(it) && !cJSON_IsString(it) && !cJSON_IsTrue(it))
+			return fail(c, it, false, "\"%s.%s\" must be an object of options, a version "
+				    "string or true, not %s", path, it->string, type_name(it));
+	}
+	return 0;
+}
+
 /* ---- objects ----------------------------------------------------------------------------- */
 
 static int walk(checker *c, const cJSON *obj, const dcfs_schema_object *schema, const char *path,
@@ -322,6 +335,8 @@ static int check_value(checker *c, const dcfs_schema_prop *p, const cJSON *v, co
 		return check_command(c, v, path);
 	case DCFS_SV_STRINGS:
 		return check_strings(c, v, path);
+	case DCFS_SV_FEATURES:
+		return check_features(c, v, path);
 	case DCFS_SV_STRING_MAP:
 		return cJSON_IsObject(v) ? check_string_map(c, v, path, p->values != NULL) : 0;
 	case DCFS_SV_PORTS:
@@ -372,34 +387,6 @@ static int check_members(checker *c, const dcfs_schema_prop *p, const cJSON *v, 
 	return 0;
 }
 
-/* "features": refused by `up`, each feature named with its place. */
-static int features(checker *c, const cJSON *v, const char *path)
-{
-	if (!v->child)
-		return 0;
-	dcfs_strbuf b = {0};
-	_cleanup_free_ char *unused = NULL;
-	int r = 0;
-	for (const cJSON *it = v->child; it && r >= 0; it = it->next) {
-		int line, col;
-		place(c, it, true, &line, &col);
-		_cleanup_free_ char *one = NULL;
-		if (asprintf(&one, "%s\"%s\" (%d:%d)", it == v->child ? "" : ", ", it->string, line,
-			     col) < 0)
-			r = -ENOMEM;
-		else
-			r = dcfs_strbuf_put(&b, one, strlen(one));
-	}
-	unused = b.s;
-	if (r < 0)
-		return dcfs_error_set(c->e, ENOMEM, "out of memory");
-	if (c->o->container)
-		return fail(c, v, true, "features are not supported yet: %s; remove \"%s\" to use "
-			    "this configuration", b.s, path);
-	return warn(c, v, "features are not supported yet: %s (dcfs up refuses this "
-		    "configuration)", b.s);
-}
-
 /* What dcfs does not do with a property, by name: a warning, or for `up` an error. */
 static int support(checker *c, const dcfs_schema_prop *p, const cJSON *v, const char *path)
 {
@@ -410,8 +397,6 @@ static int support(checker *c, const dcfs_schema_prop *p, const cJSON *v, const 
 		if (c->o->container)
 			return fail(c, v, true, "\"%s\": %s", path, p->note);
 		return warn(c, v, "\"%s\": dcfs up refuses this: %s", path, p->note);
-	case DCFS_NOT_YET:
-		return features(c, v, path);
 	default:
 		return 0;
 	}

@@ -1,8 +1,7 @@
 /* Checking devcontainer.json as written against the schema (launcher/config/config_schema.c), with the
  * place of every problem: wrong types and invalid values are errors, unknown (misspelled)
  * property names and properties dcfs does not act on are warnings, and what `up` cannot run
- * (features, Dockerfile and Compose configurations) is an error for `up` and a warning
- * otherwise. Messages are "FILE:LINE:COL: ...". */
+ * is an error for `up` and a warning otherwise. Messages are "FILE:LINE:COL: ...". */
 #pragma once
 
 #include <cjson/cJSON.h>

@@ -126,9 +126,9 @@ static const dcfs_schema_prop top_props[] = {
 	LIFECYCLE("postAttachCommand", NULL),
 	{"waitFor", S, DCFS_SV_ENUM, lifecycle_names, NULL, DCFS_SUPPORTED, NULL},
 	/* features */
-	{"features", O, DCFS_SV_FEATURES, NULL, NULL, DCFS_NOT_YET, NULL},
-	{"overrideFeatureInstallOrder", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_IGNORED,
-	 "dcfs installs no features"},
+	{"features", O, DCFS_SV_FEATURES, NULL, NULL, DCFS_SUPPORTED,
+	 "each installed once as a layer of its own"},
+	{"overrideFeatureInstallOrder", A, DCFS_SV_STRINGS, NULL, NULL, DCFS_SUPPORTED, NULL},
 	/* tools */
 	{"customizations", O, DCFS_SV_ANY, NULL, NULL, DCFS_SUPPORTED,
 	 "kept for the tools they are for (printed by read-configuration)"},

@@ -41,7 +41,6 @@ typedef enum dcfs_schema_support {
 	DCFS_RECORDED,	 /* kept where tools can read it, not acted on (`up` says so) */
 	DCFS_IGNORED,	 /* not acted on: a warning by name, saying `note` */
 	DCFS_IMAGE_ONLY, /* of Dockerfile/Compose configurations: `up` refuses, others warn */
-	DCFS_NOT_YET,	 /* features: `up` refuses, others warn */
 } dcfs_schema_support;
 
 struct dcfs_schema_object;

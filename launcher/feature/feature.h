@@ -62,10 +62,14 @@ int dcfs_feature_read(const char *folder, cJSON **json, dcfs_error *e);
 /* The options given to a feature in devcontainer.json (`given`: an object of option values; a
  * string, which sets option "version", as the reference CLI reads it; true or {} for none)
  * checked against the feature's `options` (type "boolean" or "string", `default`, `enum`,
- * `proposals`): *values is an object with every declared option (given, else its default),
+ * `proposals`): *values is an object with every declared option (given, else its default;
+ * one with neither is left out),
  * *env an array of "NAME=VALUE" for install.sh, NAME made from the option's name as the spec
  * says (non-word characters to '_', leading digits and underscores to one '_', upper case),
- * booleans as "true"/"false". A value of the wrong type, or outside an `enum`, is -EINVAL
+ * booleans as "true"/"false" (so, as the reference CLI writes them, the strings "true" and
+ * "false" fit a boolean option and a boolean fits a string one; a version string for a feature
+ * without a "version" option is dropped with a warning, as that CLI drops it). A value of
+ * another type (a number, say), or outside an `enum`, is -EINVAL
  * naming `where` (the feature's key), the option and what it accepts; an option the feature
  * does not declare is a warning through `report` naming it (and is passed on, as the reference
  * CLI passes it). `env` may be NULL (only the values wanted). */

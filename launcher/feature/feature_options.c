@@ -80,25 +80,23 @@ static int convert(const cJSON *decl, const char *name, const cJSON *v, const ch
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(decl, "type");
 	bool boolean = cJSON_IsString(type) && !strcmp(type->valuestring, "boolean");
-	if (!decl)
-		*out = cJSON_IsBool(v) || cJSON_IsString(v) ? cJSON_Duplicate(v, false) : NULL;
-	else if (boolean && cJSON_IsString(v) &&
-		 (!strcmp(v->valuestring, "true") || !strcmp(v->valuestring, "false")))
-		*out = cJSON_CreateBool(!strcmp(v->valuestring, "true"));
-	else if (boolean)
-		*out = cJSON_IsBool(v) ? cJSON_Duplicate(v, false) : NULL;
-	else if (cJSON_IsBool(v))
-		*out = cJSON_CreateString(cJSON_IsTrue(v) ? "true" : "false");
-	else
-		*out = cJSON_IsString(v) ? cJSON_Duplicate(v, false) : NULL;
-	if (!*out && (cJSON_IsBool(v) || cJSON_IsString(v)))
-		return dcfs_error_set(e, ENOMEM, "out of memory");
-	if (!*out)
+	bool bool_text = cJSON_IsString(v) &&
+			 (!strcmp(v->valuestring, "true") || !strcmp(v->valuestring, "false"));
+	bool fits = boolean ? cJSON_IsBool(v) || bool_text : cJSON_IsBool(v) || cJSON_IsString(v);
+	if (!fits)
 		return dcfs_error_set(e, EINVAL, "feature \"%s\": option \"%s\" takes %s, not %s",
 				      where, name,
 				      decl ? (boolean ? "true or false" : "a string")
 					   : "a string or a boolean",
 				      type_of(v));
+	if (boolean && bool_text)
+		*out = cJSON_CreateBool(!strcmp(v->valuestring, "true"));
+	else if (decl && !boolean && cJSON_IsBool(v))
+		*out = cJSON_CreateString(cJSON_IsTrue(v) ? "true" : "false");
+	else
+		*out = cJSON_Duplicate(v, false);
+	if (!*out)
+		return dcfs_error_set(e, ENOMEM, "out of memory");
 	const cJSON *en = cJSON_GetObjectItemCaseSensitive(decl, "enum");
 	if (!en || boolean || in_list(en, (*out)->valuestring))
 		return 0;

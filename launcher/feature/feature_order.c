@@ -3,7 +3,10 @@
  * the same resource and equal options) and installsAfter (soft: any feature with the same
  * resource, among those present) are all installed; of those, only the ones with the highest
  * roundPriority (overrideFeatureInstallOrder: the first entry highest) go, sorted by resource
- * name. A round with no candidate is a cycle. */
+ * name. A round with no candidate is a cycle. Unlike the reference CLI (devcontainers/cli issue
+ * 1200), a feature's priority is passed on to what it waits for, so that a feature named in
+ * the override goes as early as its dependencies allow and features named later do not pass
+ * it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +56,12 @@ static int add_edge(graph *g, size_t owner, bool hard, const char *name, const c
 		    dcfs_error *e)
 {
 	dcfs_feature_source src = {0};
-	int r = dcfs_feature_source_parse(name, NULL, &src, e);
+	_cleanup_error_ dcfs_error soft_error = {0};
+	int r = dcfs_feature_source_parse(name, NULL, &src, hard ? e : &soft_error);
+	if (r < 0 && !hard) /* names no feature that can be present: nothing to wait for */
+		return 0;
 	if (r < 0)
-		return dcfs_error_wrap(e, "feature \"%s\": %s", g->f[owner].src.written,
-				       hard ? "dependsOn" : "installsAfter");
+		return dcfs_error_wrap(e, "feature \"%s\": dependsOn", g->f[owner].src.written);
 	bool *match = calloc(g->n, sizeof(*match));
 	edge *v = g->ne < g->cap ? g->v : realloc(g->v, (g->cap = 2 * g->cap + 8) * sizeof(*v));
 	if (!match || !v) {
@@ -138,6 +143,20 @@ static int set_priorities(graph *g, const cJSON *order, dcfs_error *e)
 	return 0;
 }
 
+/* What a feature waits for gets its priority, transitively. */
+static void pass_priorities(graph *g)
+{
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t k = 0; k < g->ne; k++)
+			for (size_t j = 0; j < g->n; j++)
+				if (g->v[k].match[j] && g->prio[j] < g->prio[g->v[k].owner]) {
+					g->prio[j] = g->prio[g->v[k].owner];
+					changed = true;
+				}
+	}
+}
+
 static bool ready(const graph *g, size_t i, const bool *installed)
 {
 	for (size_t k = 0; k < g->ne; k++) {
@@ -152,13 +171,36 @@ static bool ready(const graph *g, size_t i, const bool *installed)
 	return true;
 }
 
+/* Whether `to` is reached from `from` through what features not yet installed wait for
+ * (`seen`: n flags, cleared by the caller). */
+static bool reaches(const graph *g, const bool *installed, size_t from, size_t to, bool *seen)
+{
+	for (size_t k = 0; k < g->ne; k++) {
+		if (g->v[k].owner != from)
+			continue;
+		for (size_t j = 0; j < g->n; j++) {
+			if (!g->v[k].match[j] || installed[j] || seen[j])
+				continue;
+			seen[j] = true;
+			if (j == to || reaches(g, installed, j, to, seen))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The features left that wait for themselves (the others left wait for those). */
 static int cycle_error(const graph *g, const bool *installed, dcfs_error *e)
 {
 	dcfs_strbuf b = {0};
 	_cleanup_free_ char *unused = NULL;
-	int r = 0;
+	_cleanup_free_ bool *seen = calloc(g->n, sizeof(*seen));
+	int r = seen ? 0 : -ENOMEM;
 	for (size_t i = 0; i < g->n && r >= 0; i++) {
 		if (installed[i])
+			continue;
+		memset(seen, 0, g->n * sizeof(*seen));
+		if (!reaches(g, installed, i, i, seen))
 			continue;
 		_cleanup_free_ char *one = NULL;
 		if (asprintf(&one, "%s\"%s\"", b.len ? ", " : "", g->f[i].src.written) < 0)
@@ -214,6 +256,8 @@ int dcfs_feature_order(const dcfs_feature *f, size_t n, const cJSON *override_or
 		r = add_edges(&g, i, e);
 	if (r >= 0)
 		r = set_priorities(&g, override_order, e);
+	if (r >= 0)
+		pass_priorities(&g);
 	for (size_t done = 0; r >= 0 && done < n;) {
 		size_t next = round_take(&g, installed, order, done);
 		if (next == done)

@@ -50,6 +50,9 @@ static int load(resolver *rs, const char *key, const cJSON *given, bool added, d
 {
 	*f = (dcfs_feature){.added = added};
 	int r = dcfs_feature_source_parse(key, added ? NULL : rs->config_dir, &f->src, e);
+	if (r >= 0 && f->src.kind == DCFS_FEATURE_OCI && !strchr(key, '/'))
+		dcfs_report_warning(rs->report, "feature \"%s\" is a deprecated short name: write "
+				    "\"%s\"", key, f->src.location);
 	if (r >= 0)
 		r = dcfs_feature_fetch(rs->s, &f->src, rs->insecure, rs->report, &f->folder,
 				       &f->digest, e);
@@ -66,6 +69,13 @@ static int load(resolver *rs, const char *key, const cJSON *given, bool added, d
 	return r;
 }
 
+/* Two keys that name one feature with the same content and options. */
+static bool same(const dcfs_feature *a, const dcfs_feature *b)
+{
+	return !strcmp(a->src.resource, b->src.resource) && !strcmp(a->digest, b->digest) &&
+	       cJSON_Compare(a->values, b->values, true);
+}
+
 static int add(resolver *rs, const char *key, const cJSON *given, bool added, dcfs_error *e)
 {
 	if (rs->n == MAX_FEATURES)
@@ -79,9 +89,15 @@ static int add(resolver *rs, const char *key, const cJSON *given, bool added, dc
 		rs->v = v;
 		rs->cap = cap;
 	}
-	int r = load(rs, key, given, added, &rs->v[rs->n], e);
+	dcfs_feature *f = &rs->v[rs->n];
+	int r = load(rs, key, given, added, f, e);
 	if (r < 0)
 		return r;
+	for (size_t j = 0; j < rs->n; j++)
+		if (same(&rs->v[j], f)) { /* "x:1" and "x" naming one artifact: installed once */
+			dcfs_feature_free(f);
+			return 0;
+		}
 	rs->n++;
 	return 0;
 }

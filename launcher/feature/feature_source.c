@@ -1,7 +1,6 @@
 /* A `features` key parsed into where the feature comes from (see feature.h): a local folder
  * ("./x", "../x", inside the .devcontainer folder), a tarball URL (https, or http to a loopback
  * host), a legacy short name mapped as the reference CLI maps it, or an OCI reference. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 
 #include "feature.h"
 #include "ref.h"
+#include "registry_url.h"
 
 #define LEGACY_REGISTRY "ghcr.io/devcontainers/features"
 
@@ -93,7 +93,7 @@ static int parse_legacy(const char *key, dcfs_feature_source *out, dcfs_error *e
 
 /* ---- tarball URLs ---------------------------------------------------------------------------- */
 
-/* The host of "http://[user@]host[:port][/...]" is loopback: localhost, 127.0.0.0/8 or [::1]. */
+/* The host of "http://[user@]host[:port][/...]" is loopback (registry_url.h's rule). */
 static bool loopback_host(const char *authority, size_t n)
 {
 	const char *at = memchr(authority, '@', n);
@@ -101,19 +101,8 @@ static bool loopback_host(const char *authority, size_t n)
 		n -= (size_t)(at + 1 - authority);
 		authority = at + 1;
 	}
-	if (n >= 5 && !strncmp(authority, "[::1]", 5))
-		return n == 5 || authority[5] == ':';
-	const char *colon = memchr(authority, ':', n);
-	size_t host_len = colon ? (size_t)(colon - authority) : n;
-	char host[64];
-	if (host_len == 0 || host_len >= sizeof(host))
-		return false;
-	memcpy(host, authority, host_len);
-	host[host_len] = '\0';
-	if (!strcasecmp(host, "localhost"))
-		return true;
-	struct in_addr a;
-	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+	_cleanup_free_ char *host = strndup(authority, n);
+	return host && registry_loopback(host);
 }
 
 static int parse_tarball(const char *key, dcfs_feature_source *out, dcfs_error *e)

@@ -102,9 +102,13 @@ static void checks(void)
 	      "f:1:2: unknown property \"postCreateComand\": did you mean \"postCreateCommand\"?");
 	gives("{\"build\": {\"dockerfile\": \"D\"}}", true, NULL, "");
 	gives("{\"dockerComposeFile\": \"c.yml\", \"service\": \"app\"}", true, NULL, "");
-	gives("{\"features\": {\"a\": {}}}", false, NULL,
-	      "f:1:2: features are not supported yet: \"a\" (1:15) (dcfs up refuses this "
-	      "configuration)");
+	gives("{\"features\": {\"a\": {}, \"b\": \"1\", \"c\": true}, "
+	      "\"overrideFeatureInstallOrder\": [\"b\"]}", true, NULL, "");
+	gives("{\"features\": {\"a\": 1}}", true,
+	      "f:1:20: \"features.a\" must be an object of options, a version string or true, "
+	      "not an integer", "");
+	gives("{\"overrideFeatureInstallOrder\": [1]}", false,
+	      "f:1:34: \"overrideFeatureInstallOrder[0]\" must be a string, not an integer", "");
 	gives("{\"hostRequirements\": {\"cpus\": \"2\"}}", false,
 	      "f:1:31: \"hostRequirements.cpus\" must be an integer, not a string", "");
 	gives("{\"hostRequirements\": {\"memory\": \"4 gb\"}}", false,
