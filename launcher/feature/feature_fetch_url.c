@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "grow.h"
 #include "registry_url.h"
 
 /* One download: the body so far, its running digest, why it stopped. */
@@ -30,14 +31,9 @@ static size_t body_write(char *data, size_t size, size_t n, void *opaque)
 		d->too_big = true;
 		return 0;
 	}
-	if (d->len + len > d->cap) {
-		size_t cap = (d->len + len) * 2;
-		char *p = realloc(d->data, cap);
-		if (!p)
+	while (d->len + len > d->cap)
+		if (DCFS_GROW(d->data, d->cap, d->cap, 65536) < 0)
 			return 0;
-		d->data = p;
-		d->cap = cap;
-	}
 	memcpy(d->data + d->len, data, len);
 	d->len += len;
 	dcfs_hasher_update(&d->hash, data, len);
@@ -58,24 +54,32 @@ static int check_request(void *opaque, char *ip, char *local_ip, int port, int l
 	return CURL_PREREQFUNC_ABORT;
 }
 
+/* Redirects followed (up to 10), no signals, 30 s to connect, and a transfer slower than
+ * 1 kB/s for a minute is broken. */
+static const struct {
+	CURLoption option;
+	long value;
+} long_options[] = {
+	{CURLOPT_FOLLOWLOCATION, 1L},  {CURLOPT_MAXREDIRS, 10L},	   {CURLOPT_NOSIGNAL, 1L},
+	{CURLOPT_CONNECTTIMEOUT, 30L}, {CURLOPT_LOW_SPEED_LIMIT, 1000L}, {CURLOPT_LOW_SPEED_TIME, 60L},
+};
+
 static void setup(download *d, const char *url)
 {
 	CURL *c = d->curl;
-	bool plain = strncasecmp(url, "https:", 6) != 0;
+	/* plain http only where the URL is (a loopback host, checked before): no redirect from
+	 * https down to http, and each request's URL checked again before it is sent */
+	const char *protocols = strncasecmp(url, "https:", 6) ? "http,https" : "https";
+	for (size_t i = 0; i < ELEMENTSOF(long_options); i++)
+		curl_easy_setopt(c, long_options[i].option, long_options[i].value);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, plain ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 	curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, check_request);
 	curl_easy_setopt(c, CURLOPT_PREREQDATA, d);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)DCFS_FEATURE_MAX_TAR);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1000L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 }
 
 static int refuse(const char *url, dcfs_error *e)

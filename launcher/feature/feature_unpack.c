@@ -121,33 +121,21 @@ static int write_dir(unpack *u, int dir, const char *leaf, mode_t mode, const ch
 	return 0;
 }
 
-static int copy_data(unpack *u, struct archive *a, int fd, const char *entry)
+/* The entry's bytes into `fd`, within the bound on all the files' bytes (the header's size
+ * counts, so that no bytes beyond it are read). */
+static int copy_data(unpack *u, struct archive *a, struct archive_entry *ae, int fd,
+		     const char *entry)
 {
-	for (;;) {
-		const void *buf;
-		size_t len;
-		la_int64_t off;
-		int r = archive_read_data_block(a, &buf, &len, &off);
-		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r < ARCHIVE_WARN)
-			return u->stream_err ? u->stream_err
-					     : dcfs_error_set(u->e, EIO, "%s: '%s': %s", u->in->what,
-							      entry, archive_error_string(a));
-		u->bytes += len;
-		if (off < 0 || u->bytes > DCFS_FEATURE_MAX_FILES)
-			return dcfs_error_set(u->e, EFBIG, "%s: its files hold more than %llu bytes",
-					      u->in->what,
-					      (unsigned long long)DCFS_FEATURE_MAX_FILES);
-		for (size_t done = 0; done < len;) {
-			ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
-					   (off_t)off + (off_t)done);
-			if (n < 0)
-				return dcfs_error_set(u->e, errno, "%s: cannot write '%s': %m",
-						      u->in->what, entry);
-			done += (size_t)n;
-		}
-	}
+	la_int64_t size = archive_entry_size(ae);
+	u->bytes += size > 0 ? (uint64_t)size : 0;
+	if (u->bytes > DCFS_FEATURE_MAX_FILES)
+		return dcfs_error_set(u->e, EFBIG, "%s: its files hold more than %llu bytes",
+				      u->in->what, (unsigned long long)DCFS_FEATURE_MAX_FILES);
+	if (archive_read_data_into_fd(a, fd) >= ARCHIVE_WARN)
+		return 0;
+	return u->stream_err ? u->stream_err
+			     : dcfs_error_set(u->e, EIO, "%s: '%s': %s", u->in->what, entry,
+					      archive_error_string(a));
 }
 
 static int write_file(unpack *u, struct archive *a, struct archive_entry *ae, int dir,
@@ -160,7 +148,7 @@ static int write_file(unpack *u, struct archive *a, struct archive_entry *ae, in
 		openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return dcfs_error_set(u->e, errno, "%s: cannot create '%s': %m", u->in->what, entry);
-	r = copy_data(u, a, fd, entry);
+	r = copy_data(u, a, ae, fd, entry);
 	if (r < 0)
 		return r;
 	if (ftruncate(fd, (off_t)archive_entry_size(ae)) < 0 ||

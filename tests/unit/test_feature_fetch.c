@@ -303,11 +303,11 @@ static void test_unpack_hostile(void)
 
 int main(void)
 {
+	void (*const tests[])(void) = {test_digest, test_unpack_good, test_unpack_hostile};
 	if (!mkdtemp(root))
 		return 1;
-	test_digest();
-	test_unpack_good();
-	test_unpack_hostile();
+	for (size_t i = 0; i < ELEMENTSOF(tests); i++)
+		tests[i]();
 	dcfs_rm_rf(root);
 	return tap_done();
 }
