@@ -182,6 +182,8 @@ def up_err(ws, folder):
     lines = p.stderr.strip().splitlines()
     assert lines, "up failed without a word on stderr"
     assert containers_of(ws, folder) == [], "a failed up left a container"
+    errors = [l for l in lines if l.startswith("dcfs:")]
+    assert len(errors) == 1, f"expected one error line, got {errors}"
     return lines[-1], p
 
 
@@ -309,7 +311,7 @@ def test_depends_on_cycle(ws, servers):
                       dependsOn={f"{host}/cycle/c1:1": {}}))
     folder = workspace(ws, "cyc", lambda f: {c2: {}})
     last, p = up_err(ws, folder)
-    assert last.startswith("dcfs: ") and ("cycle/c1" in last or "cycle/c2" in last), last
+    assert last.startswith("dcfs: ") and re.search(r"\bc[12]\b", last), last
     assert "[feature " not in p.stderr  # nothing installed
 
 
@@ -323,9 +325,9 @@ def test_depends_on_unfetchable(ws, servers):
 
 
 @pytest.mark.parametrize("given,accepts", [
-    ({"flag": "yes"}, "boolean"),
-    ({"size": "xl"}, "s"),
-    ({"greeting": 42}, "string"),
+    ({"flag": "yes"}, ("boolean", "true")),
+    ({"size": "xl"}, ("\"s\"", "s, m", "s|m", "'s'")),
+    ({"greeting": 42}, ("string",)),
 ])
 def test_bad_option_value(ws, given, accepts):
     options = {"flag": {"type": "boolean", "default": False},
@@ -335,7 +337,7 @@ def test_bad_option_value(ws, given, accepts):
     last, p = up_err(ws, folder)
     name = next(iter(given))
     assert last.startswith("dcfs: ") and "./picky" in last and name in last, last
-    assert accepts in last, last
+    assert any(a in last for a in accepts), last
     assert "[feature " not in p.stderr
 
 
@@ -363,7 +365,7 @@ def test_failing_install_sh(ws):
                                               local(f, "boom", install=install): {}},
                        overrideFeatureInstallOrder=["./okay", "./boom"])
     last, p = up_err(ws, folder)
-    assert "./boom" in last and "install.sh" in last and "7" in last, last
+    assert "./boom" in last and "install.sh" in last and re.search(r"\b7\b", last), last
     assert "the-last-line" in last, last
     assert "[feature boom] starting" in p.stderr
     ids = [f["id"] for f in feature_list(ws) or []]
@@ -375,20 +377,20 @@ def test_failing_install_sh(ws):
 
 def test_metadata_merge(ws):
     meta = {"containerEnv": {"FEAT_ENV": "from-feature", "FEAT_PATH": "/opt/feat/bin"},
-            "postCreateCommand": "echo feature >> /etc/post-create",
-            "onCreateCommand": "echo feature >> /etc/on-create",
+            "postCreateCommand": "echo feature >> /tmp/post-create",
+            "onCreateCommand": "echo feature >> /tmp/on-create",
             "capAdd": ["SYS_PTRACE"],
             "mounts": [{"type": "volume", "source": "featvol-meta",
                         "target": "/featvol"}]}
     folder = workspace(ws, "meta", lambda f: {local(f, "metaf", **meta): {}},
-                       postCreateCommand="echo config >> /etc/post-create",
-                       onCreateCommand="echo config >> /etc/on-create",
+                       postCreateCommand="echo config >> /tmp/post-create",
+                       onCreateCommand="echo config >> /tmp/on-create",
                        containerEnv={"CFG_ENV": "from-config"})
     ws.d("up", folder)
     assert ws.d("exec", folder, "--", "printenv", "FEAT_ENV").stdout == "from-feature\n"
     assert ws.d("exec", folder, "--", "printenv", "CFG_ENV").stdout == "from-config\n"
-    assert cat(ws, folder, "/etc/post-create").split() == ["feature", "config"]
-    assert cat(ws, folder, "/etc/on-create").split() == ["feature", "config"]
+    assert cat(ws, folder, "/tmp/post-create").split() == ["feature", "config"]
+    assert cat(ws, folder, "/tmp/on-create").split() == ["feature", "config"]
     # the volume is mounted; SYS_PTRACE (bit 19) is in the container's bounding set
     mounts = cat(ws, folder, "/proc/self/mounts")
     assert any(l.split()[1] == "/featvol" for l in mounts.splitlines()), mounts
@@ -398,10 +400,10 @@ def test_metadata_merge(ws):
     # read-configuration prints the merge as the reference CLI does
     out = ws.d.json("read-configuration", "--include-merged-configuration", folder)
     merged = out["mergedConfiguration"]
-    assert merged["postCreateCommands"] == ["echo feature >> /etc/post-create",
-                                            "echo config >> /etc/post-create"]
-    assert merged["onCreateCommands"] == ["echo feature >> /etc/on-create",
-                                          "echo config >> /etc/on-create"]
+    assert merged["postCreateCommands"] == ["echo feature >> /tmp/post-create",
+                                            "echo config >> /tmp/post-create"]
+    assert merged["onCreateCommands"] == ["echo feature >> /tmp/on-create",
+                                          "echo config >> /tmp/on-create"]
     assert "SYS_PTRACE" in merged["capAdd"]
     assert merged["containerEnv"]["CFG_ENV"] == "from-config"
 
@@ -552,8 +554,7 @@ def test_rebuild_full_keeps_layers_another_container_uses(ws):
 
 
 def test_prebuild_includes_features(ws):
-    folder = workspace(ws, "pbf", lambda f: {local(f, "pa"): {}, local(f, "pb"): {}},
-                       onCreateCommand="echo on-create >> /etc/on-create")
+    folder = workspace(ws, "pbf", lambda f: {local(f, "qa"): {}, local(f, "qb"): {}})
     ws.d("prebuild", folder)
     assert containers_of(ws, folder) == []
     p = ws.d("up", "--json", folder)
@@ -561,5 +562,4 @@ def test_prebuild_includes_features(ws):
     assert out.get("prebuild"), out
     assert "installed" not in outcomes(p.stderr).values(), p.stderr
     assert "[feature " not in p.stderr, "an up from a prebuild ran install.sh"
-    assert sorted(order(ws, folder)) == ["pa", "pb"]
-    assert cat(ws, folder, "/etc/on-create") == "on-create\n"
+    assert sorted(order(ws, folder)) == ["qa", "qb"]
