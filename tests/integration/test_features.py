@@ -177,7 +177,7 @@ def feature_list(ws) -> list:
 
 def up_err(ws, folder):
     """An up that must fail: (its last stderr line, the process)."""
-    p = ws.d("up", folder, check=False)
+    p = up_p(ws, folder, check=False)
     assert p.returncode != 0, f"up succeeded:\n{p.stdout}\n{p.stderr}"
     lines = p.stderr.strip().splitlines()
     assert lines, "up failed without a word on stderr"
@@ -201,7 +201,7 @@ def test_local_feature_options_and_environment(ws):
     }
     folder = workspace(ws, "loc", lambda f: {
         local(f, "opts", options=options): {"greeting": "hi there", "flag": True}})
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"opts": "installed"}, p.stderr
     assert "[feature opts] installing opts" in p.stderr
     e = env_of(ws, folder, "opts")
@@ -230,7 +230,7 @@ def test_string_value_sets_version_and_undeclared_option_warns(ws):
     folder = workspace(ws, "ver", lambda f: {
         local(f, "v1", options=opts): "1.2.3",
         local(f, "v2", options=opts): {"version": "9", "unknown": "u"}})
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert env_of(ws, folder, "v1")["VERSION"] == "1.2.3"
     assert env_of(ws, folder, "v2")["VERSION"] == "9"
     assert any("unknown" in l and "v2" in l for l in p.stderr.splitlines()
@@ -243,7 +243,7 @@ def test_oci_features_by_tag_and_digest(ws, servers):
     by_digest = servers.push_digest("features/pinned", make_feature(scratch(ws, "pinned"),
                                                                     "pinned"))
     folder = workspace(ws, "oci", lambda f: {by_tag: {"who": "dcfs"}, by_digest: {}})
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"hello": "installed", "pinned": "installed"}, p.stderr
     assert env_of(ws, folder, "hello")["WHO"] == "dcfs"
     assert sorted(order(ws, folder)) == ["hello", "pinned"]
@@ -257,7 +257,7 @@ def test_tarball_feature(ws, servers):
                                        options={"level": {"type": "string", "default": "3"}}))
     assert url.startswith("http://127.0.0.1:")
     folder = workspace(ws, "tgz", lambda f: {url: {}})
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"tarred": "installed"}, p.stderr
     assert env_of(ws, folder, "tarred")["LEVEL"] == "3"
     assert order(ws, folder) == ["tarred"]
@@ -272,7 +272,7 @@ def test_depends_on_adds_and_orders(ws, servers):
     top = servers.push("order/top", make_feature(scratch(ws, "top"), "top",
                        dependsOn={base: {"mode": "fancy"}}))
     folder = workspace(ws, "dep", lambda f: {top: {}})
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert order(ws, folder) == ["base", "top"]
     assert env_of(ws, folder, "base")["MODE"] == "fancy"
     assert outcomes(p.stderr) == {"base": "installed", "top": "installed"}, p.stderr
@@ -284,11 +284,11 @@ def test_installs_after(ws, servers):
     later = servers.push("order/later", make_feature(scratch(ws, "later"), "later",
                          installsAfter=[resource]))
     folder = workspace(ws, "after", lambda f: {later: {}, first: {}})
-    ws.d("up", folder)
+    up_p(ws, folder)
     assert order(ws, folder) == ["first", "later"]
     # soft: a feature named in installsAfter but absent is not added
     alone = workspace(ws, "after-alone", lambda f: {later: {}})
-    ws.d("up", alone)
+    up_p(ws, alone)
     assert order(ws, alone) == ["later"]
 
 
@@ -296,7 +296,7 @@ def test_override_feature_install_order(ws):
     def feats(f):
         return {local(f, n): {} for n in ("pa", "pb", "pc")}
     folder = workspace(ws, "ovr", feats, overrideFeatureInstallOrder=["./pc", "./pa"])
-    ws.d("up", folder)
+    up_p(ws, folder)
     assert order(ws, folder) == ["pc", "pa", "pb"]
 
 
@@ -386,7 +386,7 @@ def test_metadata_merge(ws):
                        postCreateCommand="echo config >> /tmp/post-create",
                        onCreateCommand="echo config >> /tmp/on-create",
                        containerEnv={"CFG_ENV": "from-config"})
-    ws.d("up", folder)
+    up_p(ws, folder)
     assert ws.d("exec", folder, "--", "printenv", "FEAT_ENV").stdout == "from-feature\n"
     assert ws.d("exec", folder, "--", "printenv", "CFG_ENV").stdout == "from-config\n"
     assert cat(ws, folder, "/tmp/post-create").split() == ["feature", "config"]
@@ -446,27 +446,27 @@ def test_second_up_is_cached(ws, servers):
     first = [oci.rsplit(":", 1)[0]] + CHAIN
     folder = workspace(ws, "cache", lambda f: dict(chain(f), **{oci: {}}),
                        overrideFeatureInstallOrder=first)
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == dict.fromkeys(["remote", "ca", "cb", "cc"], "installed"), p.stderr
     assert order(ws, folder) == ["remote", "ca", "cb", "cc"]
     ws.d("rm", "-f", folder)
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == dict.fromkeys(["remote", "ca", "cb", "cc"], "cached"), p.stderr
     assert "[feature " not in p.stderr, "a cached feature ran its install.sh"
     assert order(ws, folder) == ["remote", "ca", "cb", "cc"]
     # another folder with the same features on the same image finds them too
     other = workspace(ws, "cache2", lambda f: dict(chain(f), **{oci: {}}),
                       overrideFeatureInstallOrder=first)
-    assert outcomes(ws.d("up", other).stderr) == dict.fromkeys(
+    assert outcomes(up_p(ws, other).stderr) == dict.fromkeys(
         ["remote", "ca", "cb", "cc"], "cached")
 
 
 def test_changed_option_reinstalls_it_and_those_after(ws):
     folder = workspace(ws, "chg", chain, overrideFeatureInstallOrder=CHAIN)
-    ws.d("up", folder)
+    up_p(ws, folder)
     ws.d("rm", "-f", folder)
     rewrite(folder, config(chain(folder, b_option="two"), overrideFeatureInstallOrder=CHAIN))
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"ca": "cached", "cb": "installed", "cc": "installed"}, p.stderr
     assert env_of(ws, folder, "cb")["OPT"] == "two"
     assert order(ws, folder) == ["ca", "cb", "cc"]
@@ -474,22 +474,22 @@ def test_changed_option_reinstalls_it_and_those_after(ws):
     ws.d("rm", "-f", folder)
     sh = folder / ".devcontainer" / "cc" / "install.sh"
     sh.write_text(recording_install("cc", "echo changed > /etc/cc-changed\n"))
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"ca": "cached", "cb": "cached", "cc": "installed"}, p.stderr
     assert cat(ws, folder, "/etc/cc-changed") == "changed\n"
     # a change to the first reinstalls all three
     ws.d("rm", "-f", folder)
     (folder / ".devcontainer" / "ca" / "extra").write_text("new file\n")
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == dict.fromkeys(["ca", "cb", "cc"], "installed"), p.stderr
 
 
 def test_changed_remote_user_reinstalls(ws):
     folder = workspace(ws, "usr", lambda f: {local(f, "usr"): {}})
-    ws.d("up", folder)
+    up_p(ws, folder)
     ws.d("rm", "-f", folder)
     rewrite(folder, config({"./usr": {}}, remoteUser="root"))
-    p = ws.d("up", folder)
+    p = up_p(ws, folder)
     assert outcomes(p.stderr) == {"usr": "installed"}, p.stderr
     assert env_of(ws, folder, "usr")["_REMOTE_USER"] == "root"
 
@@ -503,9 +503,9 @@ def test_du_feature_list(ws, servers):
                                                 install=recording_install("sized", big)))
     folder = workspace(ws, "du1", lambda f: {oci: {}, local(f, "small"): {}},
                        overrideFeatureInstallOrder=[oci.rsplit(":", 1)[0]])
-    ws.d("up", folder)
+    up_p(ws, folder)
     other = workspace(ws, "du2", lambda f: {oci: {}})
-    ws.d("up", other)
+    up_p(ws, other)
     names = {c["folder"]: c["name"] for c in ws.d.json("ls", "--json")}
     mine = [f for f in feature_list(ws) if f["id"] in ("sized", "small")]
     by_id = {}
@@ -526,7 +526,7 @@ def test_du_feature_list(ws, servers):
 
 def test_rebuild_full_reinstalls_and_rebuild_finds_cached(ws):
     folder = workspace(ws, "rbf", lambda f: {local(f, "ra"): {}, local(f, "rb"): {}})
-    ws.d("up", folder)
+    up_p(ws, folder)
     keys = {f["key"] for f in feature_list(ws) if f["id"] in ("ra", "rb")}
     assert len(keys) == 2
     p = ws.d("rebuild", folder)
@@ -546,7 +546,7 @@ def test_rebuild_full_keeps_layers_another_container_uses(ws):
     second = ws.root / "sh2"
     shutil.copytree(first / ".devcontainer", second / ".devcontainer")
     ws.make("sh2", json.loads((first / ".devcontainer" / "devcontainer.json").read_text()))
-    p = ws.d("up", second)
+    p = up_p(ws, second)
     assert outcomes(p.stderr) == {"shared": "cached"}, p.stderr
     p = ws.d("rebuild", "--full", "--yes", second)
     assert outcomes(p.stderr) == {"shared": "cached"}, \

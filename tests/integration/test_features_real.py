@@ -65,7 +65,7 @@ def test_common_utils_git_sshd_on_debian(tmp_path):
             "overrideFeatureInstallOrder": [refs["common-utils"].rsplit(":", 1)[0]],
         }
         (folder / ".devcontainer" / "devcontainer.json").write_text(json.dumps(config))
-        p = d("up", folder, timeout=840)
+        p = d("up", "--json", folder, timeout=840)
         for fid in ("common-utils", "git", "sshd"):
             assert re.search(rf"feature {re.escape(fid)}\b.*\binstalled\b", p.stderr), p.stderr
         assert d("exec", folder, "--", "id", "-un").stdout.strip() == "vscode"
