@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 FOLDERS = ["fs/base", "fs/store", "fs/layer", "fs/mount", "fs/view", "fs/workspace",
-           "launcher/config", "launcher/registry", "launcher/build", "launcher/engine",
+           "launcher/config", "launcher/registry", "launcher/feature", "launcher/build", "launcher/engine",
            "launcher/compose", "launcher/container", "launcher/up", "tools"]
 
 
