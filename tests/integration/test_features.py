@@ -40,22 +40,23 @@ class FeatureServers:
     """The loopback registry and tarball server the features are served from."""
 
     def __init__(self, base: Path):
-        self.registry = Registry(base / "registry").start()
-        self.http = feature_env.TarballServer(base / "tarballs").start()
+        self.registry = Registry(base).start()
+        self.http = feature_env.TarballServer().start()
 
     def push(self, repo: str, folder: Path, tag="1") -> str:
         """The OCI reference of `folder` pushed as REPO:TAG (the key to write in `features`)."""
-        feature_env.push_feature(f"http://{self.registry.host}", repo, tag, folder)
+        feature_env.push_feature(self.registry, repo, tag, folder)
         return f"{self.registry.host}/{repo}:{tag}"
 
     def push_digest(self, repo: str, folder: Path, tag="1") -> str:
         """The same, referenced by the manifest's digest."""
-        digest = feature_env.push_feature(f"http://{self.registry.host}", repo, tag, folder)
+        digest = feature_env.push_feature(self.registry, repo, tag, folder)
         return f"{self.registry.host}/{repo}@{digest}"
 
     def tarball(self, name: str, folder: Path) -> str:
         """The URL of `folder` packed as a tarball named NAME."""
-        return self.http.serve(name, feature_env.pack(folder))
+        self.http.files["/" + name] = feature_env.pack(folder, compress=True)
+        return self.http.url("/" + name)
 
     def stop(self):
         self.http.stop()
@@ -72,7 +73,7 @@ def env(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def servers(env):
-    s = FeatureServers(env[2] / "servers")
+    s = FeatureServers(env[2] / "registry")
     yield s
     s.stop()
 
@@ -505,7 +506,7 @@ def test_changed_remote_user_reinstalls(ws):
 
 
 def test_du_feature_list(ws, servers):
-    big = "dd if=/dev/zero of=/opt/big bs=1000 count=300 2>/dev/null\n"
+    big = "mkdir -p /opt\ndd if=/dev/zero of=/opt/big bs=1000 count=300 2>/dev/null\n"
     oci = servers.push("du/sized", make_feature(scratch(ws, "sized"), "sized", version="2.1.0",
                                                 install=recording_install("sized", big)))
     folder = workspace(ws, "du1", lambda f: {oci: {}, local(f, "small"): {}},

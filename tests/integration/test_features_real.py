@@ -49,8 +49,7 @@ def test_common_utils_git_sshd_on_debian(tmp_path):
         refs = {name: f"{reg.host}/devcontainers/features/{name}:1"
                 for name in ("common-utils", "git", "sshd")}
         for name in refs:
-            feature_env.push_feature(f"http://{reg.host}", f"devcontainers/features/{name}", "1",
-                                     CORPUS / name)
+            feature_env.push_feature(reg, f"devcontainers/features/{name}", "1", CORPUS / name)
         (folder / ".devcontainer").mkdir(parents=True)
         config = {
             "image": IMAGE,
