@@ -11,7 +11,7 @@ short); git gets version os-provided. Checks: `git --version` runs as the remote
 `id vscode`, sshd's binary is there.
 
 Needs root, /dev/fuse, runc, docker-registry, debootstrap and Debian's mirror (skipped when the
-corpus is missing).
+corpus, DCFS_FEATURE_CORPUS or ../shared/corpus/features beside the repository, is missing).
 """
 import json
 import os
@@ -27,7 +27,8 @@ from conftest import REPO, Dcfs, Store, dcfs_binary
 from registry import Registry
 from test_up import pytestmark  # noqa: F401
 
-CORPUS = REPO.parent / "shared" / "corpus" / "features"
+CORPUS = Path(os.environ.get("DCFS_FEATURE_CORPUS")
+              or REPO.parent / "shared" / "corpus" / "features")
 IMAGE = "debian:bookworm-minbase"
 
 pytestmark = pytestmark + [
