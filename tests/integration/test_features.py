@@ -300,10 +300,10 @@ def test_installs_after(ws, servers):
 
 def test_override_feature_install_order(ws):
     def feats(f):
-        return {local(f, n): {} for n in ("pa", "pb", "pc")}
-    folder = workspace(ws, "ovr", feats, overrideFeatureInstallOrder=["./pc", "./pa"])
+        return {local(f, n): {} for n in ("ova", "ovb", "ovc")}
+    folder = workspace(ws, "ovr", feats, overrideFeatureInstallOrder=["./ovc", "./ova"])
     up_p(ws, folder)
-    assert order(ws, folder) == ["pc", "pa", "pb"]
+    assert order(ws, folder) == ["ovc", "ova", "ovb"]
 
 
 # ---- errors: one line naming the feature, nothing left ------------------------------------------
