@@ -10,7 +10,7 @@ packages=(
 	libfuse3-dev fuse3 libsqlite3-dev libcjson-dev libcurl4-openssl-dev libzstd-dev
 	libarchive-dev libssl-dev libisal-dev zlib1g-dev
 	python3-pytest busybox-static attr acl zstd sqlite3 xz-utils bzip2 procps util-linux git
-	docker-registry apache2-utils
+	docker-registry apache2-utils debootstrap
 	runc podman buildah docker.io podman-compose docker-compose
 	golang-github-containernetworking-plugin-dnsname
 	"$@"
