@@ -29,9 +29,18 @@ static int features_metadata(dcfs_devcontainer *d, dcfs_store *s, dcfs_cli *cli,
 	if (!has_features(d))
 		return 0;
 	_cleanup_json_ cJSON *entries = NULL;
+	_cleanup_error_ dcfs_error err = {0};
 	dcfs_report report = cli_report(stderr);
-	if (dcfs_up_features_metadata(s, d, &report, &entries, &cli->err) < 0)
-		return -1;
+	int r = dcfs_up_features_metadata(s, d, &report, &entries, &err);
+	if (r == -ENOMEM)
+		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
+	if (r < 0) {
+		/* a feature that cannot be fetched (no network) or read: the configuration is
+		 * still printed, and the user told what it lacks (up would fail on it) */
+		fprintf(stderr, "dcfs: warning: %s: the features' metadata is not merged: %s\n",
+			d->config_file, err.msg ? err.msg : "cannot resolve the features");
+		return 0;
+	}
 	if (!*metadata && !(*metadata = cJSON_CreateArray()))
 		return dcfs_error_set(&cli->err, ENOMEM, "out of memory");
 	cJSON *it;
@@ -45,7 +54,8 @@ static int features_metadata(dcfs_devcontainer *d, dcfs_store *s, dcfs_cli *cli,
  * opened (not readable by this user) just has no metadata to offer (the command table says
  * DCFS_CMD_STORE_OPTIONAL). With `features`, their metadata follows the image's, as the
  * images `up` makes for them carry it: they are resolved, and fetched into the store when it
- * lacks them, as the reference CLI fetches them for this command. */
+ * lacks them, as the reference CLI fetches them for this command. A feature that cannot be
+ * fetched or read is a warning naming it, and the features' metadata is left out. */
 static int merge(dcfs_devcontainer *d, dcfs_cli *cli, cJSON **out)
 {
 	dcfs_store *s = NULL;

@@ -68,9 +68,11 @@ static int staging_make(up_ctx *u, staging *st) {
   st->log = sub(st->dir, "log");
   if (!st->upper || !st->work || !st->rootfs || !st->bundle || !st->log)
     return dcfs_error_set(e, ENOMEM, "out of memory");
+  /* The upper folder is the layer's root folder: 0755 as an image's root is (the staging
+   * folder around it is mkdtemp's 0700, so no other user reaches any of them). */
   const char *dirs[] = {st->upper, st->work, st->rootfs, st->bundle};
   for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-    if (mkdir(dirs[i], 0700) < 0)
+    if (mkdir(dirs[i], 0755) < 0)
       return dcfs_error_set(e, errno, "cannot make '%s': %m", dirs[i]);
   st->runc_root = dcfs_container_runc_root(u->s, e);
   return st->runc_root ? 0 : -EIO;

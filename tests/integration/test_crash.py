@@ -95,6 +95,8 @@ def _check_new_image(store, expected, new_root, sample):
         assert store.entry_content(row) == (new_root / path).read_bytes(), path
 
 
+# 24 imports killed at random points and each store checked: ~4 minutes on a loaded machine
+@pytest.mark.timeout(900)
 def test_kill_9_during_import(dcfs_bin, crash_setup, tmp_path):
     setup = crash_setup
     expected, new_root = setup["expected"], setup["new"]
