@@ -438,3 +438,28 @@ def test_missing_dockerfile_is_one_line(ws):
                             f"{folder}/.devcontainer/Dockerfile: No such file or directory"), p.stderr
     assert not build_lines(p)
     assert ws.built(folder) == []
+
+
+def test_feature_over_a_build(ws):
+    """A local feature installs over the built image (it sees the Dockerfile's file), and a
+    second up finds both the build and the feature's layer: nothing is built or installed."""
+    config = {"build": {"dockerfile": "Dockerfile", "context": "..",
+                        "options": ["--tls-verify=false"]},
+              "features": {"./stamp": {"word": "hello"}}}
+    folder = ws.make("feat", "FROM {base}\nRUN echo built > /built\n", config, {
+        ".devcontainer/stamp/devcontainer-feature.json": json.dumps(
+            {"id": "stamp", "version": "1.0.0",
+             "options": {"word": {"type": "string", "default": "x"}}}),
+        ".devcontainer/stamp/install.sh": "#!/bin/sh\nset -e\n"
+                                           "echo \"$(cat /built) $WORD\" > /stamped\n"})
+    p, lines = ws.up(folder)
+    assert lines, "the Dockerfile was not built"
+    assert "feature stamp" in p.stdout + p.stderr and "installed" in p.stdout + p.stderr, \
+        p.stdout + p.stderr
+    assert ws.exec(folder, "cat /stamped") == ["built hello"]
+    ws("rm", "-f", folder)
+    p, lines = ws.up(folder)
+    assert not lines, "the second up built again:\n" + "\n".join(lines)
+    assert "cached" in p.stdout + p.stderr and "[feature stamp]" not in p.stdout + p.stderr, \
+        p.stdout + p.stderr
+    assert ws.exec(folder, "cat /stamped") == ["built hello"]
