@@ -754,3 +754,36 @@ cJSON *dcfs_json_slot(cJSON *obj, const char *key, bool array)
 	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
 	return array ? cJSON_AddArrayToObject(obj, key) : cJSON_AddObjectToObject(obj, key);
 }
+
+static int cmp_member_names(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* See jsonc.h. */
+int dcfs_json_sort_keys(cJSON *j)
+{
+	size_t n = 0;
+	for (cJSON *it = j ? j->child : NULL; it; it = it->next) {
+		int r = dcfs_json_sort_keys(it);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	if (!cJSON_IsObject(j) || n < 2)
+		return 0;
+	cJSON **items = malloc(n * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	size_t i = 0;
+	for (cJSON *it = j->child; it; it = it->next)
+		items[i++] = it;
+	qsort(items, n, sizeof(*items), cmp_member_names);
+	for (i = 0; i < n; i++) {
+		items[i]->prev = i ? items[i - 1] : items[n - 1]; /* cJSON: head->prev is the tail */
+		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+	}
+	j->child = items[0];
+	free(items);
+	return 0;
+}

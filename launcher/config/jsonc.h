@@ -62,3 +62,7 @@ cJSON *dcfs_json_slot(cJSON *obj, const char *key, bool array);
  * (1e+21, 1e-7, -0 as 0). `json` is rearranged (and its numbers become raw text) on the way.
  * malloc'd, NULL on ENOMEM. */
 char *dcfs_json_print_js(cJSON *json);
+
+/* Sort every object's members by name, in place (recursively), so that equal values print
+ * alike whatever order their keys were written in. -ENOMEM or 0. */
+int dcfs_json_sort_keys(cJSON *j);

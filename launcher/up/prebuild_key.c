@@ -15,40 +15,6 @@ static const char *const not_keyed[] = {
 	"postCreateCommand", "postStartCommand", "postAttachCommand", "configFilePath",
 };
 
-static int cmp_items(const void *a, const void *b)
-{
-	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
-}
-
-/* Sort every object's members by name, in place, so that equal configurations print alike
- * whatever order their keys were written in. */
-static int sort_keys(cJSON *j)
-{
-	size_t n = 0;
-	for (cJSON *it = j ? j->child : NULL; it; it = it->next) {
-		int r = sort_keys(it);
-		if (r < 0)
-			return r;
-		n++;
-	}
-	if (!cJSON_IsObject(j) || n < 2)
-		return 0;
-	cJSON **items = malloc(n * sizeof(*items));
-	if (!items)
-		return -ENOMEM;
-	size_t i = 0;
-	for (cJSON *it = j->child; it; it = it->next)
-		items[i++] = it;
-	qsort(items, n, sizeof(*items), cmp_items);
-	for (i = 0; i < n; i++) {
-		items[i]->prev = i ? items[i - 1] : items[n - 1]; /* cJSON: head->prev is the tail */
-		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
-	}
-	j->child = items[0];
-	free(items);
-	return 0;
-}
-
 static void hash_hex(const void *buf, size_t len, char out[DCFS_HASH_HEX])
 {
 	dcfs_hash h;
@@ -99,7 +65,7 @@ int dcfs_prebuild_key_compute(const dcfs_devcontainer *d, const char *base_diges
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	for (size_t i = 0; i < ELEMENTSOF(not_keyed); i++)
 		cJSON_DeleteItemFromObjectCaseSensitive(config, not_keyed[i]);
-	if (sort_keys(config) < 0)
+	if (dcfs_json_sort_keys(config) < 0)
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	_cleanup_free_ char *text = cJSON_PrintUnformatted(config);
 	if (!text)

@@ -59,39 +59,6 @@ static int base_load(up_ctx *u, const char *ref, base *b) {
              : dcfs_error_set(u->e, ENOMEM, "out of memory");
 }
 
-/* A JSON value with object keys sorted (cJSON prints in insertion order). */
-static cJSON *sorted(const cJSON *v) {
-  cJSON *copy = cJSON_Duplicate(v, true);
-  if (!copy || !cJSON_IsObject(copy))
-    return copy;
-  /* insertion sort of the detached members */
-  cJSON *list = copy->child;
-  copy->child = NULL;
-  while (list) {
-    cJSON *it = list;
-    list = it->next;
-    it->next = it->prev = NULL;
-    cJSON *at = copy->child, *before = NULL;
-    while (at && strcmp(at->string, it->string) <= 0)
-      before = at, at = at->next;
-    if (!before) {
-      it->next = copy->child;
-      if (copy->child)
-        it->prev = copy->child->prev, copy->child->prev = it;
-      else
-        it->prev = it;
-      copy->child = it;
-    } else {
-      it->next = at, it->prev = before, before->next = it;
-      if (at)
-        at->prev = it;
-      else
-        copy->child->prev = it;
-    }
-  }
-  return copy;
-}
-
 static void hash_part(dcfs_hasher *h, const char *s) {
   dcfs_hasher_update(h, s ? s : "", strlen(s ? s : "") + 1);
 }
@@ -99,8 +66,10 @@ static void hash_part(dcfs_hasher *h, const char *s) {
 /* The feature's key (see the top of this file), in hex. */
 static int feature_key(const dcfs_feature *f, const base *b, const char *remote,
                        const char *container, char key[DCFS_HASH_HEX]) {
-  _cleanup_json_ cJSON *values = sorted(f->values);
-  _cleanup_free_ char *text = values ? cJSON_PrintUnformatted(values) : NULL;
+  _cleanup_json_ cJSON *values = cJSON_Duplicate(f->values, true);
+  _cleanup_free_ char *text = values && dcfs_json_sort_keys(values) >= 0
+                                  ? cJSON_PrintUnformatted(values)
+                                  : NULL;
   if (!text)
     return -ENOMEM;
   dcfs_hasher h;
