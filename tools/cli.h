@@ -72,6 +72,9 @@ int cmd_prune(int argc, char **argv, dcfs_cli *cli);
 int cmd_fsck(int argc, char **argv, dcfs_cli *cli);
 int cmd_mount(int argc, char **argv, dcfs_cli *cli);
 int cmd_umount(int argc, char **argv, dcfs_cli *cli);
+int cmd_info(int argc, char **argv, dcfs_cli *cli);
+/* dcfs --version: dcfs's, libfuse's, and the workspace's data path in this build */
+void cli_print_version(FILE *f);
 int cmd_read_configuration(int argc, char **argv, dcfs_cli *cli);
 int cmd_up(int argc, char **argv, dcfs_cli *cli);
 int cmd_exec(int argc, char **argv, dcfs_cli *cli);

@@ -37,6 +37,8 @@ static const dcfs_command commands[] = {
 	{"mount", cmd_mount, "mount [-f] --workspace HOSTDIR MNT", "serve a host folder as a workspace",
 	 DCFS_CMD_STORE_READ | DCFS_CMD_STORE_CREATE},
 	{"umount", cmd_umount, "umount MNT", "end a dcfs mount, or clear a stale one", 0},
+	{"info", cmd_info, "info [--json]",
+	 "show the build and each running dcfs mount's data path (passthrough, writeback, ...)", 0},
 	/* the store only adds the image's and the features' metadata
 	 * (--include-merged-configuration); features are fetched into it */
 	{"read-configuration", cmd_read_configuration,
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 			help(stdout);
 			return 0;
 		case 'V':
-			printf("dcfs %s\n", DCFS_VERSION);
+			cli_print_version(stdout);
 			return 0;
 		default:
 			help(stderr);

@@ -16,6 +16,8 @@
 
 #include "cleanup.h"
 #include "fsutil.h"
+#include "killpriv_io.h"
+#include "mount_state.h"
 
 bool dcfs_mount_is_stale(const char *path)
 {
@@ -83,6 +85,13 @@ static int build_args(struct fuse_args *args, const dcfs_mount_opts *o)
 		return -ENOMEM;
 	if (o->debug && fuse_opt_add_arg(args, "-d") < 0)
 		return -ENOMEM;
+#if DCFS_FUSE_VERSION >= 318
+	/* FUSE over io_uring: requests go through a ring per CPU, served by a thread on that
+	 * CPU, instead of waking a reader of /dev/fuse on another one. libfuse uses it when the
+	 * kernel offers it (fuse.enable_uring=Y) and reads /dev/fuse otherwise. */
+	if (fuse_opt_add_arg(args, "-o") < 0 || fuse_opt_add_arg(args, "io_uring") < 0)
+		return -ENOMEM;
+#endif
 	return 0;
 }
 
@@ -202,6 +211,14 @@ int dcfs_mount_serve(const struct fuse_lowlevel_ops *ops, void *userdata, const 
 		report(report_fd, 1);
 		return dcfs_error_set(e, EIO, "cannot mount FUSE at '%s' (is /dev/fuse there?)", o->mountpoint);
 	}
+	dcfs_mount_state_begin(o->mountpoint);
+	if (o->killpriv_v2 && (r = dcfs_killpriv_io_install(se)) < 0) {
+		fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		report(report_fd, 1);
+		return dcfs_error_set(e, -r, "cannot set up the FUSE session's I/O for '%s'",
+				      o->mountpoint);
+	}
 	if (o->prepare && (r = o->prepare(se, o->hook_data, e)) < 0) {
 		fuse_session_unmount(se);
 		fuse_remove_signal_handlers(se);
@@ -233,6 +250,7 @@ int dcfs_mount_serve(const struct fuse_lowlevel_ops *ops, void *userdata, const 
 	}
 	r = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
+	dcfs_mount_state_end();
 	if (have_ready) {
 		pthread_join(ready_tid, NULL);
 		if (rc.result < 0) {

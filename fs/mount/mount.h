@@ -12,6 +12,13 @@
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
 
+/* The libfuse built against, as 314, 317, 318... */
+#define DCFS_FUSE_VERSION (FUSE_MAJOR_VERSION * 100 + FUSE_MINOR_VERSION)
+
+/* Whether the session's requests come over io_uring (libfuse >= 3.18 and a kernel that
+ * offers it); for a view's init handler. */
+bool dcfs_mount_uses_io_uring(const struct fuse_conn_info *conn);
+
 #include "error.h"
 
 typedef struct dcfs_mount_opts {
@@ -23,6 +30,7 @@ typedef struct dcfs_mount_opts {
 	bool read_only;
 	bool allow_other;         /* let users other than the daemon's in */
 	bool default_permissions; /* let the kernel check permissions from the attributes */
+	bool killpriv_v2;         /* the view may take HANDLE_KILLPRIV_V2 (killpriv_io.h) */
 	unsigned max_threads;     /* 0: libfuse's default */
 	/* Called with `hook_data` in the serving process once the file system is mounted and
 	 * before the loop serves any request (so before INIT); non-negative to go on. For work

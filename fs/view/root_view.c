@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
@@ -14,6 +15,7 @@
 #include "chunk_cache.h"
 #include "chunk_table.h"
 #include "daemon_log.h"
+#include "mount_state.h"
 #include "root_tree.h"
 #include "xattrs.h"
 
@@ -106,6 +108,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	conn->max_readahead = 1u << 20;
+	char features[64];
+	snprintf(features, sizeof(features), "%s%s%s", dcfs_mount_uses_io_uring(conn) ? " io_uring" : "",
+		 fs->no_open ? " no_open" : "", fs->no_opendir ? " no_opendir" : "");
+	dcfs_mount_state_publish("image", "read-only", features[0] ? features + 1 : "-",
+				 conn->proto_major, conn->proto_minor);
 }
 
 static void reply_entry(fuse_req_t req, dcfs_root_view *fs, uint64_t ino)

@@ -196,9 +196,19 @@ static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int val
 	if (res >= 0 && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		struct timespec tv[2];
 		set_times(attr, valid, tv);
-		WS_AS_CALLER(req, res,
-			     fi ? futimens((int)fi->fh, tv)
-				: utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+		/* With the writeback cache the kernel keeps mtime and ctime itself and sends them
+		 * as explicit times after a write by any writer, which only the owner may set: as
+		 * the daemon then (the kernel checked a utimes() call against the owner or the
+		 * write permission: default_permissions). */
+		if (atomic_load(&ws_of(req)->writeback))
+			res = (fi ? futimens((int)fi->fh, tv)
+				  : utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) < 0
+				      ? -errno
+				      : 0;
+		else
+			WS_AS_CALLER(req, res,
+				     fi ? futimens((int)fi->fh, tv)
+					: utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
 	}
 	return res;
 }

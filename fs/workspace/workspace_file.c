@@ -46,8 +46,14 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 	fi->keep_cache = have_st && ws_kstate_matches(&i->kstate, &st);
 #ifdef DCFS_HAVE_PASSTHROUGH
 	if (atomic_load(&ws->passthrough) && i->type == S_IFREG) {
+		/* Only a writer's open: the kernel invalidates a passthrough file's atime after
+		 * each read, so the next stat(2) costs a GETATTR round trip, and every open a
+		 * backing file made and dropped; a reader is served as fast from the kernel's page
+		 * cache, kept across opens. The kernel runs an inode in one mode at a time, so the
+		 * first open decides for the handles opened while it is open. */
+		bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
 		if (i->nopen == 0 && !i->backing_id && !i->no_passthrough) {
-			int id = have_st && !ws_mode_is_privileged(st.st_mode)
+			int id = writer && have_st && !ws_mode_is_privileged(st.st_mode)
 					 ? fuse_passthrough_open(req, fd)
 					 : 0;
 			if (id > 0)
@@ -176,6 +182,12 @@ void ws_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, of
 
 void ws_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	/* ENOSYS: the kernel sends no more FLUSH requests (it still writes back its cached
+	 * pages at close, and a failure there still reaches the closer) */
+	if (ws_of(req)->no_flush) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	/* closing a duplicate reports the host's deferred write errors to the closer */
 	int fd = dup((int)fi->fh);
 	int r = fd < 0 || close(fd) < 0 ? -errno : 0;

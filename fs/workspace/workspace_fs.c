@@ -7,20 +7,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "daemon_log.h"
+#include "killpriv_io.h"
+#include "mount_state.h"
 #include "workspace_internal.h"
 
 #define LONG_TIMEOUT 86400.0 /* the watches invalidate: cache for a day */
 #define SHORT_TIMEOUT 1.0    /* without watches */
 #define MAX_WRITE (1u << 20)
 
-#if FUSE_MAJOR_VERSION * 100 + FUSE_MINOR_VERSION >= 317
+#if DCFS_FUSE_VERSION >= 317
 #define HAVE_FEATURE_FLAGS 1
 #endif
 
@@ -45,6 +49,25 @@ static void unwant(struct fuse_conn_info *conn, uint64_t flag)
 #endif
 }
 
+/* What the view negotiated, for `dcfs info` (mount_state.h). */
+static void publish_mode(dcfs_workspace_fs *ws, struct fuse_conn_info *conn)
+{
+	const char *mode = atomic_load(&ws->passthrough) ? "passthrough"
+			   : atomic_load(&ws->writeback) ? "writeback"
+							 : "write-through";
+	char features[256];
+	snprintf(features, sizeof(features), "%s%s%s%s%s",
+		 dcfs_mount_uses_io_uring(conn) ? " io_uring" : "",
+		 atomic_load(&ws->killpriv_v2) ? " killpriv_v2" : "",
+		 atomic_load(&ws->posix_acl) ? " posix_acl" : "", ws->no_flush ? " no_flush" : "",
+		 ws->ifd >= 0 ? " inotify" : "");
+	dcfs_mount_state_publish("workspace", mode, features[0] ? features + 1 : "-",
+				 conn->proto_major, conn->proto_minor);
+}
+
+/* The data path is chosen here from what is known before the mount serves (the libfuse
+ * build, what the kernel offers, the inotify descriptor made before the mount), never from
+ * work running on another thread, so every mount of a folder comes up in the same mode. */
 static void ws_init(void *userdata, struct fuse_conn_info *conn)
 {
 	dcfs_workspace_fs *ws = userdata;
@@ -59,23 +82,21 @@ static void ws_init(void *userdata, struct fuse_conn_info *conn)
 	/* Version 1 would make the daemon clear suid/sgid on every write, truncate and chown;
 	 * without it the kernel sends the mode change itself. */
 	unwant(conn, FUSE_CAP_HANDLE_KILLPRIV);
-#ifdef FUSE_CAP_HANDLE_KILLPRIV_V2
 	/* Version 2 lets the kernel skip a getxattr(security.capability) round trip per write;
 	 * the daemon then drops suid/sgid itself on writes, truncates and opens with O_TRUNC by
-	 * a caller without CAP_FSETID (workspace_mode.c). */
-	atomic_store(&ws->killpriv_v2, want(conn, FUSE_CAP_HANDLE_KILLPRIV_V2));
-#endif
+	 * a caller without CAP_FSETID (workspace_mode.c). libfuse < 3.17 cannot negotiate it:
+	 * killpriv_io.c adds it to the INIT reply. */
+	atomic_store(&ws->killpriv_v2, dcfs_killpriv_v2_take(conn));
 #ifdef DCFS_HAVE_PASSTHROUGH
 	/* The kernel refuses passthrough together with the writeback cache: prefer passthrough,
 	 * which keeps the data path out of the daemon entirely. */
 	atomic_store(&ws->passthrough, want(conn, FUSE_CAP_PASSTHROUGH));
 #endif
-	/* The writeback cache only pays when the kernel may skip its per-write
-	 * getxattr(security.capability) round trip (HANDLE_KILLPRIV_V2, libfuse >= 3.17): without
-	 * it every write is a round trip anyway, and the cache's close-time invalidation of the
-	 * block count costs a GETATTR per closed file (measured: `find -ls` 7x slower). */
-	bool watching = ws->ifd >= 0 && !ws->watch_full;
-	if (!atomic_load(&ws->passthrough) && watching && atomic_load(&ws->killpriv_v2))
+	/* Otherwise the writeback cache: writes stay in the kernel's page cache and reach the
+	 * daemon in large batches. It needs HANDLE_KILLPRIV_V2 (else every write(2) still costs
+	 * a getxattr round trip) and the inotify watches (with it the kernel trusts its own size
+	 * and mtime, so host-side changes must drop its entries: workspace_watch.c). */
+	if (!atomic_load(&ws->passthrough) && ws->ifd >= 0 && atomic_load(&ws->killpriv_v2))
 		atomic_store(&ws->writeback, want(conn, FUSE_CAP_WRITEBACK_CACHE));
 	/* The kernel checks the host's POSIX ACLs (fetched as system.posix_acl_* xattrs, which
 	 * pass through) and leaves the umask to the daemon, which must skip it where a default
@@ -88,6 +109,7 @@ static void ws_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	conn->max_write = MAX_WRITE;
 	conn->time_gran = 1;
+	publish_mode(ws, conn);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -133,6 +155,27 @@ static int save_identity(dcfs_workspace_fs *ws, dcfs_error *e)
 	return 0;
 }
 
+/* Whether close(2) on the host folder's file system can report anything: the local disk file
+ * systems have no flush operation (deferred write errors show at fsync), so a FLUSH round trip
+ * per close would only cost time; NFS, CIFS and FUSE hosts report errors at close. */
+static bool close_reports_nothing(int fd)
+{
+	static const long local[] = {
+		0xEF53,	    /* ext2/3/4 */
+		0x58465342, /* xfs */
+		0x9123683E, /* btrfs */
+		0x01021994, /* tmpfs */
+		0xF2F52010, /* f2fs */
+	};
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (size_t k = 0; k < ELEMENTSOF(local); k++)
+		if ((long)sf.f_type == local[k])
+			return true;
+	return false;
+}
+
 static int open_root(dcfs_workspace_fs *ws, const char *hostdir, dcfs_error *e)
 {
 	ws->path = realpath(hostdir, NULL);
@@ -147,6 +190,7 @@ static int open_root(dcfs_workspace_fs *ws, const char *hostdir, dcfs_error *e)
 	ws->root.ino = st.st_ino;
 	ws->root.type = S_IFDIR;
 	ws->root.refs = 2; /* never released */
+	ws->no_flush = close_reports_nothing(ws->mount_fd);
 	return 0;
 }
 
@@ -179,6 +223,15 @@ int dcfs_workspace_fs_new(const char *hostdir, dcfs_store *store, dcfs_workspace
 	if (store && !(ws->store_root = strdup(store->root)))
 		return dcfs_error_set(e, ENOMEM, "out of memory");
 	raise_nofile(ws);
+	/* before the mount: the init handler's choice of data path depends on it */
+	_cleanup_error_ dcfs_error werr = {0};
+	if (ws_watch_init(ws, &werr) < 0) {
+		/* still correct with short timeouts and no writeback cache, only slower */
+		dcfs_daemon_log(FUSE_LOG_WARNING,
+				"workspace '%s': %s: host-side changes show after a second",
+				ws->path, werr.msg ? werr.msg : "");
+		ws_watch_free(ws);
+	}
 	*out = TAKE_PTR(ws);
 	return 0;
 }
@@ -210,14 +263,6 @@ int dcfs_workspace_fs_ready(struct fuse_session *se, void *userdata, dcfs_error 
 {
 	dcfs_workspace_fs *ws = userdata;
 	ws->se = se;
-	_cleanup_error_ dcfs_error werr = {0};
-	if (ws_watch_init(ws, &werr) < 0) {
-		/* still correct with short timeouts, only slower */
-		dcfs_daemon_log(FUSE_LOG_WARNING,
-				"workspace '%s': %s: host-side changes show after a second",
-				ws->path, werr.msg ? werr.msg : "");
-		ws_watch_free(ws);
-	}
 	umask(0); /* the kernel applied the caller's umask to the modes it sends */
 	int r = pthread_create(&ws->settle_thread, NULL, settle, ws);
 	if (r)

@@ -20,7 +20,9 @@ typedef struct dcfs_workspace_fs dcfs_workspace_fs;
 
 /* Prepare a view of `hostdir` (which must be a folder). `store` may be NULL (no catalog
  * accounting); otherwise only its root path is copied (the store may be closed). Opens
- * nothing but the folder: threads and the catalog connection start in the ready hook. Raises
+ * the folder and the inotify descriptor (so that the init handler's choice of data path is
+ * known before the mount serves); threads and the catalog connection start in the ready hook
+ * (called as dcfs_mount_opts.prepare). Raises
  * the soft RLIMIT_NOFILE to the hard limit (the view keeps an O_PATH descriptor per inode the
  * kernel knows). */
 int dcfs_workspace_fs_new(const char *hostdir, dcfs_store *store, dcfs_workspace_fs **out,

@@ -127,6 +127,7 @@ struct dcfs_workspace_fs {
 	atomic_bool passthrough;
 	atomic_bool killpriv_v2;
 	atomic_bool posix_acl; /* the kernel enforces the host's ACLs (workspace_mode.c) */
+	bool no_flush;	       /* FLUSH is answered ENOSYS: close reports nothing on the host */
 
 	/* the daemon's own identity, restored after each caller switch */
 	uid_t uid;

@@ -14,10 +14,12 @@
 static const spec_flag *flag_find(const char *name, char short_name)
 {
 	for (const spec_flag *f = spec_flags; f->handler; f++) {
-		if (short_name ? f->short_name == short_name : !strcmp(f->name, name))
+		if (short_name || !name) { /* name is NULL then (gcc -O3 cannot tell) */
+			if (short_name && f->short_name == short_name)
+				return f;
+		} else if (!strcmp(f->name, name) || (f->alias && !strcmp(f->alias, name))) {
 			return f;
-		if (!short_name && f->alias && !strcmp(f->alias, name))
-			return f;
+		}
 	}
 	return NULL;
 }

@@ -224,7 +224,8 @@ def test_kill_9_leaves_a_mount_that_umount_and_mount_clear(dcfs, rich_tree, tmp_
     time.sleep(0.3)
     with pytest.raises(OSError) as err:
         os.stat(mnt / "etc")
-    assert err.value.errno == errno.ENOTCONN
+    # ECONNABORTED over io_uring (the request was queued when the connection ended)
+    assert err.value.errno in (errno.ENOTCONN, errno.ECONNABORTED)
     dcfs("umount", mnt)
     assert not is_mount(mnt)
     # kill again, and let the next mount clear the stale one by itself

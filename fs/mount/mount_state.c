@@ -1,0 +1,134 @@
+/* The per-mount record of what a dcfs daemon negotiated (see mount_state.h). */
+#include "mount_state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mount.h"
+
+#include "cleanup.h"
+#include "daemon_log.h"
+
+bool dcfs_mount_uses_io_uring(const struct fuse_conn_info *conn)
+{
+#ifdef FUSE_CAP_OVER_IO_URING
+	/* dcfs_mount_serve asks for it; libfuse wants it by default when the kernel offers it */
+	return (conn->capable_ext & conn->want_ext & FUSE_CAP_OVER_IO_URING) != 0;
+#else
+	return false;
+#endif
+}
+
+static char state_path[128]; /* empty: nothing to publish */
+static char state_mnt[4096];
+
+void dcfs_mount_state_begin(const char *mountpoint)
+{
+	_cleanup_free_ char *real = realpath(mountpoint, NULL);
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!real || !f || strchr(real, '\n'))
+		return;
+	char *line = NULL, dev[32] = "";
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char d[32], mnt[4096];
+		/* mount points are octal-escaped there (\040 for a space): compare escaped forms
+		 * only when the path needs none */
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", d, mnt) == 2 && !strcmp(mnt, real))
+			snprintf(dev, sizeof(dev), "%s", d); /* the last mount there is ours */
+	}
+	free(line);
+	if (!dev[0])
+		return;
+	snprintf(state_path, sizeof(state_path), "%s/%s", DCFS_MOUNT_STATE_DIR, dev);
+	snprintf(state_mnt, sizeof(state_mnt), "%s", real);
+}
+
+void dcfs_mount_state_publish(const char *view, const char *mode, const char *features,
+			      unsigned proto_major, unsigned proto_minor)
+{
+	if (!state_path[0])
+		return;
+	mkdir("/run/dcfs", 0755);
+	mkdir(DCFS_MOUNT_STATE_DIR, 0755);
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.%d", state_path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		dcfs_daemon_log(FUSE_LOG_WARNING, "cannot write %s: %m", tmp);
+		return;
+	}
+	fprintf(f, "pid %d\nview %s\nmode %s\nfeatures %s\nlibfuse %s\nprotocol %u.%u\nmountpoint %s\n",
+		(int)getpid(), view, mode, features, fuse_pkgversion(), proto_major, proto_minor,
+		state_mnt);
+	if (fflush(f) != 0 || rename(tmp, state_path) < 0) {
+		dcfs_daemon_log(FUSE_LOG_WARNING, "cannot write %s: %m", state_path);
+		unlink(tmp);
+	}
+}
+
+void dcfs_mount_state_end(void)
+{
+	if (!state_path[0])
+		return;
+	/* only our own record: a later mount may have taken the number */
+	dcfs_mount_state st;
+	const char *dev = strrchr(state_path, '/') + 1;
+	if (dcfs_mount_state_read(dev, &st) && st.pid == getpid())
+		unlink(state_path);
+	state_path[0] = '\0';
+}
+
+static void field(char *dst, size_t size, const char *v)
+{
+	snprintf(dst, size, "%s", v);
+}
+
+bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (strchr(dev, '/'))
+		return false;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/%s", DCFS_MOUNT_STATE_DIR, dev);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	field(st->dev, sizeof(st->dev), dev);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		char *v = strchr(line, ' ');
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "pid"))
+			st->pid = (pid_t)atoi(v);
+		else if (!strcmp(line, "view"))
+			field(st->view, sizeof(st->view), v);
+		else if (!strcmp(line, "mode"))
+			field(st->mode, sizeof(st->mode), v);
+		else if (!strcmp(line, "features"))
+			field(st->features, sizeof(st->features), v);
+		else if (!strcmp(line, "libfuse"))
+			field(st->libfuse, sizeof(st->libfuse), v);
+		else if (!strcmp(line, "protocol"))
+			field(st->protocol, sizeof(st->protocol), v);
+		else if (!strcmp(line, "mountpoint"))
+			field(st->mountpoint, sizeof(st->mountpoint), v);
+	}
+	free(line);
+	return st->pid > 0 && (kill(st->pid, 0) == 0 || errno == EPERM);
+}
