@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Install what dcfs needs to build and test on Debian 12, as root: only the packages that are
-# missing, with one `apt-get update` first when anything is. Quiet when nothing is missing.
+# missing, with one `apt-get update` first when anything is; then the newer libfuse (>= 3.17, FUSE
+# passthrough) that meson.build prefers, built by tools/install-libfuse.sh into /opt/dcfs-libfuse
+# (seconds when it is there already). When that cannot be built (no source package reachable),
+# it says so and dcfs builds against the system's libfuse 3.14, the slower fallback.
+# DCFS_LIBFUSE=system skips it. It also turns on the kernel's FUSE over io_uring
+# (/sys/module/fuse/parameters/enable_uring, until the next boot) unless DCFS_FUSE_IO_URING=0.
+# Quiet when nothing is missing.
 #
 #   tools/install-deps.sh [EXTRA-PACKAGE...]
 set -euo pipefail
@@ -23,7 +29,30 @@ for p in "${packages[@]}"; do
 		missing+=("$p")
 	fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+install_libfuse() {
+	[[ ${DCFS_LIBFUSE:-} == system ]] && return 0
+	local here
+	here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+	if ! bash "$here/install-libfuse.sh" >/dev/null; then
+		echo "install-deps.sh: libfuse >= 3.17 could not be built (see above): dcfs builds" \
+			"against the system's libfuse 3.14, without FUSE passthrough" >&2
+	fi
+	# FUSE over io_uring (libfuse >= 3.18 uses it when the kernel offers it): the kernel
+	# (>= 6.14) has it behind a switch that is off until set, and off again after a reboot
+	local knob=/sys/module/fuse/parameters/enable_uring
+	if [[ ${DCFS_FUSE_IO_URING:-1} != 0 && -w $knob && $(<"$knob") == N ]]; then
+		if echo Y >"$knob" 2>/dev/null; then
+			echo "install-deps.sh: enabled FUSE over io_uring ($knob = Y;" \
+				"DCFS_FUSE_IO_URING=0 leaves it off)" >&2
+		fi
+	fi
+	return 0
+}
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+	install_libfuse
+	exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
 	echo "install-deps.sh: missing packages: ${missing[*]}" >&2
@@ -36,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 apt-get "${apt_opts[@]}" -qq update >/dev/null
 apt-get "${apt_opts[@]}" -qq install --no-install-recommends "${missing[@]}" </dev/null
+install_libfuse
