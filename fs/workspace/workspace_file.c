@@ -4,10 +4,11 @@
  * A file handle is a real descriptor of the host file. With the writeback cache the kernel may
  * read from files opened write-only and handles O_APPEND itself, so write-only opens become
  * read-write and O_APPEND is stripped (as in libfuse's passthrough_hp). Where libfuse has FUSE
- * passthrough (>= 3.17, DCFS_HAVE_PASSTHROUGH) and the kernel accepts it, regular files get a
- * backing file shared by all open handles of the inode, and reads and writes never reach the
- * daemon; if the kernel refuses one, that inode falls back to plain reads and writes until its
- * last handle closes. A file with set-user-ID or set-group-ID bits gets no backing file: a
+ * passthrough (>= 3.17, DCFS_HAVE_PASSTHROUGH) and the kernel accepts it, a regular file opened
+ * by a writer, or by a reader when it is big, gets a backing file shared by all open handles of
+ * the inode, and reads and writes never reach the daemon (small files' readers are served from
+ * the kernel's page cache: see setup_handle); if the kernel refuses one, that inode falls back
+ * to plain reads and writes until its last handle closes. A file with set-user-ID or set-group-ID bits gets no backing file: a
  * passthrough write would keep the bits, which a write by a process without CAP_FSETID drops
  * (workspace_mode.c). keep_cache is set when the file is as the kernel last saw it. */
 #include <assert.h>
@@ -21,6 +22,9 @@
 #include <unistd.h>
 
 #include "workspace_internal.h"
+
+/* The size from which a reader's open gets FUSE passthrough (see setup_handle). */
+#define PASSTHROUGH_READ_MIN (1 << 20)
 
 /* The host open flags for what the caller asked. */
 static int host_flags(dcfs_workspace_fs *ws, int flags)
@@ -46,14 +50,18 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 	fi->keep_cache = have_st && ws_kstate_matches(&i->kstate, &st);
 #ifdef DCFS_HAVE_PASSTHROUGH
 	if (atomic_load(&ws->passthrough) && i->type == S_IFREG) {
-		/* Only a writer's open: the kernel invalidates a passthrough file's atime after
-		 * each read, so the next stat(2) costs a GETATTR round trip, and every open a
-		 * backing file made and dropped; a reader is served as fast from the kernel's page
-		 * cache, kept across opens. The kernel runs an inode in one mode at a time, so the
-		 * first open decides for the handles opened while it is open. */
+		/* A writer's open, and a reader's of a big file: the kernel invalidates a
+		 * passthrough file's atime after each read, so the next stat(2) costs a GETATTR
+		 * round trip, and every open makes and drops a backing file, which a small file's
+		 * reader does not win back (a warm `tar` of 15k small files took twice as long);
+		 * it is served from the kernel's page cache, kept across opens. A big file reads
+		 * faster from the host's page cache (ext4's large folios). The kernel runs an inode
+		 * in one mode at a time, so the first open decides for the handles opened while it
+		 * is open. */
 		bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+		bool big = have_st && st.st_size >= PASSTHROUGH_READ_MIN;
 		if (i->nopen == 0 && !i->backing_id && !i->no_passthrough) {
-			int id = writer && have_st && !ws_mode_is_privileged(st.st_mode)
+			int id = (writer || big) && have_st && !ws_mode_is_privileged(st.st_mode)
 					 ? fuse_passthrough_open(req, fd)
 					 : 0;
 			if (id > 0)
