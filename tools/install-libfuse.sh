@@ -78,10 +78,14 @@ export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-y -q -o Dpkg::Use-Pty=0 -o APT::Sandbox::User=root)
 
 # deb-src only: apt can fetch these suites' source packages, never install their binaries.
+# Check-Valid-Until: no, because unstable's Release file carries a Valid-Until date that a
+# mirror snapshot outlives (apt then refuses the whole update); the signature is still checked,
+# and so are the source files' hashes against it.
 entry="Types: deb-src
 URIs: $mirror
 Suites: $suites
 Components: main
+Check-Valid-Until: no
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 rm -f "$old_sources_file"
 if [[ ! -f $sources_file || $(<"$sources_file") != "$entry" ]]; then
@@ -89,7 +93,9 @@ if [[ ! -f $sources_file || $(<"$sources_file") != "$entry" ]]; then
 	printf '%s\n' "$entry" >"$sources_file"
 fi
 say "apt-get update"
-apt-get "${apt_opts[@]}" update >/dev/null
+# A suite that cannot be fetched must not stop the others: the candidates below come from
+# whatever indexes apt has.
+apt-get "${apt_opts[@]}" update >/dev/null || say "apt-get update reported errors (above); going on with what it fetched"
 
 # What the library alone needs (utils, with their udev/systemd bits, are not built); all from
 # bookworm. dpkg-dev and xz-utils unpack the source package; liburing and libnuma give io_uring.
