@@ -68,6 +68,7 @@ static size_t read_mounts(info_mount **out)
 		if (!sep || sscanf(line, "%*s %*s %31s %*s %4095s", m.dev, m.mountpoint) != 2 ||
 		    sscanf(sep + 3, "%63s", m.fstype) != 1 || strcmp(m.fstype, "fuse.dcfs"))
 			continue;
+		dcfs_mountinfo_unescape(m.mountpoint);
 		m.known = dcfs_mount_state_read(m.dev, &m.st);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 8;

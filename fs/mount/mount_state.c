@@ -28,6 +28,21 @@ bool dcfs_mount_uses_io_uring(const struct fuse_conn_info *conn)
 static char state_path[128]; /* empty: nothing to publish */
 static char state_mnt[4096];
 
+void dcfs_mountinfo_unescape(char *s)
+{
+	char *out = s;
+	for (const char *in = s; *in; out++) {
+		if (in[0] == '\\' && in[1] >= '0' && in[1] <= '3' && in[2] >= '0' && in[2] <= '7' &&
+		    in[3] >= '0' && in[3] <= '7') {
+			*out = (char)((in[1] - '0') * 64 + (in[2] - '0') * 8 + (in[3] - '0'));
+			in += 4;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+}
+
 void dcfs_mount_state_begin(const char *mountpoint)
 {
 	_cleanup_free_ char *real = realpath(mountpoint, NULL);
@@ -38,9 +53,10 @@ void dcfs_mount_state_begin(const char *mountpoint)
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
 		char d[32], mnt[4096];
-		/* mount points are octal-escaped there (\040 for a space): compare escaped forms
-		 * only when the path needs none */
-		if (sscanf(line, "%*s %*s %31s %*s %4095s", d, mnt) == 2 && !strcmp(mnt, real))
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", d, mnt) != 2)
+			continue;
+		dcfs_mountinfo_unescape(mnt);
+		if (!strcmp(mnt, real))
 			snprintf(dev, sizeof(dev), "%s", d); /* the last mount there is ours */
 	}
 	free(line);

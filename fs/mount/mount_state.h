@@ -30,6 +30,9 @@ typedef struct dcfs_mount_state {
 	char mountpoint[4096];
 } dcfs_mount_state;
 
+/* Decode /proc/self/mountinfo's octal escapes (\040 for a space) in place. */
+void dcfs_mountinfo_unescape(char *s);
+
 /* Read the record of the mount with device DEV ("0:52"); false when there is none, or when its
  * daemon is gone (a record left by a killed daemon). */
 bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st);

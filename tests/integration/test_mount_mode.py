@@ -128,3 +128,15 @@ def test_a_killed_daemon_leaves_no_live_record(place):
     assert "unknown" in dcfs("info").stdout
     dcfs("umount", mnt)
     assert not mounted_at(mnt)
+
+
+def test_a_mount_point_with_a_space_is_reported(place, tmp_path):
+    store, host, _ = place
+    mnt = tmp_path / "my mnt"
+    mnt.mkdir()
+    try:
+        dcfs("mount", "--workspace", host, mnt, store=store)
+        assert record(mnt)["view"] == "workspace"
+    finally:
+        if mounted_at(mnt):
+            dcfs("umount", mnt)
