@@ -46,6 +46,7 @@ step "a dev container: examples/hello (a copy in $hello)"
 show up "$hello"
 show exec "$hello" -- sh -c 'id; pwd; ls -la /workspaces/hello $HOME/config/; cat $HOME/config/hello.txt'
 show ls
+show info # the workspace view's data path (passthrough, io_uring) and the root view's
 show du
 show down "$hello"
 show rm "$hello"
