@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,23 @@ bool dcfs_mount_uses_io_uring(const struct fuse_conn_info *conn)
 #else
 	return false;
 #endif
+}
+
+/* Field 22 of /proc/PID/stat, the process's start time: with the pid, names one process (a
+ * pid alone may have been reused since a killed daemon wrote its record). 0 when unknown. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f || !fgets(buf, sizeof(buf), f))
+		return 0;
+	const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+	unsigned long long t = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &t) != 1)
+		return 0;
+	return t;
 }
 
 static char state_path[128]; /* empty: nothing to publish */
@@ -83,9 +99,10 @@ void dcfs_mount_state_publish(const char *view, const char *mode, const char *fe
 		dcfs_daemon_log(FUSE_LOG_WARNING, "cannot write %s: %m", tmp);
 		return;
 	}
-	fprintf(f, "pid %d\nview %s\nmode %s\nfeatures %s\nlibfuse %s\nprotocol %u.%u\nmountpoint %s\n",
-		(int)getpid(), view, mode, features, fuse_pkgversion(), proto_major, proto_minor,
-		state_mnt);
+	fprintf(f, "pid %d\nstart %llu\nview %s\nmode %s\nfeatures %s\nlibfuse %s\nprotocol %u.%u\n"
+		   "mountpoint %s\n",
+		(int)getpid(), start_time(getpid()), view, mode, features, fuse_pkgversion(),
+		proto_major, proto_minor, state_mnt);
 	if (fflush(f) != 0 || rename(tmp, state_path) < 0) {
 		dcfs_daemon_log(FUSE_LOG_WARNING, "cannot write %s: %m", state_path);
 		unlink(tmp);
@@ -123,6 +140,7 @@ bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	unsigned long long start = 0;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
@@ -132,6 +150,8 @@ bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st)
 		*v++ = '\0';
 		if (!strcmp(line, "pid"))
 			st->pid = (pid_t)atoi(v);
+		else if (!strcmp(line, "start"))
+			start = strtoull(v, NULL, 10);
 		else if (!strcmp(line, "view"))
 			field(st->view, sizeof(st->view), v);
 		else if (!strcmp(line, "mode"))
@@ -146,5 +166,5 @@ bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st)
 			field(st->mountpoint, sizeof(st->mountpoint), v);
 	}
 	free(line);
-	return st->pid > 0 && (kill(st->pid, 0) == 0 || errno == EPERM);
+	return st->pid > 0 && start && start_time(st->pid) == start;
 }

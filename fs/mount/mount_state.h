@@ -1,8 +1,8 @@
 /* What each running dcfs FUSE mount negotiated with the kernel, for `dcfs info`: the daemon
  * writes one small file per mount, DCFS_MOUNT_STATE_DIR/<major>:<minor> (the mount's device
  * number, as /proc/self/mountinfo shows it), once the kernel's INIT is answered, and removes it
- * when it stops serving. Lines of "KEY VALUE": pid, view, mode, features, libfuse, protocol,
- * and mountpoint last. */
+ * when it stops serving. Lines of "KEY VALUE": pid, start (its start time), view, mode,
+ * features, libfuse, protocol, and mountpoint last. */
 #pragma once
 
 #include <stdbool.h>
@@ -34,5 +34,6 @@ typedef struct dcfs_mount_state {
 void dcfs_mountinfo_unescape(char *s);
 
 /* Read the record of the mount with device DEV ("0:52"); false when there is none, or when its
- * daemon is gone (a record left by a killed daemon). */
+ * daemon is gone (a record left by a killed daemon: the pid and its start time no longer name a
+ * running process). */
 bool dcfs_mount_state_read(const char *dev, dcfs_mount_state *st);
