@@ -213,8 +213,8 @@ int dcfs_compose_open(const cJSON *config, const char *config_file, const char *
 		out->run_services = cJSON_Duplicate(run, 1);
 		bool has = false;
 		const cJSON *it;
-		cJSON_ArrayForEach(it, out->run_services) has |= cJSON_IsString(it) &&
-								 !strcmp(it->valuestring, out->service);
+		cJSON_ArrayForEach(it, out->run_services)
+			has |= cJSON_IsString(it) && !strcmp(it->valuestring, out->service);
 		if (!has)
 			cJSON_AddItemToArray(out->run_services, cJSON_CreateString(out->service));
 	}

@@ -66,12 +66,12 @@ static cJSON *environment(const cJSON *env)
 		return NULL;
 	cJSON *out = cJSON_CreateObject();
 	const cJSON *it;
-	cJSON_ArrayForEach(it, env) if (out && cJSON_IsString(it))
-	{
-		_cleanup_free_ char *v = dollars_kept(it->valuestring);
-		if (v)
-			cJSON_AddStringToObject(out, it->string, v);
-	}
+	cJSON_ArrayForEach(it, env)
+		if (out && cJSON_IsString(it)) {
+			_cleanup_free_ char *v = dollars_kept(it->valuestring);
+			if (v)
+				cJSON_AddStringToObject(out, it->string, v);
+		}
 	return out;
 }
 
@@ -115,13 +115,13 @@ cJSON *dcfs_compose_override_json(const dcfs_compose *c, const dcfs_compose_over
 	}
 	cJSON *labels = cJSON_AddArrayToObject(svc, "labels");
 	const cJSON *it;
-	cJSON_ArrayForEach(it, o->labels) if (cJSON_IsString(it))
-	{
-		_cleanup_free_ char *kv = NULL;
-		if (asprintf(&kv, "%s=%s", it->string, it->valuestring) < 0)
-			return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
-		cJSON_AddItemToArray(labels, cJSON_CreateString(kv));
-	}
+	cJSON_ArrayForEach(it, o->labels)
+		if (cJSON_IsString(it)) {
+			_cleanup_free_ char *kv = NULL;
+			if (asprintf(&kv, "%s=%s", it->string, it->valuestring) < 0)
+				return dcfs_error_set(e, ENOMEM, "out of memory"), NULL;
+			cJSON_AddItemToArray(labels, cJSON_CreateString(kv));
+		}
 	cJSON *volumes = cJSON_CreateArray();
 	cJSON_AddItemToObject(svc, "volumes", volumes);
 	if (o->workspace_source && o->workspace_target) {

@@ -47,8 +47,9 @@ int dcfs_compose_load(const char *path, const dcfs_engine *en, dcfs_compose *out
 	const cJSON *tool = cJSON_GetObjectItemCaseSensitive(o, "tool"), *it;
 	size_t n = (size_t)cJSON_GetArraySize(tool), k = 0;
 	out->tool = calloc(n + 1, sizeof(char *));
-	cJSON_ArrayForEach(it, tool) if (out->tool && cJSON_IsString(it)) out->tool[k++] =
-		strdup(it->valuestring);
+	cJSON_ArrayForEach(it, tool)
+		if (out->tool && cJSON_IsString(it))
+			out->tool[k++] = strdup(it->valuestring);
 	out->project = string_of(o, "project");
 	out->service = string_of(o, "service");
 	out->workdir = string_of(o, "workdir");

@@ -66,7 +66,9 @@ int dcfs_caps_check(const cJSON *names, dcfs_error *e)
 static bool listed(const cJSON *names, int number)
 {
 	const cJSON *it;
-	cJSON_ArrayForEach(it, names) if (dcfs_cap_number(cJSON_GetStringValue(it)) == number) return true;
+	cJSON_ArrayForEach(it, names)
+		if (dcfs_cap_number(cJSON_GetStringValue(it)) == number)
+			return true;
 	return false;
 }
 

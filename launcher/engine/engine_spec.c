@@ -93,8 +93,10 @@ static int check_string_array(spec_ctx *c, const cJSON *a, const char *prop)
 	if (a && !cJSON_IsArray(a))
 		return dcfs_error_set(c->e, EINVAL, "%s: %s: expected an array of strings",
 				      c->s->config_name, prop);
-	cJSON_ArrayForEach(x, a) if (!cJSON_IsString(x)) return dcfs_error_set(
-		c->e, EINVAL, "%s: %s: expected an array of strings", c->s->config_name, prop);
+	cJSON_ArrayForEach(x, a)
+		if (!cJSON_IsString(x))
+			return dcfs_error_set(c->e, EINVAL, "%s: %s: expected an array of strings",
+					      c->s->config_name, prop);
 	return 0;
 }
 
@@ -111,8 +113,9 @@ static int put_features(spec_ctx *c)
 	const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cfg, "securityOpt");
 	r = r ?: check_string_array(c, caps, "capAdd");
 	r = r ?: check_string_array(c, opts, "securityOpt");
-	cJSON_ArrayForEach(x, caps) if (r >= 0) r =
-		spec_append_string(c->host, "CapAdd", x->valuestring);
+	cJSON_ArrayForEach(x, caps)
+		if (r >= 0)
+			r = spec_append_string(c->host, "CapAdd", x->valuestring);
 	_cleanup_free_ char *label = NULL;
 	if (r >= 0 && asprintf(&label, "%s: securityOpt", c->s->config_name) < 0)
 		return -ENOMEM;
