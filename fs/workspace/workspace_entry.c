@@ -110,7 +110,7 @@ void ws_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forg
 static int stat_inode(dcfs_workspace_fs *ws, ws_inode *i, struct fuse_file_info *fi,
 		      struct stat *st)
 {
-	if (fi && i->type == S_IFREG)
+	if (fi && i->type == S_IFREG && !ws_fh_lazy(fi))
 		return fstat((int)fi->fh, st) < 0 ? -errno : 0;
 	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
 	int r = ws_inode_fd(ws, i, &f);
@@ -220,8 +220,8 @@ void ws_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	ws_inode *i = ws_inode_of(ws, ino);
 	_cleanup_wsfd_ ws_fd f = WS_FD_INIT;
 	long r = ws_inode_fd(ws, i, &f);
-	if (fi && i->type != S_IFREG)
-		fi = NULL;
+	if (fi && (i->type != S_IFREG || ws_fh_lazy(fi)))
+		fi = NULL; /* through the inode's /proc path: a lazy handle has no descriptor */
 	if (r < 0)
 		return ws_reply_err(req, r);
 	ws_inode_change_begin(ws, i);

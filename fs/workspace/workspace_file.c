@@ -23,9 +23,6 @@
 
 #include "workspace_internal.h"
 
-/* The size from which a reader's open gets FUSE passthrough (see setup_handle). */
-#define PASSTHROUGH_READ_MIN (1 << 20)
-
 /* The host open flags for what the caller asked. */
 static int host_flags(dcfs_workspace_fs *ws, int flags)
 {
@@ -59,7 +56,7 @@ static void setup_handle(fuse_req_t req, ws_inode *i, int fd, struct fuse_file_i
 		 * in one mode at a time, so the first open decides for the handles opened while it
 		 * is open. */
 		bool writer = (fi->flags & O_ACCMODE) != O_RDONLY;
-		bool big = have_st && st.st_size >= PASSTHROUGH_READ_MIN;
+		bool big = have_st && st.st_size >= WS_PASSTHROUGH_READ_MIN;
 		if (i->nopen == 0 && !i->backing_id && !i->no_passthrough) {
 			int id = (writer || big) && have_st && !ws_mode_is_privileged(st.st_mode)
 					 ? fuse_passthrough_open(req, fd)
@@ -92,6 +89,8 @@ void ws_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	long r = ws_node_open(ws, ino, 0, &n);
 	if (r < 0)
 		return ws_reply_err(req, r);
+	if (ws_open_lazy(req, &n, fi))
+		return;
 	ws_inode *i = n.i;
 	const char *proc = n.proc;
 	bool trunc = fi->flags & O_TRUNC;
@@ -145,9 +144,12 @@ void ws_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 void ws_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	_cleanup_close_ int own = ws_fh_lazy(fi) ? ws_lazy_fd(ws_of(req), ino) : -1;
+	if (ws_fh_lazy(fi) && own < 0)
+		return ws_reply_err(req, own);
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].fd = own >= 0 ? own : (int)fi->fh;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
@@ -196,6 +198,10 @@ void ws_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
+	if (ws_fh_lazy(fi)) { /* a reader's: nothing written, nothing to report */
+		fuse_reply_err(req, 0);
+		return;
+	}
 	/* closing a duplicate reports the host's deferred write errors to the closer */
 	int fd = dup((int)fi->fh);
 	int r = fd < 0 || close(fd) < 0 ? -errno : 0;
@@ -221,18 +227,27 @@ void ws_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 #else
 	(void)backing_id;
 #endif
-	close((int)fi->fh);
+	if (ws_fh_lazy(fi))
+		ws_lazy_release(ws, fi);
+	else
+		close((int)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
 void ws_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	int r = (datasync ? fdatasync((int)fi->fh) : fsync((int)fi->fh)) < 0 ? errno : 0;
+	_cleanup_close_ int own = ws_fh_lazy(fi) ? ws_lazy_fd(ws_of(req), ino) : -1;
+	if (ws_fh_lazy(fi) && own < 0)
+		return ws_reply_err(req, own);
+	int fd = own >= 0 ? own : (int)fi->fh;
+	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
 	fuse_reply_err(req, r);
 }
 
 void ws_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
+	if (ws_fh_lazy(fi))
+		return ws_lazy_flock(req, ino, fi, op);
 	fuse_reply_err(req, flock((int)fi->fh, op) < 0 ? errno : 0);
 }
 
@@ -250,7 +265,10 @@ void ws_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 void ws_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
-	off_t r = lseek((int)fi->fh, off, whence);
+	_cleanup_close_ int own = ws_fh_lazy(fi) ? ws_lazy_fd(ws_of(req), ino) : -1;
+	if (ws_fh_lazy(fi) && own < 0)
+		return ws_reply_err(req, own);
+	off_t r = lseek(own >= 0 ? own : (int)fi->fh, off, whence);
 	if (r < 0)
 		return ws_reply_err(req, -errno);
 	fuse_reply_lseek(req, r);
@@ -261,10 +279,13 @@ void ws_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			       struct fuse_file_info *fi_out, size_t len, int flags)
 {
 	dcfs_workspace_fs *ws = ws_of(req);
+	_cleanup_close_ int own = ws_fh_lazy(fi_in) ? ws_lazy_fd(ws, ino_in) : -1;
+	if (ws_fh_lazy(fi_in) && own < 0)
+		return ws_reply_err(req, own);
 	ws_inode *out = ws_inode_of(ws, ino_out);
 	ws_inode_change_begin(ws, out);
-	ssize_t n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out, len,
-				    (unsigned)flags);
+	ssize_t n = copy_file_range(own >= 0 ? own : (int)fi_in->fh, &off_in, (int)fi_out->fh,
+				    &off_out, len, (unsigned)flags);
 	int err = errno;
 	after_data_change(req, out, (int)fi_out->fh, n > 0 && atomic_load(&ws->killpriv_v2));
 	if (n < 0)

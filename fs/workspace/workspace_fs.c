@@ -199,6 +199,7 @@ static void init_locks(dcfs_workspace_fs *ws)
 	pthread_mutex_init(&ws->ilock, NULL);
 	pthread_mutex_init(&ws->wlock, NULL);
 	pthread_mutex_init(&ws->alock, NULL);
+	pthread_mutex_init(&ws->lazy_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -303,6 +304,7 @@ void dcfs_workspace_fs_free(dcfs_workspace_fs *ws)
 	ws_watch_free(ws);
 	ws_acct_free(ws);
 	ws_inode_free_all(ws);
+	ws_lazy_free(ws);
 	if (ws->root.fd >= 0)
 		close(ws->root.fd);
 	if (ws->mount_fd >= 0)

@@ -157,6 +157,10 @@ struct dcfs_workspace_fs {
 	bool settle_started;
 	atomic_bool settle_quit; /* unmounting: end the walk early */
 
+	/* descriptors of lazy handles that took a flock (workspace_lazy.c) */
+	pthread_mutex_t lazy_lock;
+	struct lazy_flock *lazy_flocks;
+
 	/* accounting (workspace_account.c) */
 	pthread_mutex_t alock;
 	pthread_cond_t acond;
@@ -281,6 +285,27 @@ static inline void ws_node_put(ws_node *n)
 /* Open inode `ino` (n->i) for its /proc path: 0, or -errno. A symlink gives `link_err` when
  * that is not 0 (its /proc path would reach the link's target). */
 long ws_node_open(dcfs_workspace_fs *ws, fuse_ino_t ino, long link_err, ws_node *n);
+
+/* ---- lazy reader handles (workspace_lazy.c) ---- */
+
+/* The size from which a reader's open gets FUSE passthrough (workspace_file.c), and below
+ * which a cached reader's handle is lazy. */
+#define WS_PASSTHROUGH_READ_MIN (1 << 20)
+/* fi->fh of a handle with no host descriptor */
+#define WS_FH_LAZY UINT64_MAX
+static inline bool ws_fh_lazy(const struct fuse_file_info *fi)
+{
+	return fi && fi->fh == WS_FH_LAZY;
+}
+/* For ws_open: a read-only open of a small file whose pages the kernel holds gets a lazy
+ * handle; true when it did (and the request is answered). */
+bool ws_open_lazy(fuse_req_t req, ws_node *n, struct fuse_file_info *fi);
+/* A descriptor of inode `ino` for one call on a lazy handle (the caller closes it); -errno. */
+int ws_lazy_fd(dcfs_workspace_fs *ws, fuse_ino_t ino);
+/* flock on a lazy handle (a descriptor kept for its lock owner), and its release. */
+void ws_lazy_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op);
+void ws_lazy_release(dcfs_workspace_fs *ws, struct fuse_file_info *fi);
+void ws_lazy_free(dcfs_workspace_fs *ws);
 
 /* ---- entry and file operations (workspace_entry.c, workspace_file.c) ---- */
 

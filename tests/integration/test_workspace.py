@@ -652,3 +652,52 @@ def test_accounting_many_files(ws):
         with open(ws.h(f"host{i}"), "wb") as f:
             f.write(b"w" * i)
     ws.assert_row_matches_walk()
+
+
+# ---- readers' handles without a host descriptor (workspace_lazy.c) ----------------------------
+
+
+def test_cached_readers_flock_read_and_seek(ws):
+    """A small file whose pages the kernel holds is opened read-only without a host descriptor:
+    flock still locks per open file, against each other and against the host; a page the kernel
+    dropped is read again; lseek(SEEK_DATA) and fsync work."""
+    import fcntl
+    data = os.urandom(200_000)
+    with open(ws.h("f"), "wb") as f:
+        f.write(data)
+    with open(ws.m("f"), "rb") as f:  # the kernel now holds the pages
+        assert f.read() == data
+    a = os.open(ws.m("f"), os.O_RDONLY)
+    b = os.open(ws.m("f"), os.O_RDONLY)
+    host = os.open(ws.h("f"), os.O_RDONLY)
+    try:
+        fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for other in (b, host):
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(a, fcntl.LOCK_UN)
+        fcntl.flock(b, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(host, fcntl.LOCK_SH | fcntl.LOCK_NB)  # shared with shared
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.close(b)  # closing the handle drops its lock
+        b = -1
+        fcntl.flock(host, fcntl.LOCK_UN)
+        fcntl.flock(a, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # drop the page cache: the open handle reads from the host again
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+        assert os.pread(a, len(data), 0) == data
+        assert os.lseek(a, 0, os.SEEK_DATA) == 0
+        os.fsync(a)
+        assert os.fstat(a).st_size == len(data)
+    finally:
+        for fd in (a, b, host):
+            if fd >= 0:
+                os.close(fd)
+    # a writer's change reaches the next reader
+    with open(ws.m("f"), "r+b") as f:
+        f.write(b"changed")
+    with open(ws.m("f"), "rb") as f:
+        assert f.read(7) == b"changed"
