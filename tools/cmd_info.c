@@ -47,7 +47,7 @@ void cli_print_version(FILE *f)
 }
 
 typedef struct info_mount {
-	char dev[32], fstype[64], mountpoint[4096];
+	dcfs_mountinfo_line mi;
 	dcfs_mount_state st;
 	bool known;
 } info_mount;
@@ -64,12 +64,9 @@ static size_t read_mounts(info_mount **out)
 	size_t lcap = 0;
 	while (getline(&line, &lcap, f) > 0) {
 		info_mount m = {0};
-		char *sep = strstr(line, " - ");
-		if (!sep || sscanf(line, "%*s %*s %31s %*s %4095s", m.dev, m.mountpoint) != 2 ||
-		    sscanf(sep + 3, "%63s", m.fstype) != 1 || strcmp(m.fstype, "fuse.dcfs"))
+		if (!dcfs_mountinfo_parse(line, &m.mi) || strcmp(m.mi.fstype, "fuse.dcfs"))
 			continue;
-		dcfs_mountinfo_unescape(m.mountpoint);
-		m.known = dcfs_mount_state_read(m.dev, &m.st);
+		m.known = dcfs_mount_state_read(m.mi.dev, &m.st);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 8;
 			info_mount *grown = realloc(*out, cap * sizeof(**out));
@@ -104,8 +101,8 @@ static void print_json(const info_mount *m, size_t n)
 	cJSON *arr = cJSON_AddArrayToObject(o, "mounts");
 	for (size_t i = 0; i < n; i++) {
 		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "mountpoint", m[i].known ? m[i].st.mountpoint : m[i].mountpoint);
-		cJSON_AddStringToObject(x, "device", m[i].dev);
+		cJSON_AddStringToObject(x, "mountpoint", m[i].known ? m[i].st.mountpoint : m[i].mi.mountpoint);
+		cJSON_AddStringToObject(x, "device", m[i].mi.dev);
 		if (m[i].known) {
 			cJSON_AddStringToObject(x, "view", m[i].st.view);
 			cJSON_AddStringToObject(x, "mode", m[i].st.mode);
@@ -141,7 +138,7 @@ static void print_table(const info_mount *m, size_t n)
 			cli_table_row(&t, m[i].st.mountpoint, m[i].st.view, m[i].st.mode,
 				      m[i].st.features, m[i].st.libfuse, m[i].st.protocol, pid);
 		else /* mounted by a dcfs that wrote no record, or its daemon is gone */
-			cli_table_row(&t, m[i].mountpoint, "?", "unknown", "-", "-", "-", "-");
+			cli_table_row(&t, m[i].mi.mountpoint, "?", "unknown", "-", "-", "-", "-");
 	}
 	cli_table_print(&t, stdout);
 	cli_table_free(&t);

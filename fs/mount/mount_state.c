@@ -44,7 +44,7 @@ static unsigned long long start_time(pid_t pid)
 static char state_path[128]; /* empty: nothing to publish */
 static char state_mnt[4096];
 
-void dcfs_mountinfo_unescape(char *s)
+static void unescape(char *s)
 {
 	char *out = s;
 	for (const char *in = s; *in; out++) {
@@ -59,6 +59,16 @@ void dcfs_mountinfo_unescape(char *s)
 	*out = '\0';
 }
 
+bool dcfs_mountinfo_parse(const char *line, dcfs_mountinfo_line *m)
+{
+	const char *sep = strstr(line, " - ");
+	if (!sep || sscanf(line, "%*s %*s %31s %*s %4095s", m->dev, m->mountpoint) != 2 ||
+	    sscanf(sep + 3, "%63s", m->fstype) != 1)
+		return false;
+	unescape(m->mountpoint);
+	return true;
+}
+
 void dcfs_mount_state_begin(const char *mountpoint)
 {
 	_cleanup_free_ char *real = realpath(mountpoint, NULL);
@@ -68,12 +78,9 @@ void dcfs_mount_state_begin(const char *mountpoint)
 	char *line = NULL, dev[32] = "";
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
-		char d[32], mnt[4096];
-		if (sscanf(line, "%*s %*s %31s %*s %4095s", d, mnt) != 2)
-			continue;
-		dcfs_mountinfo_unescape(mnt);
-		if (!strcmp(mnt, real))
-			snprintf(dev, sizeof(dev), "%s", d); /* the last mount there is ours */
+		dcfs_mountinfo_line m;
+		if (dcfs_mountinfo_parse(line, &m) && !strcmp(m.mountpoint, real))
+			snprintf(dev, sizeof(dev), "%s", m.dev); /* the last mount there is ours */
 	}
 	free(line);
 	if (!dev[0])

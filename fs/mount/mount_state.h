@@ -30,8 +30,12 @@ typedef struct dcfs_mount_state {
 	char mountpoint[4096];
 } dcfs_mount_state;
 
-/* Decode /proc/self/mountinfo's octal escapes (\040 for a space) in place. */
-void dcfs_mountinfo_unescape(char *s);
+/* One line of /proc/self/mountinfo: the device ("0:52"), the mount point (its octal escapes,
+ * \040 for a space, decoded) and the file system type; false when the line is not one. */
+typedef struct dcfs_mountinfo_line {
+	char dev[32], mountpoint[4096], fstype[64];
+} dcfs_mountinfo_line;
+bool dcfs_mountinfo_parse(const char *line, dcfs_mountinfo_line *m);
 
 /* Read the record of the mount with device DEV ("0:52"); false when there is none, or when its
  * daemon is gone (a record left by a killed daemon: the pid and its start time no longer name a

@@ -170,6 +170,12 @@ static long change_mode(fuse_req_t req, int fd, const char *proc, mode_t mode,
 	return res;
 }
 
+static int put_times(int fd, struct fuse_file_info *fi, const struct timespec tv[2])
+{
+	return fi ? futimens((int)fi->fh, tv)
+		  : utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
 /* Apply the attribute changes one by one, as the caller; 0 or -errno. */
 static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int valid,
 			struct fuse_file_info *fi)
@@ -201,14 +207,9 @@ static long apply_attrs(fuse_req_t req, int fd, const struct stat *attr, int val
 		 * the daemon then (the kernel checked a utimes() call against the owner or the
 		 * write permission: default_permissions). */
 		if (atomic_load(&ws_of(req)->writeback))
-			res = (fi ? futimens((int)fi->fh, tv)
-				  : utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) < 0
-				      ? -errno
-				      : 0;
+			res = put_times(fd, fi, tv) < 0 ? -errno : 0;
 		else
-			WS_AS_CALLER(req, res,
-				     fi ? futimens((int)fi->fh, tv)
-					: utimensat(fd, "", tv, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+			WS_AS_CALLER(req, res, put_times(fd, fi, tv));
 	}
 	return res;
 }
